@@ -1,0 +1,47 @@
+// Variables every service shares: Kafka, Postgres, HTTP, telemetry, shutdown.
+import { z } from 'zod';
+import { booleanString, port, positiveInt } from './load-config';
+
+const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
+
+export const kafkaEnv = {
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(hostPort, 'expected host:port[,host:port…]')).min(1, 'at least one broker')),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  KAFKA_SSL: booleanString(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: z
+    .string({ message: 'required: a postgres:// connection string (npx mercato up sets one)' })
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+  DATABASE_SSL: booleanString(false),
+  DATABASE_POOL_MAX: positiveInt(10),
+  MIGRATE_ON_START: booleanString(true),
+};
+
+export const httpEnv = (defaultPort: number) => ({
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: port(defaultPort),
+});
+
+export const runtimeEnv = {
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
+  TENANT_ID: z.string().default('default'),
+};
+
+/** The full set of shared variables, for a service that uses Kafka and Postgres. */
+export const platformEnv = (defaultPort: number) => ({
+  ...kafkaEnv,
+  ...databaseEnv,
+  ...httpEnv(defaultPort),
+  ...runtimeEnv,
+});

@@ -1,0 +1,3 @@
+export { ConfigError, loadConfig, booleanString, port, positiveInt } from './load-config';
+export { kafkaEnv, databaseEnv, httpEnv, runtimeEnv, platformEnv } from './common';
+export { z } from 'zod';

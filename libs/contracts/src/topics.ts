@@ -1,0 +1,87 @@
+// The topic catalogue: the one place topic names, keys, message types, partitions and retention are
+// defined. Topic creation, producers, consumers, the Helm chart values and the Strimzi manifests all
+// derive from it; no string topic name appears anywhere else.
+import type { DescMessage } from '@bufbuild/protobuf';
+import { DeadLetterSchema } from './gen/mercato/platform/v1/dead_letter_pb';
+import { EnrichedArticleSchema, NewsArticleSchema, ScoredArticleSchema } from './gen/mercato/news/v1/news_pb';
+import { SentimentAlertSchema } from './gen/mercato/sentiment/v1/alerts_pb';
+import { CatalogItemSchema, InteractionSchema, UserFeaturesSchema } from './gen/mercato/recs/v1/recs_pb';
+import { ModelEventSchema, TrainingRequestSchema } from './gen/mercato/models/v1/models_pb';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export type CleanupPolicy = 'delete' | 'compact';
+
+export interface TopicSpec<S extends DescMessage = DescMessage> {
+  readonly name: string;
+  /** What the record key holds. */
+  readonly key: string;
+  readonly schema: S;
+  readonly partitions: number;
+  readonly cleanupPolicy: CleanupPolicy;
+  /** -1: kept forever (compacted topics). */
+  readonly retentionMs: number;
+  /** The dead-letter topic for consumers of this topic. */
+  readonly deadLetter: string;
+}
+
+function topic<S extends DescMessage>(
+  name: string,
+  key: string,
+  schema: S,
+  partitions: number,
+  cleanupPolicy: CleanupPolicy,
+  retentionMs: number,
+): TopicSpec<S> {
+  return { name, key, schema, partitions, cleanupPolicy, retentionMs, deadLetter: `${name}.dlq` };
+}
+
+export const Topics = {
+  newsRaw: topic('news.raw.v1', 'article id', NewsArticleSchema, 6, 'delete', 7 * DAY_MS),
+  newsEnriched: topic('news.enriched.v1', 'article id', EnrichedArticleSchema, 6, 'delete', 7 * DAY_MS),
+  newsScored: topic('news.scored.v1', 'ticker', ScoredArticleSchema, 6, 'delete', 7 * DAY_MS),
+  sentimentAlerts: topic('sentiment.alerts.v1', 'ticker', SentimentAlertSchema, 3, 'delete', 30 * DAY_MS),
+  interactionsRaw: topic('interactions.raw.v1', 'pseudonymous user id', InteractionSchema, 6, 'delete', 7 * DAY_MS),
+  catalogItems: topic('catalog.items.v1', 'item id', CatalogItemSchema, 6, 'compact', -1),
+  userFeatures: topic('features.user.v1', 'pseudonymous user id', UserFeaturesSchema, 6, 'compact', -1),
+  trainingRequests: topic('training.requests.v1', 'model name', TrainingRequestSchema, 1, 'delete', 7 * DAY_MS),
+  modelLifecycle: topic('models.lifecycle.v1', 'model name', ModelEventSchema, 1, 'delete', 30 * DAY_MS),
+} as const;
+
+export type TopicKey = keyof typeof Topics;
+
+/** Every dead-letter topic shares one message type and keeps the original key. */
+export const DEAD_LETTER_SCHEMA = DeadLetterSchema;
+export const DEAD_LETTER_RETENTION_MS = 14 * DAY_MS;
+
+export interface TopicDefinition {
+  name: string;
+  partitions: number;
+  config: Record<string, string>;
+}
+
+/** Every topic the platform needs, dead-letter topics included, with its broker configuration. */
+export function topicDefinitions(): TopicDefinition[] {
+  const defs: TopicDefinition[] = [];
+  for (const spec of Object.values(Topics) as TopicSpec[]) {
+    defs.push({
+      name: spec.name,
+      partitions: spec.partitions,
+      config: {
+        'cleanup.policy': spec.cleanupPolicy,
+        'retention.ms': String(spec.retentionMs),
+        'min.insync.replicas': '1',
+      },
+    });
+    defs.push({
+      name: spec.deadLetter,
+      partitions: 1,
+      config: { 'cleanup.policy': 'delete', 'retention.ms': String(DEAD_LETTER_RETENTION_MS) },
+    });
+  }
+  return defs;
+}
+
+export function topicByName(name: string): TopicSpec | undefined {
+  return (Object.values(Topics) as TopicSpec[]).find((t) => t.name === name);
+}

@@ -1,0 +1,3 @@
+export { Database, type DatabaseOptions } from './database';
+export { migrate, type MigrateOptions } from './migrations';
+export { DbModule, type DbModuleOptions } from './db.module';

@@ -1,0 +1,9 @@
+export { createKafka, kafkaClientOptionsFromEnv, type KafkaClientOptions } from './client';
+export { encode, decode, headerValue, headersToStrings, recordHeaders } from './codec';
+export { KafkaEventContext, type KafkaRecordInfo, type DecodedRecord } from './context';
+export { OnTopic, OnTopicBatch } from './decorators';
+export { NonRetriableError, DecodeError, DrainInterruptedError } from './errors';
+export { EventProducer, type OutgoingRecord } from './producer';
+export { KafkaTransport, KafkaErrorPassthroughFilter, type KafkaTransportOptions, type RetryPolicy } from './transport';
+export { ensureTopics, type EnsureTopicsResult } from './topics-admin';
+export { KafkaModule, type KafkaModuleOptions } from './kafka.module';

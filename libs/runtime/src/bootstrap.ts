@@ -1,0 +1,96 @@
+// One call that turns a service definition into a running process: validated configuration, pino
+// logger, Postgres (own schema, migrations), Kafka (producer, and the consumer transport when the
+// service consumes), health/metrics endpoints, HTTP on Fastify, and the graceful drain.
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig, platformEnv, z } from '@mercato/config';
+import { DbModule } from '@mercato/db';
+import { KafkaErrorPassthroughFilter, KafkaModule, KafkaTransport, kafkaClientOptionsFromEnv, type RetryPolicy } from '@mercato/kafka';
+import { ObservabilityModule, createHttpApp, createLogger, listenAndDrainOnSignal, type Logger } from '@mercato/telemetry';
+
+export const SERVICE_NAMES = ['ingest', 'feature', 'training', 'model-registry', 'scoring', 'sentiment-monitor'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  ingest: 8081,
+  feature: 8082,
+  training: 8083,
+  'model-registry': 8084,
+  scoring: 8085,
+  'sentiment-monitor': 8086,
+};
+
+type PlatformShape = ReturnType<typeof platformEnv>;
+export type PlatformConfig = z.infer<z.ZodObject<PlatformShape>>;
+
+export interface ServiceDefinition<E extends z.ZodRawShape> {
+  name: ServiceName;
+  /** Variables of this service beyond the shared ones. */
+  env: E;
+  /** Consumer group settings when the service consumes topics (handlers are @OnTopic methods). */
+  consumer?: { retry?: Partial<RetryPolicy>; partitionsConsumedConcurrently?: number };
+  /** Folder of SQL migrations for the service's schema. */
+  migrationsDir?: string;
+  bodyLimit?: number;
+  /** The service's own module, built from its configuration. */
+  module: (config: PlatformConfig & z.infer<z.ZodObject<E>>, logger: Logger) => DynamicModule | Type;
+}
+
+/** Postgres schema names cannot hold dashes. */
+export const schemaFor = (service: ServiceName): string => service.replace(/-/g, '_');
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');
+
+export async function bootstrapService<E extends z.ZodRawShape>(def: ServiceDefinition<E>): Promise<NestFastifyApplication> {
+  const schema = z.object({ ...platformEnv(DEFAULT_PORTS[def.name]), ...def.env });
+  const config = loadConfig(schema) as PlatformConfig & z.infer<z.ZodObject<E>>;
+  const logger = createLogger(def.name, config.LOG_LEVEL);
+
+  @Global()
+  @Module({
+    providers: [
+      { provide: SERVICE_CONFIG, useValue: config },
+      { provide: SERVICE_LOGGER, useValue: logger },
+    ],
+    exports: [SERVICE_CONFIG, SERVICE_LOGGER],
+  })
+  class ServiceContextModule {}
+
+  @Module({
+    imports: [
+      ServiceContextModule,
+      ObservabilityModule.forRoot(),
+      DbModule.forRoot({
+        url: config.DATABASE_URL,
+        schema: schemaFor(def.name),
+        ssl: config.DATABASE_SSL,
+        poolMax: config.DATABASE_POOL_MAX,
+        migrationsDir: def.migrationsDir,
+        migrateOnStart: config.MIGRATE_ON_START,
+        logger,
+      }),
+      KafkaModule.forRoot({
+        client: kafkaClientOptionsFromEnv(config, def.name, logger),
+        consumer: def.consumer && { groupId: `mercato-${def.name}`, ...def.consumer },
+        logger,
+      }),
+      def.module(config, logger),
+    ],
+  })
+  class RootModule {}
+
+  const app = await createHttpApp(RootModule, { service: def.name, logger, bodyLimit: def.bodyLimit });
+  if (def.consumer) {
+    const microservice = app.connectMicroservice({ strategy: app.get(KafkaTransport) });
+    microservice.useGlobalFilters(new KafkaErrorPassthroughFilter());
+    await app.startAllMicroservices();
+  }
+  await listenAndDrainOnSignal(app, {
+    host: config.HTTP_HOST,
+    port: config.HTTP_PORT,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    logger,
+  });
+  return app;
+}

@@ -1,0 +1,11 @@
+export {
+  bootstrapService,
+  schemaFor,
+  SERVICE_NAMES,
+  DEFAULT_PORTS,
+  SERVICE_CONFIG,
+  SERVICE_LOGGER,
+  type ServiceName,
+  type ServiceDefinition,
+  type PlatformConfig,
+} from './bootstrap';

@@ -1,0 +1,44 @@
+// OpenTelemetry bootstrap. Must run before the app module is loaded so that http and pg are patched;
+// every service's main.ts calls startTelemetry() first and only then imports its app.
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+let sdk: NodeSDK | undefined;
+
+export interface TelemetryOptions {
+  serviceName: string;
+  /** OTLP/HTTP endpoint; without it spans are still created and propagated, but not exported. */
+  otlpEndpoint?: string;
+  version?: string;
+}
+
+export function startTelemetry(options: TelemetryOptions): void {
+  if (sdk) return;
+  const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `mercato-${options.serviceName}`,
+      [ATTR_SERVICE_VERSION]: options.version ?? process.env.MERCATO_VERSION ?? '0.1.0',
+    }),
+    spanProcessors: endpoint
+      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) })]
+      : [],
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz') }),
+      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      new PinoInstrumentation(),
+    ],
+  });
+  sdk.start();
+}
+
+export async function stopTelemetry(): Promise<void> {
+  await sdk?.shutdown();
+  sdk = undefined;
+}

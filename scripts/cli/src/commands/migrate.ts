@@ -1,0 +1,25 @@
+// `mercato migrate`: applies a service's SQL migrations to its own schema (the Helm hook Job runs it).
+import { migrate } from '@mercato/db';
+import { SERVICE_NAMES, schemaFor, type ServiceName } from '@mercato/runtime';
+import { createLogger } from '@mercato/telemetry';
+import { REPO_ROOT } from '@mercato/testing';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function migrationsDir(service: ServiceName): string {
+  return join(REPO_ROOT, 'dist/services', service, 'migrations');
+}
+
+export async function migrateServices(url: string, services: string[]): Promise<void> {
+  const logger = createLogger('cli', 'info');
+  for (const name of services) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new Error(`unknown service "${name}" (one of ${SERVICE_NAMES.join(', ')})`);
+    const dir = migrationsDir(name as ServiceName);
+    if (!existsSync(dir)) {
+      process.stdout.write(`${name}: no migrations\n`);
+      continue;
+    }
+    const applied = await migrate({ url, schema: schemaFor(name as ServiceName), dir, logger });
+    process.stdout.write(`${name}: ${applied.length} migration(s) applied\n`);
+  }
+}

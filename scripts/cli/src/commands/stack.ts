@@ -1,0 +1,183 @@
+// `mercato up` / `mercato down`: the whole platform locally on embedded defaults — a real Kafka
+// broker, Postgres, the catalogue's topics and all six services — stopped cleanly on Ctrl-C.
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@mercato/runtime';
+import { ensureLocalKafka, ensureLocalPostgres, REPO_ROOT, type KafkaHandle, type PostgresHandle } from '@mercato/testing';
+import { createKafka, ensureTopics } from '@mercato/kafka';
+import { createLogger } from '@mercato/telemetry';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const STATE_DIR = join(REPO_ROOT, '.mercato');
+const PID_FILE = join(STATE_DIR, 'stack.pid');
+const LOG_DIR = join(STATE_DIR, 'logs');
+
+interface RunningService {
+  name: ServiceName;
+  url: string;
+  child: ChildProcess;
+}
+
+const say = (msg: string): void => {
+  process.stdout.write(`${msg}\n`);
+};
+
+export async function createTopics(brokers: string): Promise<void> {
+  const logger = createLogger('cli', 'warn');
+  const kafka = createKafka({ clientId: 'mercato-cli', brokers: brokers.split(','), logger });
+  const result = await ensureTopics(kafka);
+  say(`topics: ${result.created.length} created, ${result.grown.length} grown, ${result.existing.length} already there`);
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/healthz/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`not ready after ${timeoutMs} ms`);
+}
+
+function startService(name: ServiceName, env: NodeJS.ProcessEnv): RunningService {
+  const port = DEFAULT_PORTS[name];
+  const log = openSync(join(LOG_DIR, `${name}.log`), 'a');
+  const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist/services', name, 'src/main.js')], {
+    env: { ...env, HTTP_PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  return { name, url: `http://127.0.0.1:${port}`, child };
+}
+
+async function stopAll(services: RunningService[], pg: PostgresHandle | undefined, kafka: KafkaHandle | undefined): Promise<void> {
+  say('stopping services…');
+  await Promise.all(
+    services.map(
+      ({ child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  if (pg?.started) {
+    say('stopping postgres…');
+    await pg.stop();
+  }
+  if (kafka?.started) {
+    say('stopping kafka…');
+    await kafka.stop();
+  }
+}
+
+export async function up(options: { only?: string[] }): Promise<void> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const names = options.only?.length ? SERVICE_NAMES.filter((n) => options.only?.includes(n)) : [...SERVICE_NAMES];
+  let kafka: KafkaHandle | undefined;
+  let pg: PostgresHandle | undefined;
+  const services: RunningService[] = [];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number): void => {
+    stopping ??= stopAll(services, pg, kafka)
+      .catch((err: unknown) => say(`error while stopping: ${String(err)}`))
+      .finally(() => {
+        rmSync(PID_FILE, { force: true });
+        process.exit(code);
+      });
+  };
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  writeFileSync(PID_FILE, String(process.pid));
+  try {
+    kafka = await ensureLocalKafka(say);
+    pg = await ensureLocalPostgres(say);
+    await createTopics(kafka.brokers);
+    const env = { ...process.env, KAFKA_BROKERS: kafka.brokers, DATABASE_URL: pg.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+    for (const name of names) services.push(startService(name, env));
+    await Promise.all(
+      services.map(async (s) => {
+        try {
+          await waitReady(s.url, s.child, 90_000);
+        } catch (err) {
+          throw new Error(`${s.name} did not become ready (${(err as Error).message}); see .mercato/logs/${s.name}.log`);
+        }
+      }),
+    );
+  } catch (err) {
+    say(`mercato up failed: ${(err as Error).message}`);
+    shutdown(1);
+    return;
+  }
+  say('\nMercato is up:');
+  for (const s of services) say(`  ${s.name.padEnd(18)} ${s.url}${s.name === 'scoring' ? '  (gRPC 127.0.0.1:9085)' : ''}`);
+  say(`  ${'kafka'.padEnd(18)} ${kafka.brokers}`);
+  say(`  ${'postgres'.padEnd(18)} ${pg.url.replace(/:[^:@/]+@/, ':***@')}`);
+  say(`logs: .mercato/logs/<service>.log — Ctrl-C (or npx mercato down) stops everything`);
+  for (const s of services) {
+    s.child.once('exit', (code) => {
+      if (!stopping) say(`${s.name} exited with code ${code}; see .mercato/logs/${s.name}.log`);
+    });
+  }
+}
+
+export async function down(): Promise<void> {
+  if (!existsSync(PID_FILE)) {
+    say('no local stack is running');
+    return;
+  }
+  const pid = Number(readFileSync(PID_FILE, 'utf8'));
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    rmSync(PID_FILE, { force: true });
+    say('the stack was not running (stale pid file removed)');
+    return;
+  }
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      say('stopped');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`stack process ${pid} did not stop within 60 s`);
+}
+
+/** Starts `mercato up` in the background, logging to .mercato/logs/stack.log, and waits until it is up. */
+export async function upDetached(only?: string[]): Promise<void> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logPath = join(LOG_DIR, 'stack.log');
+  const log = openSync(logPath, 'w');
+  const child = spawn(process.execPath, [process.argv[1] ?? '', 'up', ...(only?.length ? ['--only', only.join(',')] : [])], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+  });
+  closeSync(log);
+  child.unref();
+  const deadline = Date.now() + 240_000;
+  while (Date.now() < deadline) {
+    const text = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    if (text.includes('Mercato is up')) {
+      say(text.trim());
+      return;
+    }
+    if (text.includes('mercato up failed') || child.exitCode !== null) throw new Error(`stack failed to start:\n${text}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('stack did not come up within 240 s; see .mercato/logs/stack.log');
+}

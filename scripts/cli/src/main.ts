@@ -1,0 +1,50 @@
+// The `mercato` command for operators and data scientists (run as `npx mercato …`).
+import { SERVICE_NAMES } from '@mercato/runtime';
+import { ensureLocalKafka } from '@mercato/testing';
+import { Command } from 'commander';
+import { migrateServices } from './commands/migrate';
+import { createTopics, down, up, upDetached } from './commands/stack';
+
+const program = new Command('mercato').description('Mercato: event-driven ML platform').showHelpAfterError();
+
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+program
+  .command('up')
+  .description('start Kafka, Postgres and the six services locally (Ctrl-C stops everything)')
+  .option('--only <services>', `comma-separated subset of: ${SERVICE_NAMES.join(', ')}`, list)
+  .option('-d, --detach', 'run in the background; stop with `mercato down`')
+  .action(async (opts: { only?: string[]; detach?: boolean }) => {
+    if (opts.detach) await upDetached(opts.only);
+    else await up({ only: opts.only });
+  });
+
+program
+  .command('down')
+  .description('stop a stack started with `mercato up --detach`')
+  .action(() => down());
+
+program
+  .command('topics')
+  .description('Kafka topics from the catalogue')
+  .command('create')
+  .description('create every catalogue topic and its dead-letter topic (idempotent)')
+  .action(async () => {
+    const kafka = process.env.KAFKA_BROKERS ?? (await ensureLocalKafka()).brokers;
+    await createTopics(kafka);
+  });
+
+program
+  .command('migrate')
+  .description('apply Postgres migrations for services (DATABASE_URL)')
+  .option('--service <names>', 'comma-separated services (default: all)', list)
+  .action(async (opts: { service?: string[] }) => {
+    const url = process.env.DATABASE_URL;
+    if (!url) throw new Error('DATABASE_URL is not set');
+    await migrateServices(url, opts.service ?? [...SERVICE_NAMES]);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`mercato: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The entry point behind every npm script and `npx mercato`: puts Node 24 first on PATH (installing
+# it when the machine's node is older), installs npm dependencies when they are missing or stale,
+# then runs one task. Usage: bash scripts/run.sh <build|lint|typecheck|format|proto|test|mercato> [args…]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$MERCATO_ROOT"
+
+ensure_deps() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "mercato: installing npm dependencies (npm ci)" >&2
+    npm ci --no-audit --no-fund
+  fi
+  if [ -x scripts/tensorflow/install-tfjs-native.sh ] && [ -z "${MERCATO_SKIP_TF:-}" ]; then
+    bash scripts/tensorflow/install-tfjs-native.sh
+  fi
+}
+
+build() { node scripts/build.mjs; }
+
+task="${1:-}"
+shift || true
+case "$task" in
+  build) ensure_deps; build ;;
+  lint) ensure_deps; eslint . --max-warnings 0; prettier --check . ;;
+  format) ensure_deps; prettier --write . ;;
+  typecheck) ensure_deps; tsc -p tsconfig.json ;;
+  proto)
+    ensure_deps
+    buf lint
+    buf generate
+    if git rev-parse --verify --quiet main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then
+      buf breaking --against '.git#branch=main'
+    fi
+    ;;
+  test) ensure_deps; build; vitest run "$@" ;;
+  mercato) ensure_deps; build >/dev/null; exec node --enable-source-maps dist/scripts/cli/src/main.js "$@" ;;
+  *) echo "usage: bash scripts/run.sh <build|lint|typecheck|format|proto|test|mercato> [args…]" >&2; exit 64 ;;
+esac

@@ -1,0 +1,5 @@
+// The feature service's own providers and controllers.
+import { Module } from '@nestjs/common';
+
+@Module({})
+export class FeatureModule {}
