@@ -5,16 +5,35 @@ import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const { compilerOptions } = JSON.parse(readFileSync(resolve(import.meta.dirname, 'tsconfig.base.json'), 'utf8')) as {
+const { compilerOptions } = JSON.parse(
+  readFileSync(resolve(import.meta.dirname, 'tsconfig.base.json'), 'utf8'),
+) as {
   compilerOptions: { paths: Record<string, string[]> };
 };
-const alias = Object.fromEntries(Object.entries(compilerOptions.paths).map(([name, [target]]) => [name, resolve(import.meta.dirname, target)]));
+const alias = Object.fromEntries(
+  Object.entries(compilerOptions.paths).map(([name, [target]]) => [
+    name,
+    resolve(import.meta.dirname, target),
+  ]),
+);
 
 export default defineConfig({
-  plugins: [swc.vite({ jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+  plugins: [
+    swc.vite({
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+      },
+    }),
+  ],
   resolve: { alias },
   test: {
-    include: ['libs/**/*.{spec,int-spec}.ts', 'services/**/*.{spec,int-spec}.ts', 'scripts/**/*.{spec,int-spec}.ts', 'charts/**/*.spec.ts'],
+    include: [
+      'libs/**/*.{spec,int-spec}.ts',
+      'services/**/*.{spec,int-spec}.ts',
+      'scripts/**/*.{spec,int-spec}.ts',
+      'charts/**/*.spec.ts',
+    ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     pool: 'forks',

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['libs', 'services', 'scripts/cli', 'bench'];
+const roots =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['libs', 'services', 'scripts/cli', 'bench'];
 const { compilerOptions } = JSON.parse(await readFile(join(root, 'tsconfig.base.json'), 'utf8'));
 
 const swcOptions = {
@@ -55,7 +56,11 @@ for (const folder of roots) {
     if (file.endsWith('.ts') && !/\.(d|spec|int-spec)\.ts$/.test(file)) {
       jobs.push(
         (async () => {
-          const result = await transformFile(file, { ...swcOptions, filename: file, sourceFileName: relative(join(out, dirname(rel)), file) });
+          const result = await transformFile(file, {
+            ...swcOptions,
+            filename: file,
+            sourceFileName: relative(join(out, dirname(rel)), file),
+          });
           const target = join(out, rel.replace(/\.ts$/, '.js'));
           await mkdir(dirname(target), { recursive: true });
           await writeFile(target, `${result.code}\n//# sourceMappingURL=${target.split('/').pop()}.map\n`);
@@ -76,4 +81,6 @@ for (const folder of roots) {
   }
 }
 await Promise.all(jobs);
-console.log(`build: ${compiled} files compiled, ${copied} assets copied into dist/ in ${Date.now() - started} ms`);
+console.log(
+  `build: ${compiled} files compiled, ${copied} assets copied into dist/ in ${Date.now() - started} ms`,
+);

@@ -22,7 +22,7 @@ task="${1:-}"
 shift || true
 case "$task" in
   build) ensure_deps; build ;;
-  lint) ensure_deps; eslint . --max-warnings 0; prettier --check . ;;
+  lint) ensure_deps; NX_DAEMON=false nx show projects >/dev/null; eslint . --max-warnings 0; prettier --check . ;;
   format) ensure_deps; prettier --write . ;;
   typecheck) ensure_deps; tsc -p tsconfig.json ;;
   proto)

@@ -8,8 +8,15 @@ export const kafkaEnv = {
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(hostPort, 'expected host:port[,host:port…]')).min(1, 'at least one broker')),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(hostPort, 'expected host:port[,host:port…]')).min(1, 'at least one broker'),
+    ),
   KAFKA_CLIENT_ID: z.string().optional(),
   KAFKA_SSL: booleanString(false),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),

@@ -14,7 +14,10 @@ export class ConfigError extends Error {
  * Secrets may be given as files (Kubernetes Secret volumes): for any variable X in the schema,
  * X_FILE names a file whose trimmed content is used when X itself is unset.
  */
-function withFileSecrets(keys: string[], env: NodeJS.ProcessEnv): { values: Record<string, unknown>; problems: string[] } {
+function withFileSecrets(
+  keys: string[],
+  env: NodeJS.ProcessEnv,
+): { values: Record<string, unknown>; problems: string[] } {
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const key of keys) {
@@ -26,14 +29,19 @@ function withFileSecrets(keys: string[], env: NodeJS.ProcessEnv): { values: Reco
       try {
         values[key] = readFileSync(file, 'utf8').trim();
       } catch (err) {
-        problems.push(`${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        problems.push(
+          `${key}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        );
       }
     }
   }
   return { values, problems };
 }
 
-export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
   const { values, problems } = withFileSecrets(Object.keys(schema.shape), env);
   const parsed = schema.safeParse(values);
   if (!parsed.success) {

@@ -41,10 +41,24 @@ export const Topics = {
   newsEnriched: topic('news.enriched.v1', 'article id', EnrichedArticleSchema, 6, 'delete', 7 * DAY_MS),
   newsScored: topic('news.scored.v1', 'ticker', ScoredArticleSchema, 6, 'delete', 7 * DAY_MS),
   sentimentAlerts: topic('sentiment.alerts.v1', 'ticker', SentimentAlertSchema, 3, 'delete', 30 * DAY_MS),
-  interactionsRaw: topic('interactions.raw.v1', 'pseudonymous user id', InteractionSchema, 6, 'delete', 7 * DAY_MS),
+  interactionsRaw: topic(
+    'interactions.raw.v1',
+    'pseudonymous user id',
+    InteractionSchema,
+    6,
+    'delete',
+    7 * DAY_MS,
+  ),
   catalogItems: topic('catalog.items.v1', 'item id', CatalogItemSchema, 6, 'compact', -1),
   userFeatures: topic('features.user.v1', 'pseudonymous user id', UserFeaturesSchema, 6, 'compact', -1),
-  trainingRequests: topic('training.requests.v1', 'model name', TrainingRequestSchema, 1, 'delete', 7 * DAY_MS),
+  trainingRequests: topic(
+    'training.requests.v1',
+    'model name',
+    TrainingRequestSchema,
+    1,
+    'delete',
+    7 * DAY_MS,
+  ),
   modelLifecycle: topic('models.lifecycle.v1', 'model name', ModelEventSchema, 1, 'delete', 30 * DAY_MS),
 } as const;
 

@@ -1,6 +1,14 @@
 // Nest wiring: a Database for the service's schema, migrated at start-up when asked, registered as
 // a readiness check, and closed last on shutdown (after the Kafka consumer has drained).
-import { Global, Inject, Module, Optional, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  Optional,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HealthRegistry, type Logger } from '@mercato/telemetry';
 import { Database } from './database';
 import { migrate } from './migrations';

@@ -1,5 +1,12 @@
 // Protobuf encoding of records by topic, and header helpers (event id, schema, trace context).
-import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from '@bufbuild/protobuf';
 import { Headers, PROTOBUF_CONTENT_TYPE, type TopicSpec } from '@mercato/contracts';
 import { context, propagation } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
@@ -30,18 +37,27 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
  * Decodes a record value with the topic's schema. A record whose `schema` header names another
  * message type, or whose bytes do not parse, is a DecodeError (sent to the dead-letter topic).
  */
-export function decode<S extends DescMessage>(spec: TopicSpec<S>, value: Buffer | null, headers?: IHeaders): MessageShape<S> {
+export function decode<S extends DescMessage>(
+  spec: TopicSpec<S>,
+  value: Buffer | null,
+  headers?: IHeaders,
+): MessageShape<S> {
   const declared = headerValue(headers, Headers.schema);
   if (declared && declared !== spec.schema.typeName) {
-    throw new DecodeError(`schema header "${declared}" does not match ${spec.name} (${spec.schema.typeName})`);
+    throw new DecodeError(
+      `schema header "${declared}" does not match ${spec.name} (${spec.schema.typeName})`,
+    );
   }
   if (value === null) throw new DecodeError(`record on ${spec.name} has no value`);
   try {
     return fromBinary(spec.schema, value);
   } catch (err) {
-    throw new DecodeError(`cannot decode ${spec.schema.typeName}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new DecodeError(
+      `cannot decode ${spec.schema.typeName}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

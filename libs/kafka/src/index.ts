@@ -4,6 +4,11 @@ export { KafkaEventContext, type KafkaRecordInfo, type DecodedRecord } from './c
 export { OnTopic, OnTopicBatch } from './decorators';
 export { NonRetriableError, DecodeError, DrainInterruptedError } from './errors';
 export { EventProducer, type OutgoingRecord } from './producer';
-export { KafkaTransport, KafkaErrorPassthroughFilter, type KafkaTransportOptions, type RetryPolicy } from './transport';
+export {
+  KafkaTransport,
+  KafkaErrorPassthroughFilter,
+  type KafkaTransportOptions,
+  type RetryPolicy,
+} from './transport';
 export { ensureTopics, type EnsureTopicsResult } from './topics-admin';
 export { KafkaModule, type KafkaModuleOptions } from './kafka.module';

@@ -1,6 +1,13 @@
 // Nest wiring: one kafkajs client per service, the typed producer, and (for consumers) the
 // transport, all sharing the service's logger and readiness checks.
-import { Global, Module, Optional, type DynamicModule, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  Optional,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { HealthRegistry, type Logger } from '@mercato/telemetry';
 import { Kafka, type Admin } from 'kafkajs';
 import { createKafka, type KafkaClientOptions } from './client';
@@ -67,4 +74,3 @@ export class KafkaModule {
     };
   }
 }
-

@@ -37,12 +37,22 @@ export class EventProducer {
     return this.connected;
   }
 
-  async send<S extends DescMessage>(spec: TopicSpec<S>, records: OutgoingRecord<S>[]): Promise<RecordMetadata[]> {
+  async send<S extends DescMessage>(
+    spec: TopicSpec<S>,
+    records: OutgoingRecord<S>[],
+  ): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
     await this.connect();
     return tracer.startActiveSpan(
       `${spec.name} publish`,
-      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': spec.name, 'messaging.batch.message_count': records.length } },
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': spec.name,
+          'messaging.batch.message_count': records.length,
+        },
+      },
       async (span) => {
         try {
           const messages: Message[] = records.map((r) => ({

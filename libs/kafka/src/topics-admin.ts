@@ -35,10 +35,16 @@ export async function ensureTopics(
     if (present.length > 0) {
       const meta = await admin.fetchTopicMetadata({ topics: present.map((d) => d.name) });
       const toGrow = meta.topics
-        .map((t) => ({ topic: t.name, have: t.partitions.length, want: present.find((d) => d.name === t.name)?.partitions ?? 0 }))
+        .map((t) => ({
+          topic: t.name,
+          have: t.partitions.length,
+          want: present.find((d) => d.name === t.name)?.partitions ?? 0,
+        }))
         .filter((t) => t.want > t.have);
       if (toGrow.length > 0) {
-        await admin.createPartitions({ topicPartitions: toGrow.map((t) => ({ topic: t.topic, count: t.want })) });
+        await admin.createPartitions({
+          topicPartitions: toGrow.map((t) => ({ topic: t.topic, count: t.want })),
+        });
         grown.push(...toGrow.map((t) => t.topic));
       }
     }

@@ -39,8 +39,13 @@ export interface KafkaTransportOptions {
 
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 200, maxBackoffMs: 5_000 };
 
-const consumed = counter('mercato_kafka_consumed_records_total', 'Records processed by outcome', ['topic', 'outcome']);
-const handlerSeconds = histogram('mercato_kafka_handler_seconds', 'Handler time per record or batch', ['topic']);
+const consumed = counter('mercato_kafka_consumed_records_total', 'Records processed by outcome', [
+  'topic',
+  'outcome',
+]);
+const handlerSeconds = histogram('mercato_kafka_handler_seconds', 'Handler time per record or batch', [
+  'topic',
+]);
 const tracer = trace.getTracer('@mercato/kafka');
 
 /**
@@ -107,7 +112,8 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   private async start(): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     for (const topic of topics) {
-      if (!this.resolveTopic(topic)) throw new Error(`@EventPattern("${topic}") names no topic of the catalogue`);
+      if (!this.resolveTopic(topic))
+        throw new Error(`@EventPattern("${topic}") names no topic of the catalogue`);
     }
     if (topics.length === 0) {
       this.started = true;
@@ -159,7 +165,9 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
   }
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const resolveOffset = (offset: string): void => payload.resolveOffset(offset);
     const spec = this.resolveTopic(batch.topic) as TopicSpec;
     const handler = this.getHandlerByPattern(batch.topic);
     if (!handler) throw new Error(`no handler for ${batch.topic}`);
@@ -183,17 +191,22 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
         await this.processAsBatch(spec, handler, pending, heartbeat, resolveOffset);
       } else {
         for (const message of batch.messages) {
-          if (!isRunning() || isStale() || this.stopping) break;
+          if (!payload.isRunning() || payload.isStale() || this.stopping) break;
           await this.processRecord(spec, handler, { message, info: infoOf(message) }, heartbeat);
           resolveOffset(message.offset);
           await heartbeat();
-          await commitOffsetsIfNecessary();
+          await payload.commitOffsetsIfNecessary();
         }
       }
     } finally {
-      await commitOffsetsIfNecessary().catch((err: unknown) =>
-        this.options.logger.warn({ err: (err as Error).message }, 'offset commit failed; records will be redelivered'),
-      );
+      await payload
+        .commitOffsetsIfNecessary()
+        .catch((err: unknown) =>
+          this.options.logger.warn(
+            { err: (err as Error).message },
+            'offset commit failed; records will be redelivered',
+          ),
+        );
     }
   }
 
@@ -218,13 +231,25 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     if (valid.length > 0) {
       try {
         await this.withRetries(spec, valid[0], async (attempt) => {
-          const records: DecodedRecord<unknown>[] = valid.map((p) => ({ value: p.value, record: { ...p.info, attempt } }));
-          await this.invoke(spec, handler, records, new KafkaEventContext([{ ...valid[0].info, attempt }, heartbeat]), valid[0].info);
+          const records: DecodedRecord<unknown>[] = valid.map((p) => ({
+            value: p.value,
+            record: { ...p.info, attempt },
+          }));
+          await this.invoke(
+            spec,
+            handler,
+            records,
+            new KafkaEventContext([{ ...valid[0].info, attempt }, heartbeat]),
+            valid[0].info,
+          );
         });
         consumed.inc({ topic: spec.name, outcome: 'ok' }, valid.length);
       } catch (err) {
         if (err instanceof DrainInterruptedError) throw err;
-        this.options.logger.warn({ topic: spec.name, size: valid.length, err: (err as Error).message }, 'batch failed; retrying record by record');
+        this.options.logger.warn(
+          { topic: spec.name, size: valid.length, err: (err as Error).message },
+          'batch failed; retrying record by record',
+        );
         for (const p of valid) {
           await this.processRecord(spec, handler, p, heartbeat, true);
           resolveOffset(p.message.offset);
@@ -259,11 +284,21 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       consumed.inc({ topic: spec.name, outcome: 'ok' });
     } catch (err) {
       if (err instanceof DrainInterruptedError) throw err;
-      await this.deadLetter(spec, p, err, attempts, err instanceof NonRetriableError ? 'validation' : 'exhausted');
+      await this.deadLetter(
+        spec,
+        p,
+        err,
+        attempts,
+        err instanceof NonRetriableError ? 'validation' : 'exhausted',
+      );
     }
   }
 
-  private async withRetries(spec: TopicSpec, p: Pending, run: (attempt: number) => Promise<void>): Promise<void> {
+  private async withRetries(
+    spec: TopicSpec,
+    p: Pending,
+    run: (attempt: number) => Promise<void>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await run(attempt);
@@ -275,7 +310,14 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
         const backoff = Math.min(this.retry.maxBackoffMs, this.retry.initialBackoffMs * 2 ** (attempt - 1));
         const delay = backoff / 2 + Math.random() * (backoff / 2);
         this.options.logger.warn(
-          { topic: spec.name, partition: p.info.partition, offset: p.info.offset, attempt, delayMs: Math.round(delay), err: (err as Error).message },
+          {
+            topic: spec.name,
+            partition: p.info.partition,
+            offset: p.info.offset,
+            attempt,
+            delayMs: Math.round(delay),
+            err: (err as Error).message,
+          },
           'handler failed; retrying',
         );
         await this.sleep(delay);
@@ -284,7 +326,13 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async invoke(spec: TopicSpec, handler: MessageHandler, data: unknown, ctx: KafkaEventContext, info: KafkaRecordInfo): Promise<void> {
+  private async invoke(
+    spec: TopicSpec,
+    handler: MessageHandler,
+    data: unknown,
+    ctx: KafkaEventContext,
+    info: KafkaRecordInfo,
+  ): Promise<void> {
     const parent = propagation.extract(context.active(), info.headers);
     const end = handlerSeconds.startTimer({ topic: spec.name });
     await tracer.startActiveSpan(
@@ -317,7 +365,13 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     );
   }
 
-  private async deadLetter(spec: TopicSpec, p: Pending, err: unknown, attempts: number, reason: 'validation' | 'exhausted'): Promise<void> {
+  private async deadLetter(
+    spec: TopicSpec,
+    p: Pending,
+    err: unknown,
+    attempts: number,
+    reason: 'validation' | 'exhausted',
+  ): Promise<void> {
     const error = err instanceof Error ? err : new Error(String(err));
     const letter = create(DEAD_LETTER_SCHEMA, {
       sourceTopic: spec.name,
@@ -347,7 +401,14 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     ]);
     consumed.inc({ topic: spec.name, outcome: 'dead_letter' });
     this.options.logger.error(
-      { topic: spec.name, partition: p.info.partition, offset: p.info.offset, eventId: p.info.eventId, reason, err: error.message },
+      {
+        topic: spec.name,
+        partition: p.info.partition,
+        offset: p.info.offset,
+        eventId: p.info.eventId,
+        reason,
+        err: error.message,
+      },
       'record sent to the dead-letter topic',
     );
   }

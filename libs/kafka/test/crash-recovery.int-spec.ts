@@ -2,7 +2,15 @@
 // 10,000 events and restarted (every event handled, exactly one result each), and a SIGTERM drain
 // finishes and commits what it started so a restarted consumer redelivers nothing.
 import { Topics } from '@mercato/contracts';
-import { REPO_ROOT, createTestDatabase, createTestTopics, eventually, testKafka, testTopic, type TestDatabase } from '@mercato/testing';
+import {
+  REPO_ROOT,
+  createTestDatabase,
+  createTestTopics,
+  eventually,
+  testKafka,
+  testTopic,
+  type TestDatabase,
+} from '@mercato/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -41,13 +49,15 @@ function startConsumerProcess(env: Record<string, string>): Promise<ChildProcess
 }
 
 const exited = (child: ChildProcess): Promise<number | null> =>
-  new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 async function count(table: string): Promise<{ rows: number; distinct: number; redelivered: number }> {
   const r = await client.query<{ rows: string; distinct: string; redelivered: string }>(
     `SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct, coalesce(sum(deliveries - 1), 0) AS redelivered FROM ${table}`,
   );
-  const row = r.rows[0] as { rows: string; distinct: string; redelivered: string };
+  const row = r.rows[0];
   return { rows: Number(row.rows), distinct: Number(row.distinct), redelivered: Number(row.redelivered) };
 }
 
@@ -68,20 +78,30 @@ async function produce(spec: ReturnType<typeof testTopic>, n: number): Promise<s
 
 describe('consumer crash and drain', () => {
   it('SIGKILL mid-stream of 10,000 events, then restart: every event handled, one result each', async () => {
-    await client.query('CREATE TABLE results (event_id text PRIMARY KEY, article_id text NOT NULL, deliveries int NOT NULL DEFAULT 1)');
+    await client.query(
+      'CREATE TABLE results (event_id text PRIMARY KEY, article_id text NOT NULL, deliveries int NOT NULL DEFAULT 1)',
+    );
     const spec = testTopic(Topics.newsRaw, 3);
     await createTestTopics(kafka, [spec]);
     const ids = await produce(spec, 10_000);
     const env = { TOPIC: spec.name, GROUP_ID: `${spec.name}.group`, DELAY_MS: '0' };
     const first = await startConsumerProcess(env);
-    await eventually(async () => ((await count('results')).rows >= 2_500 ? true : undefined), 60_000, '2,500 rows');
+    await eventually(
+      async () => ((await count('results')).rows >= 2_500 ? true : undefined),
+      60_000,
+      '2,500 rows',
+    );
     first.kill('SIGKILL');
     await exited(first);
     const atKill = await count('results');
     expect(atKill.rows).toBeLessThan(10_000);
 
     const second = await startConsumerProcess(env);
-    await eventually(async () => ((await count('results')).rows === 10_000 ? true : undefined), 90_000, 'all 10,000 events');
+    await eventually(
+      async () => ((await count('results')).rows === 10_000 ? true : undefined),
+      90_000,
+      'all 10,000 events',
+    );
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
 
@@ -96,7 +116,9 @@ describe('consumer crash and drain', () => {
   }, 240_000);
 
   it('SIGTERM drains: in-flight work finishes and is committed, so a restart redelivers nothing', async () => {
-    await client.query('CREATE TABLE results_drain (event_id text PRIMARY KEY, article_id text NOT NULL, deliveries int NOT NULL DEFAULT 1)');
+    await client.query(
+      'CREATE TABLE results_drain (event_id text PRIMARY KEY, article_id text NOT NULL, deliveries int NOT NULL DEFAULT 1)',
+    );
     await client.query('ALTER TABLE results RENAME TO results_kill');
     await client.query('ALTER TABLE results_drain RENAME TO results');
     const spec = testTopic(Topics.newsRaw, 2);
@@ -104,14 +126,22 @@ describe('consumer crash and drain', () => {
     await produce(spec, 2_000);
     const env = { TOPIC: spec.name, GROUP_ID: `${spec.name}.group`, DELAY_MS: '2', BATCH: '0' };
     const first = await startConsumerProcess(env);
-    await eventually(async () => ((await count('results')).rows >= 300 ? true : undefined), 60_000, '300 rows');
+    await eventually(
+      async () => ((await count('results')).rows >= 300 ? true : undefined),
+      60_000,
+      '300 rows',
+    );
     first.kill('SIGTERM');
     expect(await exited(first)).toBe(0);
     const atDrain = await count('results');
     expect(atDrain.rows).toBeLessThan(2_000);
 
     const second = await startConsumerProcess(env);
-    await eventually(async () => ((await count('results')).rows === 2_000 ? true : undefined), 90_000, 'all 2,000 events');
+    await eventually(
+      async () => ((await count('results')).rows === 2_000 ? true : undefined),
+      90_000,
+      'all 2,000 events',
+    );
     second.kill('SIGTERM');
     expect(await exited(second)).toBe(0);
     const final = await count('results');

@@ -48,14 +48,25 @@ export async function startConsumer(
 /** Reads every record currently on a topic (from the beginning) with a throwaway consumer. */
 export async function readAll(kafka: Kafka, topic: string, expected: number, timeoutMs = 20_000) {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
-  const records: { key: string | null; value: Buffer | null; headers: Record<string, string>; offset: string }[] = [];
+  const records: {
+    key: string | null;
+    value: Buffer | null;
+    headers: Record<string, string>;
+    offset: string;
+  }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
-      records.push({ key: message.key?.toString() ?? null, value: message.value, headers, offset: message.offset });
+      for (const [k, v] of Object.entries(message.headers ?? {}))
+        headers[k] = String(Array.isArray(v) ? v[0] : v);
+      records.push({
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers,
+        offset: message.offset,
+      });
     },
   });
   const deadline = Date.now() + timeoutMs;

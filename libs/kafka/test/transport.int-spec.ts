@@ -36,7 +36,12 @@ afterAll(() => {
   context.disable();
 });
 
-const article = (id: string, extra: Partial<NewsArticle> = {}) => ({ articleId: id, source: 'test', headline: `headline ${id}`, ...extra });
+const article = (id: string, extra: { headline?: string } = {}) => ({
+  articleId: id,
+  source: 'test',
+  headline: `headline ${id}`,
+  ...extra,
+});
 
 async function setup(partitions = 1) {
   const spec = testTopic(Topics.newsRaw, partitions);
@@ -63,7 +68,11 @@ describe('KafkaTransport on the real broker', () => {
     const traceId = await tracer.startActiveSpan('publish-test', async (span) => {
       await producer.send(
         spec,
-        Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: article(`a${i}`), eventId: `evt-${i}` })),
+        Array.from({ length: 30 }, (_, i) => ({
+          key: `k${i}`,
+          value: article(`a${i}`),
+          eventId: `evt-${i}`,
+        })),
       );
       span.end();
       return span.spanContext().traceId;
@@ -86,7 +95,10 @@ describe('KafkaTransport on the real broker', () => {
       done.push(id);
     });
     apps.push(app);
-    await producer.send(spec, [{ key: 'x', value: article('flaky') }, { key: 'x', value: article('after') }]);
+    await producer.send(spec, [
+      { key: 'x', value: article('flaky') },
+      { key: 'x', value: article('after') },
+    ]);
     await eventually(async () => (done.includes('after') ? true : undefined));
     expect(attempts.get('flaky')).toEqual([1, 2, 3]);
     expect(done).toEqual(['flaky', 'after']);
@@ -105,7 +117,9 @@ describe('KafkaTransport on the real broker', () => {
     });
     apps.push(app);
     const garbage = Buffer.from([0xff, 0xff, 0xff, 0x0f, 0x01]);
-    await producer.sendRaw(spec.name, [{ key: 'g', value: garbage, headers: { [Headers.eventId]: 'evt-garbage' } }]);
+    await producer.sendRaw(spec.name, [
+      { key: 'g', value: garbage, headers: { [Headers.eventId]: 'evt-garbage' } },
+    ]);
     await producer.sendRaw(spec.name, [
       {
         key: 'w',
@@ -118,8 +132,15 @@ describe('KafkaTransport on the real broker', () => {
       { key: 'p', value: article('poison'), eventId: 'evt-poison' },
       { key: 'ok', value: article('ok') },
     ]);
-    await eventually(async () => (handled.includes('ok') ? true : undefined), 20_000, 'record after the bad ones');
-    const letters = (await readAll(kafka, spec.deadLetter, 4)).map((r) => ({ ...r, letter: fromBinary(DeadLetterSchema, r.value as Buffer) }));
+    await eventually(
+      async () => (handled.includes('ok') ? true : undefined),
+      20_000,
+      'record after the bad ones',
+    );
+    const letters = (await readAll(kafka, spec.deadLetter, 4)).map((r) => ({
+      ...r,
+      letter: fromBinary(DeadLetterSchema, r.value as Buffer),
+    }));
     expect(letters).toHaveLength(4);
     const byKey = Object.fromEntries(letters.map((l) => [l.key, l.letter]));
     expect(byKey.g?.errorClass).toBe('DecodeError');
@@ -128,8 +149,18 @@ describe('KafkaTransport on the real broker', () => {
     expect(byKey.g?.sourceOffset).toBe('0');
     expect(byKey.g?.sourceTopic).toBe(spec.name);
     expect(byKey.w?.errorMessage).toContain('does not match');
-    expect(byKey.i).toMatchObject({ errorClass: 'NonRetriableError', reason: 'validation', attempts: 1, sourceOffset: '2' });
-    expect(byKey.p).toMatchObject({ errorClass: 'Error', reason: 'exhausted', attempts: 3, errorMessage: 'always fails' });
+    expect(byKey.i).toMatchObject({
+      errorClass: 'NonRetriableError',
+      reason: 'validation',
+      attempts: 1,
+      sourceOffset: '2',
+    });
+    expect(byKey.p).toMatchObject({
+      errorClass: 'Error',
+      reason: 'exhausted',
+      attempts: 3,
+      errorMessage: 'always fails',
+    });
     expect(handled).toEqual(['ok']);
   });
 
@@ -143,7 +174,8 @@ describe('KafkaTransport on the real broker', () => {
       async (data) => {
         const records = data as DecodedRecord<NewsArticle>[];
         batchSizes.push(records.length);
-        if (records.some((r) => r.value.articleId === 'bad')) throw new NonRetriableError('bad record in batch');
+        if (records.some((r) => r.value.articleId === 'bad'))
+          throw new NonRetriableError('bad record in batch');
         handled.push(...records.map((r) => r.value.articleId));
       },
       { batch: true },
@@ -158,7 +190,9 @@ describe('KafkaTransport on the real broker', () => {
     expect(Math.max(...batchSizes)).toBeGreaterThan(1);
     expect(new Set(handled).size).toBe(60);
     const letters = await readAll(kafka, spec.deadLetter, 1);
-    expect(letters.map((l) => fromBinary(DeadLetterSchema, l.value as Buffer).errorMessage)).toEqual(['bad record in batch']);
+    expect(letters.map((l) => fromBinary(DeadLetterSchema, l.value as Buffer).errorMessage)).toEqual([
+      'bad record in batch',
+    ]);
   });
 
   it('commits offsets only after the handler finished, so an unfinished record is redelivered', async () => {

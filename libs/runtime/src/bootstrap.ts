@@ -5,10 +5,29 @@ import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, platformEnv, z } from '@mercato/config';
 import { DbModule } from '@mercato/db';
-import { KafkaErrorPassthroughFilter, KafkaModule, KafkaTransport, kafkaClientOptionsFromEnv, type RetryPolicy } from '@mercato/kafka';
-import { ObservabilityModule, createHttpApp, createLogger, listenAndDrainOnSignal, type Logger } from '@mercato/telemetry';
+import {
+  KafkaErrorPassthroughFilter,
+  KafkaModule,
+  KafkaTransport,
+  kafkaClientOptionsFromEnv,
+  type RetryPolicy,
+} from '@mercato/kafka';
+import {
+  ObservabilityModule,
+  createHttpApp,
+  createLogger,
+  listenAndDrainOnSignal,
+  type Logger,
+} from '@mercato/telemetry';
 
-export const SERVICE_NAMES = ['ingest', 'feature', 'training', 'model-registry', 'scoring', 'sentiment-monitor'] as const;
+export const SERVICE_NAMES = [
+  'ingest',
+  'feature',
+  'training',
+  'model-registry',
+  'scoring',
+  'sentiment-monitor',
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
@@ -42,7 +61,9 @@ export const schemaFor = (service: ServiceName): string => service.replace(/-/g,
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');
 
-export async function bootstrapService<E extends z.ZodRawShape>(def: ServiceDefinition<E>): Promise<NestFastifyApplication> {
+export async function bootstrapService<E extends z.ZodRawShape>(
+  def: ServiceDefinition<E>,
+): Promise<NestFastifyApplication> {
   const schema = z.object({ ...platformEnv(DEFAULT_PORTS[def.name]), ...def.env });
   const config = loadConfig(schema) as PlatformConfig & z.infer<z.ZodObject<E>>;
   const logger = createLogger(def.name, config.LOG_LEVEL);

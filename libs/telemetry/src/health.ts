@@ -1,6 +1,16 @@
 // Liveness, readiness and metrics endpoints. Libraries (db, kafka) register readiness checks in
 // the HealthRegistry; the service is ready only when every check passes.
-import { Controller, Get, Global, Header, HttpCode, Injectable, Module, Res, type DynamicModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Global,
+  Header,
+  HttpCode,
+  Injectable,
+  Module,
+  Res,
+  type DynamicModule,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { metricsRegistry } from './metrics';
 

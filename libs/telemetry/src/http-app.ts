@@ -33,7 +33,10 @@ export interface RunOptions {
 }
 
 /** Listens, then drains on SIGTERM/SIGINT: a second signal or the timeout forces the exit. */
-export async function listenAndDrainOnSignal(app: NestFastifyApplication, options: RunOptions): Promise<void> {
+export async function listenAndDrainOnSignal(
+  app: NestFastifyApplication,
+  options: RunOptions,
+): Promise<void> {
   const { logger } = options;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -73,7 +76,9 @@ export function runMain(service: string, start: () => Promise<void>): void {
       process.stderr.write(`mercato-${service}: ${err.message}\n`);
       process.exit(78);
     }
-    process.stderr.write(`mercato-${service}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `mercato-${service}: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

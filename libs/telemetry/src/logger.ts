@@ -12,7 +12,15 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
     timestamp: pino.stdTimeFunctions.isoTime,
     // Secrets must never reach a log line, even by accident in an error object.
     redact: {
-      paths: ['password', '*.password', 'DATABASE_URL', '*.DATABASE_URL', 'authorization', '*.authorization', 'headers.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'DATABASE_URL',
+        '*.DATABASE_URL',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+      ],
       censor: '[redacted]',
     },
     mixin() {
@@ -32,7 +40,10 @@ export class NestPinoLogger implements LoggerService {
     this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, stack: trace }, message instanceof Error ? message.message : String(message));
+    this.logger.error(
+      { context, stack: trace },
+      message instanceof Error ? message.message : String(message),
+    );
   }
   warn(message: unknown, context?: string): void {
     this.logger.warn({ context }, String(message));

@@ -12,7 +12,11 @@ export function collectProcessMetrics(service: string): void {
   defaultsCollected = true;
 }
 
-export function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   const existing = metricsRegistry.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [metricsRegistry] });

@@ -27,7 +27,11 @@ export function startTelemetry(options: TelemetryOptions): void {
       [ATTR_SERVICE_VERSION]: options.version ?? process.env.MERCATO_VERSION ?? '0.1.0',
     }),
     spanProcessors: endpoint
-      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) })]
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
+          }),
+        ]
       : [],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz') }),

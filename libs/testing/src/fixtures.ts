@@ -2,15 +2,17 @@
 // topics (copies of catalogue entries), and a kafkajs client.
 import type { DescMessage } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@mercato/contracts';
-import { createKafka } from '@mercato/kafka';
-import { createLogger, type Logger } from '@mercato/telemetry';
-import type { Kafka } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import pino, { type Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export function requireEnv(name: 'KAFKA_BROKERS' | 'DATABASE_URL'): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests through vitest (its global setup starts the infrastructure)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the tests through vitest (its global setup starts the infrastructure)`,
+    );
   return value;
 }
 
@@ -47,15 +49,18 @@ export async function createTestDatabase(prefix = 't'): Promise<TestDatabase> {
 }
 
 export function testLogger(level: 'warn' | 'info' | 'silent' = 'warn'): Logger {
-  return createLogger('test', level);
+  return pino({ level, base: { service: 'mercato-test' } });
 }
 
 export function testKafka(clientId = `mercato-test-${uniqueSuffix()}`): Kafka {
-  return createKafka({ clientId, brokers: requireEnv('KAFKA_BROKERS').split(','), logger: testLogger() });
+  return new Kafka({ clientId, brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
 }
 
 /** A uniquely named copy of a catalogue topic (same schema), so specs never share a topic. */
-export function testTopic<S extends DescMessage>(spec: TopicSpec<S>, partitions = spec.partitions): TopicSpec<S> {
+export function testTopic<S extends DescMessage>(
+  spec: TopicSpec<S>,
+  partitions = spec.partitions,
+): TopicSpec<S> {
   const name = `test.${uniqueSuffix()}.${spec.name}`;
   return { ...spec, name, partitions, deadLetter: `${name}.dlq` };
 }
@@ -77,7 +82,11 @@ export async function createTestTopics(kafka: Kafka, specs: TopicSpec[]): Promis
 }
 
 /** Polls until check() returns a value other than undefined, or throws after timeoutMs. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -89,5 +98,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
+  );
 }

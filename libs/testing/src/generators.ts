@@ -14,7 +14,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
+const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)];
 
 export type Sentiment = 'negative' | 'neutral' | 'positive';
 
@@ -55,8 +55,23 @@ const TEMPLATES: Record<Sentiment, readonly string[]> = {
     '{c} rallies to record high after {good}',
   ],
 };
-const REASONS = ['weak demand', 'a product recall', 'rising costs', 'an accounting scandal', 'supply chain disruption', 'a lawsuit', 'falling margins'];
-const GOOD = ['strong demand', 'record sales', 'a major contract win', 'cost cuts paying off', 'robust cloud growth', 'a blockbuster launch'];
+const REASONS = [
+  'weak demand',
+  'a product recall',
+  'rising costs',
+  'an accounting scandal',
+  'supply chain disruption',
+  'a lawsuit',
+  'falling margins',
+];
+const GOOD = [
+  'strong demand',
+  'record sales',
+  'a major contract win',
+  'cost cuts paying off',
+  'robust cloud growth',
+  'a blockbuster launch',
+];
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
 const DEPTS = ['operations', 'finance', 'marketing', 'engineering', 'sales'];
 const SOURCES = ['newswire', 'marketdesk', 'fintimes-sim', 'tickerfeed', 'analyst-notes'];
@@ -103,7 +118,11 @@ export function generateNews(options: NewsOptions): GeneratedArticle[] {
   for (let i = 0; i < options.count; i++) {
     const surge = options.surges?.find((s) => i >= s.from && i < s.to && rand() < s.share);
     const ticker = surge ? surge.ticker : pick(rand, tickers);
-    const sentiment: Sentiment = surge ? (rand() < surge.negativeShare ? 'negative' : chooseSentiment(rand, mix)) : chooseSentiment(rand, mix);
+    const sentiment: Sentiment = surge
+      ? rand() < surge.negativeShare
+        ? 'negative'
+        : chooseSentiment(rand, mix)
+      : chooseSentiment(rand, mix);
     const company = COMPANIES[ticker] ?? ticker;
     const named = options.cashtags === false ? company : `${company} ($${ticker})`;
     const headline = pick(rand, TEMPLATES[sentiment])
@@ -143,7 +162,16 @@ export interface GeneratedInteraction {
   timestamp: string;
 }
 
-const CATEGORIES = ['books', 'electronics', 'kitchen', 'garden', 'toys', 'sports', 'music', 'beauty'] as const;
+const CATEGORIES = [
+  'books',
+  'electronics',
+  'kitchen',
+  'garden',
+  'toys',
+  'sports',
+  'music',
+  'beauty',
+] as const;
 const ADJECTIVES = ['classic', 'compact', 'deluxe', 'eco', 'smart', 'vintage', 'portable', 'premium'];
 const NOUNS: Record<(typeof CATEGORIES)[number], readonly string[]> = {
   books: ['novel', 'cookbook', 'biography', 'atlas'],
@@ -166,11 +194,14 @@ export interface CatalogOptions {
 }
 
 /** Users favour two categories each; popularity follows a Zipf-like curve within a category. */
-export function generateRetail(options: CatalogOptions): { items: GeneratedItem[]; interactions: GeneratedInteraction[] } {
+export function generateRetail(options: CatalogOptions): {
+  items: GeneratedItem[];
+  interactions: GeneratedInteraction[];
+} {
   const rand = seededRandom(options.seed);
   const items: GeneratedItem[] = [];
   for (let i = 0; i < options.items; i++) {
-    const category = CATEGORIES[i % CATEGORIES.length] as (typeof CATEGORIES)[number];
+    const category = CATEGORIES[i % CATEGORIES.length];
     const title = `${pick(rand, ADJECTIVES)} ${pick(rand, NOUNS[category])}`;
     items.push({
       item_id: `i-${i}`,
@@ -183,9 +214,9 @@ export function generateRetail(options: CatalogOptions): { items: GeneratedItem[
   }
   const byCategory = new Map<string, GeneratedItem[]>();
   for (const item of items) {
-    const list = byCategory.get(item.categories[0] as string) ?? [];
+    const list = byCategory.get(item.categories[0]) ?? [];
     list.push(item);
-    byCategory.set(item.categories[0] as string, list);
+    byCategory.set(item.categories[0], list);
   }
   const interactions: GeneratedInteraction[] = [];
   let t = options.start.getTime();
@@ -194,9 +225,10 @@ export function generateRetail(options: CatalogOptions): { items: GeneratedItem[
     for (let k = 0; k < options.interactionsPerUser; k++) {
       const category = rand() < 0.85 ? pick(rand, tastes) : pick(rand, CATEGORIES);
       const pool = byCategory.get(category) ?? items;
-      const item = pool[Math.min(pool.length - 1, Math.floor(pool.length * rand() ** 2))] as GeneratedItem;
+      const item = pool[Math.min(pool.length - 1, Math.floor(pool.length * rand() ** 2))];
       const r = rand();
-      const type: GeneratedInteraction['type'] = r < 0.5 ? 'view' : r < 0.75 ? 'click' : r < 0.87 ? 'cart' : r < 0.95 ? 'purchase' : 'rating';
+      const type: GeneratedInteraction['type'] =
+        r < 0.5 ? 'view' : r < 0.75 ? 'click' : r < 0.87 ? 'cart' : r < 0.95 ? 'purchase' : 'rating';
       interactions.push({
         user_id: `u-${u}`,
         item_id: item.item_id,

@@ -1,9 +1,18 @@
 // vitest global setup: the real broker and database every integration spec uses, started when not
-// already running (and stopped afterwards only if started here), with the catalogue's topics created.
-import { createKafka, ensureTopics } from '@mercato/kafka';
-import { createLogger } from '@mercato/telemetry';
-import { ensureLocalKafka, ensureLocalPostgres, type KafkaHandle, type PostgresHandle } from './infra';
+// already running (and stopped afterwards only if started here), with the catalogue's topics created
+// by the same `mercato topics create` an operator runs.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  REPO_ROOT,
+  ensureLocalKafka,
+  ensureLocalPostgres,
+  type KafkaHandle,
+  type PostgresHandle,
+} from './infra';
 
+const run = promisify(execFile);
 let kafka: KafkaHandle | undefined;
 let pg: PostgresHandle | undefined;
 
@@ -15,8 +24,12 @@ export async function setup(): Promise<void> {
   pg = await ensureLocalPostgres(log);
   process.env.KAFKA_BROKERS = kafka.brokers;
   process.env.DATABASE_URL = pg.url;
-  const client = createKafka({ clientId: 'mercato-test-setup', brokers: kafka.brokers.split(','), logger: createLogger('test', 'warn') });
-  await ensureTopics(client);
+  const { stdout } = await run(
+    process.execPath,
+    [join(REPO_ROOT, 'dist/scripts/cli/src/main.js'), 'topics', 'create'],
+    { env: process.env },
+  );
+  log(stdout.trim());
 }
 
 export async function teardown(): Promise<void> {

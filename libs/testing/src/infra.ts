@@ -55,7 +55,9 @@ export async function ensureLocalKafka(log: (msg: string) => void = () => undefi
     log(`kafka: using the broker already on ${LOCAL_KAFKA}`);
     return { brokers: LOCAL_KAFKA, started: false, stop: async () => undefined };
   }
-  log('kafka: starting a single-node KRaft broker on 127.0.0.1:9092 (first run fetches it from Maven Central)');
+  log(
+    'kafka: starting a single-node KRaft broker on 127.0.0.1:9092 (first run fetches it from Maven Central)',
+  );
   const script = join(REPO_ROOT, 'scripts/kafka/kafka.sh');
   await run('bash', [script, 'start'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
   return {
@@ -74,7 +76,9 @@ export interface PostgresHandle {
   stop(): Promise<void>;
 }
 
-export async function ensureLocalPostgres(log: (msg: string) => void = () => undefined): Promise<PostgresHandle> {
+export async function ensureLocalPostgres(
+  log: (msg: string) => void = () => undefined,
+): Promise<PostgresHandle> {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, started: false, stop: async () => undefined };
   }

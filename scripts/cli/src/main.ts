@@ -7,7 +7,11 @@ import { createTopics, down, up, upDetached } from './commands/stack';
 
 const program = new Command('mercato').description('Mercato: event-driven ML platform').showHelpAfterError();
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 program
   .command('up')

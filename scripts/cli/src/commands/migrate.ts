@@ -13,7 +13,8 @@ export function migrationsDir(service: ServiceName): string {
 export async function migrateServices(url: string, services: string[]): Promise<void> {
   const logger = createLogger('cli', 'info');
   for (const name of services) {
-    if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new Error(`unknown service "${name}" (one of ${SERVICE_NAMES.join(', ')})`);
+    if (!(SERVICE_NAMES as readonly string[]).includes(name))
+      throw new Error(`unknown service "${name}" (one of ${SERVICE_NAMES.join(', ')})`);
     const dir = migrationsDir(name as ServiceName);
     if (!existsSync(dir)) {
       process.stdout.write(`${name}: no migrations\n`);

@@ -1,7 +1,13 @@
 // `mercato up` / `mercato down`: the whole platform locally on embedded defaults — a real Kafka
 // broker, Postgres, the catalogue's topics and all six services — stopped cleanly on Ctrl-C.
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@mercato/runtime';
-import { ensureLocalKafka, ensureLocalPostgres, REPO_ROOT, type KafkaHandle, type PostgresHandle } from '@mercato/testing';
+import {
+  ensureLocalKafka,
+  ensureLocalPostgres,
+  REPO_ROOT,
+  type KafkaHandle,
+  type PostgresHandle,
+} from '@mercato/testing';
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,7 +32,9 @@ export async function createTopics(brokers: string): Promise<void> {
   const logger = createLogger('cli', 'warn');
   const kafka = createKafka({ clientId: 'mercato-cli', brokers: brokers.split(','), logger });
   const result = await ensureTopics(kafka);
-  say(`topics: ${result.created.length} created, ${result.grown.length} grown, ${result.existing.length} already there`);
+  say(
+    `topics: ${result.created.length} created, ${result.grown.length} grown, ${result.existing.length} already there`,
+  );
 }
 
 async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -47,15 +55,23 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
 function startService(name: ServiceName, env: NodeJS.ProcessEnv): RunningService {
   const port = DEFAULT_PORTS[name];
   const log = openSync(join(LOG_DIR, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'dist/services', name, 'src/main.js')], {
-    env: { ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', join(REPO_ROOT, 'dist/services', name, 'src/main.js')],
+    {
+      env: { ...env, HTTP_PORT: String(port) },
+      stdio: ['ignore', log, log],
+    },
+  );
   closeSync(log);
   return { name, url: `http://127.0.0.1:${port}`, child };
 }
 
-async function stopAll(services: RunningService[], pg: PostgresHandle | undefined, kafka: KafkaHandle | undefined): Promise<void> {
+async function stopAll(
+  services: RunningService[],
+  pg: PostgresHandle | undefined,
+  kafka: KafkaHandle | undefined,
+): Promise<void> {
   say('stopping services…');
   await Promise.all(
     services.map(
@@ -83,7 +99,9 @@ async function stopAll(services: RunningService[], pg: PostgresHandle | undefine
 
 export async function up(options: { only?: string[] }): Promise<void> {
   mkdirSync(LOG_DIR, { recursive: true });
-  const names = options.only?.length ? SERVICE_NAMES.filter((n) => options.only?.includes(n)) : [...SERVICE_NAMES];
+  const names = options.only?.length
+    ? SERVICE_NAMES.filter((n) => options.only?.includes(n))
+    : [...SERVICE_NAMES];
   let kafka: KafkaHandle | undefined;
   let pg: PostgresHandle | undefined;
   const services: RunningService[] = [];
@@ -103,14 +121,21 @@ export async function up(options: { only?: string[] }): Promise<void> {
     kafka = await ensureLocalKafka(say);
     pg = await ensureLocalPostgres(say);
     await createTopics(kafka.brokers);
-    const env = { ...process.env, KAFKA_BROKERS: kafka.brokers, DATABASE_URL: pg.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: kafka.brokers,
+      DATABASE_URL: pg.url,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
     for (const name of names) services.push(startService(name, env));
     await Promise.all(
       services.map(async (s) => {
         try {
           await waitReady(s.url, s.child, 90_000);
         } catch (err) {
-          throw new Error(`${s.name} did not become ready (${(err as Error).message}); see .mercato/logs/${s.name}.log`);
+          throw new Error(
+            `${s.name} did not become ready (${(err as Error).message}); see .mercato/logs/${s.name}.log`,
+          );
         }
       }),
     );
@@ -120,7 +145,8 @@ export async function up(options: { only?: string[] }): Promise<void> {
     return;
   }
   say('\nMercato is up:');
-  for (const s of services) say(`  ${s.name.padEnd(18)} ${s.url}${s.name === 'scoring' ? '  (gRPC 127.0.0.1:9085)' : ''}`);
+  for (const s of services)
+    say(`  ${s.name.padEnd(18)} ${s.url}${s.name === 'scoring' ? '  (gRPC 127.0.0.1:9085)' : ''}`);
   say(`  ${'kafka'.padEnd(18)} ${kafka.brokers}`);
   say(`  ${'postgres'.padEnd(18)} ${pg.url.replace(/:[^:@/]+@/, ':***@')}`);
   say(`logs: .mercato/logs/<service>.log — Ctrl-C (or npx mercato down) stops everything`);
@@ -162,11 +188,15 @@ export async function upDetached(only?: string[]): Promise<void> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logPath = join(LOG_DIR, 'stack.log');
   const log = openSync(logPath, 'w');
-  const child = spawn(process.execPath, [process.argv[1] ?? '', 'up', ...(only?.length ? ['--only', only.join(',')] : [])], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [process.argv[1] ?? '', 'up', ...(only?.length ? ['--only', only.join(',')] : [])],
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: process.env,
+    },
+  );
   closeSync(log);
   child.unref();
   const deadline = Date.now() + 240_000;
@@ -176,7 +206,8 @@ export async function upDetached(only?: string[]): Promise<void> {
       say(text.trim());
       return;
     }
-    if (text.includes('mercato up failed') || child.exitCode !== null) throw new Error(`stack failed to start:\n${text}`);
+    if (text.includes('mercato up failed') || child.exitCode !== null)
+      throw new Error(`stack failed to start:\n${text}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('stack did not come up within 240 s; see .mercato/logs/stack.log');
