@@ -1,0 +1,56 @@
+{{/*
+The chart's view of the service catalogue (docs: shared ARCHITECTURE.md): ports, the Kafka topics
+each consumer reads in its group `mercato-<name>`, and the internal HTTP calls NetworkPolicies
+allow. Scoring also reads models.lifecycle.v1, but with one consumer group per pod (every replica
+must see every model event to hot-swap), so that topic is not part of its scaling bound; the
+registry only publishes to it. Topic names must match the catalogue in libs/contracts; partition counts are values
+(kafka.partitions). Keys are the values keys, `name` the Kubernetes/service name.
+*/}}
+{{- define "mercato.serviceKeys" -}}
+- ingest
+- feature
+- training
+- modelRegistry
+- scoring
+- sentimentMonitor
+{{- end -}}
+
+{{- define "mercato.catalogue" -}}
+ingest:
+  name: ingest
+  httpPort: 8081
+  public: true
+  topics: []
+  calls: []
+feature:
+  name: feature
+  httpPort: 8082
+  public: false
+  topics: [news.raw.v1, interactions.raw.v1, catalog.items.v1]
+  calls: []
+training:
+  name: training
+  httpPort: 8083
+  public: false
+  topics: [training.requests.v1]
+  calls: [feature, modelRegistry]
+modelRegistry:
+  name: model-registry
+  httpPort: 8084
+  public: true
+  topics: []
+  calls: []
+scoring:
+  name: scoring
+  httpPort: 8085
+  grpcPort: 9085
+  public: true
+  topics: [news.enriched.v1, features.user.v1]
+  calls: [modelRegistry]
+sentimentMonitor:
+  name: sentiment-monitor
+  httpPort: 8086
+  public: true
+  topics: [news.scored.v1]
+  calls: []
+{{- end -}}

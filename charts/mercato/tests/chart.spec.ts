@@ -1,0 +1,796 @@
+// Policy checks on what the chart renders, for every ci/values-*.yaml case and for the bad value
+// combinations validateValues must reject; plus `helm lint --strict`, kubeconform -strict on
+// every object (chart and k8s/), and the values documentation. Uses the real helm and
+// kubeconform from .mercato/bin (scripts/helm/install-tools.sh): a missing tool fails the run,
+// nothing is skipped.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+type Obj = Record<string, any>;
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CHART = path.join(ROOT, 'charts/mercato');
+const BIN = path.join(ROOT, '.mercato/bin');
+const HELM = path.join(BIN, 'helm');
+const KUBECONFORM = path.join(BIN, 'kubeconform');
+const HADOLINT = path.join(BIN, 'hadolint');
+const SCHEMAS = path.join(ROOT, '.mercato/kube-schemas');
+const KUBE_VERSION = '1.34.0';
+const INSTALL_HINT = 'run `bash scripts/helm/install-tools.sh` first';
+
+// The contract the chart encodes (ARCHITECTURE.md): who consumes which topics.
+const CONSUMERS: Record<string, string[]> = {
+  feature: ['news.raw.v1', 'interactions.raw.v1', 'catalog.items.v1'],
+  training: ['training.requests.v1'],
+  scoring: ['news.enriched.v1', 'features.user.v1'],
+  'sentiment-monitor': ['news.scored.v1'],
+};
+const SERVICES = ['ingest', 'feature', 'training', 'model-registry', 'scoring', 'sentiment-monitor'];
+const HTTP_PORTS: Record<string, number> = {
+  ingest: 8081,
+  feature: 8082,
+  training: 8083,
+  'model-registry': 8084,
+  scoring: 8085,
+  'sentiment-monitor': 8086,
+};
+const CASES = ['minimal', 'production', 'cpu-only', 'gpu'] as const;
+type Case = (typeof CASES)[number];
+
+/** A missing tool fails each test that needs it, by name: nothing is skipped. */
+function requireTools() {
+  for (const [tool, p] of [
+    ['helm', HELM],
+    ['kubeconform', KUBECONFORM],
+    ['hadolint', HADOLINT],
+  ]) {
+    if (!fs.existsSync(p)) throw new Error(`${tool} is missing at ${p}: ${INSTALL_HINT}`);
+  }
+  if (!fs.existsSync(path.join(SCHEMAS, 'deployment-apps-v1.json'))) {
+    throw new Error(`kubeconform schemas are missing in ${SCHEMAS}: ${INSTALL_HINT}`);
+  }
+}
+
+function run(cmd: string, args: string[], input?: string) {
+  requireTools();
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new Error(`${cmd} could not run (${r.error.message}): ${INSTALL_HINT}`);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function caseFile(c: Case) {
+  return path.join(CHART, 'ci', `values-${c}.yaml`);
+}
+
+/** helm template with the given values files and --set flags. */
+function template(files: string[], sets: string[] = []) {
+  const args = ['template', 'mercato', CHART, '--namespace', 'mercato', '--kube-version', KUBE_VERSION];
+  for (const f of files) args.push('-f', f);
+  for (const s of sets) args.push('--set', s);
+  return run(HELM, args);
+}
+
+function parseObjects(manifest: string): Obj[] {
+  return parseAllDocuments(manifest)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => !!o && typeof o === 'object' && 'kind' in o);
+}
+
+function renderOk(files: string[], sets: string[] = []): { manifest: string; objects: Obj[] } {
+  const r = template(files, sets);
+  if (r.code !== 0) throw new Error(`helm template failed:\n${r.stderr}`);
+  return { manifest: r.stdout, objects: parseObjects(r.stdout) };
+}
+
+/** Values as the chart sees them: values.yaml deep-merged with the case file. */
+function mergedValues(files: string[]): Obj {
+  const merge = (a: any, b: any): any => {
+    if (b && typeof b === 'object' && !Array.isArray(b) && a && typeof a === 'object' && !Array.isArray(a)) {
+      const out = { ...a };
+      for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
+      return out;
+    }
+    return b === undefined ? a : b;
+  };
+  return [path.join(CHART, 'values.yaml'), ...files]
+    .map((f) => parseYaml(fs.readFileSync(f, 'utf8')) ?? {})
+    .reduce((acc, v) => merge(acc, v), {});
+}
+
+const byKind = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
+const component = (o: Obj) => o.metadata?.labels?.['app.kubernetes.io/component'];
+const workloads = (objects: Obj[]) => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job');
+const podSpec = (o: Obj): Obj => o.spec.template.spec;
+const allContainers = (spec: Obj): Obj[] => [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+const selects = (selector: Obj, labels: Obj) =>
+  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v);
+
+describe('tools', () => {
+  it('uses the pinned helm v3', () => {
+    const r = run(HELM, ['version', '--short']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^v3\.\d+\.\d+/);
+  });
+});
+
+describe('values.yaml documentation', () => {
+  const text = fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8');
+  const params = new Set([...text.matchAll(/^\s*## @param (\S+) \S/gm)].map((m) => m[1]));
+  const values = parseYaml(text) as Obj;
+  const leaves: string[] = [];
+  const walk = (v: unknown, p: string) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
+      for (const [k, x] of Object.entries(v)) walk(x, p ? `${p}.${k}` : k);
+    } else leaves.push(p);
+  };
+  walk(values, '');
+
+  it('documents every value with a ## @param line (the value itself or the map holding it)', () => {
+    const undocumented = leaves.filter((leaf) => {
+      const parts = leaf.split('.');
+      return !parts.some((_, i) => params.has(parts.slice(0, i + 1).join('.')));
+    });
+    expect(undocumented).toEqual([]);
+  });
+
+  it('has no @param for a value that does not exist', () => {
+    const has = (p: string) => {
+      // Map keys may contain dots (topic names): walk greedily.
+      let node: any = values;
+      const parts = p.split('.');
+      for (let i = 0; i < parts.length; i++) {
+        if (node && typeof node === 'object' && parts[i] in node) node = node[parts[i]];
+        else return false;
+      }
+      return true;
+    };
+    expect([...params].filter((p) => !has(p))).toEqual([]);
+  });
+
+  it('values.schema.json knows every value (typos are rejected)', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
+    const missing = leaves.filter((leaf) => {
+      let node = schema;
+      for (const part of leaf.split('.')) {
+        if (node?.properties?.[part]) node = node.properties[part];
+        else return node?.additionalProperties === false || node?.type !== 'object';
+      }
+      return false;
+    });
+    expect(missing).toEqual([]);
+  });
+});
+
+describe.each(CASES)('case %s', (c) => {
+  // Rendered on first use (not in a beforeAll, whose failure would mark the tests skipped).
+  let rendered: { manifest: string; objects: Obj[] } | undefined;
+  const get = () => (rendered ??= renderOk([caseFile(c)]));
+  const values: Obj = mergedValues([caseFile(c)]);
+
+  it('passes helm lint --strict', () => {
+    const r = run(HELM, ['lint', CHART, '--strict', '--kube-version', KUBE_VERSION, '-f', caseFile(c)]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it('validates every object with kubeconform -strict (no missing schema)', () => {
+    const { objects, manifest } = get();
+    const r = run(
+      KUBECONFORM,
+      [
+        '-strict',
+        '-summary',
+        '-output',
+        'json',
+        '-schema-location',
+        `${SCHEMAS}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+        '-',
+      ],
+      manifest,
+    );
+    const report = JSON.parse(r.stdout);
+    expect(report.resources?.filter((x: Obj) => x.status !== 'statusValid') ?? [], r.stdout).toEqual([]);
+    expect(report.summary.valid).toBe(objects.length);
+    expect(report.summary.skipped).toBe(0);
+    expect(r.code).toBe(0);
+  });
+
+  it('renders the six services, each with its Deployment, Service, ConfigMap, ServiceAccount and PDB', () => {
+    const { objects } = get();
+    for (const s of SERVICES) {
+      for (const kind of ['Deployment', 'Service', 'ConfigMap', 'ServiceAccount', 'PodDisruptionBudget']) {
+        expect(
+          byKind(objects, kind).some((o) => component(o) === s),
+          `${kind} for ${s}`,
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('renders no Secret and takes credentials only from secret references', () => {
+    const { objects } = get();
+    expect(byKind(objects, 'Secret')).toEqual([]);
+    for (const w of workloads(objects)) {
+      for (const ctr of allContainers(podSpec(w))) {
+        for (const e of ctr.env ?? []) {
+          // Secrets arrive as files (*_FILE holds a path) or secretKeyRef, never as a literal value.
+          if (/(PASSWORD|SECRET|TOKEN|KEY)$|^DATABASE_URL$/.test(e.name)) {
+            expect(e.value, `${w.metadata.name} ${e.name} must not be inline`).toBeUndefined();
+          }
+        }
+      }
+    }
+    for (const cm of byKind(objects, 'ConfigMap')) {
+      for (const [k, v] of Object.entries(cm.data ?? {})) {
+        if (/(PASSWORD|SECRET|TOKEN|KEY)$|^DATABASE_URL$/.test(k))
+          throw new Error(`${cm.metadata.name} holds ${k}=${String(v)}`);
+        expect(String(v)).not.toMatch(/postgres(ql)?:\/\/[^/]*:[^/]*@/);
+      }
+    }
+  });
+
+  it('meets Pod Security Standards "restricted" in every pod', () => {
+    const { objects } = get();
+    const allowedVolumes = [
+      'configMap',
+      'csi',
+      'downwardAPI',
+      'emptyDir',
+      'ephemeral',
+      'persistentVolumeClaim',
+      'projected',
+      'secret',
+    ];
+    for (const w of workloads(objects)) {
+      const spec = podSpec(w);
+      const name = `${w.kind}/${w.metadata.name}`;
+      expect(spec.hostNetwork ?? false, name).toBe(false);
+      expect(spec.hostPID ?? false, name).toBe(false);
+      expect(spec.hostIPC ?? false, name).toBe(false);
+      expect(spec.automountServiceAccountToken, name).toBe(false);
+      expect(spec.securityContext?.seccompProfile?.type, name).toBe('RuntimeDefault');
+      for (const v of spec.volumes ?? []) {
+        const type = Object.keys(v).find((k) => k !== 'name');
+        expect(allowedVolumes, `${name} volume ${v.name}`).toContain(type);
+      }
+      for (const ctr of allContainers(spec)) {
+        const sc = ctr.securityContext ?? {};
+        const where = `${name} container ${ctr.name}`;
+        expect(sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot, where).toBe(true);
+        expect(sc.runAsUser ?? spec.securityContext?.runAsUser, where).not.toBe(0);
+        expect(sc.allowPrivilegeEscalation, where).toBe(false);
+        expect(sc.privileged ?? false, where).toBe(false);
+        expect(sc.capabilities?.drop, where).toContain('ALL');
+        expect(
+          (sc.capabilities?.add ?? []).filter((x: string) => x !== 'NET_BIND_SERVICE'),
+          where,
+        ).toEqual([]);
+        expect(sc.readOnlyRootFilesystem, where).toBe(true);
+        expect(sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type, where).toBe(
+          'RuntimeDefault',
+        );
+        expect(
+          (ctr.ports ?? []).some((p: Obj) => p.hostPort),
+          where,
+        ).toBe(false);
+        // Read-only root: /tmp must be a writable mount.
+        expect(
+          (ctr.volumeMounts ?? []).some((m: Obj) => m.mountPath === '/tmp'),
+          `${where} /tmp`,
+        ).toBe(true);
+      }
+    }
+    for (const sa of byKind(objects, 'ServiceAccount')) {
+      expect(sa.automountServiceAccountToken, sa.metadata.name).toBe(false);
+    }
+  });
+
+  it('gives every service probes, resources, topology spread, a PDB and a drain that fits the grace period', () => {
+    const { objects } = get();
+    const pdbs = byKind(objects, 'PodDisruptionBudget');
+    for (const d of byKind(objects, 'Deployment')) {
+      const spec = podSpec(d);
+      const ctr = spec.containers[0];
+      const name = d.metadata.name;
+      expect(ctr.startupProbe?.httpGet?.path, name).toBe('/healthz/live');
+      expect(ctr.livenessProbe?.httpGet?.path, name).toBe('/healthz/live');
+      expect(ctr.readinessProbe?.httpGet?.path, name).toBe('/healthz/ready');
+      for (const probe of [ctr.startupProbe, ctr.livenessProbe, ctr.readinessProbe]) {
+        expect(probe.httpGet.port, name).toBe('http');
+      }
+      expect(ctr.ports.find((p: Obj) => p.name === 'http')?.containerPort, name).toBe(
+        HTTP_PORTS[component(d)],
+      );
+      expect(ctr.resources?.requests?.cpu, name).toBeTruthy();
+      expect(ctr.resources?.requests?.memory, name).toBeTruthy();
+      expect(ctr.resources?.limits?.memory, name).toBeTruthy();
+      expect(spec.topologySpreadConstraints?.map((t: Obj) => t.topologyKey).sort(), name).toEqual([
+        'kubernetes.io/hostname',
+        'topology.kubernetes.io/zone',
+      ]);
+      const podLabels = d.spec.template.metadata.labels;
+      expect(
+        pdbs.filter((p) => selects(p.spec.selector, podLabels)),
+        `PDB for ${name}`,
+      ).toHaveLength(1);
+
+      const cm = byKind(objects, 'ConfigMap').find(
+        (x) => x.metadata.name === ctr.envFrom[0].configMapRef.name,
+      );
+      expect(cm, `ConfigMap of ${name}`).toBeTruthy();
+      expect(cm!.data.HTTP_HOST).toBe('0.0.0.0');
+      expect(Number(cm!.data.HTTP_PORT)).toBe(HTTP_PORTS[component(d)]);
+      const drainMs = ctr.lifecycle.preStop.sleep.seconds * 1000 + Number(cm!.data.SHUTDOWN_TIMEOUT_MS);
+      expect(ctr.lifecycle.preStop.sleep.seconds, name).toBeGreaterThan(0);
+      expect(drainMs, `${name}: preStop + SHUTDOWN_TIMEOUT_MS < grace`).toBeLessThan(
+        spec.terminationGracePeriodSeconds * 1000,
+      );
+    }
+  });
+
+  it('schedules training on GPU nodes only in GPU mode, and nothing else there', () => {
+    const { objects } = get();
+    const gpuKey = values.gpuNodes.labelKey;
+    const taintKey = values.gpuNodes.taint.key;
+    const gpuOn = values.training.gpu.enabled;
+    const requestsGpu = (ctr: Obj) =>
+      ctr.resources?.requests?.['nvidia.com/gpu'] !== undefined ||
+      ctr.resources?.limits?.['nvidia.com/gpu'] !== undefined;
+    const tolerates = (spec: Obj) => (spec.tolerations ?? []).some((t: Obj) => t.key === taintKey);
+    const selectsGpu = (spec: Obj) =>
+      spec.nodeSelector?.[gpuKey] !== undefined ||
+      (
+        spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []
+      ).some((t: Obj) =>
+        (t.matchExpressions ?? []).some((e: Obj) => e.key === gpuKey && e.operator === 'In'),
+      );
+    const avoidsGpu = (spec: Obj) =>
+      (
+        spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []
+      ).every((t: Obj) =>
+        (t.matchExpressions ?? []).some(
+          (e: Obj) =>
+            e.key === gpuKey && e.operator === 'NotIn' && e.values.includes(values.gpuNodes.labelValue),
+        ),
+      ) &&
+      (spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [])
+        .length > 0;
+
+    const training = byKind(objects, 'Deployment').find((d) => component(d) === 'training')!;
+    const tSpec = podSpec(training);
+    const tCtr = tSpec.containers[0];
+    const cpuImage = podSpec(byKind(objects, 'Deployment').find((d) => component(d) === 'ingest')!)
+      .containers[0].image;
+    const tConfig = byKind(objects, 'ConfigMap').find((x) => component(x) === 'training')!;
+
+    if (gpuOn) {
+      const count = values.training.gpu.count;
+      expect(tCtr.resources.requests['nvidia.com/gpu']).toBe(count);
+      expect(tCtr.resources.limits['nvidia.com/gpu']).toBe(count);
+      expect(tSpec.nodeSelector?.[gpuKey]).toBe(values.gpuNodes.labelValue);
+      expect(selectsGpu(tSpec)).toBe(true);
+      expect(tSpec.tolerations).toContainEqual({
+        key: taintKey,
+        operator: 'Equal',
+        value: values.gpuNodes.taint.value,
+        effect: values.gpuNodes.taint.effect,
+      });
+      expect(tCtr.image).not.toBe(cpuImage);
+      expect(tCtr.image).toContain(values.training.gpu.image.repository);
+      expect(tConfig.data.TF_BACKEND).toBe('tensorflow-gpu');
+    } else {
+      expect(requestsGpu(tCtr)).toBe(false);
+      expect(tolerates(tSpec)).toBe(false);
+      expect(selectsGpu(tSpec)).toBe(false);
+      expect(tCtr.image).toBe(cpuImage);
+      expect(tConfig.data.TF_BACKEND).toBe('tensorflow');
+      expect(avoidsGpu(tSpec)).toBe(true);
+    }
+    for (const w of workloads(objects)) {
+      if (w === training) continue;
+      const spec = podSpec(w);
+      const name = `${w.kind}/${w.metadata.name}`;
+      for (const ctr of allContainers(spec)) expect(requestsGpu(ctr), `${name} requests a GPU`).toBe(false);
+      expect(tolerates(spec), `${name} tolerates the GPU taint`).toBe(false);
+      expect(selectsGpu(spec), `${name} selects GPU nodes`).toBe(false);
+      if (values.gpuNodes.keepOtherPodsOff) expect(avoidsGpu(spec), `${name} keeps off GPU nodes`).toBe(true);
+    }
+  });
+
+  it('scales every Kafka consumer with a ScaledObject within the partitions of the topics it reads', () => {
+    const { objects } = get();
+    const scaled = byKind(objects, 'ScaledObject');
+    const deployments = byKind(objects, 'Deployment');
+    for (const [svc, topics] of Object.entries(CONSUMERS)) {
+      const deploy = deployments.find((d) => component(d) === svc)!;
+      const so = scaled.filter((s) => s.spec.scaleTargetRef.name === deploy.metadata.name);
+      expect(so, `ScaledObject for ${svc}`).toHaveLength(1);
+      const kafka = so[0].spec.triggers.filter((t: Obj) => t.type === 'kafka');
+      expect(kafka.map((t: Obj) => t.metadata.topic).sort(), svc).toEqual([...topics].sort());
+      for (const t of kafka) {
+        expect(t.metadata.consumerGroup).toBe(`mercato-${svc}`);
+        expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
+        expect(t.metadata.activationLagThreshold).toMatch(/^\d+$/);
+        expect(t.metadata.bootstrapServers).toBe(values.kafka.brokers.join(','));
+      }
+      const smallest = Math.min(...topics.map((t) => values.kafka.partitions[t]));
+      expect(
+        so[0].spec.maxReplicaCount,
+        `${svc} maxReplicaCount vs ${smallest} partitions`,
+      ).toBeLessThanOrEqual(smallest);
+      expect(
+        so[0].spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+      ).toBeGreaterThan(0);
+      // KEDA owns the replica count.
+      expect(deploy.spec.replicas, svc).toBeUndefined();
+    }
+    // Only consumers get one.
+    expect(scaled.map((s) => component(s)).sort()).toEqual(Object.keys(CONSUMERS).sort());
+  });
+
+  it('scales ingest and scoring on CPU with scale-down stabilization, never with two autoscalers', () => {
+    const { objects } = get();
+    const hpas = byKind(objects, 'HorizontalPodAutoscaler');
+    const scaled = byKind(objects, 'ScaledObject');
+    const ingest = hpas.find((h) => h.spec.scaleTargetRef.name === 'mercato-ingest');
+    expect(ingest?.apiVersion).toBe('autoscaling/v2');
+    expect(ingest?.spec.metrics[0].resource.name).toBe('cpu');
+    expect(ingest?.spec.behavior.scaleDown.stabilizationWindowSeconds).toBeGreaterThan(0);
+    const scoring = scaled.find((s) => s.spec.scaleTargetRef.name === 'mercato-scoring')!;
+    expect(scoring.spec.triggers.some((t: Obj) => t.type === 'cpu' && t.metricType === 'Utilization')).toBe(
+      true,
+    );
+    const targets = [
+      ...hpas.map((h) => h.spec.scaleTargetRef.name),
+      ...scaled.map((s) => s.spec.scaleTargetRef.name),
+    ];
+    expect(new Set(targets).size).toBe(targets.length);
+  });
+
+  it('denies by default, then opens only the documented flows', () => {
+    const { objects } = get();
+    const policies = byKind(objects, 'NetworkPolicy');
+    const deny = policies.find((p) => p.metadata.name === 'mercato-default-deny');
+    expect(deny).toBeTruthy();
+    expect(deny!.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    expect(deny!.spec.ingress).toBeUndefined();
+    expect(deny!.spec.egress).toBeUndefined();
+    for (const w of workloads(objects)) {
+      const labels = w.spec.template.metadata.labels;
+      expect(selects(deny!.spec.podSelector, labels), `default deny selects ${w.metadata.name}`).toBe(true);
+      const own = policies.filter((p) => p !== deny && selects(p.spec.podSelector, labels));
+      expect(own.length, `allow policy for ${w.metadata.name}`).toBeGreaterThan(0);
+      const egress = own.flatMap((p) => p.spec.egress ?? []);
+      const egressPorts = egress.flatMap((r: Obj) => (r.ports ?? []).map((p: Obj) => p.port));
+      expect(egressPorts, `${w.metadata.name} DNS`).toContain(53);
+      expect(egressPorts, `${w.metadata.name} Kafka`).toEqual(
+        expect.arrayContaining(values.networkPolicy.kafka.ports),
+      );
+      expect(egressPorts, `${w.metadata.name} Postgres`).toContain(5432);
+      // Nothing opens egress to everywhere.
+      for (const r of egress)
+        expect(r.to?.length, `${w.metadata.name} egress rule without peers`).toBeGreaterThan(0);
+    }
+    const policyOf = (svc: string) => policies.find((p) => p.metadata.name === `mercato-${svc}`)!;
+    const egressTo = (svc: string, target: string) =>
+      (policyOf(svc).spec.egress ?? []).some((r: Obj) =>
+        (r.to ?? []).some((t: Obj) => t.podSelector?.matchLabels?.['app.kubernetes.io/component'] === target),
+      );
+    expect(egressTo('training', 'feature')).toBe(true);
+    expect(egressTo('training', 'model-registry')).toBe(true);
+    expect(egressTo('scoring', 'model-registry')).toBe(true);
+    expect(egressTo('scoring', 'feature')).toBe(false);
+    expect(egressTo('ingest', 'scoring')).toBe(false);
+    const ingressFrom = (svc: string, caller: string) =>
+      (policyOf(svc).spec.ingress ?? []).some((r: Obj) =>
+        (r.from ?? []).some(
+          (f: Obj) => f.podSelector?.matchLabels?.['app.kubernetes.io/component'] === caller,
+        ),
+      );
+    expect(ingressFrom('feature', 'training')).toBe(true);
+    expect(ingressFrom('model-registry', 'scoring')).toBe(true);
+    expect(ingressFrom('feature', 'scoring')).toBe(false);
+    // Internal services take no traffic from outside the release but Prometheus.
+    for (const svc of ['feature', 'training']) {
+      const fromNamespaces = (policyOf(svc).spec.ingress ?? [])
+        .flatMap((r: Obj) => r.from ?? [])
+        .filter((f: Obj) => f.namespaceSelector);
+      expect(fromNamespaces, svc).toEqual(values.metrics.enabled ? values.networkPolicy.prometheusPeers : []);
+    }
+  });
+
+  it('creates topics and runs migrations in pre-install/pre-upgrade hook Jobs', () => {
+    const { objects } = get();
+    const jobs = byKind(objects, 'Job');
+    const hook = (j: Obj) => j.metadata.annotations?.['helm.sh/hook'];
+    const args = (j: Obj) => podSpec(j).containers[0].args.join(' ');
+    const topics = jobs.find((j) => args(j).includes('topics create'));
+    expect(topics && hook(topics)).toBe('pre-install,pre-upgrade');
+    expect(args(topics!)).toBe('node dist/scripts/cli/src/main.js topics create');
+    const migrated = jobs.filter((j) => args(j).includes(' migrate ')).map((j) => args(j).split(' ').pop());
+    expect(migrated.sort()).toEqual(['feature', 'ingest', 'model-registry', 'sentiment-monitor']);
+    for (const j of jobs) {
+      expect(hook(j)).toBe('pre-install,pre-upgrade');
+      expect(Number(j.metadata.annotations['helm.sh/hook-weight'])).toBeGreaterThanOrEqual(
+        Number(topics!.metadata.annotations['helm.sh/hook-weight']),
+      );
+    }
+    // Their NetworkPolicy is a hook too, created before them.
+    const setupPolicy = byKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'mercato-setup');
+    expect(setupPolicy?.metadata.annotations['helm.sh/hook-weight']).toBe('-10');
+  });
+
+  it('points every service at the same image entrypoint contract', () => {
+    const { objects } = get();
+    for (const d of byKind(objects, 'Deployment')) {
+      expect(podSpec(d).containers[0].args).toEqual(['node', `dist/services/${component(d)}/src/main.js`]);
+    }
+  });
+
+  it('exposes metrics by annotations or ServiceMonitor, not both', () => {
+    const { objects } = get();
+    const monitors = byKind(objects, 'ServiceMonitor');
+    const annotated = byKind(objects, 'Deployment').filter(
+      (d) => d.spec.template.metadata.annotations?.['prometheus.io/scrape'] === 'true',
+    );
+    if (values.metrics.serviceMonitor.enabled) {
+      expect(monitors).toHaveLength(SERVICES.length);
+      expect(annotated).toEqual([]);
+    } else {
+      expect(monitors).toEqual([]);
+      expect(annotated).toHaveLength(SERVICES.length);
+    }
+  });
+});
+
+describe('other switches', () => {
+  const minimal = caseFile('minimal');
+
+  it('without KEDA: no ScaledObject, HPAs for ingest and scoring, fixed replicas for the rest', () => {
+    const { objects } = renderOk([minimal], ['keda.enabled=false']);
+    expect(byKind(objects, 'ScaledObject')).toEqual([]);
+    expect(byKind(objects, 'TriggerAuthentication')).toEqual([]);
+    expect(
+      byKind(objects, 'HorizontalPodAutoscaler')
+        .map((h) => component(h))
+        .sort(),
+    ).toEqual(['ingest', 'scoring']);
+    const replicas = Object.fromEntries(
+      byKind(objects, 'Deployment').map((d) => [component(d), d.spec.replicas]),
+    );
+    expect(replicas).toMatchObject({ feature: 2, training: 1, 'model-registry': 1, 'sentiment-monitor': 2 });
+    expect(replicas.ingest).toBeUndefined();
+    expect(replicas.scoring).toBeUndefined();
+  });
+
+  it('a disabled service renders nothing of its own', () => {
+    const { objects } = renderOk([minimal], ['sentimentMonitor.enabled=false']);
+    expect(objects.filter((o) => component(o) === 'sentiment-monitor')).toEqual([]);
+  });
+
+  it('OTLP export adds the endpoint and an egress rule to the collector', () => {
+    const { objects } = renderOk([minimal], ['otel.endpoint=http://otel-collector.observability.svc:4318']);
+    const cm = byKind(objects, 'ConfigMap').find((x) => component(x) === 'scoring')!;
+    expect(cm.data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector.observability.svc:4318');
+    expect(cm.data.OTEL_SERVICE_NAME).toBe('scoring');
+    const np = byKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'mercato-scoring')!;
+    expect(np.spec.egress.flatMap((r: Obj) => (r.ports ?? []).map((p: Obj) => p.port))).toContain(4318);
+  });
+
+  it('Ingress exposes the four public APIs (scoring over HTTP and gRPC) and nothing internal', () => {
+    const { objects } = renderOk([caseFile('production')]);
+    const hosts = byKind(objects, 'Ingress')
+      .map((i) => i.spec.rules[0].host)
+      .sort();
+    expect(hosts).toEqual([
+      'api.mercato.example.com',
+      'grpc.mercato.example.com',
+      'ingest.mercato.example.com',
+      'registry.mercato.example.com',
+      'sentiment.mercato.example.com',
+    ]);
+    const grpc = byKind(objects, 'Ingress').find((i) => i.spec.rules[0].host === 'grpc.mercato.example.com')!;
+    expect(grpc.metadata.annotations['nginx.ingress.kubernetes.io/backend-protocol']).toBe('GRPC');
+    expect(grpc.spec.rules[0].http.paths[0].backend.service).toEqual({
+      name: 'mercato-scoring',
+      port: { name: 'grpc' },
+    });
+  });
+});
+
+describe('validateValues and values.schema.json reject bad combinations', () => {
+  const minimal = caseFile('minimal');
+  const bad: Array<[string, string[], RegExp]> = [
+    [
+      'no database secret',
+      ['database.existingSecret='],
+      /database\.existingSecret: ingest needs a Secret with the Postgres URL/,
+    ],
+    [
+      'GPU enabled without a GPU image',
+      ['training.gpu.enabled=true', 'training.gpu.image.repository='],
+      /training\.gpu\.image\.repository: training\.gpu\.enabled=true needs the GPU image/,
+    ],
+    [
+      'KEDA maxReplicaCount above the partitions',
+      ['feature.autoscaling.keda.maxReplicaCount=8'],
+      /feature\.autoscaling\.keda\.maxReplicaCount: 8 is more than the 6 partition\(s\) of news\.raw\.v1/,
+    ],
+    [
+      'fewer partitions than the KEDA maximum',
+      ['kafka.partitions.catalog\\.items\\.v1=3'],
+      /feature\.autoscaling\.keda\.maxReplicaCount: 6 is more than the 3 partition\(s\) of catalog\.items\.v1/,
+    ],
+    [
+      'training scaled past its single partition',
+      ['training.autoscaling.keda.maxReplicaCount=2'],
+      /training\.autoscaling\.keda\.maxReplicaCount: 2 is more than the 1 partition\(s\) of training\.requests\.v1/,
+    ],
+    [
+      'SASL without a secret',
+      ['kafka.sasl.existingSecret='],
+      /kafka\.sasl\.existingSecret: SASL mechanism "scram-sha-512" is set/,
+    ],
+    [
+      'no pseudonymization key for ingest',
+      ['ingest.pseudonymization.existingSecret='],
+      /ingest\.pseudonymization\.existingSecret/,
+    ],
+    [
+      'no webhook signing secret',
+      ['sentimentMonitor.webhook.existingSecret='],
+      /sentimentMonitor\.webhook\.existingSecret/,
+    ],
+    [
+      'tensorflow-gpu backend on the CPU image',
+      ['training.gpu.enabled=false', 'training.tfBackend=tensorflow-gpu'],
+      /training\.tfBackend: tensorflow-gpu needs training\.gpu\.enabled=true/,
+    ],
+    [
+      'drain longer than the grace period',
+      ['scoring.shutdownTimeoutMs=44000'],
+      /scoring\.shutdownTimeoutMs: preStopSleepSeconds \(5s\) \+ shutdownTimeoutMs \(44000ms\) must end before terminationGracePeriodSeconds \(45s\)/,
+    ],
+    [
+      'training without the registry it calls',
+      ['modelRegistry.enabled=false'],
+      /modelRegistry\.enabled: training calls model-registry/,
+    ],
+    [
+      'KEDA min above max',
+      ['sentimentMonitor.autoscaling.keda.minReplicaCount=7'],
+      /sentimentMonitor\.autoscaling\.keda\.minReplicaCount: 7 is more than maxReplicaCount 6/,
+    ],
+    [
+      'ServiceMonitor without metrics',
+      ['metrics.enabled=false', 'metrics.serviceMonitor.enabled=true'],
+      /metrics\.serviceMonitor\.enabled: needs metrics\.enabled=true/,
+    ],
+    [
+      'an unknown SASL mechanism (schema enum)',
+      ['kafka.sasl.mechanism=gssapi'],
+      /values don't meet the specifications of the schema[\s\S]*mechanism/,
+    ],
+    [
+      'an unknown TF backend (schema enum)',
+      ['training.tfBackend=cuda'],
+      /values don't meet the specifications of the schema[\s\S]*tfBackend/,
+    ],
+    [
+      'a misspelt value (schema: no unknown keys)',
+      ['scoring.replicas=3'],
+      /values don't meet the specifications of the schema[\s\S]*replicas/,
+    ],
+    [
+      'a string where a number belongs (schema types)',
+      ['feature.autoscaling.keda.lagThreshold=lots'],
+      /values don't meet the specifications of the schema[\s\S]*lagThreshold/,
+    ],
+  ];
+
+  it.each(bad)('%s', (_name, sets, message) => {
+    const r = template([minimal], sets);
+    expect(r.code, r.stdout.slice(0, 200)).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('reports every broken rule at once', () => {
+    const r = template(
+      [minimal],
+      [
+        'database.existingSecret=',
+        'training.gpu.image.repository=',
+        'feature.autoscaling.keda.maxReplicaCount=9',
+      ],
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/VALUES VALIDATION \(mercato\)/);
+    expect(r.stderr.match(/^\s+- /gm)?.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('k8s/ cluster manifests', () => {
+  const dir = path.join(ROOT, 'k8s');
+  const files = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+    : [];
+  const objects = () => files.flatMap((f) => parseObjects(fs.readFileSync(path.join(dir, f), 'utf8')));
+
+  it('exist', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it('validate with kubeconform -strict (Strimzi, CloudNativePG, KEDA CRDs included)', () => {
+    const r = run(KUBECONFORM, [
+      '-strict',
+      '-summary',
+      '-output',
+      'json',
+      '-schema-location',
+      `${SCHEMAS}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+      ...files.map((f) => path.join(dir, f)),
+    ]);
+    const report = JSON.parse(r.stdout);
+    expect(report.resources?.filter((x: Obj) => x.status !== 'statusValid') ?? [], r.stdout).toEqual([]);
+    expect(report.summary.skipped).toBe(0);
+    expect(report.summary.valid).toBe(objects().length);
+    expect(r.code).toBe(0);
+  });
+
+  it('label the application namespace for Pod Security Standards "restricted"', () => {
+    const ns = objects().find((o) => o.kind === 'Namespace' && o.metadata.name === 'mercato');
+    expect(ns?.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    });
+  });
+
+  it('declare every catalogue topic and its .dlq with the partitions the chart assumes', () => {
+    const chartPartitions = (parseYaml(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Obj).kafka
+      .partitions;
+    const topics = Object.fromEntries(
+      objects()
+        .filter((o) => o.kind === 'KafkaTopic')
+        .map((t) => [t.spec.topicName ?? t.metadata.name, t.spec.partitions]),
+    );
+    for (const [topic, partitions] of Object.entries(chartPartitions)) {
+      expect(topics[topic], topic).toBe(partitions);
+      expect(topics[`${topic}.dlq`], `${topic}.dlq`).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  const dockerfile = fs.readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+
+  it('passes hadolint', () => {
+    const r = run(HADOLINT, ['--no-color', path.join(ROOT, 'docker/Dockerfile')]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('builds a CPU and a GPU runtime, non-root, with a liveness HEALTHCHECK', () => {
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime-cpu$/m);
+    expect(dockerfile).toMatch(/^FROM gpu-base AS runtime-gpu$/m);
+    expect(dockerfile).toMatch(/^FROM runtime-\$\{VARIANT\} AS runtime$/m);
+    expect(dockerfile).toMatch(/^ARG CUDA_IMAGE=nvidia\/cuda:11\.2\.2-cudnn8-runtime-ubuntu20\.04$/m);
+    expect(dockerfile).toContain('@tensorflow/tfjs-node-gpu@4.22.0');
+    expect(dockerfile).toContain('npm ci --omit=dev');
+    expect(dockerfile.match(/^USER 10001:10001$/gm)).toHaveLength(2);
+    expect(dockerfile.match(/^HEALTHCHECK .*healthcheck\.mjs"\]$/gm)).toHaveLength(2);
+    expect(fs.readFileSync(path.join(ROOT, 'docker/healthcheck.mjs'), 'utf8')).toContain('/healthz/live');
+  });
+
+  it('has an entrypoint that is valid POSIX sh', () => {
+    const r = spawnSync('sh', ['-n', path.join(ROOT, 'docker/entrypoint.sh')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
