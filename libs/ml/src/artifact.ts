@@ -1,0 +1,131 @@
+// Model artifacts: TF.js LayersModel files (model.json + weight shards) plus a manifest with the
+// tokenizer, label map, metrics and lineage — kept in memory as files so the same bytes go to the
+// registry, to a folder (--offline), or into a serving process.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, normalize, relative, sep } from 'node:path';
+import type { TF } from './backend';
+import type { TokenizerJSON } from './tokenizer';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MODEL_FILE = 'model.json';
+
+export type ModelKindName = 'sentiment' | 'sentiment-embeddings' | 'recommender';
+
+export interface ModelManifest {
+  format: 'mercato-model/v1';
+  kind: ModelKindName;
+  labels?: string[];
+  tokenizer?: TokenizerJSON;
+  metrics: Record<string, number>;
+  hyperparameters: Record<string, number | string | boolean>;
+  backend: string;
+  createdAt: string;
+  /** Kind-specific data (e.g. the recommender's user and item id maps). */
+  extra?: Record<string, unknown>;
+}
+
+export interface ArtifactFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ModelArtifact {
+  manifest: ModelManifest;
+  files: ArtifactFile[];
+}
+
+type LayersModel = import('@tensorflow/tfjs').LayersModel;
+
+/** Serializes a LayersModel into model.json + one weights shard, and adds the manifest. */
+export async function packModel(tf: TF, model: LayersModel, manifest: ModelManifest): Promise<ModelArtifact> {
+  let captured: import('@tensorflow/tfjs').io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured?.weightData || !captured.weightSpecs) throw new Error('model produced no weights');
+  const weightData = captured.weightData;
+  const weights = new Uint8Array(
+    Array.isArray(weightData)
+      ? Buffer.concat(weightData.map((b) => Buffer.from(b)))
+      : Buffer.from(weightData),
+  );
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: captured.generatedBy,
+    convertedBy: null,
+    modelTopology: captured.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: captured.weightSpecs }],
+  };
+  return {
+    manifest,
+    files: [
+      { path: MODEL_FILE, bytes: Buffer.from(JSON.stringify(modelJson)) },
+      { path: 'weights.bin', bytes: weights },
+      { path: MANIFEST_FILE, bytes: Buffer.from(JSON.stringify(manifest, null, 2)) },
+    ],
+  };
+}
+
+/** A path inside an artifact: relative, normalized, never escaping the artifact's folder. */
+export function safeArtifactPath(path: string): string {
+  if (!path || path.includes('\0') || path.includes('\\') || path.startsWith('/'))
+    throw new Error(`unsafe artifact path "${path}"`);
+  const clean = normalize(path);
+  if (clean.startsWith('..') || clean.split(sep).includes('..') || clean === '.')
+    throw new Error(`artifact path "${path}" escapes its folder`);
+  return clean;
+}
+
+function fileOf(artifact: { files: ArtifactFile[] }, path: string): Uint8Array {
+  const file = artifact.files.find((f) => f.path === path);
+  if (!file) throw new Error(`artifact has no ${path}`);
+  return file.bytes;
+}
+
+/** Loads the LayersModel of an artifact from memory (weights resolved by the manifest's paths). */
+export async function unpackModel(tf: TF, artifact: { files: ArtifactFile[] }): Promise<LayersModel> {
+  const modelJson = JSON.parse(Buffer.from(fileOf(artifact, MODEL_FILE)).toString('utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }[];
+  };
+  const specs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  const buffers = modelJson.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => Buffer.from(fileOf(artifact, safeArtifactPath(p)))),
+  );
+  const joined = Buffer.concat(buffers);
+  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }),
+  );
+}
+
+export function readManifest(artifact: { files: ArtifactFile[] }): ModelManifest {
+  return JSON.parse(Buffer.from(fileOf(artifact, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
+}
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export async function writeArtifact(dir: string, artifact: ModelArtifact): Promise<void> {
+  for (const file of artifact.files) {
+    const target = join(dir, safeArtifactPath(file.path));
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, file.bytes);
+  }
+}
+
+export async function readArtifact(dir: string): Promise<ModelArtifact> {
+  const files: ArtifactFile[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else files.push({ path: relative(dir, p), bytes: await readFile(p) });
+    }
+  };
+  await walk(dir);
+  return { files, manifest: readManifest({ files }) };
+}
