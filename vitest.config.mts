@@ -37,6 +37,8 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     globalSetup: ['libs/testing/src/global-setup.ts'],
     pool: 'forks',
+    // Integration specs share one broker and the services' fixed consumer groups: run files one at a time.
+    fileParallelism: false,
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -372,7 +372,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     attempts: number,
     reason: 'validation' | 'exhausted',
   ): Promise<void> {
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = err instanceof Error ? err : new Error(JSON.stringify(err) ?? 'unknown error');
     const letter = create(DEAD_LETTER_SCHEMA, {
       sourceTopic: spec.name,
       sourcePartition: p.info.partition,

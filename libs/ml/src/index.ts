@@ -74,3 +74,13 @@ export {
   type JobProgress,
   type JobResult,
 } from './jobs';
+export {
+  RegistryClient,
+  RegistryError,
+  IntegrityError,
+  type RegistryVersion,
+  type RegistryFile,
+  type Promotion,
+  type ModelKind,
+  type Alias,
+} from './registry-client';

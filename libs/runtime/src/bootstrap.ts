@@ -5,13 +5,7 @@ import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, platformEnv, z } from '@mercato/config';
 import { DbModule } from '@mercato/db';
-import {
-  KafkaErrorPassthroughFilter,
-  KafkaModule,
-  KafkaTransport,
-  kafkaClientOptionsFromEnv,
-  type RetryPolicy,
-} from '@mercato/kafka';
+import { KafkaModule, KafkaTransport, kafkaClientOptionsFromEnv, type RetryPolicy } from '@mercato/kafka';
 import {
   ObservabilityModule,
   createHttpApp,
@@ -103,8 +97,7 @@ export async function bootstrapService<E extends z.ZodRawShape>(
 
   const app = await createHttpApp(RootModule, { service: def.name, logger, bodyLimit: def.bodyLimit });
   if (def.consumer) {
-    const microservice = app.connectMicroservice({ strategy: app.get(KafkaTransport) });
-    microservice.useGlobalFilters(new KafkaErrorPassthroughFilter());
+    app.connectMicroservice({ strategy: app.get(KafkaTransport) });
     await app.startAllMicroservices();
   }
   await listenAndDrainOnSignal(app, {

@@ -31,3 +31,4 @@ export {
   type GeneratedInteraction,
   type CatalogOptions,
 } from './generators';
+export { spawnService, startService, type ServiceProcess } from './services';

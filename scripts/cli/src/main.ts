@@ -3,6 +3,7 @@ import { SERVICE_NAMES } from '@mercato/runtime';
 import { ensureLocalKafka } from '@mercato/testing';
 import { Command } from 'commander';
 import { migrateServices } from './commands/migrate';
+import { registerModelsCommand } from './commands/models';
 import { createTopics, down, up, upDetached } from './commands/stack';
 
 const program = new Command('mercato').description('Mercato: event-driven ML platform').showHelpAfterError();
@@ -47,6 +48,8 @@ program
     if (!url) throw new Error('DATABASE_URL is not set');
     await migrateServices(url, opts.service ?? [...SERVICE_NAMES]);
   });
+
+registerModelsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mercato: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,0 +1,36 @@
+// Request schemas (zod) for alias moves and archiving: who did it and why is always recorded.
+import { z } from '@mercato/config';
+import { ALIASES } from './model.dto';
+import { METRIC_NAME } from './promotion-policy';
+
+const Actor = z.string().trim().min(1, 'is required (who is making the change)').max(200);
+const Reason = z.string().max(2_000).default('');
+const Alias = z.enum(ALIASES, { message: `must be one of ${ALIASES.join(', ')}` }).default('production');
+
+export const PolicyBody = z.object({
+  metric: z.string().regex(METRIC_NAME, 'must be a metric name'),
+  margin: z.number().min(0, 'must be >= 0').default(0),
+  higherIsBetter: z.boolean().default(true),
+});
+
+export const PromoteBody = z.object({
+  version: z
+    .number()
+    .int()
+    .positive('must be a positive integer version number')
+    .max(2_147_483_647, 'is too large'),
+  alias: Alias,
+  actor: Actor,
+  reason: Reason,
+  /** Promote only if the version beats the alias's current holder on this metric. */
+  policy: PolicyBody.optional(),
+  /** Skip the kind's default policy (PROMOTION_POLICY_<KIND>) when no policy is given. */
+  force: z.boolean().default(false),
+});
+export type PromoteInput = z.output<typeof PromoteBody>;
+
+export const RollbackBody = z.object({ alias: Alias, actor: Actor, reason: Reason });
+export type RollbackInput = z.output<typeof RollbackBody>;
+
+export const ArchiveBody = z.object({ actor: Actor, reason: Reason });
+export type ArchiveInput = z.output<typeof ArchiveBody>;

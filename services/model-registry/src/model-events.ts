@@ -1,0 +1,45 @@
+// Builds the ModelEvent records the registry publishes on models.lifecycle.v1 (one per change:
+// REGISTERED, PROMOTED — rollbacks included, with previous_version — and ARCHIVED).
+import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { ModelEventSchema, type ModelEventType, ModelKind } from '@mercato/contracts';
+import type { ModelKindName } from './model.dto';
+
+export interface ModelEventInput {
+  eventId: string;
+  type: ModelEventType.REGISTERED | ModelEventType.PROMOTED | ModelEventType.ARCHIVED;
+  tenantId: string;
+  model: string;
+  kind: ModelKindName;
+  version: number;
+  alias?: string;
+  previousVersion?: number | null;
+  metrics?: Record<string, number>;
+  artifactUri?: string;
+  reason?: string;
+  occurredAt?: Date;
+}
+
+const KINDS: Record<ModelKindName, ModelKind> = {
+  sentiment: ModelKind.SENTIMENT,
+  recommender: ModelKind.RECOMMENDER,
+};
+
+/** The event in protobuf JSON form, as the outbox stores it. */
+export function modelEventJson(e: ModelEventInput): JsonValue {
+  const message = create(ModelEventSchema, {
+    tenantId: e.tenantId,
+    eventId: e.eventId,
+    type: e.type,
+    modelName: e.model,
+    kind: KINDS[e.kind],
+    version: String(e.version),
+    alias: e.alias ?? '',
+    previousVersion: e.previousVersion ? String(e.previousVersion) : '',
+    metrics: e.metrics ?? {},
+    artifactUri: e.artifactUri ?? '',
+    reason: e.reason ?? '',
+    occurredAt: timestampFromDate(e.occurredAt ?? new Date()),
+  });
+  return toJson(ModelEventSchema, message);
+}

@@ -1,0 +1,155 @@
+// HTTP routes for the versions of a model and their artifact files under /v1/models/{name}/versions:
+// validate with zod (400 naming the field and reason), call the registry service, pick the status.
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ArchiveBody } from './alias.dto';
+import { ErrorResponses, JsonBody, JsonResponse } from './api-docs';
+import { artifactPathProblem } from './artifact-path';
+import { invalidRequest, parseInput } from './http-errors';
+import { ModelName, Paging, VersionNumber } from './model.dto';
+import { ModelRegistryService } from './model-registry.service';
+import { RegisterVersionBody } from './register-version.dto';
+import { ArchiveView, ListView, VersionSummaryView, VersionView } from './registry.views';
+
+const NAME = { name: 'name', description: 'model name (^[a-z0-9][a-z0-9-_.]{0,62}$)' };
+const VERSION = { name: 'version', schema: { type: 'integer' as const, minimum: 1 } };
+
+@ApiTags('versions')
+@Controller('v1/models/:name/versions')
+export class ModelVersionsController {
+  constructor(private readonly registry: ModelRegistryService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Register a version with its artifact files',
+    description:
+      'All-or-nothing: the version and every file commit in one transaction. Files are base64 in JSON ' +
+      '(up to 256 MB per request); model.json (TF.js LayersModel) and manifest.json are required and every ' +
+      'weight shard model.json names must be included. Paths are relative, normalized, without "..", ' +
+      'backslashes or a leading "/". Retrying with the same idempotencyKey returns the same version (200).',
+  })
+  @ApiParam(NAME)
+  @JsonBody(RegisterVersionBody)
+  @JsonResponse(201, 'registered', VersionView)
+  @JsonResponse(200, 'already registered with this idempotencyKey: the same version', VersionView)
+  @ErrorResponses(
+    [400, 'invalid request: every problem is listed with its field'],
+    [404, 'no such model'],
+    [409, 'the idempotencyKey was used for a different registration'],
+    [413, 'request larger than 256 MB'],
+  )
+  async register(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<VersionView> {
+    const model = parseInput(ModelName, name, 'name');
+    const { created, version } = await this.registry.registerVersion(
+      model,
+      parseInput(RegisterVersionBody, body),
+    );
+    void reply.status(created ? 201 : 200);
+    return version;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Versions of a model, newest first' })
+  @ApiParam(NAME)
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', default: 100, maximum: 1000 } })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } })
+  @JsonResponse(200, 'versions', ListView(VersionSummaryView))
+  @ErrorResponses([400, 'malformed name or paging'], [404, 'no such model'])
+  async list(
+    @Param('name') name: string,
+    @Query() query: unknown,
+  ): Promise<{ items: VersionSummaryView[]; limit: number; offset: number }> {
+    const paging = parseInput(Paging, query);
+    const items = await this.registry.listVersions(parseInput(ModelName, name, 'name'), paging);
+    return { items, ...paging };
+  }
+
+  @Get(':version')
+  @ApiOperation({ summary: 'A version: metrics, lineage and its files with SHA-256 and size' })
+  @ApiParam(NAME)
+  @ApiParam(VERSION)
+  @JsonResponse(200, 'the version', VersionView)
+  @ErrorResponses([400, 'malformed name or version'], [404, 'no such model or version'])
+  async get(@Param('name') name: string, @Param('version') version: string): Promise<VersionView> {
+    return this.registry.getVersion(
+      parseInput(ModelName, name, 'name'),
+      parseInput(VersionNumber, version, 'version'),
+    );
+  }
+
+  @Get(':version/files/*')
+  @ApiOperation({
+    summary: 'Download one artifact file',
+    description:
+      'The bytes are checked against the SHA-256 recorded at registration on every download and sent ' +
+      'with an x-checksum-sha256 header; bytes that no longer match are refused with 500 artifact_corrupted.',
+  })
+  @ApiParam(NAME)
+  @ApiParam(VERSION)
+  @ApiParam({
+    name: 'path',
+    description: 'file path inside the artifact, e.g. model.json or group1-shard1of1.bin',
+  })
+  @ApiOkResponse({
+    description: 'the bytes, with x-checksum-sha256 (hex), repr-digest and an immutable cache policy',
+    content: {
+      'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { type: 'object', description: 'model.json, manifest.json' } },
+    },
+  })
+  @ErrorResponses(
+    [400, 'malformed name, version or path'],
+    [404, 'no such model, version or file'],
+    [500, 'the stored bytes fail their checksum (artifact_corrupted)'],
+  )
+  async download(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Param('*') path: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const model = parseInput(ModelName, name, 'name');
+    const v = parseInput(VersionNumber, version, 'version');
+    const problem = artifactPathProblem(path ?? '');
+    if (problem) throw invalidRequest([{ field: 'path', reason: problem }]);
+    const file = await this.registry.readFile(model, v, path);
+    void reply
+      .header('content-type', file.contentType)
+      .header('content-length', String(file.size))
+      .header('x-checksum-sha256', file.sha256)
+      .header('repr-digest', `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`)
+      .header('etag', `"${file.sha256}"`)
+      // A version's files never change: caches may keep them.
+      .header('cache-control', 'public, max-age=31536000, immutable');
+    return file.content;
+  }
+
+  @Post(':version/archive')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Archive a version no alias points to (it can no longer be promoted)' })
+  @ApiParam(NAME)
+  @ApiParam(VERSION)
+  @JsonBody(ArchiveBody)
+  @JsonResponse(200, 'archived (or already archived: unchanged)', ArchiveView)
+  @ErrorResponses(
+    [400, 'invalid request'],
+    [404, 'no such model or version'],
+    [409, 'an alias points to the version'],
+  )
+  async archive(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+  ): Promise<ArchiveView> {
+    return this.registry.archiveVersion(
+      parseInput(ModelName, name, 'name'),
+      parseInput(VersionNumber, version, 'version'),
+      parseInput(ArchiveBody, body),
+    );
+  }
+}

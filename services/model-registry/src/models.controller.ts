@@ -1,0 +1,155 @@
+// HTTP routes for models and their aliases under /v1/models: validate with zod (400 naming the field
+// and reason), call the services, pick the status code.
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { PromoteBody, RollbackBody } from './alias.dto';
+import { ErrorResponses, JsonBody, JsonResponse } from './api-docs';
+import { parseInput } from './http-errors';
+import {
+  ALIASES,
+  AliasParam,
+  CreateModelBody,
+  ListModelsQuery,
+  MODEL_KINDS,
+  ModelName,
+  Paging,
+} from './model.dto';
+import { ModelRegistryService } from './model-registry.service';
+import { PromotionService } from './promotion.service';
+import {
+  AliasHistoryView,
+  AliasView,
+  ListView,
+  ModelDetailView,
+  ModelView,
+  PromotionView,
+  type ModelDetailView as ModelDetail,
+} from './registry.views';
+
+const NAME = { name: 'name', description: 'model name (^[a-z0-9][a-z0-9-_.]{0,62}$)' };
+const ALIAS = { name: 'alias', enum: ALIASES };
+
+@ApiTags('models')
+@Controller('v1/models')
+export class ModelsController {
+  constructor(
+    private readonly registry: ModelRegistryService,
+    private readonly promotions: PromotionService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a model' })
+  @JsonBody(CreateModelBody)
+  @JsonResponse(201, 'created', ModelView)
+  @ErrorResponses([400, 'invalid name, kind or description'], [409, 'a model with this name exists'])
+  async create(@Body() body: unknown): Promise<ModelView> {
+    return this.registry.createModel(parseInput(CreateModelBody, body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List models with their aliases' })
+  @ApiQuery({ name: 'kind', required: false, enum: MODEL_KINDS })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', default: 100, maximum: 1000 } })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } })
+  @JsonResponse(200, 'models, by name', ListView(ModelView))
+  @ErrorResponses([400, 'invalid query'])
+  async list(@Query() query: unknown): Promise<{ items: ModelView[]; limit: number; offset: number }> {
+    const q = parseInput(ListModelsQuery, query);
+    return { items: await this.registry.listModels(q), limit: q.limit, offset: q.offset };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'A model with its aliases and latest versions' })
+  @ApiParam(NAME)
+  @JsonResponse(200, 'the model', ModelDetailView)
+  @ErrorResponses([400, 'malformed name'], [404, 'no such model'])
+  async get(@Param('name') name: string): Promise<ModelDetail> {
+    return this.registry.getModel(parseInput(ModelName, name, 'name'));
+  }
+
+  @Get(':name/aliases/:alias')
+  @ApiOperation({ summary: 'The version an alias points to' })
+  @ApiParam(NAME)
+  @ApiParam(ALIAS)
+  @JsonResponse(200, 'the version', AliasView)
+  @ErrorResponses(
+    [400, 'malformed name or unknown alias name'],
+    [404, 'no such model, or the alias is not set'],
+  )
+  async resolve(@Param('name') name: string, @Param('alias') alias: string): Promise<AliasView> {
+    return this.promotions.resolve(
+      parseInput(ModelName, name, 'name'),
+      parseInput(AliasParam, alias, 'alias'),
+    );
+  }
+
+  @Get(':name/aliases/:alias/history')
+  @ApiOperation({ summary: 'Every move of an alias, newest first' })
+  @ApiParam(NAME)
+  @ApiParam(ALIAS)
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', default: 100, maximum: 1000 } })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } })
+  @JsonResponse(200, 'history entries', ListView(AliasHistoryView))
+  @ErrorResponses([400, 'malformed name or unknown alias name'], [404, 'no such model'])
+  async history(
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+    @Query() query: unknown,
+  ): Promise<{ items: AliasHistoryView[]; limit: number; offset: number }> {
+    const paging = parseInput(Paging, query);
+    const items = await this.promotions.history(
+      parseInput(ModelName, name, 'name'),
+      parseInput(AliasParam, alias, 'alias'),
+      paging,
+    );
+    return { items, ...paging };
+  }
+
+  @Post(':name/promote')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Point an alias (default production) at a version',
+    description:
+      'With `policy` — or, when the request has none and `force` is false, the default policy of the ' +
+      "model's kind (PROMOTION_POLICY_SENTIMENT / PROMOTION_POLICY_RECOMMENDER) — the version must beat the " +
+      'alias holder on the metric by at least the margin. 200 with outcome "promoted" or "unchanged"; ' +
+      '409 with outcome "rejected" and the reason when the policy refuses (the alias does not move).',
+  })
+  @ApiParam(NAME)
+  @JsonBody(PromoteBody)
+  @JsonResponse(200, 'promoted, or unchanged (the alias already pointed there)', PromotionView)
+  @JsonResponse(409, 'rejected by the promotion policy (or the version is archived)', PromotionView)
+  @ErrorResponses([400, 'invalid request'], [404, 'no such model or version'])
+  async promote(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PromotionView> {
+    const view = await this.promotions.promote(
+      parseInput(ModelName, name, 'name'),
+      parseInput(PromoteBody, body),
+    );
+    if (view.outcome === 'rejected') void reply.status(409);
+    return view;
+  }
+
+  @Post(':name/rollback')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move an alias back to the version it held before its latest promotion',
+    description:
+      'Rollbacks walk back through the promotions still in effect: two rollbacks after v1→v2→v3 return to v1.',
+  })
+  @ApiParam(NAME)
+  @JsonBody(RollbackBody)
+  @JsonResponse(200, 'rolled back', PromotionView)
+  @ErrorResponses(
+    [400, 'invalid request'],
+    [404, 'no such model'],
+    [409, 'nothing to roll back to, or the earlier version is archived'],
+  )
+  async rollback(@Param('name') name: string, @Body() body: unknown): Promise<PromotionView> {
+    return this.promotions.rollback(parseInput(ModelName, name, 'name'), parseInput(RollbackBody, body));
+  }
+}

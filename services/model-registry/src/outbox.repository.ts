@@ -1,0 +1,85 @@
+// Postgres access for the transactional outbox: events are enqueued in the transaction of the change
+// they describe, claimed by one relay at a time (an advisory lock keeps per-model order across
+// replicas), and marked sent once the broker has acknowledged them.
+import { Injectable } from '@nestjs/common';
+import type { JsonValue } from '@bufbuild/protobuf';
+import { Database } from '@mercato/db';
+import type { Queryable } from './queryable';
+
+export interface OutboxRow {
+  id: string;
+  eventId: string;
+  key: string;
+  payload: JsonValue;
+  tenantId: string;
+  traceparent: string | null;
+  attempts: number;
+}
+
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly db: Database) {}
+
+  async enqueue(
+    tx: Queryable,
+    event: { eventId: string; key: string; payload: JsonValue; tenantId: string; traceparent?: string },
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO outbox (event_id, message_key, payload, tenant_id, traceparent) VALUES ($1, $2, $3, $4, $5)`,
+      [event.eventId, event.key, JSON.stringify(event.payload), event.tenantId, event.traceparent ?? null],
+    );
+  }
+
+  /**
+   * Runs fn with the oldest unsent events while holding the relay lock, then marks the ids fn
+   * returns as sent, all in one transaction. Returns undefined when another relay holds the lock.
+   */
+  async relay(
+    limit: number,
+    fn: (rows: OutboxRow[]) => Promise<{ sent: string[]; failed?: { id: string; error: string } }>,
+  ): Promise<{ sent: number; pending: number } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const { rows: lock } = await tx.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(hashtextextended('model_registry.outbox', 0)) AS locked`,
+      );
+      if (!lock[0].locked) return undefined;
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT id::text AS id, event_id::text AS "eventId", message_key AS key, payload, tenant_id AS "tenantId",
+           traceparent, attempts
+         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+        [limit],
+      );
+      if (rows.length === 0) return { sent: 0, pending: 0 };
+      const { sent, failed } = await fn(rows);
+      if (sent.length > 0) {
+        await tx.query(
+          'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
+          [sent],
+        );
+      }
+      if (failed) {
+        await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+          failed.id,
+          failed.error.slice(0, 2_000),
+        ]);
+      }
+      return { sent: sent.length, pending: rows.length - sent.length };
+    });
+  }
+
+  async pendingCount(): Promise<number> {
+    const { rows } = await this.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL',
+    );
+    return rows[0].n;
+  }
+
+  /** Sent events are kept a while for audit and replay, then deleted. */
+  async purgeSent(olderThanDays: number): Promise<number> {
+    const { rowCount } = await this.db.pool.query(
+      `DELETE FROM outbox WHERE sent_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
+    return rowCount ?? 0;
+  }
+}

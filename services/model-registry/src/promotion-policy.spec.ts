@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { evaluatePromotion, parsePolicySpec, type PromotionPolicy } from './promotion-policy';
+
+const f1: PromotionPolicy = { metric: 'macro_f1', margin: 0.005, higherIsBetter: true };
+const v = (version: number, metrics: Record<string, number>) => ({ version, metrics });
+
+describe('evaluatePromotion', () => {
+  it('always promotes without a policy', () => {
+    const d = evaluatePromotion(undefined, v(2, {}), v(1, { macro_f1: 0.99 }));
+    expect(d).toMatchObject({ promote: true, reason: 'no promotion policy applies' });
+  });
+
+  it('promotes when nothing holds the alias yet', () => {
+    const d = evaluatePromotion(f1, v(1, { macro_f1: 0.5 }), undefined, 'staging');
+    expect(d).toMatchObject({ promote: true, challengerValue: 0.5, reason: 'no version holds staging yet' });
+  });
+
+  it('promotes a challenger that beats the champion by at least the margin', () => {
+    const d = evaluatePromotion(f1, v(3, { macro_f1: 0.912 }), v(2, { macro_f1: 0.9 }));
+    expect(d.promote).toBe(true);
+    expect(d.improvement).toBeCloseTo(0.012);
+    expect(d.championValue).toBe(0.9);
+    expect(d.reason).toContain('beats the champion');
+  });
+
+  it('treats an improvement equal to the margin (up to float noise) as enough', () => {
+    expect(evaluatePromotion(f1, v(3, { macro_f1: 0.905 }), v(2, { macro_f1: 0.9 })).promote).toBe(true);
+    expect(evaluatePromotion(f1, v(3, { macro_f1: 0.9049 }), v(2, { macro_f1: 0.9 })).promote).toBe(false);
+  });
+
+  it('rejects a worse or merely equal challenger, saying why', () => {
+    const worse = evaluatePromotion(f1, v(3, { macro_f1: 0.8 }), v(2, { macro_f1: 0.9 }));
+    expect(worse.promote).toBe(false);
+    expect(worse.reason).toMatch(/v3 macro_f1 0\.8 vs production v2 0\.9 .*does not beat the champion/);
+    const zeroMargin = { ...f1, margin: 0 };
+    expect(evaluatePromotion(zeroMargin, v(3, { macro_f1: 0.9 }), v(2, { macro_f1: 0.9 })).promote).toBe(
+      false,
+    );
+    expect(evaluatePromotion(zeroMargin, v(3, { macro_f1: 0.9001 }), v(2, { macro_f1: 0.9 })).promote).toBe(
+      true,
+    );
+  });
+
+  it('handles lower-is-better metrics', () => {
+    const rmse: PromotionPolicy = { metric: 'rmse', margin: 0.01, higherIsBetter: false };
+    expect(evaluatePromotion(rmse, v(3, { rmse: 0.88 }), v(2, { rmse: 0.9 })).promote).toBe(true);
+    const d = evaluatePromotion(rmse, v(3, { rmse: 0.895 }), v(2, { rmse: 0.9 }));
+    expect(d.promote).toBe(false);
+    expect(d.improvement).toBeCloseTo(0.005);
+    expect(evaluatePromotion(rmse, v(3, { rmse: 0.95 }), v(2, { rmse: 0.9 })).improvement).toBeCloseTo(-0.05);
+  });
+
+  it('rejects a challenger without the metric, and promotes over a champion without it', () => {
+    const missing = evaluatePromotion(f1, v(3, { accuracy: 0.99 }), v(2, { macro_f1: 0.5 }));
+    expect(missing).toMatchObject({ promote: false });
+    expect(missing.reason).toContain('v3 has no metric "macro_f1"');
+    const nan = evaluatePromotion(f1, v(3, { macro_f1: Number.NaN }), v(2, { macro_f1: 0.5 }));
+    expect(nan.promote).toBe(false);
+    const noBaseline = evaluatePromotion(f1, v(3, { macro_f1: 0.1 }), v(2, {}));
+    expect(noBaseline.promote).toBe(true);
+    expect(noBaseline.reason).toContain('production v2 has no metric "macro_f1" to compare against');
+  });
+});
+
+describe('parsePolicySpec', () => {
+  it('reads metric:margin with an optional direction', () => {
+    expect(parsePolicySpec('macro_f1:0.005')).toEqual({
+      metric: 'macro_f1',
+      margin: 0.005,
+      higherIsBetter: true,
+    });
+    expect(parsePolicySpec(' ndcg_at_10 : 0 ')).toEqual({
+      metric: 'ndcg_at_10',
+      margin: 0,
+      higherIsBetter: true,
+    });
+    expect(parsePolicySpec('rmse:0.01:lower')).toEqual({
+      metric: 'rmse',
+      margin: 0.01,
+      higherIsBetter: false,
+    });
+  });
+
+  it('explains what is wrong', () => {
+    expect(() => parsePolicySpec('macro_f1')).toThrow(/expected metric:margin/);
+    expect(() => parsePolicySpec('macro_f1:abc')).toThrow(/margin "abc" is not a number/);
+    expect(() => parsePolicySpec('macro_f1:-1')).toThrow(/margin "-1"/);
+    expect(() => parsePolicySpec('macro_f1:')).toThrow(/margin ""/);
+    expect(() => parsePolicySpec('1bad:0.1')).toThrow(/not a metric name/);
+    expect(() => parsePolicySpec('f1:0.1:sideways')).toThrow(/direction "sideways"/);
+  });
+});

@@ -1,0 +1,125 @@
+// The response bodies of the HTTP API, as zod schemas: the TypeScript types the services return and
+// the OpenAPI schemas the docs show come from the same definitions.
+import { z } from '@mercato/config';
+import { ALIASES, MODEL_KINDS } from './model.dto';
+
+const Alias = z.enum(ALIASES);
+const Aliases = z.record(z.string(), z.number().int()).describe('alias → version, e.g. {"production": 3}');
+const Metrics = z.record(z.string(), z.number());
+
+export const FileView = z.object({
+  path: z.string(),
+  role: z.enum(['model', 'weights', 'manifest', 'other']),
+  sha256: z.string().describe('hex SHA-256 of the bytes, checked again on every download'),
+  size: z.number().int(),
+  url: z.string().describe('download path, relative to the registry'),
+});
+
+export const VersionSummaryView = z.object({
+  version: z.number().int(),
+  status: z.enum(['registered', 'archived']),
+  metrics: Metrics,
+  fileCount: z.number().int(),
+  totalBytes: z.number().int(),
+  aliases: z.array(Alias),
+  createdAt: z.string(),
+});
+export type VersionSummaryView = z.infer<typeof VersionSummaryView>;
+
+export const VersionView = VersionSummaryView.extend({
+  model: z.string(),
+  kind: z.enum(MODEL_KINDS),
+  lineage: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string(),
+  archivedAt: z.string().nullable(),
+  artifactUri: z.string().describe('the model.json URL to give tf.loadLayersModel'),
+  files: z.array(FileView),
+});
+export type VersionView = z.infer<typeof VersionView>;
+
+export const ModelView = z.object({
+  name: z.string(),
+  kind: z.enum(MODEL_KINDS),
+  tenantId: z.string(),
+  description: z.string(),
+  latestVersion: z.number().int().describe('highest version number registered (0: none yet)'),
+  aliases: Aliases,
+  createdAt: z.string(),
+});
+export type ModelView = z.infer<typeof ModelView>;
+
+export const ModelDetailView = ModelView.extend({
+  versions: z.array(VersionSummaryView).describe('the latest versions, newest first (up to 10)'),
+});
+export type ModelDetailView = z.infer<typeof ModelDetailView>;
+
+export const ListView = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), limit: z.number().int(), offset: z.number().int() });
+
+export const AliasView = z.object({
+  model: z.string(),
+  alias: Alias,
+  version: z.number().int(),
+  updatedAt: z.string(),
+  artifactUri: z.string(),
+});
+export type AliasView = z.infer<typeof AliasView>;
+
+const Decision = z
+  .object({
+    promote: z.boolean(),
+    reason: z.string(),
+    policy: z.object({ metric: z.string(), margin: z.number(), higherIsBetter: z.boolean() }).optional(),
+    challengerValue: z.number().optional(),
+    championValue: z.number().optional(),
+    improvement: z.number().optional(),
+  })
+  .describe('the promotion policy verdict');
+
+export const PromotionView = z.object({
+  outcome: z
+    .enum(['promoted', 'rejected', 'unchanged', 'rolled_back'])
+    .describe(
+      'promoted/rolled_back: the alias moved; rejected: the policy refused (HTTP 409); unchanged: it already pointed there',
+    ),
+  model: z.string(),
+  alias: Alias,
+  version: z.number().int().nullable().describe('the version the alias points to after the request'),
+  previousVersion: z.number().int().nullable(),
+  requestedVersion: z.number().int().optional(),
+  reason: z.string(),
+  decision: Decision.nullable(),
+  historyId: z.number().int().nullable(),
+  eventId: z.string().nullable(),
+});
+export type PromotionView = z.infer<typeof PromotionView>;
+
+export const AliasHistoryView = z.object({
+  id: z.number().int(),
+  alias: Alias,
+  action: z.enum(['promote', 'rollback']),
+  fromVersion: z.number().int().nullable(),
+  toVersion: z.number().int(),
+  actor: z.string(),
+  reason: z.string(),
+  decision: Decision.nullable(),
+  revertedBy: z.number().int().nullable().describe('the rollback that undid this promotion'),
+  eventId: z.string(),
+  at: z.string(),
+});
+export type AliasHistoryView = z.infer<typeof AliasHistoryView>;
+
+export const ArchiveView = z.object({
+  outcome: z.enum(['archived', 'unchanged']),
+  model: z.string(),
+  version: z.number().int(),
+  eventId: z.string().nullable(),
+});
+export type ArchiveView = z.infer<typeof ArchiveView>;
+
+export const ErrorView = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+});

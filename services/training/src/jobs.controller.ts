@@ -1,0 +1,102 @@
+// HTTP: submit training requests (published to training.requests.v1) and follow their progress.
+import { Topics, ModelKind } from '@mercato/contracts';
+import { z } from '@mercato/config';
+import { EventProducer } from '@mercato/kafka';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { TrainingJobRepository, type JobRow } from './training-job.repository';
+
+const SubmitBody = z.object({
+  modelName: z.string().regex(/^[a-z0-9][a-z0-9-_.]{0,62}$/, 'must be a model name (a-z, 0-9, - _ .)'),
+  kind: z.enum(['sentiment', 'recommender']),
+  datasetRef: z.string().min(1, 'is required').max(2_000),
+  hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+  baseVersion: z.number().int().positive().optional(),
+  promoteIfBetter: z.boolean().default(false),
+  requestedBy: z.string().max(200).default('api'),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new BadRequestException({
+      message: 'invalid request',
+      errors: result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message })),
+    });
+  }
+  return result.data;
+}
+
+const view = (row: JobRow) => ({
+  requestId: row.request_id,
+  model: row.model_name,
+  kind: row.kind,
+  datasetRef: row.dataset_ref,
+  status: row.status,
+  attempts: row.attempts,
+  version: row.version,
+  metrics: row.metrics,
+  championMetrics: row.champion_metrics,
+  promotion: row.promotion,
+  error: row.error,
+  progress: row.progress,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+});
+
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(
+    private readonly jobs: TrainingJobRepository,
+    private readonly producer: EventProducer,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async submit(@Body() body: unknown): Promise<{ requestId: string; topic: string }> {
+    const input = parse(SubmitBody, body);
+    const requestId = randomUUID();
+    await this.producer.send(Topics.trainingRequests, [
+      {
+        key: input.modelName,
+        eventId: requestId,
+        value: {
+          requestId,
+          modelName: input.modelName,
+          kind: input.kind === 'sentiment' ? ModelKind.SENTIMENT : ModelKind.RECOMMENDER,
+          datasetRef: input.datasetRef,
+          hyperparameters: Object.fromEntries(
+            Object.entries(input.hyperparameters).map(([k, v]) => [k, String(v)]),
+          ),
+          baseVersion: input.baseVersion ? String(input.baseVersion) : '',
+          promoteIfBetter: input.promoteIfBetter,
+          requestedBy: input.requestedBy,
+        },
+      },
+    ]);
+    return { requestId, topic: Topics.trainingRequests.name };
+  }
+
+  @Get()
+  async list(@Query('limit') limit?: string): Promise<{ items: ReturnType<typeof view>[] }> {
+    const n = parse(z.coerce.number().int().min(1).max(500).default(50), limit);
+    return { items: (await this.jobs.list(n)).map(view) };
+  }
+
+  @Get(':requestId')
+  async get(@Param('requestId') requestId: string): Promise<ReturnType<typeof view>> {
+    const row = await this.jobs.get(requestId);
+    if (!row) throw new NotFoundException(`no training job ${requestId}`);
+    return view(row);
+  }
+}

@@ -1,0 +1,104 @@
+// The training service's job log in Postgres (schema `training`): claims, progress and outcomes.
+import { Database } from '@mercato/db';
+import { Injectable } from '@nestjs/common';
+
+export interface JobRow {
+  request_id: string;
+  tenant_id: string;
+  model_name: string;
+  kind: string;
+  dataset_ref: string;
+  hyperparameters: Record<string, string>;
+  status: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  progress: unknown[];
+  metrics: Record<string, number> | null;
+  champion_metrics: Record<string, number> | null;
+  version: number | null;
+  promotion: unknown;
+  error: string | null;
+  requested_by: string;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+@Injectable()
+export class TrainingJobRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Claims a request: a new one is inserted as running; a redelivered one that already finished is
+   * returned as it is (the caller skips it); one left running by a crash is taken again.
+   */
+  async claim(
+    job: Pick<
+      JobRow,
+      'request_id' | 'tenant_id' | 'model_name' | 'kind' | 'dataset_ref' | 'hyperparameters' | 'requested_by'
+    >,
+  ): Promise<{ row: JobRow; fresh: boolean }> {
+    const rows = await this.db.query<JobRow & { inserted: boolean }>(
+      `INSERT INTO jobs (request_id, tenant_id, model_name, kind, dataset_ref, hyperparameters, requested_by, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')
+       ON CONFLICT (request_id) DO UPDATE
+         SET attempts = jobs.attempts + CASE WHEN jobs.status = 'running' THEN 1 ELSE 0 END,
+             started_at = CASE WHEN jobs.status = 'running' THEN now() ELSE jobs.started_at END,
+             progress = CASE WHEN jobs.status = 'running' THEN '[]'::jsonb ELSE jobs.progress END
+       RETURNING *, (xmax = 0) AS inserted`,
+      [
+        job.request_id,
+        job.tenant_id,
+        job.model_name,
+        job.kind,
+        job.dataset_ref,
+        JSON.stringify(job.hyperparameters),
+        job.requested_by,
+      ],
+    );
+    const row = rows[0] as JobRow & { inserted: boolean };
+    return { row, fresh: row.status === 'running' };
+  }
+
+  async appendProgress(requestId: string, entry: unknown): Promise<void> {
+    await this.db.query(`UPDATE jobs SET progress = progress || $2::jsonb WHERE request_id = $1`, [
+      requestId,
+      JSON.stringify([entry]),
+    ]);
+  }
+
+  async succeed(
+    requestId: string,
+    outcome: {
+      metrics: Record<string, number>;
+      championMetrics?: Record<string, number>;
+      version: number;
+      promotion?: unknown;
+    },
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = 'succeeded', metrics = $2, champion_metrics = $3, version = $4, promotion = $5, finished_at = now(), error = NULL
+       WHERE request_id = $1`,
+      [
+        requestId,
+        JSON.stringify(outcome.metrics),
+        outcome.championMetrics ? JSON.stringify(outcome.championMetrics) : null,
+        outcome.version,
+        outcome.promotion ? JSON.stringify(outcome.promotion) : null,
+      ],
+    );
+  }
+
+  async fail(requestId: string, error: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = 'failed', error = $2, finished_at = now() WHERE request_id = $1`,
+      [requestId, error.slice(0, 4000)],
+    );
+  }
+
+  async get(requestId: string): Promise<JobRow | undefined> {
+    return (await this.db.query<JobRow>('SELECT * FROM jobs WHERE request_id = $1', [requestId]))[0];
+  }
+
+  async list(limit: number): Promise<JobRow[]> {
+    return this.db.query<JobRow>('SELECT * FROM jobs ORDER BY started_at DESC LIMIT $1', [limit]);
+  }
+}

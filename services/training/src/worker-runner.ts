@@ -1,0 +1,50 @@
+// Runs a training job in a worker thread and relays its progress. One worker per job; the thread
+// exits when the job ends, returning all TensorFlow memory to the process.
+import type { JobProgress, JobResult } from '@mercato/ml';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { WorkerJob, WorkerMessage } from './worker-protocol';
+
+/** The compiled worker; from the TypeScript sources (tests) the build in dist/ is used. */
+function workerFile(): string {
+  const beside = join(__dirname, 'training-worker.js');
+  if (existsSync(beside)) return beside;
+  return resolve(__dirname, '../../../dist/services/training/src/training-worker.js');
+}
+
+export class TrainingFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingFailedError';
+  }
+}
+
+export function runJobInWorker(job: WorkerJob, onProgress: (p: JobProgress) => void): Promise<JobResult> {
+  return new Promise((resolvePromise, reject) => {
+    const worker = new Worker(workerFile(), { workerData: job });
+    let settled = false;
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'progress':
+          onProgress(message.progress);
+          break;
+        case 'result':
+          settled = true;
+          resolvePromise(message.result);
+          break;
+        case 'error':
+          settled = true;
+          reject(new TrainingFailedError(message.message));
+          break;
+      }
+    });
+    worker.on('error', (err) => {
+      if (!settled) reject(err instanceof Error ? err : new Error(String(err)));
+      settled = true;
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`training worker exited with code ${code}`));
+    });
+  });
+}

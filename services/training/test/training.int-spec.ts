@@ -1,0 +1,187 @@
+// The training service end to end on the real broker, database and model registry: a training
+// request on training.requests.v1 becomes a registered, promoted version with metrics and lineage;
+// a redelivered request trains nothing twice; a bad request is dead-lettered with its reason; the
+// service stays responsive while a model trains in its worker thread.
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { DeadLetterSchema, ModelKind, Topics, TrainingRequestSchema } from '@mercato/contracts';
+import {
+  createTestDatabase,
+  eventually,
+  requireEnv,
+  startService,
+  testKafka,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@mercato/testing';
+import type { Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const kafka = testKafka();
+let db: TestDatabase;
+let registry: ServiceProcess;
+let training: ServiceProcess;
+let producer: Producer;
+
+const REGISTRY_PORT = '18184';
+const TRAINING_PORT = '18183';
+
+beforeAll(async () => {
+  db = await createTestDatabase('training');
+  const env = { DATABASE_URL: db.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS') };
+  registry = await startService('model-registry', { ...env, HTTP_PORT: REGISTRY_PORT });
+  training = await startService('training', {
+    ...env,
+    HTTP_PORT: TRAINING_PORT,
+    MODEL_REGISTRY_URL: registry.url,
+  });
+  producer = kafka.producer();
+  await producer.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await training?.stop();
+  await registry?.stop();
+  await db?.drop();
+});
+
+async function request(fields: {
+  requestId?: string;
+  modelName: string;
+  datasetRef: string;
+  hyperparameters?: Record<string, string>;
+  promoteIfBetter?: boolean;
+}): Promise<string> {
+  const requestId = fields.requestId ?? randomUUID();
+  const value = create(TrainingRequestSchema, {
+    requestId,
+    kind: ModelKind.SENTIMENT,
+    requestedBy: 'test',
+    ...fields,
+  });
+  await producer.send({
+    topic: Topics.trainingRequests.name,
+    messages: [
+      {
+        key: value.modelName,
+        value: Buffer.from(toBinary(TrainingRequestSchema, value)),
+        headers: { 'event-id': requestId, schema: TrainingRequestSchema.typeName },
+      },
+    ],
+  });
+  return requestId;
+}
+
+const json = async (url: string): Promise<any> => (await fetch(url)).json();
+
+describe('training service', () => {
+  it('trains from a request, registers the version with lineage and promotes it', async () => {
+    const model = `sentiment-${Date.now().toString(36)}`;
+    const requestId = await request({
+      modelName: model,
+      datasetRef: 'synthetic:news?seed=5&count=1500',
+      hyperparameters: {
+        epochs: '3',
+        embeddingDim: '32',
+        filters: '32',
+        hidden: '16',
+        maxLength: '24',
+        minCount: '1',
+      },
+      promoteIfBetter: true,
+    });
+    let liveChecks = 0;
+    const job = await eventually(
+      async () => {
+        expect((await fetch(`${training.url}/healthz/live`)).status).toBe(200);
+        liveChecks++;
+        const j = await json(`${training.url}/v1/jobs/${requestId}`);
+        if (j.status === 'failed') throw new Error(`job failed: ${j.error}`);
+        return j.status === 'succeeded' ? j : undefined;
+      },
+      90_000,
+      'the training job',
+    );
+    expect(liveChecks).toBeGreaterThan(1);
+    expect(job.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(job.progress.some((p: any) => p.stage === 'epoch')).toBe(true);
+    expect(job.promotion.outcome).toBe('promoted');
+
+    const version = await json(`${registry.url}/v1/models/${model}/versions/${job.version}`);
+    expect(version.lineage).toMatchObject({
+      backend: 'tensorflow',
+      trainingRequestId: requestId,
+      datasetRef: 'synthetic:news?seed=5&count=1500',
+    });
+    expect(version.lineage.datasetHash).toMatch(/^sha256:/);
+    expect(version.files.map((f: any) => f.path).sort()).toEqual([
+      'manifest.json',
+      'model.json',
+      'weights.bin',
+    ]);
+    expect((await json(`${registry.url}/v1/models/${model}/aliases/production`)).version).toBe(job.version);
+
+    // The same request delivered again trains nothing and registers nothing new.
+    await request({ requestId, modelName: model, datasetRef: 'synthetic:news?seed=5&count=1500' });
+    const marker = await request({ modelName: `${model}-bad`, datasetRef: 'synthetic:nothing' });
+    await eventually(
+      async () =>
+        (await readDeadLetters()).some((l) => l.originalHeaders['event-id'] === marker) ? true : undefined,
+      30_000,
+      'marker dead letter',
+    );
+    const versions = await json(`${registry.url}/v1/models/${model}/versions`);
+    expect(versions.items).toHaveLength(1);
+    expect((await json(`${training.url}/v1/jobs/${requestId}`)).attempts).toBe(1);
+  }, 180_000);
+
+  it('dead-letters requests that can never succeed, with the reason', async () => {
+    const missing = await request({ modelName: 'bad-data', datasetRef: '/nowhere/train.csv' });
+    const badHp = await request({
+      modelName: 'bad-hp',
+      datasetRef: 'synthetic:news?seed=1&count=100',
+      hyperparameters: { epochs: 'many' },
+    });
+    const letters = await eventually(async () => {
+      const all = await readDeadLetters();
+      const mine = all.filter((l) => [missing, badHp].includes(l.originalHeaders['event-id'] ?? ''));
+      return mine.length === 2 ? mine : undefined;
+    }, 30_000);
+    const byId = Object.fromEntries(letters.map((l) => [l.originalHeaders['event-id'], l]));
+    expect(byId[missing]?.errorMessage).toMatch(/does not exist on the training host/);
+    expect(byId[missing]?.reason).toBe('validation');
+    expect(byId[badHp]?.errorMessage).toMatch(/hyperparameters.epochs: expected a number/);
+    const submit = await fetch(`${training.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ modelName: 'Bad Name', kind: 'x' }),
+    });
+    expect(submit.status).toBe(400);
+    const body: any = await submit.json();
+    expect(body.errors.map((e: any) => e.field).sort()).toEqual(['datasetRef', 'kind', 'modelName']);
+  }, 60_000);
+});
+
+async function readDeadLetters() {
+  const consumer = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+  const letters: ReturnType<typeof fromBinary<typeof DeadLetterSchema>>[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topics.trainingRequests.deadLetter, fromBeginning: true });
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(Topics.trainingRequests.deadLetter);
+  await admin.disconnect();
+  const end = offsets.reduce((s, o) => s + Number(o.high), 0);
+  let seen = 0;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen++;
+      if (message.value) letters.push(fromBinary(DeadLetterSchema, message.value));
+    },
+  });
+  const deadline = Date.now() + 10_000;
+  while (seen < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await consumer.disconnect();
+  return letters;
+}
