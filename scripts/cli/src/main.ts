@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { migrateServices } from './commands/migrate';
 import { registerModelsCommand } from './commands/models';
 import { createTopics, down, up, upDetached } from './commands/stack';
+import { registerTrainCommands } from './commands/train';
 
 const program = new Command('mercato').description('Mercato: event-driven ML platform').showHelpAfterError();
 
@@ -50,6 +51,7 @@ program
   });
 
 registerModelsCommand(program);
+registerTrainCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mercato: ${err instanceof Error ? err.message : String(err)}\n`);
