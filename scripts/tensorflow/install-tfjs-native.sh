@@ -2,8 +2,8 @@
 # install-tfjs-native.sh - offline-friendly native install of @tensorflow/tfjs-node on Node 24.
 #
 # Why: @tensorflow/tfjs-node's own install script (scripts/install.js) downloads libtensorflow
-# from storage.googleapis.com and then asks node-pre-gyp for a prebuilt addon from the same host.
-# Neither host is reachable here, and no prebuilt addon exists for Node 24 anyway. This script:
+# from storage.googleapis.com and then asks node-pre-gyp for a prebuilt addon from the same host;
+# neither is reachable here (only package registries are). This script instead:
 #   1. gets libtensorflow from the PyPI wheel `tensorflow-cpu` (default 2.12.1: the oldest release
 #      served for CPython 3.11 / manylinux2014 x86_64 that ships libtensorflow_cc.so.2 with the
 #      whole TF_*/TFE_* C API the binding calls) with pip, cached in .mercato/cache/tensorflow/;
@@ -251,7 +251,7 @@ build_binding() {
   node_gyp="$(find_node_gyp "$pkg")"
   [ -n "$node_gyp" ] || die "node-gyp not found (it ships with npm; or npm i -D node-gyp)"
   log "  building tfjs_binding.node from source (node $(node -v), headers $npm_config_nodedir)"
-  rm -rf "${pkg:?}/build" "${pkg:?}/lib"
+  rm -rf "${pkg:?}/build" "${pkg:?}/lib" "${pkg:?}"/build-tmp-napi-v*
   t0=$(date +%s)
   local logf="$pkg/build-tfjs-native.log"
   if ! (cd "$pkg" && npm_config_node_gyp="$node_gyp" node "$npg" install --build-from-source) >"$logf" 2>&1; then
@@ -288,6 +288,10 @@ install_pkg() {
     elif [ -n "${TF_GPU_WHEEL:-}" ]; then
       w_dist="tensorflow"; w_override="$TF_GPU_WHEEL"; w_sha="$GPU_SHA"
     else
+      local out
+      if [ -n "$(stamp_of "$pkg")" ] && out="$(verify_pkg "$pkg")"; then
+        log "  already installed from $(stamp_of "$pkg"): $out"; return 0
+      fi
       log "  SKIP: tfjs-node-gpu needs a CUDA build of libtensorflow; its install.js always downloads"
       log "  libtensorflow-gpu-linux-x86_64-2.9.1.tar.gz (CUDA 11.2 / cuDNN 8.1) from storage.googleapis.com,"
       log "  which is not reachable. Set TF_GPU_LIBTENSORFLOW_DIR or TF_GPU_WHEEL (docs/tensorflow-native.md)."
@@ -311,8 +315,14 @@ install_pkg() {
 
   libtf_version="$(cd "$pkg" && node -p "require('./scripts/deps-constants.js').LIBTENSORFLOW_VERSION")"
   deps_name="$(cd "$pkg" && node -p "require('./scripts/deps-constants.js').depsLibTensorFlowName")"
+  local wheel=""
+  if [ -z "$src_dir" ]; then
+    wheel="$(get_wheel "$w_dist" "$TF_WHEEL_VERSION" "$w_override")"
+    check_sha "$wheel" "$w_sha"
+  fi
   rm -rf "$pkg/deps.tmp"
   mkdir -p "$pkg/deps.tmp"
+  CLEANUP="$pkg/deps.tmp"
   if [ -n "$src_dir" ]; then
     { [ -d "$src_dir/lib" ] && [ -f "$src_dir/include/tensorflow/c/c_api.h" ]; } ||
       die "TF_GPU_LIBTENSORFLOW_DIR=$src_dir must hold lib/ and include/tensorflow/c/c_api.h (libtensorflow tarball layout)"
@@ -321,9 +331,7 @@ install_pkg() {
     [ -n "$(find "$pkg/deps.tmp/lib" -maxdepth 1 \( -name 'libtensorflow.so*' -o -name 'libtensorflow_cc.so*' \))" ] ||
       die "no libtensorflow.so* / libtensorflow_cc.so* in $src_dir/lib"
   else
-    local wheel nh
-    wheel="$(get_wheel "$w_dist" "$TF_WHEEL_VERSION" "$w_override")"
-    check_sha "$wheel" "$w_sha"
+    local nh
     log "  staging libtensorflow from $(basename "$wheel")"
     nh="$(extract_wheel "$wheel" "$pkg/deps.tmp")"
     log "  extracted libtensorflow_cc.so.2, libtensorflow_framework.so.2 and $nh C API headers"
@@ -331,6 +339,7 @@ install_pkg() {
   link_names "$pkg/deps.tmp/lib" "$libtf_version"
   [ -e "$pkg/deps.tmp/lib/$deps_name" ] || die "staging did not produce deps/lib/$deps_name"
   rm -rf "$pkg/deps" && mv "$pkg/deps.tmp" "$pkg/deps"
+  CLEANUP=""
 
   build_binding "$pkg"
   local out
@@ -343,6 +352,9 @@ install_pkg() {
 }
 
 # ---------------------------------------------------------------------------------------------
+
+CLEANUP=""  # a half-staged deps.tmp to remove if we die
+trap '[ -z "$CLEANUP" ] || rm -rf "$CLEANUP"' EXIT
 
 log "project root $ROOT (node $(node -v))"
 shopt -s nullglob
