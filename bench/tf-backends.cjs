@@ -3,7 +3,7 @@
 // random int32 sequences of length 64, batch 64, Adam. Prints samples/s of model.fit, averaged over
 // epochs 2..N (epoch 1 includes warm-up).
 //
-// usage: node scripts/tensorflow/bench-text-model.cjs [native|cpu] [gap|conv] [samplesPerEpoch] [epochs]
+// usage: node bench/tf-backends.cjs [native|cpu] [gap|conv] [samplesPerEpoch] [epochs]
 //   native = @tensorflow/tfjs-node (run scripts/tensorflow/install-tfjs-native.sh first)
 //   cpu    = pure-JS @tensorflow/tfjs cpu backend (very slow: use e.g. VOCAB=500 ... cpu gap 256 2)
 // env: VOCAB (default 20000), TF_CPP_MIN_LOG_LEVEL=2 to silence TensorFlow's startup logs
