@@ -18,6 +18,8 @@ export const kafkaEnv = {
       z.array(z.string().regex(hostPort, 'expected host:port[,host:port…]')).min(1, 'at least one broker'),
     ),
   KAFKA_CLIENT_ID: z.string().optional(),
+  /** Overrides the consumer group (default mercato-<service>), e.g. to run a second copy beside a stack. */
+  KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
   KAFKA_SSL: booleanString(false),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),
