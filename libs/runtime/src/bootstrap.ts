@@ -87,7 +87,10 @@ export async function bootstrapService<E extends z.ZodRawShape>(
       }),
       KafkaModule.forRoot({
         client: kafkaClientOptionsFromEnv(config, def.name, logger),
-        consumer: def.consumer && { groupId: config.KAFKA_CONSUMER_GROUP ?? `mercato-${def.name}`, ...def.consumer },
+        consumer: def.consumer && {
+          groupId: config.KAFKA_CONSUMER_GROUP ?? `mercato-${def.name}`,
+          ...def.consumer,
+        },
         logger,
       }),
       def.module(config, logger),
