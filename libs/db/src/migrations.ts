@@ -1,5 +1,6 @@
 // Schema migrations with node-pg-migrate: plain SQL files in each service's migrations/ folder,
-// applied in the service's own schema under an advisory lock (safe with many replicas starting).
+// applied in the service's own schema under a per-schema advisory lock that replicas wait on.
+import { createHash } from 'node:crypto';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
 
@@ -10,6 +11,11 @@ export interface MigrateOptions {
   logger: Logger;
   direction?: 'up' | 'down';
   count?: number;
+}
+
+/** One advisory lock per schema: services migrating their own schemas never block each other. */
+export function lockValueFor(schema: string): number {
+  return createHash('sha256').update(`mercato-migrations:${schema}`).digest().readInt32BE(0);
 }
 
 export async function migrate(options: MigrateOptions): Promise<string[]> {
@@ -24,6 +30,9 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     count: options.count,
     checkOrder: true,
     singleTransaction: true,
+    // Replicas of one service starting together queue on the lock instead of failing.
+    lockValue: lockValueFor(options.schema),
+    advisoryLockMode: 'wait',
     log: (msg: string) => options.logger.debug({ schema: options.schema }, msg),
   });
   const names = applied.map((m) => m.name);

@@ -71,3 +71,18 @@ describe('Database', () => {
     expect(() => new Database({ url: testDb.url, schema: 'x; drop', logger })).toThrow(/invalid schema/);
   });
 });
+
+describe('migrations under contention', () => {
+  it('lets services migrate their own schemas at once, and replicas of one service wait for each other', async () => {
+    const dir = join(__dirname, 'migrations');
+    const schemas = ['svc_a', 'svc_b', 'svc_c', 'svc_a', 'svc_a', 'svc_b'];
+    const applied = await Promise.all(
+      schemas.map((schema) => migrate({ url: testDb.url, schema, dir, logger })),
+    );
+    const bySchema = new Map<string, number>();
+    schemas.forEach((schema, i) =>
+      bySchema.set(schema, (bySchema.get(schema) ?? 0) + (applied[i]?.length ?? 0)),
+    );
+    expect(Object.fromEntries(bySchema)).toEqual({ svc_a: 2, svc_b: 2, svc_c: 2 });
+  });
+});
