@@ -4,6 +4,7 @@ import { ensureLocalKafka } from '@mercato/testing';
 import { Command } from 'commander';
 import { migrateServices } from './commands/migrate';
 import { registerModelsCommand } from './commands/models';
+import { registerReplayCommand } from './commands/replay';
 import { createTopics, down, up, upDetached } from './commands/stack';
 import { registerTrainCommands } from './commands/train';
 
@@ -52,6 +53,7 @@ program
 
 registerModelsCommand(program);
 registerTrainCommands(program);
+registerReplayCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mercato: ${err instanceof Error ? err.message : String(err)}\n`);

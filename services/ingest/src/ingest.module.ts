@@ -1,5 +1,40 @@
-// The ingest service's own providers and controllers.
-import { Module } from '@nestjs/common';
+// The ingest service's providers and controllers: HTTP controllers → ingest services (validation,
+// dedupe, pseudonymization) → the dedupe-key repository (Postgres) and the raw-event publisher (Kafka).
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CatalogController } from './catalog.controller';
+import { CatalogIngestService } from './catalog-ingest.service';
+import { DedupeCleanup } from './dedupe-cleanup';
+import { DedupeKeyRepository } from './dedupe-key.repository';
+import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
+import { IngestExceptionFilter } from './ingest-exception.filter';
+import { InteractionsController } from './interactions.controller';
+import { InteractionsIngestService } from './interactions-ingest.service';
+import { JsonBodyParser } from './json-body.parser';
+import { NewsController } from './news.controller';
+import { NewsIngestService } from './news-ingest.service';
+import { OpenApiController } from './openapi.controller';
+import { Pseudonymizer } from './pseudonymizer';
+import { RawEventPublisher } from './raw-event.publisher';
 
 @Module({})
-export class IngestModule {}
+export class IngestModule {
+  static forRoot(settings: IngestSettings): DynamicModule {
+    return {
+      module: IngestModule,
+      controllers: [NewsController, InteractionsController, CatalogController, OpenApiController],
+      providers: [
+        { provide: INGEST_SETTINGS, useValue: settings },
+        { provide: Pseudonymizer, useValue: new Pseudonymizer(settings.pseudonymizationKey) },
+        { provide: APP_FILTER, useClass: IngestExceptionFilter },
+        JsonBodyParser,
+        DedupeKeyRepository,
+        RawEventPublisher,
+        DedupeCleanup,
+        NewsIngestService,
+        InteractionsIngestService,
+        CatalogIngestService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,83 @@
+// The ingest service's own variables (beyond the shared ones) and the settings resolved from them at
+// start-up: batch and size limits, the dedupe window, and the pseudonymization key.
+import { ConfigError, loadConfig, positiveInt, z } from '@mercato/config';
+import type { PlatformConfig } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+
+const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
+
+/**
+ * Used only when PSEUDONYMIZATION_KEY is unset and NODE_ENV is not `production`, so `npx mercato up`
+ * and the tests run without a secret. Pseudonyms made with it are not secret: anyone can recompute
+ * them. Production refuses to start without a real key.
+ */
+export const DEVELOPMENT_PSEUDONYMIZATION_KEY = 'mercato-development-pseudonymization-key-not-a-secret';
+
+export const ingestEnv = {
+  NODE_ENV: z.string().optional(),
+  /** HMAC-SHA256 key for user ids (at least 32 characters; PSEUDONYMIZATION_KEY_FILE works too). */
+  PSEUDONYMIZATION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Most records in one request. */
+  INGEST_MAX_BATCH: positiveInt(1000),
+  /** Largest request body in bytes; larger requests get 413 without being read. */
+  INGEST_MAX_REQUEST_BYTES: positiveInt(DEFAULT_MAX_REQUEST_BYTES),
+  /** Longest article body in characters. */
+  INGEST_MAX_BODY_CHARS: positiveInt(100_000),
+  /** How far in the future a timestamp may lie (clock skew between the client and us), in seconds. */
+  INGEST_MAX_FUTURE_SKEW_S: z.coerce.number().int().min(0).default(300),
+  /** How long an article's id and content hash count as seen, in hours. */
+  INGEST_DEDUPE_WINDOW_H: positiveInt(72),
+  /** How often dedupe keys older than the window are deleted, in seconds. */
+  INGEST_DEDUPE_CLEANUP_INTERVAL_S: positiveInt(600),
+};
+
+export type IngestConfig = PlatformConfig & z.infer<z.ZodObject<typeof ingestEnv>>;
+
+/** Everything the ingest providers need, resolved once at start-up. */
+export interface IngestSettings {
+  tenantId: string;
+  maxBatch: number;
+  maxRequestBytes: number;
+  maxBodyChars: number;
+  maxFutureSkewS: number;
+  dedupeWindowHours: number;
+  cleanupIntervalMs: number;
+  pseudonymizationKey: string;
+}
+
+export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
+
+/**
+ * The body limit has to be known before the HTTP server is built, which happens before the service's
+ * full configuration is loaded; the same variable is validated again with the others.
+ */
+export function maxRequestBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig(z.object({ INGEST_MAX_REQUEST_BYTES: ingestEnv.INGEST_MAX_REQUEST_BYTES }), env)
+    .INGEST_MAX_REQUEST_BYTES;
+}
+
+/** Resolves the settings; without a pseudonymization key, production stops with exit code 78. */
+export function resolveIngestSettings(config: IngestConfig, logger: Logger): IngestSettings {
+  let key = config.PSEUDONYMIZATION_KEY;
+  if (key === undefined) {
+    if (config.NODE_ENV === 'production') {
+      throw new ConfigError([
+        'PSEUDONYMIZATION_KEY: required when NODE_ENV=production (at least 32 characters; or PSEUDONYMIZATION_KEY_FILE) (it is not set)',
+      ]);
+    }
+    logger.warn(
+      'PSEUDONYMIZATION_KEY is not set: using the built-in development key; user pseudonyms are NOT secret (set PSEUDONYMIZATION_KEY or PSEUDONYMIZATION_KEY_FILE outside development)',
+    );
+    key = DEVELOPMENT_PSEUDONYMIZATION_KEY;
+  }
+  return {
+    tenantId: config.TENANT_ID,
+    maxBatch: config.INGEST_MAX_BATCH,
+    maxRequestBytes: config.INGEST_MAX_REQUEST_BYTES,
+    maxBodyChars: config.INGEST_MAX_BODY_CHARS,
+    maxFutureSkewS: config.INGEST_MAX_FUTURE_SKEW_S,
+    dedupeWindowHours: config.INGEST_DEDUPE_WINDOW_H,
+    cleanupIntervalMs: config.INGEST_DEDUPE_CLEANUP_INTERVAL_S * 1000,
+    pseudonymizationKey: key,
+  };
+}
