@@ -235,23 +235,27 @@ export class SentimentModel {
 
   /**
    * The tokens that pushed each decision most, by occlusion: how much the predicted class's
-   * probability drops when the token is removed. All occluded variants run as one batch.
+   * probability drops when the token is removed. The occluded variants of all texts run as one batch.
    */
   explain(texts: string[], topN = 5): TokenWeight[][] {
     const base = this.predict(texts);
-    return texts.map((text, t) => {
-      const tokens = this.tokenizer.tokenize(text).slice(0, this.tokenizer.config.maxLength);
-      if (tokens.length === 0) return [];
-      const label = base[t].label;
-      const variants = tokens.map((_, i) => tokens.filter((__, j) => j !== i).join(' '));
-      const probs = this.predict(variants);
-      const baseP = base[t].probabilities[label];
-      const weights = tokens.map((token, i) => ({
-        token,
-        weight: baseP - probs[i].probabilities[label],
-      }));
+    const tokenLists = texts.map((text) =>
+      this.tokenizer.tokenize(text).slice(0, this.tokenizer.config.maxLength),
+    );
+    const variants = tokenLists.flatMap((tokens) =>
+      tokens.map((_, i) => tokens.filter((__, j) => j !== i).join(' ')),
+    );
+    const probs = this.predict(variants);
+    let offset = 0;
+    return tokenLists.map((tokens, t) => {
+      const { label, probabilities } = base[t] as SentimentPrediction;
+      const baseP = probabilities[label] as number;
       const merged = new Map<string, number>();
-      for (const w of weights) merged.set(w.token, Math.max(merged.get(w.token) ?? -Infinity, w.weight));
+      tokens.forEach((token, i) => {
+        const weight = baseP - ((probs[offset + i] as SentimentPrediction).probabilities[label] as number);
+        merged.set(token, Math.max(merged.get(token) ?? -Infinity, weight));
+      });
+      offset += tokens.length;
       return [...merged]
         .map(([token, weight]) => ({ token, weight }))
         .filter((w) => w.weight > 0)

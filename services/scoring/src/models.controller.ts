@@ -1,0 +1,22 @@
+// HTTP: GET /v1/models/current names the model versions this replica serves.
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { JsonResponse } from './api-docs';
+import { SentimentModelService } from './sentiment/sentiment-model.service';
+import { CurrentModelsView } from './sentiment/sentiment.dto';
+
+@ApiTags('models')
+@Controller('v1/models')
+export class ModelsController {
+  constructor(private readonly sentiment: SentimentModelService) {}
+
+  @Get('current')
+  @ApiOperation({
+    summary: 'The model versions this replica serves',
+    description: 'The loaded version (null before the first promotion) and the last version refused, if any.',
+  })
+  @JsonResponse(200, 'the serving models', CurrentModelsView)
+  current(): CurrentModelsView {
+    return { sentiment: this.sentiment.status() };
+  }
+}

@@ -1,0 +1,92 @@
+// Maps a scored EnrichedArticle to its ScoredArticle records: one per distinct ticker, keyed by the
+// ticker, each with an event id derived from the input's event id and the ticker, so a redelivered
+// article (after a crash or rebalance) produces the very same ids and the monitor can dedupe.
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SentimentLabel, type EnrichedArticle, type ScoredArticleSchema } from '@mercato/contracts';
+import type { OutgoingRecord } from '@mercato/kafka';
+import type { SentimentLabelName, TokenWeight } from '@mercato/ml';
+import { createHash } from 'node:crypto';
+
+/** The UUID v5 namespace of scored-article event ids (fixed forever: changing it changes every id). */
+export const SCORED_EVENT_NAMESPACE = '6f878cb8-5154-4a18-9e84-266f4761d565';
+
+/** RFC 4122 name-based UUID (version 5, SHA-1). */
+export function uuidV5(name: string, namespace: string): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new Error(`namespace "${namespace}" is not a UUID`);
+  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The event id of the scored record for (input event, ticker); the NUL keeps the two parts apart. */
+export const scoredEventId = (inputEventId: string, ticker: string): string =>
+  uuidV5(`${inputEventId}\u0000${ticker}`, SCORED_EVENT_NAMESPACE);
+
+/** Distinct tickers in first-seen order, trimmed and upper-cased (the monitor keys windows by them). */
+export function normalizeTickers(tickers: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const raw of tickers) {
+    const ticker = raw.trim().toUpperCase();
+    if (ticker) seen.add(ticker);
+  }
+  return [...seen];
+}
+
+/**
+ * The text the classifier reads: the headline, which is what sentiment models are trained on
+ * (headline-length sentences; the tokenizer keeps only the first maxLength tokens anyway); the
+ * normalized text when an item has no headline (posts, wire flashes).
+ */
+export const scoringText = (article: Pick<EnrichedArticle, 'headline' | 'normalizedText'>): string =>
+  article.headline.trim() || article.normalizedText.trim();
+
+const LABEL_ENUM: Record<SentimentLabelName, SentimentLabel> = {
+  negative: SentimentLabel.NEGATIVE,
+  neutral: SentimentLabel.NEUTRAL,
+  positive: SentimentLabel.POSITIVE,
+};
+
+export interface ArticleScore {
+  label: SentimentLabelName;
+  probabilities: Record<SentimentLabelName, number>;
+  topTokens: TokenWeight[];
+}
+
+export interface ScoringInput {
+  eventId: string;
+  tenantId: string;
+  article: EnrichedArticle;
+}
+
+export function toScoredRecords(
+  input: ScoringInput,
+  score: ArticleScore,
+  model: { name: string; version: number },
+  scoredAt: Date,
+): OutgoingRecord<typeof ScoredArticleSchema>[] {
+  const { article } = input;
+  return normalizeTickers(article.tickers).map((ticker) => {
+    const value: MessageInitShape<typeof ScoredArticleSchema> = {
+      tenantId: input.tenantId,
+      articleId: article.articleId,
+      ticker,
+      source: article.source,
+      headline: article.headline,
+      publishedAt: article.publishedAt,
+      label: LABEL_ENUM[score.label],
+      probNegative: score.probabilities.negative,
+      probNeutral: score.probabilities.neutral,
+      probPositive: score.probabilities.positive,
+      modelName: model.name,
+      modelVersion: String(model.version),
+      topTokens: score.topTokens.map((t) => ({ token: t.token, weight: t.weight })),
+      receivedAt: article.receivedAt,
+      scoredAt: timestampFromDate(scoredAt),
+    };
+    return { key: ticker, eventId: scoredEventId(input.eventId, ticker), tenantId: input.tenantId, value };
+  });
+}

@@ -1,0 +1,113 @@
+// Fetches a sentiment model version from the model registry (every file checked against its SHA-256),
+// loads it into TensorFlow.js, checks it is a three-label sentiment classifier and warms it up with a
+// few predictions, so a version that cannot serve is refused before it is swapped in.
+import {
+  IntegrityError,
+  RegistryClient,
+  RegistryError,
+  SENTIMENT_LABELS,
+  SentimentModel,
+  readManifest,
+  type TF,
+} from '@mercato/ml';
+import { SERVICE_CONFIG } from '@mercato/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ScoringConfig } from '../scoring.config';
+import type { Disposable } from './model-slot';
+
+export type SwapTrigger = 'startup' | 'event' | 'poll';
+
+/** A loaded version as the slot holds it. */
+export class ServingModel implements Disposable {
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly model: SentimentModel,
+    readonly loadedAt: Date,
+    readonly trigger: SwapTrigger,
+  ) {}
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export type RefusalReason = 'integrity' | 'registry' | 'invalid_model';
+
+export class ModelRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly reason: RefusalReason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ModelRefusedError';
+  }
+}
+
+// Clear cases of each label plus an empty-ish one, so warm-up also runs the padding-only path.
+const WARM_UP_TEXTS = [
+  'shares plunge after the company misses earnings estimates',
+  'company schedules its annual shareholder meeting',
+  'shares surge to a record high on strong demand',
+  'update',
+];
+
+/** The registry reports stored bytes that no longer match their checksum as artifact_corrupted. */
+const isIntegrityFailure = (err: unknown): boolean =>
+  err instanceof IntegrityError ||
+  (err instanceof RegistryError && err.status === 500 && err.message.includes('artifact_corrupted'));
+
+@Injectable()
+export class SentimentModelLoader {
+  private readonly registry: RegistryClient;
+
+  constructor(@Inject(SERVICE_CONFIG) config: ScoringConfig) {
+    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000);
+  }
+
+  /** The version the production alias points to; undefined when there is none (or no such model). */
+  productionVersion(name: string): Promise<number | undefined> {
+    return this.registry.resolveAlias(name, 'production');
+  }
+
+  async load(tf: TF, name: string, version: number, trigger: SwapTrigger): Promise<ServingModel> {
+    let files;
+    try {
+      ({ files } = await this.registry.download(name, version));
+    } catch (err) {
+      const reason: RefusalReason = isIntegrityFailure(err) ? 'integrity' : 'registry';
+      throw new ModelRefusedError(`${name} v${version}: download failed: ${(err as Error).message}`, reason, {
+        cause: err,
+      });
+    }
+    let model: SentimentModel | undefined;
+    try {
+      const labels = readManifest({ files }).labels ?? [];
+      if (labels.join() !== SENTIMENT_LABELS.join())
+        throw new Error(`labels [${labels.join(', ')}] are not [${SENTIMENT_LABELS.join(', ')}]`);
+      model = await SentimentModel.fromArtifact(tf, { files });
+      warmUp(model);
+      return new ServingModel(name, version, model, new Date(), trigger);
+    } catch (err) {
+      model?.dispose();
+      throw new ModelRefusedError(
+        `${name} v${version}: not a usable sentiment model: ${(err as Error).message}`,
+        'invalid_model',
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
+/** Runs the model once (kernels get initialized) and refuses one whose outputs are not probabilities. */
+function warmUp(model: SentimentModel): void {
+  for (const { probabilities } of model.predict(WARM_UP_TEXTS)) {
+    const sum = probabilities.reduce((a, b) => a + b, 0);
+    if (probabilities.some((p) => !Number.isFinite(p) || p < 0 || p > 1) || Math.abs(sum - 1) > 1e-3)
+      throw new Error(`warm-up produced [${probabilities.join(', ')}], not probabilities`);
+  }
+  model.explain(WARM_UP_TEXTS.slice(0, 1));
+}

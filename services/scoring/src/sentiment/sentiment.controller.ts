@@ -1,0 +1,38 @@
+// HTTP: POST /v1/sentiment scores texts synchronously with the production sentiment model.
+import { Body, Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorResponses, JsonBody, JsonResponse } from '../api-docs';
+import { parseInput } from '../request-validation';
+import { SentimentRequest, SentimentResponse } from './sentiment.dto';
+import { TextScoringService } from './text-scoring.service';
+
+@ApiTags('sentiment')
+@Controller('v1/sentiment')
+export class SentimentController {
+  constructor(private readonly scoring: TextScoringService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Score texts',
+    description:
+      'Label (negative, neutral, positive), class probabilities and the five tokens that pushed each ' +
+      'decision most (occlusion weights), from the production model.',
+  })
+  @JsonBody(SentimentRequest, '1 to 100 texts of 1 to 5,000 characters')
+  @JsonResponse(200, 'one result per text, in order', SentimentResponse)
+  @ErrorResponses(
+    [400, 'invalid body: each field with its reason'],
+    [503, 'no production sentiment model yet'],
+  )
+  async score(@Body() body: unknown): Promise<SentimentResponse> {
+    const { texts } = parseInput(SentimentRequest, body);
+    const response = await this.scoring.score(texts);
+    if (!response)
+      throw new ServiceUnavailableException({
+        statusCode: 503,
+        message: 'no production sentiment model yet',
+      });
+    return response;
+  }
+}

@@ -1,0 +1,553 @@
+// The scoring service's sentiment part end to end, as real processes on the real broker and database:
+// the model registry and scoring, with sentiment models trained here and registered over HTTP.
+// Without a production model scoring is ready, answers 503 and holds the news in Kafka (also across a
+// restart); the first promotion scores what waited; the HTTP API validates and scores; a promotion
+// while 2,000 records flow swaps versions between batches with every (article, ticker) scored exactly
+// once; tampered or broken versions are refused and the serving version stays.
+import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  EnrichedArticleSchema,
+  ScoredArticleSchema,
+  SentimentLabel,
+  Topics,
+  type ScoredArticle,
+} from '@mercato/contracts';
+import {
+  RegistryClient,
+  SENTIMENT_LABELS,
+  runSentimentJob,
+  type JobResult,
+  type LabeledText,
+} from '@mercato/ml';
+import {
+  createTestDatabase,
+  eventually,
+  generateNews,
+  requireEnv,
+  startService,
+  testKafka,
+  uniqueSuffix,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@mercato/testing';
+import type { Consumer, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scoredEventId } from '../src/sentiment/scored-article.mapper';
+
+const suffix = uniqueSuffix();
+const MODEL = `sentiment-it-${suffix}`;
+const SCORING_GROUP = `mercato-scoring-it-${suffix}`;
+const PREFIX = `Q${suffix.toUpperCase()}`;
+const ticker = (name: string): string => `${PREFIX}-${name}`;
+
+const kafka = testKafka();
+let db: TestDatabase;
+let registry: ServiceProcess;
+let scoring: ServiceProcess;
+let registryClient: RegistryClient;
+let producer: Producer;
+let scoredConsumer: Consumer;
+let scoringEnv: Record<string, string>;
+
+interface Seen {
+  eventId: string;
+  key: string;
+  value: ScoredArticle;
+}
+const seen: Seen[] = [];
+const seenFor = (predicate: (s: Seen) => boolean): Seen[] => seen.filter(predicate);
+
+const toLabeled = (seed: number, count: number): LabeledText[] =>
+  generateNews({ seed, count, start: new Date('2026-01-01T00:00:00Z'), spacingMs: 60_000 }).map((a) => ({
+    text: a.headline,
+    label: SENTIMENT_LABELS.indexOf(a.sentiment),
+  }));
+
+const train = (seed: number): Promise<JobResult> =>
+  runSentimentJob({
+    kind: 'sentiment',
+    trainPath: '',
+    inline: { train: toLabeled(seed, 1500), test: toLabeled(seed + 100, 300) },
+    hyperparameters: {
+      epochs: 4,
+      embeddingDim: 32,
+      filters: 32,
+      hidden: 16,
+      maxLength: 24,
+      minCount: 1,
+      seed,
+    },
+  });
+
+async function registerAndPromote(result: JobResult, key: string): Promise<number> {
+  const registered = await registryClient.register(MODEL, {
+    metrics: result.metrics,
+    lineage: result.lineage,
+    idempotencyKey: key,
+    files: result.artifact.files,
+  });
+  await promote(registered.version);
+  return registered.version;
+}
+
+async function promote(version: number): Promise<void> {
+  const promotion = await registryClient.promote(MODEL, {
+    version,
+    alias: 'production',
+    actor: 'scoring-int-spec',
+    reason: 'test',
+  });
+  expect(promotion.outcome).toBe('promoted');
+}
+
+async function freePort(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(String(port)));
+    });
+  });
+}
+
+/** Starts scoring and waits until its per-process lifecycle listener has joined its group. */
+async function startScoring(): Promise<ServiceProcess> {
+  const svc = await startService('scoring', { ...scoringEnv, HTTP_PORT: await freePort() }, 90_000);
+  await eventually(
+    async () => (svc.output().includes('listening for model lifecycle events') ? true : undefined),
+    30_000,
+    'the lifecycle listener to join',
+  );
+  return svc;
+}
+
+interface Article {
+  eventId: string;
+  articleId: string;
+  headline: string;
+  tickers: string[];
+  partition?: number;
+}
+
+let articleSeq = 0;
+function article(headline: string, tickers: string[], partition?: number): Article {
+  return { eventId: randomUUID(), articleId: `${suffix}-${articleSeq++}`, headline, tickers, partition };
+}
+
+const PUBLISHED = new Date('2026-03-02T09:30:00Z');
+const RECEIVED = new Date('2026-03-02T09:30:01Z');
+
+async function produce(articles: Article[]): Promise<void> {
+  await producer.send({
+    topic: Topics.newsEnriched.name,
+    messages: articles.map((a) => ({
+      key: a.articleId,
+      partition: a.partition,
+      value: Buffer.from(
+        toBinary(
+          EnrichedArticleSchema,
+          create(EnrichedArticleSchema, {
+            tenantId: 'tenant-it',
+            articleId: a.articleId,
+            source: 'newswire',
+            headline: a.headline,
+            normalizedText: a.headline.toLowerCase(),
+            tickers: a.tickers,
+            language: 'en',
+            publishedAt: timestampFromDate(PUBLISHED),
+            receivedAt: timestampFromDate(RECEIVED),
+          }),
+        ),
+      ),
+      headers: { 'event-id': a.eventId, schema: EnrichedArticleSchema.typeName },
+    })),
+  });
+}
+
+async function current(): Promise<any> {
+  return (await fetch(`${scoring.url}/v1/models/current`)).json();
+}
+
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${scoring.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+const postSentiment = async (body: unknown): Promise<{ status: number; body: any }> => {
+  const res = await fetch(`${scoring.url}/v1/sentiment`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+};
+
+/**
+ * Commits the end of the topic for the group, so it reads only what is produced from now on (other
+ * specs share the catalogue topics). admin.resetOffsets commits nothing for a group that never
+ * existed, so a member joins and commits explicitly.
+ */
+async function startGroupAtEnd(groupId: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    await joined;
+    await consumer.commitOffsets(ends.map((o) => ({ topic, partition: o.partition, offset: o.high })));
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+const v1Training = train(11);
+const v2Training = train(23);
+
+beforeAll(async () => {
+  db = await createTestDatabase('scoring');
+  const brokers = requireEnv('KAFKA_BROKERS');
+  registry = await startService('model-registry', {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: brokers,
+    HTTP_PORT: await freePort(),
+    OUTBOX_POLL_MS: '200',
+  });
+  registryClient = new RegistryClient(registry.url);
+  await registryClient.ensureModel(MODEL, 'sentiment');
+
+  await startGroupAtEnd(SCORING_GROUP, Topics.newsEnriched.name);
+  const scoredGroup = `scoring-it-reader-${suffix}`;
+  await startGroupAtEnd(scoredGroup, Topics.newsScored.name);
+  scoredConsumer = kafka.consumer({ groupId: scoredGroup, maxWaitTimeInMs: 200 });
+  await scoredConsumer.connect();
+  await scoredConsumer.subscribe({ topics: [Topics.newsScored.name], fromBeginning: true });
+  await scoredConsumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      if (!key.startsWith(PREFIX)) return;
+      // Another scorer on the shared broker may score these articles too: keep this spec's model.
+      const value = fromBinary(ScoredArticleSchema, message.value as Buffer);
+      if (value.modelName !== MODEL) return;
+      seen.push({ key, eventId: message.headers?.['event-id']?.toString() ?? '', value });
+    },
+  });
+  producer = kafka.producer();
+  await producer.connect();
+
+  scoringEnv = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: brokers,
+    KAFKA_CONSUMER_GROUP: SCORING_GROUP,
+    MODEL_REGISTRY_URL: registry.url,
+    SENTIMENT_MODEL_NAME: MODEL,
+    // Long enough that every swap in this spec comes from a lifecycle event, not the poll.
+    MODEL_POLL_INTERVAL_MS: '600000',
+  };
+  scoring = await startScoring();
+}, 180_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await scoredConsumer?.disconnect();
+  await scoring?.stop();
+  await registry?.stop();
+  await db?.drop();
+});
+
+const negativeArticle = article('Tesla ($TSLA) shares plunge after a product recall', [ticker('NEG')]);
+const positiveArticle = article('Apple ($AAPL) beats earnings estimates on record sales', [ticker('POS')]);
+const twoTickers = article('Boeing ($BA) downgraded to sell amid a lawsuit', [
+  ticker('TWO-A'),
+  ticker('two-b'),
+  ticker('TWO-A'),
+]);
+const noTickers = article('Exxon ($XOM) names new head of finance', []);
+const heldArticles = [negativeArticle, positiveArticle, twoTickers, noTickers];
+
+describe('scoring: sentiment', () => {
+  it('is ready without a production model, answers 503, and holds the news in Kafka (across a restart)', async () => {
+    expect((await fetch(`${scoring.url}/healthz/ready`)).status).toBe(200);
+    const status = await current();
+    expect(status.sentiment).toMatchObject({
+      name: MODEL,
+      serving: null,
+      lastRefused: null,
+      backend: 'tensorflow',
+    });
+    const refused = await postSentiment({ texts: ['shares plunge'] });
+    expect(refused.status).toBe(503);
+    expect(refused.body.message).toBe('no production sentiment model yet');
+
+    await produce(heldArticles);
+    await eventually(
+      async () => ((await metric('mercato_scoring_batches_waiting_for_model')) >= 1 ? true : undefined),
+      30_000,
+      'a batch held for a model',
+    );
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(seen).toHaveLength(0);
+    // An article without tickers produces nothing: it is counted, and committed at once.
+    expect(
+      await metric('mercato_scoring_skipped_articles_total', { reason: 'no_tickers' }),
+    ).toBeGreaterThanOrEqual(1);
+
+    // A drain while batches are held gives them back uncommitted and exits cleanly.
+    expect(await scoring.stop()).toBe(0);
+    expect(scoring.output()).toContain('no production sentiment model yet: holding the batch uncommitted');
+    scoring = await startScoring();
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(seen).toHaveLength(0);
+  }, 120_000);
+
+  it('scores the news that waited once a first version is promoted', async () => {
+    const version = await registerAndPromote(await v1Training, `v1-${suffix}`);
+    expect(version).toBe(1);
+    const loaded = await eventually(
+      async () => {
+        const s = (await current()).sentiment;
+        return s.serving?.version === 1 ? s : undefined;
+      },
+      30_000,
+      'v1 to be served',
+    );
+    expect(loaded.serving.trigger).toBe('event');
+    await eventually(async () => (seen.length >= 4 ? true : undefined), 30_000, 'the held news to be scored');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(seen).toHaveLength(4);
+
+    const neg = seenFor((s) => s.key === ticker('NEG'));
+    expect(neg).toHaveLength(1);
+    const [n] = neg;
+    expect(n?.eventId).toBe(scoredEventId(negativeArticle.eventId, ticker('NEG')));
+    expect(n?.value).toMatchObject({
+      tenantId: 'tenant-it',
+      articleId: negativeArticle.articleId,
+      ticker: ticker('NEG'),
+      source: 'newswire',
+      headline: negativeArticle.headline,
+      label: SentimentLabel.NEGATIVE,
+      modelName: MODEL,
+      modelVersion: '1',
+    });
+    const v = n?.value as ScoredArticle;
+    expect(v.probNegative).toBeGreaterThan(0.5);
+    expect(v.probNegative + v.probNeutral + v.probPositive).toBeCloseTo(1, 4);
+    expect(v.topTokens.length).toBeGreaterThan(0);
+    expect(v.topTokens.length).toBeLessThanOrEqual(5);
+    expect(v.topTokens.slice(0, 3).map((t) => t.token)).toContain('plunge');
+    const weights = v.topTokens.map((t) => t.weight);
+    expect(weights).toEqual([...weights].sort((a, b) => b - a));
+    expect(weights.every((w) => w > 0)).toBe(true);
+    expect(timestampDate(v.publishedAt as never).toISOString()).toBe(PUBLISHED.toISOString());
+    expect(timestampDate(v.receivedAt as never).toISOString()).toBe(RECEIVED.toISOString());
+    expect(timestampDate(v.scoredAt as never).getTime()).toBeGreaterThan(RECEIVED.getTime());
+
+    expect(seenFor((s) => s.key === ticker('POS'))[0]?.value.label).toBe(SentimentLabel.POSITIVE);
+    const two = seenFor((s) => s.value.articleId === twoTickers.articleId);
+    expect(two.map((s) => s.key).sort()).toEqual([ticker('TWO-A'), ticker('TWO-B')]);
+    expect(new Set(two.map((s) => s.eventId)).size).toBe(2);
+    expect(seenFor((s) => s.value.articleId === noTickers.articleId)).toHaveLength(0);
+    expect(await metric('mercato_scoring_model_version', { model: MODEL })).toBe(1);
+    // At least: other specs' news on the shared topic is scored too.
+    expect(
+      await metric('mercato_scoring_scored_records_total', { model: MODEL, version: '1' }),
+    ).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('scores texts over HTTP and rejects bad requests with the field and reason', async () => {
+    const ok = await postSentiment({
+      texts: [
+        'Nvidia ($NVDA) shares plunge after weak demand',
+        'Microsoft ($MSFT) rallies to record high after record sales',
+      ],
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.model).toEqual({ name: MODEL, version: 1 });
+    expect(ok.body.results.map((r: any) => r.label)).toEqual(['negative', 'positive']);
+    const [first] = ok.body.results;
+    expect(Object.keys(first.probabilities).sort()).toEqual(['negative', 'neutral', 'positive']);
+    expect(
+      first.probabilities.negative + first.probabilities.neutral + first.probabilities.positive,
+    ).toBeCloseTo(1, 4);
+    expect(first.topTokens.map((t: any) => t.token)).toContain('plunge');
+    expect(first.topTokens.length).toBeLessThanOrEqual(5);
+
+    const bad: [unknown, string, RegExp][] = [
+      [{}, 'texts', /array/],
+      [{ texts: [] }, 'texts', /at least one/],
+      [{ texts: Array.from({ length: 101 }, () => 'a') }, 'texts', /at most 100/],
+      [{ texts: ['fine', ''] }, 'texts[1]', /empty/],
+      [{ texts: ['   '] }, 'texts[0]', /blank/],
+      [{ texts: ['x'.repeat(5_001)] }, 'texts[0]', /5000 characters/],
+      [{ texts: ['fine', 7] }, 'texts[1]', /string/],
+    ];
+    for (const [body, field, reason] of bad) {
+      const res = await postSentiment(body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(res.body.message).toBe('invalid request');
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([{ field, reason: expect.stringMatching(reason) }]),
+      );
+    }
+    expect(
+      (await postSentiment({ texts: Array.from({ length: 100 }, () => 'x'.repeat(5_000)) })).status,
+    ).toBe(200);
+
+    const doc: any = await (await fetch(`${scoring.url}/v1/openapi.json`)).json();
+    expect(doc.paths['/v1/sentiment'].post.responses).toHaveProperty('503');
+    expect(doc.paths).toHaveProperty('/v1/models/current');
+  });
+
+  it('swaps to a promoted v2 while 2,000 records flow, scoring each (article, ticker) exactly once', async () => {
+    const partitions = Topics.newsEnriched.partitions;
+    const stream = Array.from({ length: 2_000 }, (_, i) =>
+      article(
+        i % 2 === 0
+          ? 'Pfizer ($PFE) cuts guidance, warns of rising costs'
+          : 'Amazon ($AMZN) schedules earnings call for Monday',
+        [ticker(`S${i % 7}`)],
+        i % partitions,
+      ),
+    );
+    const v2 = await v2Training;
+    const streamIds = new Set(stream.map((a) => a.articleId));
+    const mine = (): Seen[] => seenFor((s) => streamIds.has(s.value.articleId));
+    // The stream flows for about four seconds; v2 is promoted once v1 has visibly scored part of it
+    // (other specs' news on the shared topic may be queued ahead of ours).
+    const flowing = (async () => {
+      for (let b = 0; b < 40; b++) {
+        await produce(stream.slice(b * 50, (b + 1) * 50));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await eventually(async () => (mine().length >= 100 ? true : undefined), 60_000, 'v1 scoring the stream');
+    expect(await registerAndPromote(v2, `v2-${suffix}`)).toBe(2);
+    await flowing;
+
+    await eventually(async () => (mine().length >= 2_000 ? true : undefined), 90_000, 'all 2,000 scored');
+    await new Promise((r) => setTimeout(r, 1_500));
+    const scored = mine();
+    expect(scored).toHaveLength(2_000);
+    const expected = new Set(stream.map((a) => scoredEventId(a.eventId, a.tickers[0] as string)));
+    expect(new Set(scored.map((s) => s.eventId))).toEqual(expected);
+
+    const versionOf = new Map(scored.map((s) => [s.value.articleId, s.value.modelVersion]));
+    const byVersion = { '1': 0, '2': 0 } as Record<string, number>;
+    for (const s of scored) byVersion[s.value.modelVersion] = (byVersion[s.value.modelVersion] ?? 0) + 1;
+    expect(Object.keys(byVersion).sort()).toEqual(['1', '2']);
+    expect(byVersion['1']).toBeGreaterThan(0);
+    expect(byVersion['2']).toBeGreaterThan(0);
+    // Within a partition records are consumed in order: once v2 scored one, it scored every later one.
+    for (let p = 0; p < partitions; p++) {
+      const versions = stream.filter((a) => a.partition === p).map((a) => versionOf.get(a.articleId));
+      const firstV2 = versions.indexOf('2');
+      expect(firstV2).toBeGreaterThanOrEqual(0);
+      expect(versions.slice(firstV2).every((v) => v === '2')).toBe(true);
+    }
+    const status = (await current()).sentiment;
+    expect(status.serving).toMatchObject({ version: 2, trigger: 'event' });
+    expect(await metric('mercato_scoring_model_swaps_total', { model: MODEL, trigger: 'event' })).toBe(2);
+    console.log(`swap under load: ${byVersion['1']} records scored by v1, ${byVersion['2']} by v2`);
+  }, 180_000);
+
+  it('refuses a version whose stored bytes were tampered with, and one that is not a usable model', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const tamper = async (version: number, sql: string): Promise<void> => {
+      const res = await client.query(
+        `UPDATE model_registry.artifacts a SET ${sql}
+           FROM model_registry.versions v JOIN model_registry.models m ON m.id = v.model_id
+          WHERE a.version_id = v.id AND m.name = $1 AND v.version = $2 AND a.path = $3`,
+        [MODEL, version, version === 3 ? 'weights.bin' : 'manifest.json'],
+      );
+      expect(res.rowCount).toBe(1);
+    };
+    try {
+      const v1 = await v1Training;
+      // v3: weights flipped in the registry's store; the registry's checksum no longer matches.
+      const v3 = await registryClient.register(MODEL, {
+        metrics: v1.metrics,
+        lineage: v1.lineage,
+        idempotencyKey: `v3-${suffix}`,
+        files: v1.artifact.files,
+      });
+      await tamper(3, `content = decode('deadbeefdeadbeef', 'hex') || substring(a.content from 9)`);
+      await promote(v3.version);
+      const refused = await eventually(
+        async () => {
+          const s = (await current()).sentiment;
+          return s.lastRefused?.version === 3 ? s : undefined;
+        },
+        30_000,
+        'v3 to be refused',
+      );
+      expect(refused.lastRefused.reason).toBe('integrity');
+      expect(refused.serving.version).toBe(2);
+      expect(
+        await metric('mercato_scoring_model_swap_failures_total', { model: MODEL, reason: 'integrity' }),
+      ).toBe(1);
+
+      // v4: a manifest whose labels are not the sentiment labels, with a matching checksum.
+      const v4 = await registryClient.register(MODEL, {
+        metrics: v1.metrics,
+        lineage: v1.lineage,
+        idempotencyKey: `v4-${suffix}`,
+        files: v1.artifact.files,
+      });
+      await tamper(
+        4,
+        `content = convert_to(replace(convert_from(a.content, 'UTF8'), '"negative"', '"bearish"'), 'UTF8'),
+         sha256 = encode(sha256(convert_to(replace(convert_from(a.content, 'UTF8'), '"negative"', '"bearish"'), 'UTF8')), 'hex'),
+         size_bytes = length(convert_to(replace(convert_from(a.content, 'UTF8'), '"negative"', '"bearish"'), 'UTF8'))`,
+      );
+      await promote(v4.version);
+      const refusedAgain = await eventually(
+        async () => {
+          const s = (await current()).sentiment;
+          return s.lastRefused?.version === 4 ? s : undefined;
+        },
+        30_000,
+        'v4 to be refused',
+      );
+      expect(refusedAgain.lastRefused.reason).toBe('invalid_model');
+      expect(refusedAgain.lastRefused.error).toMatch(/labels/);
+      expect(refusedAgain.serving.version).toBe(2);
+      expect(scoring.output()).toContain('refused a sentiment model version; the serving version stays');
+    } finally {
+      await client.end();
+    }
+
+    const after = article('Coca-Cola ($KO) slumps as investors fret over falling margins', [ticker('AFTER')]);
+    await produce([after]);
+    const scoredAfter = await eventually(
+      async () => seenFor((s) => s.key === ticker('AFTER'))[0],
+      30_000,
+      'news after the refusals',
+    );
+    expect(scoredAfter.value.modelVersion).toBe('2');
+    expect((await postSentiment({ texts: ['shares plunge'] })).body.model.version).toBe(2);
+    expect(await metric('mercato_scoring_model_version', { model: MODEL })).toBe(2);
+  }, 90_000);
+
+  it('drains on SIGTERM', async () => {
+    expect(await scoring.stop()).toBe(0);
+    expect(scoring.output()).toContain('"msg":"stopped"');
+  }, 60_000);
+});
