@@ -1,0 +1,247 @@
+// Postgres access for alerts: inserted in the transaction of the batch that raised them (under a
+// transaction-level advisory lock, so `seq` order is commit order and the live stream can poll
+// "seq > n" without skipping one), the recent alerts the cooldown looks at, the Kafka outbox state,
+// and the queries of the HTTP API and the live stream.
+import { Injectable } from '@nestjs/common';
+import { Database } from '@mercato/db';
+import type { Direction, Severity } from './alert-rules';
+import type { Queryable } from './queryable';
+import { tickerKey, type TickerKey } from './sentiment-window.repository';
+import type { AlertMark } from './surge';
+import type { Evidence } from './window-aggregate';
+
+export interface NewAlert extends TickerKey {
+  alertId: string;
+  windowSize: string;
+  windowStart: number;
+  windowEnd: number;
+  direction: Direction;
+  severity: Severity;
+  share: number;
+  baselineMean: number;
+  baselineStd: number;
+  baselineSource: 'prior' | 'history';
+  z: number;
+  volume: number;
+  modelVersions: string[];
+  evidence: Evidence[];
+  upgradeOf: string | null;
+}
+
+export interface AlertRecord extends NewAlert {
+  seq: number;
+  raisedAt: number;
+}
+
+interface AlertDbRow {
+  alert_id: string;
+  seq: string;
+  tenant_id: string;
+  ticker: string;
+  window_size: string;
+  window_start: Date;
+  window_end: Date;
+  direction: Direction;
+  severity: Severity;
+  share: number;
+  baseline_mean: number;
+  baseline_std: number;
+  baseline_source: 'prior' | 'history';
+  z: number;
+  volume: number;
+  model_versions: string[];
+  evidence: Evidence[];
+  upgrade_of: string | null;
+  raised_at: Date;
+}
+
+const ALERT_COLUMNS = `alert_id, seq::text AS seq, tenant_id, ticker, window_size, window_start, window_end, direction,
+  severity, share, baseline_mean, baseline_std, baseline_source, z, volume, model_versions, evidence, upgrade_of,
+  raised_at`;
+
+const toAlert = (r: AlertDbRow): AlertRecord => ({
+  alertId: r.alert_id,
+  seq: Number(r.seq),
+  tenantId: r.tenant_id,
+  ticker: r.ticker,
+  windowSize: r.window_size,
+  windowStart: r.window_start.getTime(),
+  windowEnd: r.window_end.getTime(),
+  direction: r.direction,
+  severity: r.severity,
+  share: r.share,
+  baselineMean: r.baseline_mean,
+  baselineStd: r.baseline_std,
+  baselineSource: r.baseline_source,
+  z: r.z,
+  volume: r.volume,
+  modelVersions: r.model_versions,
+  evidence: r.evidence,
+  upgradeOf: r.upgrade_of,
+  raisedAt: r.raised_at.getTime(),
+});
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export interface AlertQuery {
+  tenantId: string;
+  ticker?: string;
+  direction?: Direction;
+  /** Window start bounds (event time). */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+@Injectable()
+export class AlertRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Alerts of the tickers whose window ends after `since`, by tickerKey (what the cooldown compares to). */
+  async recentMarks(
+    tx: Queryable,
+    keys: readonly TickerKey[],
+    since: number,
+  ): Promise<Map<string, AlertMark[]>> {
+    const { rows } = await tx.query<{
+      tenant_id: string;
+      ticker: string;
+      alert_id: string;
+      direction: Direction;
+      severity: Severity;
+      window_start: Date;
+      window_end: Date;
+    }>(
+      `SELECT tenant_id, ticker, alert_id, direction, severity, window_start, window_end FROM alerts
+       WHERE (tenant_id, ticker) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND window_end > $3`,
+      [keys.map((k) => k.tenantId), keys.map((k) => k.ticker), iso(since)],
+    );
+    const marks = new Map<string, AlertMark[]>();
+    for (const r of rows) {
+      const key = tickerKey({ tenantId: r.tenant_id, ticker: r.ticker });
+      const list = marks.get(key) ?? [];
+      list.push({
+        alertId: r.alert_id,
+        direction: r.direction,
+        severity: r.severity,
+        windowStart: r.window_start.getTime(),
+        windowEnd: r.window_end.getTime(),
+      });
+      marks.set(key, list);
+    }
+    return marks;
+  }
+
+  /** Inserts the alerts (an id already present is skipped) and returns those inserted. */
+  async insert(tx: Queryable, alerts: readonly NewAlert[]): Promise<AlertRecord[]> {
+    if (alerts.length === 0) return [];
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('sentiment_monitor.alerts', 0))`);
+    const records = alerts.map((a) => ({
+      alert_id: a.alertId,
+      tenant_id: a.tenantId,
+      ticker: a.ticker,
+      window_size: a.windowSize,
+      window_start: iso(a.windowStart),
+      window_end: iso(a.windowEnd),
+      direction: a.direction,
+      severity: a.severity,
+      share: a.share,
+      baseline_mean: a.baselineMean,
+      baseline_std: a.baselineStd,
+      baseline_source: a.baselineSource,
+      z: a.z,
+      volume: a.volume,
+      model_versions: a.modelVersions,
+      evidence: a.evidence,
+      upgrade_of: a.upgradeOf,
+    }));
+    const { rows } = await tx.query<AlertDbRow>(
+      `INSERT INTO alerts (alert_id, tenant_id, ticker, window_size, window_start, window_end, direction, severity,
+         share, baseline_mean, baseline_std, baseline_source, z, volume, model_versions, evidence, upgrade_of)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(alert_id uuid, tenant_id text, ticker text,
+         window_size text, window_start timestamptz, window_end timestamptz, direction text, severity text,
+         share float8, baseline_mean float8, baseline_std float8, baseline_source text, z float8, volume integer,
+         model_versions text[], evidence jsonb, upgrade_of uuid)
+       ON CONFLICT (alert_id) DO NOTHING
+       RETURNING ${ALERT_COLUMNS}`,
+      [JSON.stringify(records)],
+    );
+    return rows.map(toAlert).sort((a, b) => a.seq - b.seq);
+  }
+
+  async list(q: AlertQuery): Promise<AlertRecord[]> {
+    const { rows } = await this.db.pool.query<AlertDbRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts
+       WHERE tenant_id = $1 AND ($2::text IS NULL OR ticker = $2) AND ($3::text IS NULL OR direction = $3)
+         AND ($4::timestamptz IS NULL OR window_end > $4) AND ($5::timestamptz IS NULL OR window_start < $5)
+       ORDER BY seq DESC LIMIT $6`,
+      [q.tenantId, q.ticker ?? null, q.direction ?? null, iso(q.from), iso(q.to), q.limit],
+    );
+    return rows.map(toAlert);
+  }
+
+  async get(tenantId: string, alertId: string): Promise<AlertRecord | undefined> {
+    const { rows } = await this.db.pool.query<AlertDbRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE tenant_id = $1 AND alert_id = $2`,
+      [tenantId, alertId],
+    );
+    return rows[0] && toAlert(rows[0]);
+  }
+
+  /** Alerts after a stream position, oldest first (live stream and Last-Event-ID replay). */
+  async after(seq: number, limit: number): Promise<AlertRecord[]> {
+    const { rows } = await this.db.pool.query<AlertDbRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq, limit],
+    );
+    return rows.map(toAlert);
+  }
+
+  async lastSeq(): Promise<number> {
+    const { rows } = await this.db.pool.query<{ seq: string | null }>(
+      'SELECT max(seq)::text AS seq FROM alerts',
+    );
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  /**
+   * Runs fn with the oldest unpublished alerts while holding the relay lock, then marks them
+   * published (or records fn's error and returns it), in one transaction. Undefined when another
+   * replica holds the lock.
+   */
+  async relayUnpublished(
+    limit: number,
+    fn: (alerts: AlertRecord[]) => Promise<void>,
+  ): Promise<{ published: number; error?: string } | undefined> {
+    return this.db.transaction(async (tx) => {
+      const { rows: lock } = await tx.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(hashtextextended('sentiment_monitor.alert_relay', 0)) AS locked`,
+      );
+      if (!lock[0]?.locked) return undefined;
+      const { rows } = await tx.query<AlertDbRow>(
+        `SELECT ${ALERT_COLUMNS} FROM alerts WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+        [limit],
+      );
+      if (rows.length === 0) return { published: 0 };
+      const alerts = rows.map(toAlert);
+      const ids = alerts.map((a) => a.alertId);
+      try {
+        await fn(alerts);
+      } catch (err) {
+        const error = (err as Error).message;
+        await tx.query(
+          `UPDATE alerts SET publish_attempts = publish_attempts + 1, publish_error = $2
+           WHERE alert_id = ANY($1::uuid[])`,
+          [ids, error.slice(0, 2_000)],
+        );
+        return { published: 0, error };
+      }
+      await tx.query(
+        `UPDATE alerts SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
+         WHERE alert_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      return { published: alerts.length };
+    });
+  }
+}

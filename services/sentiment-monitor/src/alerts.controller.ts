@@ -1,0 +1,73 @@
+// HTTP: alerts (newest first), one alert, and the live stream of alerts as server-sent events.
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AlertsQuery, Id, LastEventId, StreamQuery, TenantQuery } from './api.dto';
+import { ErrorResponses, JsonResponse, QueryParams } from './api-docs';
+import { AlertView, ItemsView } from './api.views';
+import { AlertStreamService } from './alert-stream.service';
+import { parseInput } from './http-errors';
+import { SentimentQueryService } from './sentiment-query.service';
+
+@ApiTags('alerts')
+@Controller('v1/alerts')
+export class AlertsController {
+  constructor(
+    private readonly query: SentimentQueryService,
+    private readonly stream: AlertStreamService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Alerts, newest first (from/to bound the alert window, in event time)' })
+  @QueryParams(AlertsQuery)
+  @JsonResponse(200, 'alerts', ItemsView(AlertView))
+  @ErrorResponses([400, 'bad ticker, direction, from/to or limit'])
+  async list(@Query() query: unknown): Promise<{ items: AlertView[] }> {
+    return { items: await this.query.listAlerts(parseInput(AlertsQuery, query)) };
+  }
+
+  @Get('stream')
+  @ApiOperation({
+    summary: 'Live alerts (server-sent events)',
+    description:
+      'One `alert` event per alert (data: the alert JSON, id: its seq) and a heartbeat comment every ' +
+      'SSE_HEARTBEAT_MS. Reconnecting with `Last-Event-ID` (or `lastEventId`) replays the alerts raised since.',
+  })
+  @ApiProduces('text/event-stream')
+  @QueryParams(StreamQuery)
+  @ErrorResponses([400, 'bad ticker or Last-Event-ID'])
+  async live(
+    @Query() query: unknown,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const q = parseInput(StreamQuery, query);
+    const lastEventId =
+      lastEventIdHeader !== undefined && lastEventIdHeader !== ''
+        ? parseInput(LastEventId, lastEventIdHeader, 'Last-Event-ID')
+        : q.lastEventId;
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // The response is hijacked: a failure can no longer become an error response, only a closed
+    // stream (EventSource then reconnects with its Last-Event-ID).
+    await this.stream
+      .open(reply.raw, { tenantId: this.query.tenant(q.tenant), ticker: q.ticker, lastEventId })
+      .catch(() => reply.raw.end());
+  }
+
+  @Get(':alertId')
+  @ApiOperation({ summary: 'One alert' })
+  @ApiParam({ name: 'alertId', format: 'uuid' })
+  @QueryParams(TenantQuery)
+  @JsonResponse(200, 'the alert', AlertView)
+  @ErrorResponses([400, 'malformed id'], [404, 'no such alert'])
+  async get(@Param('alertId') alertId: string, @Query() query: unknown): Promise<AlertView> {
+    const { tenant } = parseInput(TenantQuery, query);
+    return this.query.alert(parseInput(Id, alertId, 'alertId'), tenant);
+  }
+}

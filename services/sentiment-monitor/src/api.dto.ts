@@ -1,0 +1,92 @@
+// What the HTTP API accepts, as zod schemas (the OpenAPI document is built from them too). Window
+// sizes are checked against the configured ones; "60m" and "1h" name the same window.
+import { z } from '@mercato/config';
+import { DIRECTIONS, SEVERITIES } from './alert-rules';
+import { formatDuration, parseDuration } from './durations';
+
+export const Ticker = z.string().regex(/^\S{1,32}$/, 'must be 1-32 characters without spaces');
+const Tenant = z.string().min(1).max(100).optional().describe('tenant; the service’s TENANT_ID when absent');
+const Instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-02T10:00:00Z' })
+  .transform((s) => Date.parse(s));
+const limit = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+const windowParam = (sizes: readonly string[]) =>
+  z
+    .string()
+    .default(sizes[0] as string)
+    .transform((text, ctx) => {
+      let label: string;
+      try {
+        label = formatDuration(parseDuration(text));
+      } catch {
+        label = text;
+      }
+      if (!sizes.includes(label)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be one of the configured windows: ${sizes.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return label;
+    });
+
+const ordered = (q: { from?: number; to?: number }): boolean =>
+  q.from === undefined || q.to === undefined || q.from < q.to;
+
+export const seriesQuery = (sizes: readonly string[]) =>
+  z
+    .object({
+      window: windowParam(sizes),
+      from: Instant.optional(),
+      to: Instant.optional(),
+      limit: limit(288, 5_000).describe('most windows returned (the latest ones)'),
+      tenant: Tenant,
+    })
+    .refine(ordered, { message: 'must be after from', path: ['to'] });
+
+export const rankingQuery = (sizes: readonly string[]) =>
+  z.object({ window: windowParam(sizes), limit: limit(50, 1_000), tenant: Tenant });
+
+export const AlertsQuery = z
+  .object({
+    ticker: Ticker.optional(),
+    direction: z.enum(DIRECTIONS).optional(),
+    from: Instant.optional().describe('alerts whose window ends after this'),
+    to: Instant.optional().describe('alerts whose window starts before this'),
+    limit: limit(100, 1_000),
+    tenant: Tenant,
+  })
+  .refine(ordered, { message: 'must be after from', path: ['to'] });
+
+export const StreamQuery = z.object({
+  ticker: Ticker.optional(),
+  tenant: Tenant,
+  lastEventId: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('for clients that cannot send the Last-Event-ID header'),
+});
+
+export const LastEventId = z.coerce.number().int().min(0);
+
+export const TenantQuery = z.object({ tenant: Tenant });
+
+export const Id = z.uuid({ message: 'must be a UUID' });
+
+export const CreateWebhookBody = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .max(2_000)
+      .describe('receives a signed POST per alert'),
+    tickers: z.array(Ticker).max(1_000).default([]).describe('only these tickers (empty: every ticker)'),
+    directions: z.array(z.enum(DIRECTIONS)).min(1).default(['negative', 'positive']),
+    minSeverity: z.enum(SEVERITIES).default('low'),
+    description: z.string().max(500).default(''),
+  })
+  .strict();
+export type CreateWebhookBody = z.output<typeof CreateWebhookBody>;

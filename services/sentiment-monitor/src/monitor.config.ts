@@ -1,0 +1,52 @@
+// The sentiment monitor's own variables, beyond the shared ones, validated once at start-up.
+// ALERT_RULES may also be given as a file with ALERT_RULES_FILE (the loader's <NAME>_FILE rule).
+import { positiveInt, z } from '@mercato/config';
+import type { PlatformConfig } from '@mercato/runtime';
+import { parseAlertRules } from './alert-rules';
+import { parseDuration } from './durations';
+import { parseWindowSizes } from './windows';
+
+/** A zod string → value transform that reports the parser's message as the variable's problem. */
+const parsed =
+  <T>(parse: (text: string) => T) =>
+  (text: string, ctx: z.RefinementCtx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  };
+
+const duration = (fallback: string) => z.string().default(fallback).transform(parsed(parseDuration));
+
+export const monitorEnv = {
+  /** Tumbling window sizes, e.g. "5m,1h". */
+  WINDOWS: z.string().default('5m,1h').transform(parsed(parseWindowSizes)),
+  /** How far behind a ticker's watermark a record may be and still be counted. */
+  ALLOWED_LATENESS: duration('10m'),
+  /** Records published further than this ahead of the wall clock are not counted (they would stall the watermark). */
+  MAX_FUTURE_SKEW: duration('15m'),
+  /** Weight of the newest closed window in the EWMA baseline. */
+  EWMA_ALPHA: z.coerce.number().gt(0, 'must be > 0').lte(1, 'must be ≤ 1').default(0.2),
+  /** Surge rules: JSON with "defaults" and per-ticker "tickers" overrides (see README). */
+  ALERT_RULES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => parsed(parseAlertRules)(text ?? '', ctx)),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
+  WEBHOOK_BACKOFF_MS: positiveInt(2_000),
+  WEBHOOK_MAX_BACKOFF_MS: positiveInt(600_000),
+  WEBHOOK_TIMEOUT_MS: positiveInt(5_000),
+  /** How often the webhook dispatcher looks for due deliveries (it is also woken after each alert). */
+  WEBHOOK_POLL_MS: positiveInt(1_000),
+  /** How often the Kafka relay looks for unpublished alerts (it is also woken after each alert). */
+  ALERT_RELAY_POLL_MS: positiveInt(1_000),
+  /** How often SSE streams look for alerts raised by other replicas. */
+  SSE_POLL_MS: positiveInt(1_000),
+  SSE_HEARTBEAT_MS: positiveInt(15_000),
+  /** How long processed event ids are kept for dedupe (longer than the topic's retention). */
+  PROCESSED_EVENTS_RETENTION: duration('8d'),
+};
+
+export type MonitorConfig = PlatformConfig & z.infer<z.ZodObject<typeof monitorEnv>>;

@@ -1,0 +1,55 @@
+// HTTP: the sentiment series of one ticker, and tickers ranked by their current negative surge.
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { rankingQuery, seriesQuery, Ticker } from './api.dto';
+import { ErrorResponses, JsonResponse, QueryParams } from './api-docs';
+import { RankingView, SeriesView, type RankedTickerView } from './api.views';
+import { parseInput } from './http-errors';
+import { SentimentQueryService } from './sentiment-query.service';
+
+// The documented query shapes use the default windows; requests are checked against the configured ones.
+const DOC_SIZES = ['5m', '1h'];
+
+@ApiTags('tickers')
+@Controller('v1/tickers')
+export class TickersController {
+  private readonly rankingQuery;
+  private readonly seriesQuery;
+
+  constructor(private readonly query: SentimentQueryService) {
+    this.rankingQuery = rankingQuery(query.windowSizes);
+    this.seriesQuery = seriesQuery(query.windowSizes);
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'Tickers ranked by current negative surge',
+    description:
+      'Each ticker’s latest window of the size, with the negative and positive z-scores of its latest ' +
+      'evaluation, highest negative z first.',
+  })
+  @QueryParams(rankingQuery(DOC_SIZES))
+  @JsonResponse(200, 'ranked tickers', RankingView)
+  @ErrorResponses([400, 'unknown window or bad limit'])
+  async ranking(@Query() query: unknown): Promise<{ window: string; items: RankedTickerView[] }> {
+    const q = parseInput(this.rankingQuery, query);
+    return { window: q.window, items: await this.query.ranking(q) };
+  }
+
+  @Get(':ticker/sentiment')
+  @ApiOperation({
+    summary: 'Sentiment windows of a ticker',
+    description:
+      'Event-time windows (by published_at) with counts per label, shares, mean probabilities, volume and ' +
+      'z-scores, oldest first; without from/to, the latest `limit` windows. `totals` reconciles what was ' +
+      'counted and what was too late.',
+  })
+  @ApiParam({ name: 'ticker' })
+  @QueryParams(seriesQuery(DOC_SIZES))
+  @JsonResponse(200, 'the series', SeriesView)
+  @ErrorResponses([400, 'bad ticker, window, from/to or limit'])
+  async series(@Param('ticker') ticker: string, @Query() query: unknown): Promise<SeriesView> {
+    const q = parseInput(this.seriesQuery, query);
+    return this.query.series(parseInput(Ticker, ticker, 'ticker'), q);
+  }
+}

@@ -1,0 +1,116 @@
+// Delivers pending webhook deliveries: claims due ones (a lease, so a crash mid-request only delays
+// them), POSTs the signed JSON, and records the outcome — delivered on 2xx, else retried with
+// exponential backoff and jitter until WEBHOOK_MAX_ATTEMPTS, then given up ("failed"). Woken after
+// each batch that raised alerts, and on a timer for retries and for work another process left.
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+import { AlertSignals } from './alert-signals';
+import { toAlertView } from './api.views';
+import type { MonitorConfig } from './monitor.config';
+import { monitorMetrics } from './monitor-metrics';
+import { Poller } from './poller';
+import { retryDelayMs } from './retry-backoff';
+import { WebhookRepository, type DeliveryJob } from './webhook.repository';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './webhook-signature';
+
+const BATCH = 20;
+
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly poller: Poller;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly webhooks: WebhookRepository,
+    private readonly signals: AlertSignals,
+    @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.poller = new Poller({
+      intervalMs: config.WEBHOOK_POLL_MS,
+      step: () => this.step(),
+      onError: (err) => this.logger.warn({ err: err.message }, 'webhook dispatcher failed; retrying'),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsubscribe = this.signals.onRaised(() => this.poller.kick());
+    this.poller.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    await this.poller.stop();
+  }
+
+  private async step(): Promise<boolean> {
+    // The lease outlasts the request, so a delivery is never attempted twice at once.
+    const jobs = await this.webhooks.claimDue(BATCH, this.config.WEBHOOK_TIMEOUT_MS + 5_000);
+    await Promise.all(jobs.map((job) => this.deliver(job)));
+    monitorMetrics.webhookPending.set(await this.webhooks.pendingCount());
+    return jobs.length === BATCH;
+  }
+
+  private async deliver(job: DeliveryJob): Promise<void> {
+    const seconds = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({
+      type: 'sentiment.alert',
+      deliveryId: job.id,
+      attempt: job.attempt,
+      sentAt: new Date(seconds * 1000).toISOString(),
+      alert: toAlertView(job.alert),
+    });
+    let status: number | null = null;
+    let error: string;
+    try {
+      const res = await fetch(job.url, {
+        method: 'POST',
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'mercato-sentiment-monitor',
+          [SIGNATURE_HEADER]: signBody(job.secret, body),
+          [TIMESTAMP_HEADER]: String(seconds),
+          [EVENT_ID_HEADER]: job.alert.alertId,
+          'x-mercato-delivery-id': job.id,
+        },
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (res.ok) {
+        await this.webhooks.markDelivered(job.id, status);
+        monitorMetrics.webhookDeliveries.inc({ outcome: 'delivered' });
+        return;
+      }
+      error = `HTTP ${status}`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+    }
+    const giveUp = job.attempt >= this.config.WEBHOOK_MAX_ATTEMPTS;
+    const retryIn = giveUp
+      ? null
+      : retryDelayMs(job.attempt, this.config.WEBHOOK_BACKOFF_MS, this.config.WEBHOOK_MAX_BACKOFF_MS);
+    await this.webhooks.markFailed(job.id, status, error, retryIn);
+    monitorMetrics.webhookDeliveries.inc({ outcome: giveUp ? 'failed' : 'retry' });
+    // The URL may carry a customer's token in its query string: log the host only.
+    this.logger.warn(
+      {
+        deliveryId: job.id,
+        alertId: job.alert.alertId,
+        host: new URL(job.url).host,
+        attempt: job.attempt,
+        error,
+        retryInMs: retryIn,
+      },
+      giveUp ? 'webhook delivery failed; giving up' : 'webhook delivery failed; will retry',
+    );
+  }
+}

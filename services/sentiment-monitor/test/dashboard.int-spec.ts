@@ -1,0 +1,188 @@
+// The dashboard in real headless Chromium, against the monitor process on the real broker and
+// database: data seeded through Kafka shows up as a ranking; clicking a ticker draws its chart
+// (SVG share lines, volume bars, alert marker); the alert list shows the evidence headlines; and an
+// alert raised while the page is open arrives live over the SSE stream, without a reload.
+import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/testing';
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium, type Browser, type Page } from './chromium';
+import {
+  getJson,
+  hourAligned,
+  MINUTE,
+  mixedWindow,
+  publish,
+  scored,
+  startMonitor,
+  uniqueTicker,
+  type Monitor,
+  type Scored,
+} from './monitor-harness';
+
+const E = uniqueTicker('E');
+const F = uniqueTicker('F');
+const G = uniqueTicker('G');
+const T0 = hourAligned(3);
+const SCREENSHOTS = ['/tmp/sentiment-dashboard-1.png', '/tmp/sentiment-dashboard-2.png'];
+
+let db: TestDatabase;
+let monitor: Monitor;
+let producer: Producer;
+let browser: Browser;
+let page: Page;
+
+const burst = (ticker: string, startMinute: number, what: string): Scored[] =>
+  Array.from({ length: 7 }, (_, i) =>
+    scored({
+      ticker,
+      label: 'negative',
+      publishedAt: T0 + startMinute * MINUTE + i * 20_000,
+      probability: 0.9 + i / 100,
+      headline: `${ticker}: ${what} (${i})`,
+    }),
+  );
+
+const history = (ticker: string): Scored[] =>
+  [0, 5, 10, 15, 20, 25].flatMap((m) => mixedWindow(ticker, T0 + m * MINUTE));
+
+async function alertsOf(ticker: string): Promise<any[]> {
+  return (await getJson(`${monitor.url}/v1/alerts?ticker=${ticker}`)).body.items;
+}
+
+beforeAll(async () => {
+  if (!chromiumAvailable())
+    throw new Error('Chromium is required for the dashboard test: apt-get install -y chromium');
+  db = await createTestDatabase('sentiment_monitor_dashboard');
+  monitor = await startMonitor(db.url, { WINDOWS: '5m,1h' });
+  producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await publish(producer, [
+    ...history(E),
+    ...history(F),
+    ...history(G),
+    ...burst(E, 30, 'recalls flagship product'),
+  ]);
+  await eventually(
+    async () => ((await alertsOf(E)).length === 1 ? true : undefined),
+    30_000,
+    'the alert of E',
+  );
+  await eventually(
+    async () => {
+      const { body } = await getJson(`${monitor.url}/v1/tickers/${F}/sentiment?window=5m`);
+      return body.totals.counted === 60 ? true : undefined;
+    },
+    30_000,
+    'the history of F',
+  );
+  browser = await launchChromium();
+  page = await browser.newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await producer?.disconnect();
+  await monitor?.stop();
+  await db?.drop();
+});
+
+describe('dashboard', () => {
+  it('ranks tickers, draws the clicked ticker with its alert, and lists the evidence', async () => {
+    await page.goto(`${monitor.url}/`);
+    await page.waitFor(
+      `document.getElementById('stream-status').textContent === 'live'`,
+      15_000,
+      'the live stream',
+    );
+    await page.waitFor(`document.querySelector('#ranking tr[data-ticker="${E}"]')`, 15_000, 'the ranking');
+    const order = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#ranking tbody tr')].map((tr) => tr.dataset.ticker)`,
+    );
+    const ours = order.filter((t) => t === E || t === F || t === G);
+    expect(ours[0]).toBe(E);
+    expect(ours).toHaveLength(3);
+
+    await page.click(`#ranking tr[data-ticker="${E}"]`);
+    await page.waitFor(
+      `document.querySelectorAll('#chart svg rect.volume').length === 7`,
+      15_000,
+      'the chart of E',
+    );
+    const chart = await page.evaluate<any>(`(() => {
+      const neg = document.querySelector('#chart svg path.series-negative');
+      const pos = document.querySelector('#chart svg path.series-positive');
+      return {
+        title: document.getElementById('chart-title').textContent,
+        negative: neg && neg.getAttribute('d'),
+        positive: pos && pos.getAttribute('d'),
+        markers: [...document.querySelectorAll('#chart svg .alert-marker')].map((m) => m.dataset.alertId),
+        selected: document.querySelector('#ranking tr.selected')?.dataset.ticker,
+        stats: document.getElementById('chart-stats').textContent,
+      };
+    })()`);
+    const [alert] = await alertsOf(E);
+    expect(chart.title).toBe(`${E} · 5m`);
+    expect(chart.negative).toMatch(/^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){6}$/);
+    expect(chart.positive).toMatch(/^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){6}$/);
+    expect(chart.markers).toEqual([alert.alertId]);
+    expect(chart.selected).toBe(E);
+    expect(chart.stats).toContain('67 records counted');
+
+    const card = await page.waitFor<any>(
+      `(() => {
+        const li = document.querySelector('#alerts li.alert[data-alert-id="${alert.alertId}"]');
+        return li && { text: li.querySelector('.head').textContent, evidence: [...li.querySelectorAll('ol.evidence li')].map((e) => e.firstChild.textContent) };
+      })()`,
+      10_000,
+      'the alert card of E',
+    );
+    expect(card.text).toContain(E);
+    expect(card.text).toContain('high');
+    expect(card.evidence).toEqual(alert.evidence.map((e: any) => e.headline));
+    expect(card.evidence[0]).toMatch(new RegExp(`^${E}: recalls flagship product \\([4-6]\\)$`));
+    await page.screenshot(SCREENSHOTS[0] as string);
+  });
+
+  it('shows an alert raised while the page is open, live', async () => {
+    await page.evaluate(`window.__sameDocument = true`);
+    expect(await page.evaluate(`!!document.querySelector('#alerts li.alert[data-ticker="${F}"]')`)).toBe(
+      false,
+    );
+    const sent = Date.now();
+    await publish(producer, burst(F, 30, 'auditor resigns'));
+    const card = await page.waitFor<any>(
+      `(() => {
+        const li = document.querySelector('#alerts li.alert[data-ticker="${F}"]');
+        return li && { fresh: li.classList.contains('fresh'), evidence: li.querySelectorAll('ol.evidence li').length, text: li.textContent };
+      })()`,
+      20_000,
+      'the live alert of F',
+    );
+    process.stdout.write(
+      `[dashboard] live alert on the page ${Date.now() - sent} ms after the burst was published\n`,
+    );
+    expect(card.fresh).toBe(true);
+    expect(card.evidence).toBe(5);
+    expect(card.text).toContain(`${F}: auditor resigns (`);
+    expect(await page.evaluate(`window.__sameDocument === true`)).toBe(true);
+    // The ranking follows: F's current negative z is now a surge.
+    await page.waitFor(
+      `Number(document.querySelector('#ranking tr[data-ticker="${F}"] td.z')?.textContent) > 4`,
+      10_000,
+      'the ranking to show the surge of F',
+    );
+    await page.click(`#alerts li.alert[data-ticker="${F}"]`);
+    await page.waitFor(
+      `document.getElementById('chart-title').textContent === '${F} · 5m'`,
+      10_000,
+      'the chart of F',
+    );
+    await page.waitFor(
+      `document.querySelectorAll('#chart svg .alert-marker').length === 1`,
+      10_000,
+      'the marker of F',
+    );
+    await page.screenshot(SCREENSHOTS[1] as string);
+    expect(page.consoleErrors).toEqual([]);
+  });
+});
