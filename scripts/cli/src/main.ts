@@ -21,9 +21,13 @@ program
   .description('start Kafka, Postgres and the six services locally (Ctrl-C stops everything)')
   .option('--only <services>', `comma-separated subset of: ${SERVICE_NAMES.join(', ')}`, list)
   .option('-d, --detach', 'run in the background; stop with `mercato down`')
-  .action(async (opts: { only?: string[]; detach?: boolean }) => {
+  .option(
+    '--demo',
+    'then train a first sentiment model if none exists and replay a generated news stream with surges',
+  )
+  .action(async (opts: { only?: string[]; detach?: boolean; demo?: boolean }) => {
     if (opts.detach) await upDetached(opts.only);
-    else await up({ only: opts.only });
+    else await up({ only: opts.only, demo: opts.demo });
   });
 
 program

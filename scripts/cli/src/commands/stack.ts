@@ -10,6 +10,7 @@ import {
 } from '@mercato/testing';
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
+import { runDemo } from './demo';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ async function stopAll(
   }
 }
 
-export async function up(options: { only?: string[] }): Promise<void> {
+export async function up(options: { only?: string[]; demo?: boolean }): Promise<void> {
   mkdirSync(LOG_DIR, { recursive: true });
   const names = options.only?.length
     ? SERVICE_NAMES.filter((n) => options.only?.includes(n))
@@ -154,6 +155,11 @@ export async function up(options: { only?: string[] }): Promise<void> {
     s.child.once('exit', (code) => {
       if (!stopping) say(`${s.name} exited with code ${code}; see .mercato/logs/${s.name}.log`);
     });
+  }
+  if (options.demo) {
+    await runDemo().catch((err: unknown) =>
+      say(`demo failed: ${(err as Error).message} (the stack stays up)`),
+    );
   }
 }
 
