@@ -1,0 +1,22 @@
+// The news path's own Prometheus metrics (the transport already counts records and times handlers).
+import { counter, histogram } from '@mercato/telemetry';
+
+export const newsMetrics = {
+  enriched: counter(
+    'mercato_feature_articles_enriched_total',
+    'Enriched articles published, by whether this delivery stored them (stored) or found them already stored (redelivered)',
+    ['result'],
+  ),
+  tickersPerArticle: histogram(
+    'mercato_feature_article_tickers',
+    'Tickers found per enriched article',
+    [],
+    [0, 1, 2, 3, 4, 6, 10],
+  ),
+  lag: histogram(
+    'mercato_feature_article_enrichment_lag_seconds',
+    'From the raw record reaching news.raw.v1 (its broker timestamp) to its enriched record being published',
+    [],
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+  ),
+};

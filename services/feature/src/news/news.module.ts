@@ -1,0 +1,30 @@
+// The feature service's news path: news.raw.v1 → enrichment → offline store + news.enriched.v1,
+// and the HTTP read of stored features.
+import { SERVICE_CONFIG } from '@mercato/runtime';
+import { Module } from '@nestjs/common';
+import type { FeatureConfig } from '../feature.config';
+import { ArticleFeaturesController } from './article-features.controller';
+import { ArticleFeaturesRepository } from './article-features.repository';
+import { ArticlePartitionsRepository } from './article-partitions.repository';
+import { EnrichedArticlePublisher } from './enriched-article.publisher';
+import { NewsEnrichmentService } from './news-enrichment.service';
+import { NewsRawHandler } from './news-raw.handler';
+import { defaultTickerDictionary } from './ticker-dictionary';
+import { TickerExtractor } from './ticker-extractor';
+
+@Module({
+  controllers: [NewsRawHandler, ArticleFeaturesController],
+  providers: [
+    {
+      provide: TickerExtractor,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: FeatureConfig) =>
+        new TickerExtractor(config.TICKER_DICTIONARY ?? defaultTickerDictionary()),
+    },
+    ArticlePartitionsRepository,
+    ArticleFeaturesRepository,
+    EnrichedArticlePublisher,
+    NewsEnrichmentService,
+  ],
+})
+export class NewsModule {}
