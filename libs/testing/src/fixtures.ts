@@ -102,3 +102,24 @@ export async function eventually<T>(
     `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
   );
 }
+
+/**
+ * Commits a consumer group's offsets at the current end of the topics, so a service started with
+ * that (new) group handles only what the spec sends, not the shared topics' history.
+ */
+export async function startGroupAtEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

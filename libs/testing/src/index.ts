@@ -17,6 +17,7 @@ export {
   testTopic,
   createTestTopics,
   eventually,
+  startGroupAtEnd,
   type TestDatabase,
 } from './fixtures';
 export {

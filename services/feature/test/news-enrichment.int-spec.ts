@@ -21,6 +21,7 @@ import {
   eventually,
   generateNews,
   requireEnv,
+  startGroupAtEnd,
   startService,
   testKafka,
   uniqueSuffix,
@@ -119,32 +120,11 @@ const partitionOf = async (id: string): Promise<string | undefined> =>
 const dayTable = (time: Date): string =>
   `feature.article_features_p${time.toISOString().slice(0, 10).replace(/-/g, '')}`;
 
-/**
- * Positions a new consumer group at the current end of topics. The catalogue topics keep a week of
- * every engineer's test records; a fresh group would otherwise start by reading all of them.
- */
-async function startAtEnd(groupId: string, topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   db = await createTestDatabase('feature_news');
   const readerGroup = `test-feature-reader-${suffix}`;
-  await startAtEnd(GROUP, [Topics.newsRaw.name]);
-  await startAtEnd(readerGroup, [Topics.newsEnriched.name, Topics.newsRaw.deadLetter]);
+  await startGroupAtEnd(kafka, GROUP, [Topics.newsRaw.name]);
+  await startGroupAtEnd(kafka, readerGroup, [Topics.newsEnriched.name, Topics.newsRaw.deadLetter]);
   env = {
     DATABASE_URL: db.url,
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),

@@ -128,7 +128,17 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
       DATABASE_URL: pg.url,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
-    for (const name of names) services.push(startService(name, env));
+    // The demo replays two hours of news in seconds: the monitor allows for the disorder that brings,
+    // and judges only windows with enough articles (both can be overridden from the environment).
+    const demoEnv = options.demo
+      ? {
+          ALLOWED_LATENESS: process.env.ALLOWED_LATENESS ?? '3h',
+          ALERT_RULES:
+            process.env.ALERT_RULES ?? JSON.stringify({ defaults: { minVolume: 20, minShare: 0.6 } }),
+        }
+      : {};
+    for (const name of names)
+      services.push(startService(name, name === 'sentiment-monitor' ? { ...env, ...demoEnv } : env));
     await Promise.all(
       services.map(async (s) => {
         try {
