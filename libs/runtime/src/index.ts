@@ -9,3 +9,4 @@ export {
   type ServiceDefinition,
   type PlatformConfig,
 } from './bootstrap';
+export { buildOpenApiDocument } from './openapi';

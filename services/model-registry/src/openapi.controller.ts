@@ -4,17 +4,10 @@
 // through @fastify/static, which is not installed; the UI's three assets are served here instead.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  Controller,
-  Get,
-  Header,
-  NotFoundException,
-  Param,
-  Res,
-  type INestApplication,
-} from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { ApiExcludeController, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { ApiExcludeController, type OpenAPIObject } from '@nestjs/swagger';
+import { buildOpenApiDocument } from '@mercato/runtime';
 import type { FastifyReply } from 'fastify';
 
 const UI_ASSETS: Record<string, string> = {
@@ -75,24 +68,13 @@ export class OpenApiController {
 
   private build(): OpenAPIObject {
     if (this.document) return this.document;
-    // The scanner reads the module container and application config that an INestApplication holds;
-    // inside the app they are reachable through the ModuleRef.
-    const container = (this.moduleRef as unknown as { container: { applicationConfig: unknown } }).container;
-    const app = {
-      container,
-      config: container.applicationConfig,
-      getHttpAdapter: () => this.adapterHost.httpAdapter,
-    } as unknown as INestApplication;
-    const config = new DocumentBuilder()
-      .setTitle('Mercato model registry')
-      .setDescription(
+    this.document = buildOpenApiDocument(this.moduleRef, this.adapterHost, {
+      title: 'Mercato model registry',
+      description:
         'Models, versions with metrics and lineage, TF.js artifacts with SHA-256 checksums, aliases ' +
-          '(production, staging, shadow) with promotion policies, rollback and history. Every change is ' +
-          'published as a ModelEvent on models.lifecycle.v1.',
-      )
-      .setVersion('1')
-      .build();
-    this.document = SwaggerModule.createDocument(app, config);
+        '(production, staging, shadow) with promotion policies, rollback and history. Every change is ' +
+        'published as a ModelEvent on models.lifecycle.v1.',
+    });
     return this.document;
   }
 }
