@@ -1,0 +1,274 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend, type TF } from './backend';
+import { seededRandom } from './random';
+import { RecommenderModel, itemTokens, type Interaction, type RecommenderItem } from './recommender';
+import {
+  evaluateRanking,
+  evaluateRatings,
+  globalMeanBaseline,
+  leaveLastOut,
+  popularity,
+  randomSplit,
+  rankingCases,
+} from './recommender-eval';
+
+// A small world with clear tastes: 5 genres × 40 movies whose titles share genre words, popularity
+// skewed within each genre, and 150 users who each love one genre and rate it high, the rest low.
+const GENRES = ['action', 'comedy', 'drama', 'horror', 'scifi'] as const;
+const WORDS: Record<(typeof GENRES)[number], string[]> = {
+  action: ['mission', 'strike', 'fury', 'chase', 'agent', 'blast'],
+  comedy: ['wedding', 'party', 'crazy', 'buddies', 'vacation', 'laugh'],
+  drama: ['letters', 'river', 'silence', 'mother', 'winter', 'promise'],
+  horror: ['haunting', 'blood', 'curse', 'nightmare', 'grave', 'shadows'],
+  scifi: ['galaxy', 'android', 'planet', 'quantum', 'orbit', 'star'],
+};
+const FILLER = ['the', 'night', 'return', 'last', 'city', 'story', 'of', 'man'];
+
+function world(seed = 1): {
+  items: RecommenderItem[];
+  interactions: Interaction[];
+  taste: Map<string, string>;
+} {
+  const rand = seededRandom(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const items: RecommenderItem[] = [];
+  const byGenre = new Map<string, { item: string; weight: number }[]>();
+  GENRES.forEach((genre, g) => {
+    const list: { item: string; weight: number }[] = [];
+    for (let r = 0; r < 40; r++) {
+      const item = `m${g * 40 + r}`;
+      items.push({
+        item,
+        text: `${pick(FILLER)} ${pick(WORDS[genre])} ${pick(FILLER)} ${pick(WORDS[genre])}`,
+        categories: [genre],
+      });
+      list.push({ item, weight: 1 / (r + 1) ** 0.7 });
+    }
+    byGenre.set(genre, list);
+  });
+  const draw = (genre: string): string => {
+    const list = byGenre.get(genre) ?? [];
+    const total = list.reduce((s, x) => s + x.weight, 0);
+    let r = rand() * total;
+    for (const x of list) if ((r -= x.weight) <= 0) return x.item;
+    return (list[list.length - 1] as { item: string }).item;
+  };
+  const interactions: Interaction[] = [];
+  const taste = new Map<string, string>();
+  for (let u = 0; u < 150; u++) {
+    const user = `u${u}`;
+    const favourite = GENRES[u % GENRES.length] as string;
+    taste.set(user, favourite);
+    const had = new Set<string>();
+    for (let t = 0; had.size < 30 && t < 500; t++) {
+      const loved = rand() < 0.8;
+      const genre = loved ? favourite : pick(GENRES.filter((g) => g !== favourite));
+      const item = draw(genre);
+      if (had.has(item)) continue;
+      had.add(item);
+      const value = Math.round((loved ? 4.2 + rand() * 0.8 : 1 + rand() * 1.5) * 2) / 2;
+      interactions.push({ user, item, value, timestamp: 1_000 * u + had.size });
+    }
+  }
+  return { items, interactions, taste };
+}
+
+// In the catalogue, never interacted with: it must be scored from its text alone.
+const SHELF_ONLY: RecommenderItem = { item: 'shelf-only', text: 'Quantum Orbit', categories: ['scifi'] };
+
+const SMALL = { dim: 16, batchSize: 256, learningRate: 0.01 } as const;
+
+describe('recommender evaluation helpers', () => {
+  const rows: Interaction[] = [
+    { user: 'a', item: 'x', value: 1, timestamp: 3 },
+    { user: 'a', item: 'y', value: 1, timestamp: 9 },
+    { user: 'a', item: 'z', value: 1, timestamp: 5 },
+    { user: 'b', item: 'x', value: 1, timestamp: 1 },
+  ];
+
+  it('holds out each user’s most recent interaction, and keeps single-interaction users in training', () => {
+    const { train, test } = leaveLastOut(rows);
+    expect(test).toEqual([rows[1]]);
+    expect(train).toHaveLength(3);
+  });
+
+  it('samples negatives among items the user never touched, with the held-out item among the candidates', () => {
+    const catalogue = Array.from({ length: 200 }, (_, i) => `i${i}`).concat(['x', 'y', 'z']);
+    const [c] = rankingCases(
+      rows.slice(0, 1).concat(rows.slice(2)),
+      [rows[1] as Interaction],
+      catalogue,
+      99,
+      7,
+    );
+    expect(c?.candidates).toHaveLength(100);
+    expect(new Set(c?.candidates).size).toBe(100);
+    expect(c?.candidates).toContain('y');
+    expect(c?.candidates).not.toContain('x');
+    expect(c?.candidates).not.toContain('z');
+    // Seeded: the same inputs give the same cases.
+    expect(
+      rankingCases(rows.slice(0, 1).concat(rows.slice(2)), [rows[1] as Interaction], catalogue, 99, 7)[0],
+    ).toEqual(c);
+  });
+
+  it('ranks by score with HR@K and NDCG@K', () => {
+    const report = evaluateRanking(
+      [{ user: 'a', heldOut: 'y', candidates: ['p', 'y', 'q'] }],
+      () => [0.5, 0.9, 0.1],
+      2,
+    );
+    expect(report).toMatchObject({ hitRate: 1, ndcg: 1, users: 1 });
+    const second = evaluateRanking(
+      [{ user: 'a', heldOut: 'y', candidates: ['p', 'y', 'q'] }],
+      () => [0.95, 0.9, 0.1],
+      2,
+    );
+    expect(second.ndcg).toBeCloseTo(1 / Math.log2(3));
+  });
+
+  it('turns an item’s categories and title words into tokens, categories first', () => {
+    expect(itemTokens({ text: 'Toy Story (1995)', categories: ['Animation', 'Comedy'] })).toEqual([
+      'cat:animation',
+      'cat:comedy',
+      'toy',
+      'story',
+    ]);
+  });
+});
+
+describe('RecommenderModel on a synthetic world (native backend)', () => {
+  let tf: TF;
+  const { items, interactions, taste } = world();
+  let implicit: RecommenderModel;
+  let implicitHeld: { train: Interaction[]; test: Interaction[] };
+
+  beforeAll(async () => {
+    ({ tf } = await selectBackend('auto'));
+    implicitHeld = leaveLastOut(interactions);
+    implicit = await RecommenderModel.train(
+      tf,
+      { interactions: implicitHeld.train, items: [...items, SHELF_ONLY] },
+      { ...SMALL, objective: 'implicit', epochs: 15 },
+    );
+  });
+
+  it('learns implicit feedback: HR@10 against 99 sampled negatives clearly beats popularity', () => {
+    const catalogue = items.map((i) => i.item);
+    const cases = rankingCases(implicitHeld.train, implicitHeld.test, catalogue, 99, 3);
+    expect(cases).toHaveLength(150);
+    const counts = popularity(implicitHeld.train);
+    const pop = evaluateRanking(cases, (c) => c.candidates.map((i) => counts.get(i) ?? 0));
+    const model = evaluateRanking(cases, (c) => implicit.scoreItems(c.user, c.candidates));
+    expect(model.hitRate).toBeGreaterThan(pop.hitRate + 0.2);
+    expect(model.ndcg).toBeGreaterThan(pop.ndcg + 0.1);
+  });
+
+  it('learns explicit ratings: RMSE on a random 80/20 split clearly beats the global mean', async () => {
+    const { train, test } = randomSplit(interactions, 0.2, 5);
+    const model = await RecommenderModel.train(
+      tf,
+      { interactions: train, items },
+      { ...SMALL, objective: 'explicit', epochs: 20, l2: 0.05 },
+    );
+    const baseline = globalMeanBaseline(train, test);
+    const report = evaluateRatings(test, model.predict(test));
+    expect(report.rmse).toBeLessThan(0.7 * baseline.rmse);
+    for (const p of model.predict(test)) expect(p).toBeGreaterThanOrEqual(1);
+  });
+
+  it('scores a cold item (text and category only) higher for users whose taste matches', () => {
+    expect(implicit.hasItem('brand-new')).toBe(false);
+    const cold = { text: 'Curse of the Haunting', categories: ['horror'] };
+    const users = [...taste.keys()];
+    const scores = implicit.scoreItems.bind(implicit);
+    const fans = users.filter((u) => taste.get(u) === 'horror').map((u) => scores(u, [cold])[0] as number);
+    const others = users.filter((u) => taste.get(u) !== 'horror').map((u) => scores(u, [cold])[0] as number);
+    const avg = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(avg(fans)).toBeGreaterThan(avg(others) + 0.5);
+    // Most horror fans rank it above most others.
+    const threshold = [...others].sort((a, b) => a - b)[Math.floor(others.length * 0.9)] as number;
+    expect(fans.filter((s) => s > threshold).length).toBeGreaterThan(fans.length * 0.7);
+    // A catalogue item nobody interacted with during training is represented by its text alone.
+    expect(implicit.itemVector('shelf-only')).toEqual(implicit.itemVector(SHELF_ONLY));
+    // Added to the catalogue, it can be recommended at once.
+    implicit.addItems([{ item: 'brand-new', ...cold }]);
+    expect(Array.from(implicit.itemVector('brand-new'))).toEqual(Array.from(implicit.itemVector(cold)));
+  });
+
+  it('folds in a user unseen in training from a few recent items', () => {
+    const comedies = items
+      .filter((i) => i.categories[0] === 'comedy')
+      .slice(0, 5)
+      .map((i) => i.item);
+    expect(implicit.hasUser('newcomer')).toBe(false);
+    const vector = implicit.userVectorFromItems(comedies);
+    const top = implicit.topK(vector, 10, { exclude: new Set(comedies) });
+    const genreOf = new Map(items.map((i) => [i.item, i.categories[0]]));
+    expect(top.filter((s) => genreOf.get(s.item) === 'comedy').length).toBeGreaterThanOrEqual(8);
+    expect(top.some((s) => comedies.includes(s.item))).toBe(false);
+  });
+
+  it('returns the K best items, best first, honouring exclusions and filters', () => {
+    const scores = implicit.scoreAll('u3');
+    const ids = implicit.itemIds;
+    const exclude = new Set(ids.slice(0, 50));
+    const filter = (item: string): boolean => Number(item.slice(1)) % 2 === 0;
+    const top = implicit.topK('u3', 7, { exclude, filter });
+    const expected = ids
+      .map((item, i) => ({ item, score: scores[i] as number }))
+      .filter((s) => !exclude.has(s.item) && filter(s.item))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 7);
+    expect(top).toEqual(expected);
+    // An unknown user gets the bias-only (popularity-like) ranking rather than an error.
+    expect(implicit.topK('nobody', 3)).toHaveLength(3);
+  });
+
+  it('round-trips through an artifact with identical scores', async () => {
+    const artifact = await implicit.toArtifact(tf, {
+      backend: 'tensorflow',
+      metrics: { hr_at_10: 0.9 },
+      createdAt: new Date(0).toISOString(),
+    });
+    expect(artifact.files.map((f) => f.path).sort()).toEqual(['manifest.json', 'model.json', 'weights.bin']);
+    expect(artifact.manifest.kind).toBe('recommender');
+    const restored = await RecommenderModel.fromArtifact(tf, artifact);
+    for (const user of ['u0', 'u1', 'u77']) expect(restored.scoreAll(user)).toEqual(implicit.scoreAll(user));
+    const cold = { text: 'galaxy android', categories: ['scifi'] };
+    expect(restored.itemVector(cold)).toEqual(implicit.itemVector(cold));
+    expect(restored.topK('u9', 10)).toEqual(implicit.topK('u9', 10));
+    const e = restored.embeddings();
+    expect(e.itemVectors).toHaveLength(e.items.length * e.dim);
+    expect(e.items).toContain('brand-new');
+  });
+
+  it('is deterministic for a seed', async () => {
+    const small = interactions.slice(0, 1500);
+    const hp = { ...SMALL, objective: 'implicit' as const, epochs: 2, seed: 11 };
+    const a = await RecommenderModel.train(tf, { interactions: small, items }, hp);
+    const b = await RecommenderModel.train(tf, { interactions: small, items }, hp);
+    expect(a.scoreAll('u1')).toEqual(b.scoreAll('u1'));
+    const c = await RecommenderModel.train(tf, { interactions: small, items }, { ...hp, seed: 12 });
+    expect(c.scoreAll('u1')).not.toEqual(a.scoreAll('u1'));
+  });
+  it('trains on the pure-JS backend too (embedding gradients as scatter-adds), to the same result', async () => {
+    const small = interactions.slice(0, 1500);
+    const hp = { ...SMALL, objective: 'explicit' as const, epochs: 3, seed: 5 };
+    const native = await RecommenderModel.train(tf, { interactions: small, items }, hp);
+    const previous = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      const losses: number[] = [];
+      const js = await RecommenderModel.train(tf, { interactions: small, items }, hp, (p) =>
+        losses.push(p.loss),
+      );
+      expect(losses[2]).toBeLessThan(losses[0] as number);
+      const a = native.scoreAll('u2');
+      const b = js.scoreAll('u2');
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i] as number, 3);
+    } finally {
+      await tf.setBackend(previous);
+    }
+  });
+});
