@@ -2,6 +2,8 @@
 // logger, Postgres (own schema, migrations), Kafka (producer, and the consumer transport when the
 // service consumes), health/metrics endpoints, HTTP on Fastify, and the graceful drain.
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { AuthGuard } from '@mercato/auth';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, platformEnv, z } from '@mercato/config';
 import { DbModule } from '@mercato/db';
@@ -67,6 +69,12 @@ export async function bootstrapService<E extends z.ZodRawShape>(
     providers: [
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_LOGGER, useValue: logger },
+      {
+        provide: APP_GUARD,
+        inject: [Reflector],
+        useFactory: (reflector: Reflector) =>
+          new AuthGuard(reflector, { mode: 'off', developmentTenant: config.TENANT_ID }),
+      },
     ],
     exports: [SERVICE_CONFIG, SERVICE_LOGGER],
   })

@@ -3,12 +3,8 @@ import { platformEnv } from '@mercato/config';
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import {
-  DEVELOPMENT_PSEUDONYMIZATION_KEY,
-  ingestEnv,
-  maxRequestBytesFromEnv,
-  resolveIngestSettings,
-} from './ingest.config';
+import { DEVELOPMENT_PSEUDONYMIZATION_KEY } from '@mercato/privacy';
+import { ingestEnv, maxRequestBytesFromEnv, resolveIngestSettings } from './ingest.config';
 
 const schema = z.object({ ...platformEnv(8081), ...ingestEnv });
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };

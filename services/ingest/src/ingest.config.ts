@@ -1,22 +1,14 @@
 // The ingest service's own variables (beyond the shared ones) and the settings resolved from them at
 // start-up: batch and size limits, the dedupe window, and the pseudonymization key.
-import { ConfigError, loadConfig, positiveInt, z } from '@mercato/config';
+import { loadConfig, positiveInt, z } from '@mercato/config';
+import { pseudonymizationEnv, resolvePseudonymizationKey } from '@mercato/privacy';
 import type { PlatformConfig } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 
 const DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
-/**
- * Used only when PSEUDONYMIZATION_KEY is unset and NODE_ENV is not `production`, so `npx mercato up`
- * and the tests run without a secret. Pseudonyms made with it are not secret: anyone can recompute
- * them. Production refuses to start without a real key.
- */
-export const DEVELOPMENT_PSEUDONYMIZATION_KEY = 'mercato-development-pseudonymization-key-not-a-secret';
-
 export const ingestEnv = {
-  NODE_ENV: z.string().optional(),
-  /** HMAC-SHA256 key for user ids (at least 32 characters; PSEUDONYMIZATION_KEY_FILE works too). */
-  PSEUDONYMIZATION_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  ...pseudonymizationEnv,
   /** Most records in one request. */
   INGEST_MAX_BATCH: positiveInt(1000),
   /** Largest request body in bytes; larger requests get 413 without being read. */
@@ -58,18 +50,7 @@ export function maxRequestBytesFromEnv(env: NodeJS.ProcessEnv = process.env): nu
 
 /** Resolves the settings; without a pseudonymization key, production stops with exit code 78. */
 export function resolveIngestSettings(config: IngestConfig, logger: Logger): IngestSettings {
-  let key = config.PSEUDONYMIZATION_KEY;
-  if (key === undefined) {
-    if (config.NODE_ENV === 'production') {
-      throw new ConfigError([
-        'PSEUDONYMIZATION_KEY: required when NODE_ENV=production (at least 32 characters; or PSEUDONYMIZATION_KEY_FILE) (it is not set)',
-      ]);
-    }
-    logger.warn(
-      'PSEUDONYMIZATION_KEY is not set: using the built-in development key; user pseudonyms are NOT secret (set PSEUDONYMIZATION_KEY or PSEUDONYMIZATION_KEY_FILE outside development)',
-    );
-    key = DEVELOPMENT_PSEUDONYMIZATION_KEY;
-  }
+  const key = resolvePseudonymizationKey(config, (message) => logger.warn(message));
   return {
     tenantId: config.TENANT_ID,
     maxBatch: config.INGEST_MAX_BATCH,

@@ -14,7 +14,7 @@ import { JsonBodyParser } from './json-body.parser';
 import { NewsController } from './news.controller';
 import { NewsIngestService } from './news-ingest.service';
 import { OpenApiController } from './openapi.controller';
-import { Pseudonymizer } from './pseudonymizer';
+import { Pseudonymizer } from '@mercato/privacy';
 import { RawEventPublisher } from './raw-event.publisher';
 
 @Module({})

@@ -11,7 +11,7 @@ import { deterministicUuid } from './event-id';
 import { unavailable } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
 import { interactionSchema, type InteractionTypeName } from './interaction.dto';
-import { Pseudonymizer } from './pseudonymizer';
+import { Pseudonymizer } from '@mercato/privacy';
 import { RawEventPublisher, type PublishRecord } from './raw-event.publisher';
 import { instantFromDate, validateRecord, type Instant } from './record-validation';
 
@@ -59,7 +59,7 @@ export class InteractionsIngestService {
         return;
       }
       const { user_id: rawUserId, item_id: itemId, type, value, timestamp } = v.value;
-      const pseudonym = this.pseudonymizer.pseudonym(rawUserId);
+      const pseudonym = this.pseudonymizer.pseudonym(tenantId, rawUserId);
       const eventId = interactionEventId(tenantId, pseudonym, itemId, type, timestamp);
       if (seen.has(eventId)) {
         results.push({

@@ -442,7 +442,8 @@ describe('POST /v1/news', () => {
 
 describe('POST /v1/interactions', () => {
   const rawUser = `planted.user.${RUN}@bank.example`;
-  const pseudonym = createHmac('sha256', KEY).update(rawUser).digest('hex');
+  // The service runs as the default tenant (development auth): the pseudonym covers tenant and id.
+  const pseudonym = createHmac('sha256', KEY).update(`default\u0000${rawUser}`).digest('hex');
 
   it('publishes pseudonyms only, keyed by pseudonym, with retry-stable event ids', async () => {
     const at = new Date(Date.now() - 5_000).toISOString();

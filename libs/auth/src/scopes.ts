@@ -1,0 +1,20 @@
+// The permissions a credential can carry, one per kind of operation on the public APIs.
+export const SCOPES = [
+  'news:write',
+  'interactions:write',
+  'catalog:write',
+  'sentiment:read',
+  'alerts:read',
+  'webhooks:admin',
+  'recs:read',
+  'features:read',
+  'datasets:read',
+  'users:delete',
+  'training:write',
+  'models:read',
+  'models:admin',
+] as const;
+
+export type Scope = (typeof SCOPES)[number];
+
+export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);

@@ -1,0 +1,6 @@
+export {
+  Pseudonymizer,
+  DEVELOPMENT_PSEUDONYMIZATION_KEY,
+  pseudonymizationEnv,
+  resolvePseudonymizationKey,
+} from './pseudonymizer';
