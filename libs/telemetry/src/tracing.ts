@@ -5,7 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
@@ -13,7 +13,8 @@ let sdk: NodeSDK | undefined;
 
 export interface TelemetryOptions {
   serviceName: string;
-  /** OTLP/HTTP endpoint; without it spans are still created and propagated, but not exported. */
+  /** OTLP/HTTP endpoint; without it spans are still created and propagated (trace ids in logs and
+   * traceparent headers), but not exported: a no-op processor keeps the tracer provider registered. */
   otlpEndpoint?: string;
   version?: string;
 }
@@ -32,7 +33,7 @@ export function startTelemetry(options: TelemetryOptions): void {
             exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
           }),
         ]
-      : [],
+      : [new NoopSpanProcessor()],
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz') }),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
