@@ -11,7 +11,8 @@ import { catalogItemSchema, type CatalogItemInput } from './catalog-item.dto';
 import { deterministicUuid } from './event-id';
 import { unavailable } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
-import { RawEventPublisher, type PublishRecord } from './raw-event.publisher';
+import { type OutgoingRecord } from '@mercato/kafka';
+import { RawEventPublisher } from './raw-event.publisher';
 import { echoId, instantFromDate, validateRecord } from './record-validation';
 
 export function catalogEventId(tenantId: string, item: CatalogItemInput): string {
@@ -45,7 +46,7 @@ export class CatalogIngestService {
   async ingest(records: readonly unknown[]): Promise<BatchResult> {
     const { tenantId } = this.settings;
     const results: RecordResult[] = [];
-    const outgoing: PublishRecord<typeof CatalogItemSchema>[] = [];
+    const outgoing: OutgoingRecord<typeof CatalogItemSchema>[] = [];
     const seen = new Set<string>();
     const receivedAt = instantFromDate(new Date());
     records.forEach((record, index) => {
@@ -72,8 +73,6 @@ export class CatalogIngestService {
         key: item.item_id,
         eventId,
         tenantId,
-        size:
-          Buffer.byteLength(item.title) + Buffer.byteLength(item.description) + 64 * item.categories.length,
         value: {
           tenantId,
           itemId: item.item_id,

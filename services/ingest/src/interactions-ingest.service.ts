@@ -12,7 +12,8 @@ import { unavailable } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
 import { interactionSchema, type InteractionTypeName } from './interaction.dto';
 import { Pseudonymizer } from '@mercato/privacy';
-import { RawEventPublisher, type PublishRecord } from './raw-event.publisher';
+import { type OutgoingRecord } from '@mercato/kafka';
+import { RawEventPublisher } from './raw-event.publisher';
 import { instantFromDate, validateRecord, type Instant } from './record-validation';
 
 const TYPES: Record<InteractionTypeName, InteractionType> = {
@@ -48,7 +49,7 @@ export class InteractionsIngestService {
   async ingest(records: readonly unknown[]): Promise<BatchResult> {
     const { tenantId } = this.settings;
     const results: RecordResult[] = [];
-    const outgoing: PublishRecord<typeof InteractionSchema>[] = [];
+    const outgoing: OutgoingRecord<typeof InteractionSchema>[] = [];
     const seen = new Set<string>();
     const receivedAt = instantFromDate(new Date());
     records.forEach((record, index) => {
@@ -76,7 +77,6 @@ export class InteractionsIngestService {
         key: pseudonym,
         eventId,
         tenantId,
-        size: pseudonym.length + itemId.length,
         value: {
           tenantId,
           interactionId: eventId,

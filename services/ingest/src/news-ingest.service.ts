@@ -13,7 +13,8 @@ import { deterministicUuid } from './event-id';
 import { unavailable } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
 import { newsArticleSchema, type NewsArticleInput } from './news-article.dto';
-import { RawEventPublisher, type PublishRecord } from './raw-event.publisher';
+import { type OutgoingRecord } from '@mercato/kafka';
+import { RawEventPublisher } from './raw-event.publisher';
 import { echoId, instantFromDate, validateRecord } from './record-validation';
 
 interface Candidate {
@@ -99,11 +100,10 @@ export class NewsIngestService {
           const receivedAt = instantFromDate(new Date());
           await this.publisher.publish(
             Topics.newsRaw,
-            accepted.map((c): PublishRecord<typeof NewsArticleSchema> => ({
+            accepted.map((c): OutgoingRecord<typeof NewsArticleSchema> => ({
               key: c.article.id,
               eventId: articleEventId(tenantId, c.article.source, c.article.id),
               tenantId,
-              size: Buffer.byteLength(c.article.headline) + Buffer.byteLength(c.article.body ?? ''),
               value: {
                 tenantId,
                 articleId: c.article.id,
