@@ -10,3 +10,4 @@ export {
   type PlatformConfig,
 } from './bootstrap';
 export { buildOpenApiDocument } from './openapi';
+export { Poller, type PollerOptions } from './poller';

@@ -7,14 +7,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { AlertEventPublisher } from './alert-event.publisher';
 import { AlertSignals } from './alert-signals';
 import { AlertRepository } from './alert.repository';
 import type { MonitorConfig } from './monitor.config';
 import { monitorMetrics } from './monitor-metrics';
-import { Poller } from './poller';
 
 const BATCH = 100;
 

@@ -11,14 +11,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { AlertRepository, type AlertRecord } from './alert.repository';
 import { toAlertView } from './api.views';
 import type { MonitorConfig } from './monitor.config';
 import { monitorMetrics } from './monitor-metrics';
-import { Poller } from './poller';
 
 const PAGE = 500;
 /** Most alerts one reconnect replays; a client further behind reads GET /v1/alerts instead. */

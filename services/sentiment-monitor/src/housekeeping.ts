@@ -6,10 +6,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import type { MonitorConfig } from './monitor.config';
-import { Poller } from './poller';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 
 const EVERY_MS = 60 * 60 * 1000;

@@ -8,13 +8,12 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { toAlertView } from './api.views';
 import type { MonitorConfig } from './monitor.config';
 import { monitorMetrics } from './monitor-metrics';
-import { Poller } from './poller';
 import { retryDelayMs } from './retry-backoff';
 import { WebhookRepository, type DeliveryJob } from './webhook.repository';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './webhook-signature';
