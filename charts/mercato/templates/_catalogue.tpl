@@ -46,7 +46,7 @@ scoring:
   grpcPort: 9085
   public: true
   topics: [news.enriched.v1, features.user.v1]
-  calls: [modelRegistry]
+  calls: [feature, modelRegistry]
 sentimentMonitor:
   name: sentiment-monitor
   httpPort: 8086

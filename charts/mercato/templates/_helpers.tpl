@@ -133,8 +133,26 @@ MODEL_REGISTRY_URL: {{ printf "http://%s-model-registry:%d" $fullname 8084 | quo
 TF_BACKEND: {{ include "mercato.tfBackend" .root | quote }}
 MODEL_ARTIFACT_DIR: /var/lib/mercato/artifacts
 {{- end }}
-{{- if eq .key "ingest" }}
+{{- if has .key (list "ingest" "scoring") }}
 PSEUDONYMIZATION_KEY_FILE: /var/run/secrets/mercato/pseudonymization/key
+{{- end }}
+AUTH_MODE: "required"
+AUTH_KEY_CACHE_TTL_MS: {{ $v.auth.keyCacheTtlMs | int | toString | quote }}
+RATE_LIMIT_RPS: {{ $v.auth.rateLimit.rps | toString | quote }}
+RATE_LIMIT_BURST: {{ $v.auth.rateLimit.burst | int | toString | quote }}
+AUTH_JWT_TENANT_CLAIM: {{ $v.auth.jwt.tenantClaim | quote }}
+AUTH_JWT_SCOPE_CLAIM: {{ $v.auth.jwt.scopeClaim | quote }}
+{{- with $v.auth.jwt.jwksUrl }}
+AUTH_JWKS_URL: {{ . | quote }}
+{{- end }}
+{{- with $v.auth.jwt.issuer }}
+AUTH_JWT_ISSUER: {{ . | quote }}
+{{- end }}
+{{- with $v.auth.jwt.audience }}
+AUTH_JWT_AUDIENCE: {{ . | quote }}
+{{- end }}
+{{- if and $v.auth.serviceKey.existingSecret (has .key (list "ingest" "scoring" "training")) }}
+MERCATO_SERVICE_API_KEY_FILE: /var/run/secrets/mercato/service-key/api-key
 {{- end }}
 {{- if eq .key "sentimentMonitor" }}
 WEBHOOK_SIGNING_SECRET_FILE: /var/run/secrets/mercato/webhook/signing-secret
@@ -212,7 +230,7 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
       - key: {{ $v.extraCaCerts.key }}
         path: ca.crt
 {{- end }}
-{{- if eq .key "ingest" }}
+{{- if has .key (list "ingest" "scoring") }}
 - name: pseudonymization
   secret:
     secretName: {{ $v.ingest.pseudonymization.existingSecret }}
@@ -220,6 +238,15 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
     items:
       - key: {{ $v.ingest.pseudonymization.key }}
         path: key
+{{- end }}
+{{- if and $v.auth.serviceKey.existingSecret (has .key (list "ingest" "scoring" "training")) }}
+- name: service-key
+  secret:
+    secretName: {{ $v.auth.serviceKey.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.auth.serviceKey.key }}
+        path: api-key
 {{- end }}
 {{- if eq .key "sentimentMonitor" }}
 - name: webhook
@@ -254,9 +281,14 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
   mountPath: /var/run/secrets/mercato/ca
   readOnly: true
 {{- end }}
-{{- if eq .key "ingest" }}
+{{- if has .key (list "ingest" "scoring") }}
 - name: pseudonymization
   mountPath: /var/run/secrets/mercato/pseudonymization
+  readOnly: true
+{{- end }}
+{{- if and $v.auth.serviceKey.existingSecret (has .key (list "ingest" "scoring" "training")) }}
+- name: service-key
+  mountPath: /var/run/secrets/mercato/service-key
   readOnly: true
 {{- end }}
 {{- if eq .key "sentimentMonitor" }}

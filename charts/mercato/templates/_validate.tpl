@@ -19,6 +19,8 @@ naming the values to change; rendering stops with all of them at once.
 {{- end -}}
 {{- if and $v.ingest.enabled (not $v.ingest.pseudonymization.existingSecret) -}}
 {{- $errors = append $errors "ingest.pseudonymization.existingSecret: ingest needs a Secret with the pseudonymization key" -}}
+{{- else if and $v.scoring.enabled (not $v.ingest.pseudonymization.existingSecret) -}}
+{{- $errors = append $errors "ingest.pseudonymization.existingSecret: scoring needs the Secret with the pseudonymization key (it looks users up by their pseudonym)" -}}
 {{- end -}}
 {{- if and $v.sentimentMonitor.enabled (not $v.sentimentMonitor.webhook.existingSecret) -}}
 {{- $errors = append $errors "sentimentMonitor.webhook.existingSecret: sentiment-monitor needs a Secret with the webhook signing secret" -}}

@@ -482,8 +482,10 @@ describe.each(CASES)('case %s', (c) => {
     expect(egressTo('training', 'feature')).toBe(true);
     expect(egressTo('training', 'model-registry')).toBe(true);
     expect(egressTo('scoring', 'model-registry')).toBe(true);
-    expect(egressTo('scoring', 'feature')).toBe(false);
+    // Scoring polls the feature service's popular/trending items for users without history.
+    expect(egressTo('scoring', 'feature')).toBe(true);
     expect(egressTo('ingest', 'scoring')).toBe(false);
+    expect(egressTo('sentiment-monitor', 'feature')).toBe(false);
     const ingressFrom = (svc: string, caller: string) =>
       (policyOf(svc).spec.ingress ?? []).some((r: Obj) =>
         (r.from ?? []).some(
@@ -492,7 +494,8 @@ describe.each(CASES)('case %s', (c) => {
       );
     expect(ingressFrom('feature', 'training')).toBe(true);
     expect(ingressFrom('model-registry', 'scoring')).toBe(true);
-    expect(ingressFrom('feature', 'scoring')).toBe(false);
+    expect(ingressFrom('feature', 'scoring')).toBe(true);
+    expect(ingressFrom('feature', 'sentiment-monitor')).toBe(false);
     // Internal services take no traffic from outside the release but Prometheus.
     for (const svc of ['feature', 'training']) {
       const fromNamespaces = (policyOf(svc).spec.ingress ?? [])
@@ -638,6 +641,11 @@ describe('validateValues and values.schema.json reject bad combinations', () => 
       'no pseudonymization key for ingest',
       ['ingest.pseudonymization.existingSecret='],
       /ingest\.pseudonymization\.existingSecret/,
+    ],
+    [
+      'no pseudonymization key for scoring (ingest disabled)',
+      ['ingest.enabled=false', 'ingest.pseudonymization.existingSecret='],
+      /scoring needs the Secret with the pseudonymization key/,
     ],
     [
       'no webhook signing secret',

@@ -6,9 +6,16 @@ import type { Scope } from './scopes';
 
 export const SCOPES_METADATA = 'mercato:scopes';
 export const PUBLIC_METADATA = 'mercato:public';
+export const QUERY_TOKEN_METADATA = 'mercato:query-token';
 
 export const RequireScopes = (...scopes: [Scope, ...Scope[]]) => SetMetadata(SCOPES_METADATA, scopes);
 export const Public = () => SetMetadata(PUBLIC_METADATA, true);
+/**
+ * Also accepts the credential as the `access_token` query parameter, for clients that cannot send
+ * headers (the browser's EventSource). Only for read-only streams: URLs end up in more places than
+ * headers do, so the access logs redact the parameter.
+ */
+export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN_METADATA, true);
 
 /** The authenticated caller of a route guarded by RequireScopes. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

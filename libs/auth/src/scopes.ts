@@ -11,6 +11,7 @@ export const SCOPES = [
   'datasets:read',
   'users:delete',
   'training:write',
+  'training:read',
   'models:read',
   'models:admin',
 ] as const;

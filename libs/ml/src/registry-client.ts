@@ -47,15 +47,28 @@ export class IntegrityError extends Error {
 }
 
 export class RegistryClient {
+  /**
+   * `headers` go on every request: the caller's credential (`authorization: Bearer <key>`) and, for a
+   * platform service key, the tenant it acts for (`x-mercato-tenant`; see forTenant).
+   */
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 60_000,
+    private readonly headers: Record<string, string> = {},
   ) {}
+
+  /** The same client acting for a tenant: a platform key's calls then see and write that tenant's models. */
+  forTenant(tenantId: string): RegistryClient {
+    return new RegistryClient(this.baseUrl, this.timeoutMs, {
+      ...this.headers,
+      'x-mercato-tenant': tenantId,
+    });
+  }
 
   private async request(path: string, init: RequestInit & { expect?: number[] } = {}): Promise<Response> {
     const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...init.headers },
+      headers: { 'content-type': 'application/json', ...this.headers, ...init.headers },
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     if (!res.ok && !(init.expect ?? []).includes(res.status)) {

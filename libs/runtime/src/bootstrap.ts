@@ -1,9 +1,10 @@
 // One call that turns a service definition into a running process: validated configuration, pino
 // logger, Postgres (own schema, migrations), Kafka (producer, and the consumer transport when the
-// service consumes), health/metrics endpoints, HTTP on Fastify, and the graceful drain.
+// service consumes), authentication (API keys / JWT, scopes, rate limits: every route needs
+// RequireScopes or Public), health/metrics endpoints, HTTP on Fastify, and the graceful drain.
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
-import { AuthGuard } from '@mercato/auth';
+import { authEnv, resolveAuthSettings } from '@mercato/auth';
+import { AuthModule } from './auth.module';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, platformEnv, z } from '@mercato/config';
 import { DbModule } from '@mercato/db';
@@ -11,6 +12,7 @@ import { KafkaModule, KafkaTransport, kafkaClientOptionsFromEnv, type RetryPolic
 import {
   ObservabilityModule,
   createHttpApp,
+  counter,
   createLogger,
   listenAndDrainOnSignal,
   type Logger,
@@ -54,27 +56,29 @@ export interface ServiceDefinition<E extends z.ZodRawShape> {
 /** Postgres schema names cannot hold dashes. */
 export const schemaFor = (service: ServiceName): string => service.replace(/-/g, '_');
 
+const authRefused = counter('mercato_auth_refused_total', 'Requests refused by authentication, by reason', [
+  'reason',
+]);
+
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const SERVICE_LOGGER = Symbol('SERVICE_LOGGER');
 
 export async function bootstrapService<E extends z.ZodRawShape>(
   def: ServiceDefinition<E>,
 ): Promise<NestFastifyApplication> {
-  const schema = z.object({ ...platformEnv(DEFAULT_PORTS[def.name]), ...def.env });
+  const schema = z.object({ ...platformEnv(DEFAULT_PORTS[def.name]), ...authEnv, ...def.env });
   const config = loadConfig(schema) as PlatformConfig & z.infer<z.ZodObject<E>>;
   const logger = createLogger(def.name, config.LOG_LEVEL);
+  const authSettings = resolveAuthSettings(
+    config as typeof config & z.infer<z.ZodObject<typeof authEnv>>,
+    (message) => logger.warn(message),
+  );
 
   @Global()
   @Module({
     providers: [
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_LOGGER, useValue: logger },
-      {
-        provide: APP_GUARD,
-        inject: [Reflector],
-        useFactory: (reflector: Reflector) =>
-          new AuthGuard(reflector, { mode: 'off', developmentTenant: config.TENANT_ID }),
-      },
     ],
     exports: [SERVICE_CONFIG, SERVICE_LOGGER],
   })
@@ -92,6 +96,13 @@ export async function bootstrapService<E extends z.ZodRawShape>(
         migrationsDir: def.migrationsDir,
         migrateOnStart: config.MIGRATE_ON_START,
         logger,
+      }),
+      AuthModule.forRoot({
+        settings: authSettings,
+        databaseUrl: config.DATABASE_URL,
+        migrateOnStart: config.MIGRATE_ON_START,
+        logger,
+        onRefused: (reason) => authRefused.inc({ reason }),
       }),
       KafkaModule.forRoot({
         client: kafkaClientOptionsFromEnv(config, def.name, logger),

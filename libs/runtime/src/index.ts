@@ -11,3 +11,4 @@ export {
 } from './bootstrap';
 export { buildOpenApiDocument } from './openapi';
 export { Poller, type PollerOptions } from './poller';
+export { AuthModule, type AuthModuleOptions } from './auth.module';

@@ -11,6 +11,7 @@ import {
   Res,
   type DynamicModule,
 } from '@nestjs/common';
+import { Public } from '@mercato/auth';
 import type { FastifyReply } from 'fastify';
 import { metricsRegistry } from './metrics';
 
@@ -55,6 +56,8 @@ export class HealthRegistry {
   }
 }
 
+// Public: probes and scrapers carry no credential; the answers hold no tenant data.
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly registry: HealthRegistry) {}

@@ -8,8 +8,28 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { Span } from '@opentelemetry/api';
 
 let sdk: NodeSDK | undefined;
+
+/**
+ * A URL as it may appear in exported spans: without its query (it can carry an access_token or user
+ * ids) and with the user id of /v1/users/{id}/… replaced by a placeholder (raw user ids never leave
+ * the process; pseudonyms are not worth exporting either).
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/[?#].*$/s, '').replace(/\/v1\/users\/[^/]+/g, '/v1/users/{userId}');
+}
+
+const URL_ATTRIBUTES = ['http.target', 'http.url', 'url.full', 'url.path', 'url.query'];
+
+function redactSpanUrls(span: Span): void {
+  const attributes = (span as unknown as { attributes?: Record<string, unknown> }).attributes ?? {};
+  for (const name of URL_ATTRIBUTES) {
+    const value = attributes[name];
+    if (typeof value === 'string') span.setAttribute(name, name === 'url.query' ? '' : redactUrl(value));
+  }
+}
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -35,7 +55,10 @@ export function startTelemetry(options: TelemetryOptions): void {
         ]
       : [new NoopSpanProcessor()],
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz') }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz'),
+        requestHook: (span) => redactSpanUrls(span),
+      }),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
       new PinoInstrumentation(),
     ],

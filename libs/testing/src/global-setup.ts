@@ -24,6 +24,9 @@ export async function setup(): Promise<void> {
   pg = await ensureLocalPostgres(log);
   process.env.KAFKA_BROKERS = kafka.brokers;
   process.env.DATABASE_URL = pg.url;
+  // Services spawned by specs (with spawnService or directly) run without authentication unless the
+  // spec asks for AUTH_MODE=required (the auth, tenancy and fuzz specs do).
+  process.env.AUTH_MODE ??= 'off';
   const { stdout } = await run(
     process.execPath,
     [join(REPO_ROOT, 'dist/scripts/cli/src/main.js'), 'topics', 'create'],

@@ -1,5 +1,8 @@
 // Starts a built service (dist/services/<name>) as a real process for end-to-end specs, on its own
-// port and database, and waits until it is ready.
+// port and database, and waits until it is ready. Services run with AUTH_MODE=off unless the spec
+// passes AUTH_MODE: most specs test what a service does, not who may call it, and a development
+// principal (tenant TENANT_ID, or the X-Mercato-Tenant header, with every scope) keeps them short;
+// the auth-*, *-tenancy* and fuzz specs turn authentication on and provision keys with provisionApiKey.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './infra';
@@ -16,11 +19,13 @@ export interface ServiceProcess {
 
 export function spawnService(name: string, env: Record<string, string | undefined>): ServiceProcess {
   const port = env.HTTP_PORT ?? '0';
+  // A spec that runs a service as in production gets production's authentication default too.
+  const authMode = env.NODE_ENV === 'production' ? 'required' : 'off';
   const child = spawn(
     process.execPath,
     ['--enable-source-maps', join(REPO_ROOT, 'dist/services', name, 'src/main.js')],
     {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'info', AUTH_MODE: authMode, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

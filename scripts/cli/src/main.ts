@@ -2,11 +2,13 @@
 import { SERVICE_NAMES } from '@mercato/runtime';
 import { ensureLocalKafka } from '@mercato/testing';
 import { Command } from 'commander';
+import { registerKeysCommand } from './commands/keys';
 import { migrateServices } from './commands/migrate';
 import { registerModelsCommand } from './commands/models';
 import { registerReplayCommand } from './commands/replay';
 import { createTopics, down, up, upDetached } from './commands/stack';
 import { registerTrainCommands } from './commands/train';
+import { registerUsersCommand } from './commands/users';
 
 const program = new Command('mercato').description('Mercato: event-driven ML platform').showHelpAfterError();
 
@@ -55,9 +57,11 @@ program
     await migrateServices(url, opts.service ?? [...SERVICE_NAMES]);
   });
 
+registerKeysCommand(program);
 registerModelsCommand(program);
 registerTrainCommands(program);
 registerReplayCommand(program);
+registerUsersCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mercato: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -37,14 +37,14 @@ export class CatalogIngestService {
 
   constructor(
     private readonly publisher: RawEventPublisher,
-    @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
+    @Inject(INGEST_SETTINGS) settings: IngestSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     this.schema = catalogItemSchema({ maxFutureSkewS: settings.maxFutureSkewS, now: () => new Date() });
   }
 
-  async ingest(records: readonly unknown[]): Promise<BatchResult> {
-    const { tenantId } = this.settings;
+  /** Records are stamped with the caller's tenant (from the credential, never from the body). */
+  async ingest(tenantId: string, records: readonly unknown[]): Promise<BatchResult> {
     const results: RecordResult[] = [];
     const outgoing: OutgoingRecord<typeof CatalogItemSchema>[] = [];
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 // HTTP: PUT /v1/catalog/items, a batch of catalog items (each the item's full current state).
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, HttpCode, Inject, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BatchResponses, CatalogBatchDoc, JsonBody } from './api-docs';
@@ -15,6 +16,7 @@ export class CatalogController {
     @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
   ) {}
 
+  @RequireScopes('catalog:write')
   @Put()
   @HttpCode(202)
   @ApiOperation({
@@ -25,7 +27,7 @@ export class CatalogController {
   })
   @JsonBody(CatalogBatchDoc, '{ "items": [ … ] }')
   @BatchResponses()
-  async upsert(@Body() body: unknown): Promise<BatchResult> {
-    return this.catalog.ingest(batchOf(body, 'items', this.settings.maxBatch));
+  async upsert(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<BatchResult> {
+    return this.catalog.ingest(principal.tenantId, batchOf(body, 'items', this.settings.maxBatch));
   }
 }

@@ -31,7 +31,6 @@ describe('ingest configuration', () => {
       logger,
     );
     expect(settings).toMatchObject({
-      tenantId: 'default',
       maxBatch: 1000,
       maxRequestBytes: 5 * 1024 * 1024,
       maxBodyChars: 100_000,

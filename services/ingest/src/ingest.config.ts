@@ -1,5 +1,6 @@
 // The ingest service's own variables (beyond the shared ones) and the settings resolved from them at
-// start-up: batch and size limits, the dedupe window, and the pseudonymization key.
+// start-up: batch and size limits, the dedupe window, the pseudonymization key, and where user
+// deletions go (the feature service, with this service's key).
 import { loadConfig, positiveInt, z } from '@mercato/config';
 import { pseudonymizationEnv, resolvePseudonymizationKey } from '@mercato/privacy';
 import type { PlatformConfig } from '@mercato/runtime';
@@ -21,13 +22,16 @@ export const ingestEnv = {
   INGEST_DEDUPE_WINDOW_H: positiveInt(72),
   /** How often dedupe keys older than the window are deleted, in seconds. */
   INGEST_DEDUPE_CLEANUP_INTERVAL_S: positiveInt(600),
+  /** The feature service, which deletes a user's data on DELETE /v1/users/{id}. */
+  FEATURE_URL: z.url().default('http://127.0.0.1:8082'),
+  /** This service's platform key for calls to other services (MERCATO_SERVICE_API_KEY_FILE works too). */
+  MERCATO_SERVICE_API_KEY: z.string().min(1).optional(),
 };
 
 export type IngestConfig = PlatformConfig & z.infer<z.ZodObject<typeof ingestEnv>>;
 
 /** Everything the ingest providers need, resolved once at start-up. */
 export interface IngestSettings {
-  tenantId: string;
   maxBatch: number;
   maxRequestBytes: number;
   maxBodyChars: number;
@@ -35,6 +39,8 @@ export interface IngestSettings {
   dedupeWindowHours: number;
   cleanupIntervalMs: number;
   pseudonymizationKey: string;
+  featureUrl: string;
+  serviceApiKey: string | undefined;
 }
 
 export const INGEST_SETTINGS = Symbol('INGEST_SETTINGS');
@@ -52,7 +58,6 @@ export function maxRequestBytesFromEnv(env: NodeJS.ProcessEnv = process.env): nu
 export function resolveIngestSettings(config: IngestConfig, logger: Logger): IngestSettings {
   const key = resolvePseudonymizationKey(config, (message) => logger.warn(message));
   return {
-    tenantId: config.TENANT_ID,
     maxBatch: config.INGEST_MAX_BATCH,
     maxRequestBytes: config.INGEST_MAX_REQUEST_BYTES,
     maxBodyChars: config.INGEST_MAX_BODY_CHARS,
@@ -60,5 +65,7 @@ export function resolveIngestSettings(config: IngestConfig, logger: Logger): Ing
     dedupeWindowHours: config.INGEST_DEDUPE_WINDOW_H,
     cleanupIntervalMs: config.INGEST_DEDUPE_CLEANUP_INTERVAL_S * 1000,
     pseudonymizationKey: key,
+    featureUrl: config.FEATURE_URL,
+    serviceApiKey: config.MERCATO_SERVICE_API_KEY,
   };
 }

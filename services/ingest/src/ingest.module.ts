@@ -16,13 +16,21 @@ import { NewsIngestService } from './news-ingest.service';
 import { OpenApiController } from './openapi.controller';
 import { Pseudonymizer } from '@mercato/privacy';
 import { RawEventPublisher } from './raw-event.publisher';
+import { FeatureUsersClient } from './feature-users.client';
+import { UsersController } from './users.controller';
 
 @Module({})
 export class IngestModule {
   static forRoot(settings: IngestSettings): DynamicModule {
     return {
       module: IngestModule,
-      controllers: [NewsController, InteractionsController, CatalogController, OpenApiController],
+      controllers: [
+        NewsController,
+        InteractionsController,
+        CatalogController,
+        UsersController,
+        OpenApiController,
+      ],
       providers: [
         { provide: INGEST_SETTINGS, useValue: settings },
         { provide: Pseudonymizer, useValue: new Pseudonymizer(settings.pseudonymizationKey) },
@@ -34,6 +42,7 @@ export class IngestModule {
         NewsIngestService,
         InteractionsIngestService,
         CatalogIngestService,
+        FeatureUsersClient,
       ],
     };
   }

@@ -40,14 +40,14 @@ export class InteractionsIngestService {
   constructor(
     private readonly publisher: RawEventPublisher,
     private readonly pseudonymizer: Pseudonymizer,
-    @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
+    @Inject(INGEST_SETTINGS) settings: IngestSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     this.schema = interactionSchema({ maxFutureSkewS: settings.maxFutureSkewS, now: () => new Date() });
   }
 
-  async ingest(records: readonly unknown[]): Promise<BatchResult> {
-    const { tenantId } = this.settings;
+  /** Records are stamped with the caller's tenant (from the credential, never from the body). */
+  async ingest(tenantId: string, records: readonly unknown[]): Promise<BatchResult> {
     const results: RecordResult[] = [];
     const outgoing: OutgoingRecord<typeof InteractionSchema>[] = [];
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 // HTTP: POST /v1/interactions, a batch of user interactions.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BatchResponses, InteractionsBatchDoc, JsonBody } from './api-docs';
@@ -15,6 +16,7 @@ export class InteractionsController {
     @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
   ) {}
 
+  @RequireScopes('interactions:write')
   @Post()
   @HttpCode(202)
   @ApiOperation({
@@ -27,7 +29,10 @@ export class InteractionsController {
   })
   @JsonBody(InteractionsBatchDoc, '{ "interactions": [ … ] }')
   @BatchResponses()
-  async ingest(@Body() body: unknown): Promise<BatchResult> {
-    return this.interactions.ingest(batchOf(body, 'interactions', this.settings.maxBatch));
+  async ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<BatchResult> {
+    return this.interactions.ingest(
+      principal.tenantId,
+      batchOf(body, 'interactions', this.settings.maxBatch),
+    );
   }
 }

@@ -44,7 +44,8 @@ export class NewsIngestService {
     });
   }
 
-  async ingest(records: readonly unknown[]): Promise<BatchResult> {
+  /** Records are stamped with the caller's tenant (from the credential, never from the body). */
+  async ingest(tenantId: string, records: readonly unknown[]): Promise<BatchResult> {
     const results: RecordResult[] = [];
     const candidates: Candidate[] = [];
     records.forEach((record, index) => {
@@ -64,12 +65,12 @@ export class NewsIngestService {
         },
       });
     });
-    if (candidates.length > 0) results.push(...(await this.publishNew(candidates)));
+    if (candidates.length > 0) results.push(...(await this.publishNew(tenantId, candidates)));
     return summarize('news', results);
   }
 
-  private async publishNew(candidates: Candidate[]): Promise<RecordResult[]> {
-    const { tenantId, dedupeWindowHours } = this.settings;
+  private async publishNew(tenantId: string, candidates: Candidate[]): Promise<RecordResult[]> {
+    const { dedupeWindowHours } = this.settings;
     try {
       return await this.dedupe.withClaimedKeys(
         tenantId,

@@ -1,4 +1,5 @@
 // HTTP: POST /v1/news, a batch of articles.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BatchResponses, JsonBody, NewsBatchDoc } from './api-docs';
@@ -15,6 +16,7 @@ export class NewsController {
     @Inject(INGEST_SETTINGS) private readonly settings: IngestSettings,
   ) {}
 
+  @RequireScopes('news:write')
   @Post()
   @HttpCode(202)
   @ApiOperation({
@@ -27,7 +29,7 @@ export class NewsController {
   })
   @JsonBody(NewsBatchDoc, '{ "articles": [ … ] }')
   @BatchResponses()
-  async ingest(@Body() body: unknown): Promise<BatchResult> {
-    return this.news.ingest(batchOf(body, 'articles', this.settings.maxBatch));
+  async ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<BatchResult> {
+    return this.news.ingest(principal.tenantId, batchOf(body, 'articles', this.settings.maxBatch));
   }
 }

@@ -1,12 +1,14 @@
 // The OpenAPI document of the ingest API at /v1/openapi.json, built by @nestjs/swagger from the
 // controllers' decorators. SwaggerModule.setup cannot be used: it needs the app before listen
 // (bootstrapService listens itself), so the document is built here from the module container.
+import { Public } from '@mercato/auth';
 import { Controller, Get } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ApiExcludeController, type OpenAPIObject } from '@nestjs/swagger';
 import { buildOpenApiDocument } from '@mercato/runtime';
 
 @ApiExcludeController()
+@Public()
 @Controller()
 export class OpenApiController {
   private document: OpenAPIObject | undefined;

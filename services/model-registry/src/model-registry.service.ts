@@ -81,31 +81,35 @@ export class ModelRegistryService {
     return `${this.config.PUBLIC_URL ?? ''}${this.versionPath(model, version)}/files/${MODEL_FILE}`;
   }
 
-  async requireModel(name: string): Promise<ModelRow> {
-    const model = await this.models.findByName(name);
+  /** The caller's model: another tenant's model of the same name is a 404, so existence does not leak. */
+  async requireModel(tenantId: string, name: string): Promise<ModelRow> {
+    const model = await this.models.findByName(tenantId, name);
     if (!model) throw notFound(`model "${name}" does not exist`);
     return model;
   }
 
-  async createModel(input: CreateModelInput): Promise<ModelView> {
+  async createModel(tenantId: string, input: CreateModelInput): Promise<ModelView> {
     const model = await this.models.create({
       name: input.name,
       kind: input.kind,
       description: input.description,
-      tenantId: input.tenantId ?? this.config.TENANT_ID,
+      tenantId,
     });
     if (!model) throw conflict('model_exists', `model "${input.name}" already exists`);
     this.logger.info({ model: model.name, kind: model.kind }, 'model created');
     return this.modelView({ ...model, aliases: {} });
   }
 
-  async listModels(filter: { kind?: ModelKindName; limit: number; offset: number }): Promise<ModelView[]> {
-    const rows = await this.models.list(filter);
+  async listModels(
+    tenantId: string,
+    filter: { kind?: ModelKindName; limit: number; offset: number },
+  ): Promise<ModelView[]> {
+    const rows = await this.models.list(tenantId, filter);
     return rows.map((r) => this.modelView(r));
   }
 
-  async getModel(name: string): Promise<ModelDetailView> {
-    const model = await this.requireModel(name);
+  async getModel(tenantId: string, name: string): Promise<ModelDetailView> {
+    const model = await this.requireModel(tenantId, name);
     const aliases = await this.aliases.all(model.id);
     const versions = await this.versions.list(model.id, 10, 0);
     return {
@@ -120,6 +124,7 @@ export class ModelRegistryService {
    * gapless and the idempotency check cannot race. Returns created=false for a retry.
    */
   async registerVersion(
+    tenantId: string,
     name: string,
     input: RegisterVersionInput,
   ): Promise<{ created: boolean; version: VersionView }> {
@@ -151,7 +156,7 @@ export class ModelRegistryService {
     const traceparent = currentTraceparent();
 
     const result = await this.db.transaction(async (tx) => {
-      const model = await this.models.lockForRegistration(tx, name);
+      const model = await this.models.lockForRegistration(tx, tenantId, name);
       if (!model) throw notFound(`model "${name}" does not exist`);
       const existing = await this.versions.findByIdempotencyKey(tx, model.id, input.idempotencyKey);
       if (existing) {
@@ -165,7 +170,7 @@ export class ModelRegistryService {
         return { created: false, version: existing.version };
       }
       const parent = input.lineage.parent;
-      if (parent && !(await this.versions.existsByName(parent.model, parent.version, tx))) {
+      if (parent && !(await this.versions.existsByName(tenantId, parent.model, parent.version, tx))) {
         throw invalidRequest([
           {
             field: 'lineage.parent',
@@ -224,18 +229,22 @@ export class ModelRegistryService {
         'registration retried: returning the existing version',
       );
     }
-    return { created: result.created, version: await this.getVersion(name, result.version) };
+    return { created: result.created, version: await this.getVersion(tenantId, name, result.version) };
   }
 
-  async listVersions(name: string, paging: { limit: number; offset: number }): Promise<VersionSummaryView[]> {
-    const model = await this.requireModel(name);
+  async listVersions(
+    tenantId: string,
+    name: string,
+    paging: { limit: number; offset: number },
+  ): Promise<VersionSummaryView[]> {
+    const model = await this.requireModel(tenantId, name);
     const aliases = await this.aliases.all(model.id);
     const rows = await this.versions.list(model.id, paging.limit, paging.offset);
     return rows.map((v) => this.summaryView(v, aliases));
   }
 
-  async getVersion(name: string, version: number): Promise<VersionView> {
-    const model = await this.requireModel(name);
+  async getVersion(tenantId: string, name: string, version: number): Promise<VersionView> {
+    const model = await this.requireModel(tenantId, name);
     const row = await this.requireVersion(model, version);
     const [files, aliases] = await Promise.all([this.versions.files(row.id), this.aliases.all(model.id)]);
     const base = this.versionPath(name, version);
@@ -255,8 +264,8 @@ export class ModelRegistryService {
    * The bytes of one artifact file, verified against the SHA-256 recorded at registration: bytes
    * that changed at rest are refused (500, counted, logged), never served.
    */
-  async readFile(name: string, version: number, path: string): Promise<ArtifactDownload> {
-    const model = await this.requireModel(name);
+  async readFile(tenantId: string, name: string, version: number, path: string): Promise<ArtifactDownload> {
+    const model = await this.requireModel(tenantId, name);
     const row = await this.requireVersion(model, version);
     const file = await this.versions.readFile(row.id, path);
     if (!file) throw notFound(`version ${version} of "${name}" has no file "${path}"`);
@@ -282,10 +291,15 @@ export class ModelRegistryService {
   }
 
   /** Archives a version no alias points to; archived versions cannot be promoted again. */
-  async archiveVersion(name: string, version: number, input: ArchiveInput): Promise<ArchiveView> {
+  async archiveVersion(
+    tenantId: string,
+    name: string,
+    version: number,
+    input: ArchiveInput,
+  ): Promise<ArchiveView> {
     const traceparent = currentTraceparent();
     const result = await this.db.transaction(async (tx) => {
-      const model = await this.models.findByName(name, tx);
+      const model = await this.models.findByName(tenantId, name, tx);
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const row = await this.versions.find(model.id, version, tx);

@@ -124,10 +124,15 @@ export class ModelVersionRepository {
     return rows[0];
   }
 
-  async existsByName(model: string, version: number, q: Queryable = this.db.pool): Promise<boolean> {
+  async existsByName(
+    tenantId: string,
+    model: string,
+    version: number,
+    q: Queryable = this.db.pool,
+  ): Promise<boolean> {
     const { rows } = await q.query(
-      `SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = $1 AND v.version = $2`,
-      [model, version],
+      `SELECT 1 FROM versions v JOIN models m ON m.id = v.model_id WHERE m.name = $1 AND v.version = $2 AND m.tenant_id = $3`,
+      [model, version, tenantId],
     );
     return rows.length > 0;
   }

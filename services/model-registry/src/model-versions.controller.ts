@@ -1,5 +1,6 @@
 // HTTP routes for the versions of a model and their artifact files under /v1/models/{name}/versions:
 // validate with zod (400 naming the field and reason), call the registry service, pick the status.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -20,6 +21,7 @@ const VERSION = { name: 'version', schema: { type: 'integer' as const, minimum: 
 export class ModelVersionsController {
   constructor(private readonly registry: ModelRegistryService) {}
 
+  @RequireScopes('models:admin')
   @Post()
   @ApiOperation({
     summary: 'Register a version with its artifact files',
@@ -40,12 +42,14 @@ export class ModelVersionsController {
     [413, 'request larger than 256 MB'],
   )
   async register(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<VersionView> {
     const model = parseInput(ModelName, name, 'name');
     const { created, version } = await this.registry.registerVersion(
+      principal.tenantId,
       model,
       parseInput(RegisterVersionBody, body),
     );
@@ -53,6 +57,7 @@ export class ModelVersionsController {
     return version;
   }
 
+  @RequireScopes('models:read')
   @Get()
   @ApiOperation({ summary: 'Versions of a model, newest first' })
   @ApiParam(NAME)
@@ -61,27 +66,39 @@ export class ModelVersionsController {
   @JsonResponse(200, 'versions', ListView(VersionSummaryView))
   @ErrorResponses([400, 'malformed name or paging'], [404, 'no such model'])
   async list(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Query() query: unknown,
   ): Promise<{ items: VersionSummaryView[]; limit: number; offset: number }> {
     const paging = parseInput(Paging, query);
-    const items = await this.registry.listVersions(parseInput(ModelName, name, 'name'), paging);
+    const items = await this.registry.listVersions(
+      principal.tenantId,
+      parseInput(ModelName, name, 'name'),
+      paging,
+    );
     return { items, ...paging };
   }
 
+  @RequireScopes('models:read')
   @Get(':version')
   @ApiOperation({ summary: 'A version: metrics, lineage and its files with SHA-256 and size' })
   @ApiParam(NAME)
   @ApiParam(VERSION)
   @JsonResponse(200, 'the version', VersionView)
   @ErrorResponses([400, 'malformed name or version'], [404, 'no such model or version'])
-  async get(@Param('name') name: string, @Param('version') version: string): Promise<VersionView> {
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Param('version') version: string,
+  ): Promise<VersionView> {
     return this.registry.getVersion(
+      principal.tenantId,
       parseInput(ModelName, name, 'name'),
       parseInput(VersionNumber, version, 'version'),
     );
   }
 
+  @RequireScopes('models:read')
   @Get(':version/files/*')
   @ApiOperation({
     summary: 'Download one artifact file',
@@ -108,6 +125,7 @@ export class ModelVersionsController {
     [500, 'the stored bytes fail their checksum (artifact_corrupted)'],
   )
   async download(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Param('version') version: string,
     @Param('*') path: string,
@@ -117,18 +135,19 @@ export class ModelVersionsController {
     const v = parseInput(VersionNumber, version, 'version');
     const problem = artifactPathProblem(path ?? '');
     if (problem) throw invalidRequest([{ field: 'path', reason: problem }]);
-    const file = await this.registry.readFile(model, v, path);
+    const file = await this.registry.readFile(principal.tenantId, model, v, path);
     void reply
       .header('content-type', file.contentType)
       .header('content-length', String(file.size))
       .header('x-checksum-sha256', file.sha256)
       .header('repr-digest', `sha-256=:${Buffer.from(file.sha256, 'hex').toString('base64')}:`)
       .header('etag', `"${file.sha256}"`)
-      // A version's files never change: caches may keep them.
-      .header('cache-control', 'public, max-age=31536000, immutable');
+      // A version's files never change, but they are a tenant's: only the caller's own cache keeps them.
+      .header('cache-control', 'private, max-age=31536000, immutable');
     return file.content;
   }
 
+  @RequireScopes('models:admin')
   @Post(':version/archive')
   @HttpCode(200)
   @ApiOperation({ summary: 'Archive a version no alias points to (it can no longer be promoted)' })
@@ -142,11 +161,13 @@ export class ModelVersionsController {
     [409, 'an alias points to the version'],
   )
   async archive(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Param('version') version: string,
     @Body() body: unknown,
   ): Promise<ArchiveView> {
     return this.registry.archiveVersion(
+      principal.tenantId,
       parseInput(ModelName, name, 'name'),
       parseInput(VersionNumber, version, 'version'),
       parseInput(ArchiveBody, body),

@@ -33,7 +33,6 @@ export const CreateModelBody = z.object({
   name: ModelName,
   kind: z.enum(MODEL_KINDS, { message: `must be one of ${MODEL_KINDS.join(', ')}` }),
   description: z.string().max(2_000).default(''),
-  tenantId: z.string().min(1).max(100).optional(),
 });
 export type CreateModelInput = z.output<typeof CreateModelBody>;
 

@@ -1,5 +1,6 @@
 // Postgres access for models: creation, lookup, listing with aliases, and the locks that serialize
-// version numbering and alias moves per model.
+// version numbering and alias moves per model. A model belongs to one tenant: every lookup is by
+// (tenant, name), so another tenant's model of the same name is invisible.
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mercato/db';
 import type { AliasName, ModelKindName } from './model.dto';
@@ -35,14 +36,21 @@ export class ModelRepository {
   }): Promise<ModelRow | undefined> {
     const { rows } = await this.db.pool.query<ModelRow>(
       `INSERT INTO models AS m (name, kind, description, tenant_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+       ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ${COLUMNS}`,
       [input.name, input.kind, input.description, input.tenantId],
     );
     return rows[0];
   }
 
-  async findByName(name: string, q: Queryable = this.db.pool): Promise<ModelRow | undefined> {
-    const { rows } = await q.query<ModelRow>(`SELECT ${COLUMNS} FROM models m WHERE m.name = $1`, [name]);
+  async findByName(
+    tenantId: string,
+    name: string,
+    q: Queryable = this.db.pool,
+  ): Promise<ModelRow | undefined> {
+    const { rows } = await q.query<ModelRow>(
+      `SELECT ${COLUMNS} FROM models m WHERE m.tenant_id = $1 AND m.name = $2`,
+      [tenantId, name],
+    );
     return rows[0];
   }
 
@@ -51,10 +59,10 @@ export class ModelRepository {
    * (the version number is read and bumped under this lock). NO KEY UPDATE does not block the
    * foreign-key checks of concurrent alias moves.
    */
-  async lockForRegistration(tx: Queryable, name: string): Promise<ModelRow | undefined> {
+  async lockForRegistration(tx: Queryable, tenantId: string, name: string): Promise<ModelRow | undefined> {
     const { rows } = await tx.query<ModelRow>(
-      `SELECT ${COLUMNS} FROM models m WHERE m.name = $1 FOR NO KEY UPDATE`,
-      [name],
+      `SELECT ${COLUMNS} FROM models m WHERE m.tenant_id = $1 AND m.name = $2 FOR NO KEY UPDATE`,
+      [tenantId, name],
     );
     return rows[0];
   }
@@ -70,14 +78,17 @@ export class ModelRepository {
     ]);
   }
 
-  async list(filter: { kind?: ModelKindName; limit: number; offset: number }): Promise<ModelListRow[]> {
+  async list(
+    tenantId: string,
+    filter: { kind?: ModelKindName; limit: number; offset: number },
+  ): Promise<ModelListRow[]> {
     const { rows } = await this.db.pool.query<ModelListRow>(
       `SELECT ${COLUMNS},
          coalesce((SELECT jsonb_object_agg(a.alias, a.version) FROM aliases a WHERE a.model_id = m.id), '{}') AS aliases
        FROM models m
-       WHERE $1::text IS NULL OR m.kind = $1
+       WHERE m.tenant_id = $4 AND ($1::text IS NULL OR m.kind = $1)
        ORDER BY m.name LIMIT $2 OFFSET $3`,
-      [filter.kind ?? null, filter.limit, filter.offset],
+      [filter.kind ?? null, filter.limit, filter.offset, tenantId],
     );
     return rows;
   }

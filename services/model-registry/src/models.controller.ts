@@ -1,5 +1,6 @@
 // HTTP routes for models and their aliases under /v1/models: validate with zod (400 naming the field
 // and reason), call the services, pick the status code.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -38,15 +39,17 @@ export class ModelsController {
     private readonly promotions: PromotionService,
   ) {}
 
+  @RequireScopes('models:admin')
   @Post()
   @ApiOperation({ summary: 'Create a model' })
   @JsonBody(CreateModelBody)
   @JsonResponse(201, 'created', ModelView)
   @ErrorResponses([400, 'invalid name, kind or description'], [409, 'a model with this name exists'])
-  async create(@Body() body: unknown): Promise<ModelView> {
-    return this.registry.createModel(parseInput(CreateModelBody, body));
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<ModelView> {
+    return this.registry.createModel(principal.tenantId, parseInput(CreateModelBody, body));
   }
 
+  @RequireScopes('models:read')
   @Get()
   @ApiOperation({ summary: 'List models with their aliases' })
   @ApiQuery({ name: 'kind', required: false, enum: MODEL_KINDS })
@@ -54,20 +57,25 @@ export class ModelsController {
   @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', default: 0 } })
   @JsonResponse(200, 'models, by name', ListView(ModelView))
   @ErrorResponses([400, 'invalid query'])
-  async list(@Query() query: unknown): Promise<{ items: ModelView[]; limit: number; offset: number }> {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+  ): Promise<{ items: ModelView[]; limit: number; offset: number }> {
     const q = parseInput(ListModelsQuery, query);
-    return { items: await this.registry.listModels(q), limit: q.limit, offset: q.offset };
+    return { items: await this.registry.listModels(principal.tenantId, q), limit: q.limit, offset: q.offset };
   }
 
+  @RequireScopes('models:read')
   @Get(':name')
   @ApiOperation({ summary: 'A model with its aliases and latest versions' })
   @ApiParam(NAME)
   @JsonResponse(200, 'the model', ModelDetailView)
   @ErrorResponses([400, 'malformed name'], [404, 'no such model'])
-  async get(@Param('name') name: string): Promise<ModelDetail> {
-    return this.registry.getModel(parseInput(ModelName, name, 'name'));
+  async get(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<ModelDetail> {
+    return this.registry.getModel(principal.tenantId, parseInput(ModelName, name, 'name'));
   }
 
+  @RequireScopes('models:read')
   @Get(':name/aliases/:alias')
   @ApiOperation({ summary: 'The version an alias points to' })
   @ApiParam(NAME)
@@ -77,13 +85,19 @@ export class ModelsController {
     [400, 'malformed name or unknown alias name'],
     [404, 'no such model, or the alias is not set'],
   )
-  async resolve(@Param('name') name: string, @Param('alias') alias: string): Promise<AliasView> {
+  async resolve(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Param('alias') alias: string,
+  ): Promise<AliasView> {
     return this.promotions.resolve(
+      principal.tenantId,
       parseInput(ModelName, name, 'name'),
       parseInput(AliasParam, alias, 'alias'),
     );
   }
 
+  @RequireScopes('models:read')
   @Get(':name/aliases/:alias/history')
   @ApiOperation({ summary: 'Every move of an alias, newest first' })
   @ApiParam(NAME)
@@ -93,12 +107,14 @@ export class ModelsController {
   @JsonResponse(200, 'history entries', ListView(AliasHistoryView))
   @ErrorResponses([400, 'malformed name or unknown alias name'], [404, 'no such model'])
   async history(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Param('alias') alias: string,
     @Query() query: unknown,
   ): Promise<{ items: AliasHistoryView[]; limit: number; offset: number }> {
     const paging = parseInput(Paging, query);
     const items = await this.promotions.history(
+      principal.tenantId,
       parseInput(ModelName, name, 'name'),
       parseInput(AliasParam, alias, 'alias'),
       paging,
@@ -106,6 +122,7 @@ export class ModelsController {
     return { items, ...paging };
   }
 
+  @RequireScopes('models:admin')
   @Post(':name/promote')
   @HttpCode(200)
   @ApiOperation({
@@ -122,11 +139,13 @@ export class ModelsController {
   @JsonResponse(409, 'rejected by the promotion policy (or the version is archived)', PromotionView)
   @ErrorResponses([400, 'invalid request'], [404, 'no such model or version'])
   async promote(
+    @CurrentPrincipal() principal: Principal,
     @Param('name') name: string,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PromotionView> {
     const view = await this.promotions.promote(
+      principal.tenantId,
       parseInput(ModelName, name, 'name'),
       parseInput(PromoteBody, body),
     );
@@ -134,6 +153,7 @@ export class ModelsController {
     return view;
   }
 
+  @RequireScopes('models:admin')
   @Post(':name/rollback')
   @HttpCode(200)
   @ApiOperation({
@@ -149,7 +169,15 @@ export class ModelsController {
     [404, 'no such model'],
     [409, 'nothing to roll back to, or the earlier version is archived'],
   )
-  async rollback(@Param('name') name: string, @Body() body: unknown): Promise<PromotionView> {
-    return this.promotions.rollback(parseInput(ModelName, name, 'name'), parseInput(RollbackBody, body));
+  async rollback(
+    @CurrentPrincipal() principal: Principal,
+    @Param('name') name: string,
+    @Body() body: unknown,
+  ): Promise<PromotionView> {
+    return this.promotions.rollback(
+      principal.tenantId,
+      parseInput(ModelName, name, 'name'),
+      parseInput(RollbackBody, body),
+    );
   }
 }

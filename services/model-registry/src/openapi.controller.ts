@@ -2,6 +2,7 @@
 // decorators) at /docs-json and /v1/openapi.json, and a Swagger UI page at /docs. SwaggerModule.setup
 // cannot be used: it needs the app before listen (bootstrapService listens itself) and serves the UI
 // through @fastify/static, which is not installed; the UI's three assets are served here instead.
+import { Public } from '@mercato/auth';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
@@ -27,6 +28,7 @@ const UI_PAGE = `<!doctype html>
 </body></html>`;
 
 @ApiExcludeController()
+@Public()
 @Controller()
 export class OpenApiController {
   private document: OpenAPIObject | undefined;

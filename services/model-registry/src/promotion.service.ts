@@ -45,8 +45,8 @@ export class PromotionService {
     }
   }
 
-  async resolve(name: string, alias: AliasName): Promise<AliasView> {
-    const model = await this.registry.requireModel(name);
+  async resolve(tenantId: string, name: string, alias: AliasName): Promise<AliasView> {
+    const model = await this.registry.requireModel(tenantId, name);
     const held = await this.aliases.get(model.id, alias);
     if (!held) throw notFound(`model "${name}" has no ${alias} version`);
     return {
@@ -59,11 +59,12 @@ export class PromotionService {
   }
 
   async history(
+    tenantId: string,
     name: string,
     alias: AliasName,
     paging: { limit: number; offset: number },
   ): Promise<AliasHistoryView[]> {
-    const model = await this.registry.requireModel(name);
+    const model = await this.registry.requireModel(tenantId, name);
     const rows = await this.aliases.history(model.id, alias, paging.limit, paging.offset);
     return rows.map(historyView);
   }
@@ -73,11 +74,11 @@ export class PromotionService {
    * `force`), the version must beat the alias's current holder; a refusal changes nothing and is
    * returned as outcome "rejected" with the reason.
    */
-  async promote(name: string, input: PromoteInput): Promise<PromotionView> {
+  async promote(tenantId: string, name: string, input: PromoteInput): Promise<PromotionView> {
     const traceparent = currentTraceparent();
     const { alias } = input;
     const view = await this.db.transaction(async (tx): Promise<PromotionView> => {
-      const model = await this.models.findByName(name, tx);
+      const model = await this.models.findByName(tenantId, name, tx);
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const challenger = await this.versions.find(model.id, input.version, tx);
@@ -189,11 +190,11 @@ export class PromotionService {
    * marks that promotion undone, so successive rollbacks keep walking back. 409 when the alias was
    * never moved from an earlier version.
    */
-  async rollback(name: string, input: RollbackInput): Promise<PromotionView> {
+  async rollback(tenantId: string, name: string, input: RollbackInput): Promise<PromotionView> {
     const traceparent = currentTraceparent();
     const { alias } = input;
     const view = await this.db.transaction(async (tx): Promise<PromotionView> => {
-      const model = await this.models.findByName(name, tx);
+      const model = await this.models.findByName(tenantId, name, tx);
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const current = await this.aliases.get(model.id, alias, tx);

@@ -84,11 +84,12 @@ export interface ApiResponse<T = any> {
   bytes: Buffer;
 }
 
-export function api(baseUrl: string) {
+/** `headers`: sent on every call (a spec with AUTH_MODE=required passes its key here). */
+export function api(baseUrl: string, headers: Record<string, string> = {}) {
   const call = async <T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const bytes = Buffer.from(await res.arrayBuffer());

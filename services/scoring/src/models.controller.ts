@@ -1,4 +1,5 @@
 // HTTP: GET /v1/models/current names the model versions this replica serves.
+import { RequireScopes } from '@mercato/auth';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { JsonResponse } from './api-docs';
@@ -10,6 +11,7 @@ import { CurrentModelsView } from './sentiment/sentiment.dto';
 export class ModelsController {
   constructor(private readonly sentiment: SentimentModelService) {}
 
+  @RequireScopes('models:read')
   @Get('current')
   @ApiOperation({
     summary: 'The model versions this replica serves',

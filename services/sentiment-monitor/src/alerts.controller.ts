@@ -1,8 +1,9 @@
 // HTTP: alerts (newest first), one alert, and the live stream of alerts as server-sent events.
+import { AllowQueryToken, CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AlertsQuery, Id, LastEventId, StreamQuery, TenantQuery } from './api.dto';
+import { AlertsQuery, Id, LastEventId, StreamQuery } from './api.dto';
 import { ErrorResponses, JsonResponse, QueryParams } from './api-docs';
 import { AlertView, ItemsView } from './api.views';
 import { AlertStreamService } from './alert-stream.service';
@@ -17,15 +18,21 @@ export class AlertsController {
     private readonly stream: AlertStreamService,
   ) {}
 
+  @RequireScopes('alerts:read')
   @Get()
   @ApiOperation({ summary: 'Alerts, newest first (from/to bound the alert window, in event time)' })
   @QueryParams(AlertsQuery)
   @JsonResponse(200, 'alerts', ItemsView(AlertView))
   @ErrorResponses([400, 'bad ticker, direction, from/to or limit'])
-  async list(@Query() query: unknown): Promise<{ items: AlertView[] }> {
-    return { items: await this.query.listAlerts(parseInput(AlertsQuery, query)) };
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+  ): Promise<{ items: AlertView[] }> {
+    return { items: await this.query.listAlerts(principal.tenantId, parseInput(AlertsQuery, query)) };
   }
 
+  @RequireScopes('alerts:read')
+  @AllowQueryToken()
   @Get('stream')
   @ApiOperation({
     summary: 'Live alerts (server-sent events)',
@@ -37,6 +44,7 @@ export class AlertsController {
   @QueryParams(StreamQuery)
   @ErrorResponses([400, 'bad ticker or Last-Event-ID'])
   async live(
+    @CurrentPrincipal() principal: Principal,
     @Query() query: unknown,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Res() reply: FastifyReply,
@@ -56,18 +64,17 @@ export class AlertsController {
     // The response is hijacked: a failure can no longer become an error response, only a closed
     // stream (EventSource then reconnects with its Last-Event-ID).
     await this.stream
-      .open(reply.raw, { tenantId: this.query.tenant(q.tenant), ticker: q.ticker, lastEventId })
+      .open(reply.raw, { tenantId: principal.tenantId, ticker: q.ticker, lastEventId })
       .catch(() => reply.raw.end());
   }
 
+  @RequireScopes('alerts:read')
   @Get(':alertId')
   @ApiOperation({ summary: 'One alert' })
   @ApiParam({ name: 'alertId', format: 'uuid' })
-  @QueryParams(TenantQuery)
   @JsonResponse(200, 'the alert', AlertView)
   @ErrorResponses([400, 'malformed id'], [404, 'no such alert'])
-  async get(@Param('alertId') alertId: string, @Query() query: unknown): Promise<AlertView> {
-    const { tenant } = parseInput(TenantQuery, query);
-    return this.query.alert(parseInput(Id, alertId, 'alertId'), tenant);
+  async get(@CurrentPrincipal() principal: Principal, @Param('alertId') alertId: string): Promise<AlertView> {
+    return this.query.alert(principal.tenantId, parseInput(Id, alertId, 'alertId'));
   }
 }

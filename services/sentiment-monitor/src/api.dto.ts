@@ -5,7 +5,6 @@ import { DIRECTIONS, SEVERITIES } from './alert-rules';
 import { formatDuration, parseDuration } from './durations';
 
 export const Ticker = z.string().regex(/^\S{1,32}$/, 'must be 1-32 characters without spaces');
-const Tenant = z.string().min(1).max(100).optional().describe('tenant; the service’s TENANT_ID when absent');
 const Instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-02T10:00:00Z' })
   .transform((s) => Date.parse(s));
@@ -42,12 +41,11 @@ export const seriesQuery = (sizes: readonly string[]) =>
       from: Instant.optional(),
       to: Instant.optional(),
       limit: limit(288, 5_000).describe('most windows returned (the latest ones)'),
-      tenant: Tenant,
     })
     .refine(ordered, { message: 'must be after from', path: ['to'] });
 
 export const rankingQuery = (sizes: readonly string[]) =>
-  z.object({ window: windowParam(sizes), limit: limit(50, 1_000), tenant: Tenant });
+  z.object({ window: windowParam(sizes), limit: limit(50, 1_000) });
 
 export const AlertsQuery = z
   .object({
@@ -56,13 +54,11 @@ export const AlertsQuery = z
     from: Instant.optional().describe('alerts whose window ends after this'),
     to: Instant.optional().describe('alerts whose window starts before this'),
     limit: limit(100, 1_000),
-    tenant: Tenant,
   })
   .refine(ordered, { message: 'must be after from', path: ['to'] });
 
 export const StreamQuery = z.object({
   ticker: Ticker.optional(),
-  tenant: Tenant,
   lastEventId: z.coerce
     .number()
     .int()
@@ -72,8 +68,6 @@ export const StreamQuery = z.object({
 });
 
 export const LastEventId = z.coerce.number().int().min(0);
-
-export const TenantQuery = z.object({ tenant: Tenant });
 
 export const Id = z.uuid({ message: 'must be a UUID' });
 

@@ -1,6 +1,7 @@
 // The dashboard at /: one self-contained HTML page (dashboard.html, vanilla JS and inline SVG, no
 // build step, nothing fetched from another origin) with the configured windows injected. A strict
 // Content-Security-Policy allows only this page's own script (by hash) and calls to this service.
+import { Public } from '@mercato/auth';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ export function renderDashboard(
 }
 
 @ApiExcludeController()
+@Public()
 @Controller()
 export class DashboardController {
   private readonly page: { html: string; csp: string };

@@ -1,6 +1,7 @@
 // The OpenAPI document of the monitor's HTTP API at /v1/openapi.json, built by @nestjs/swagger from
 // the controllers' decorators (which come from the zod schemas), plus the webhook payload schema.
 // SwaggerModule.setup cannot be used: it needs the app before listen, and bootstrapService listens.
+import { Public } from '@mercato/auth';
 import { Controller, Get } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ApiExcludeController, type OpenAPIObject } from '@nestjs/swagger';
@@ -9,6 +10,7 @@ import { openApiSchema } from './api-docs';
 import { WebhookPayloadView } from './api.views';
 
 @ApiExcludeController()
+@Public()
 @Controller()
 export class OpenApiController {
   private document: OpenAPIObject | undefined;

@@ -28,15 +28,11 @@ export class SentimentQueryService {
     return this.config.WINDOWS.map((w) => w.label);
   }
 
-  tenant(tenant: string | undefined): string {
-    return tenant ?? this.config.TENANT_ID;
-  }
-
   async series(
+    tenantId: string,
     ticker: string,
-    q: { window: string; from?: number; to?: number; limit: number; tenant?: string },
+    q: { window: string; from?: number; to?: number; limit: number },
   ): Promise<SeriesView> {
-    const tenantId = this.tenant(q.tenant);
     const [items, totals] = await Promise.all([
       this.windows.series({ tenantId, ticker, size: q.window, from: q.from, to: q.to, limit: q.limit }),
       this.windows.totals(tenantId, ticker),
@@ -49,29 +45,25 @@ export class SentimentQueryService {
     };
   }
 
-  async ranking(q: { window: string; limit: number; tenant?: string }): Promise<RankedTickerView[]> {
+  async ranking(tenantId: string, q: { window: string; limit: number }): Promise<RankedTickerView[]> {
     const rows = await this.windows.ranking({
-      tenantId: this.tenant(q.tenant),
+      tenantId,
       size: q.window,
       limit: q.limit,
     });
     return rows.map(toRankedTicker);
   }
 
-  async listAlerts(q: {
-    ticker?: string;
-    direction?: Direction;
-    from?: number;
-    to?: number;
-    limit: number;
-    tenant?: string;
-  }): Promise<AlertView[]> {
-    const rows = await this.alerts.list({ ...q, tenantId: this.tenant(q.tenant) });
+  async listAlerts(
+    tenantId: string,
+    q: { ticker?: string; direction?: Direction; from?: number; to?: number; limit: number },
+  ): Promise<AlertView[]> {
+    const rows = await this.alerts.list({ ...q, tenantId });
     return rows.map(toAlertView);
   }
 
-  async alert(alertId: string, tenant?: string): Promise<AlertView> {
-    const row = await this.alerts.get(this.tenant(tenant), alertId);
+  async alert(tenantId: string, alertId: string): Promise<AlertView> {
+    const row = await this.alerts.get(tenantId, alertId);
     if (!row) throw notFound(`no alert ${alertId}`);
     return toAlertView(row);
   }

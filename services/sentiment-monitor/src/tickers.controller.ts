@@ -1,4 +1,5 @@
 // HTTP: the sentiment series of one ticker, and tickers ranked by their current negative surge.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { rankingQuery, seriesQuery, Ticker } from './api.dto';
@@ -21,6 +22,7 @@ export class TickersController {
     this.seriesQuery = seriesQuery(query.windowSizes);
   }
 
+  @RequireScopes('sentiment:read')
   @Get()
   @ApiOperation({
     summary: 'Tickers ranked by current negative surge',
@@ -31,11 +33,15 @@ export class TickersController {
   @QueryParams(rankingQuery(DOC_SIZES))
   @JsonResponse(200, 'ranked tickers', RankingView)
   @ErrorResponses([400, 'unknown window or bad limit'])
-  async ranking(@Query() query: unknown): Promise<{ window: string; items: RankedTickerView[] }> {
+  async ranking(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+  ): Promise<{ window: string; items: RankedTickerView[] }> {
     const q = parseInput(this.rankingQuery, query);
-    return { window: q.window, items: await this.query.ranking(q) };
+    return { window: q.window, items: await this.query.ranking(principal.tenantId, q) };
   }
 
+  @RequireScopes('sentiment:read')
   @Get(':ticker/sentiment')
   @ApiOperation({
     summary: 'Sentiment windows of a ticker',
@@ -48,8 +54,12 @@ export class TickersController {
   @QueryParams(seriesQuery(DOC_SIZES))
   @JsonResponse(200, 'the series', SeriesView)
   @ErrorResponses([400, 'bad ticker, window, from/to or limit'])
-  async series(@Param('ticker') ticker: string, @Query() query: unknown): Promise<SeriesView> {
+  async series(
+    @CurrentPrincipal() principal: Principal,
+    @Param('ticker') ticker: string,
+    @Query() query: unknown,
+  ): Promise<SeriesView> {
     const q = parseInput(this.seriesQuery, query);
-    return this.query.series(parseInput(Ticker, ticker, 'ticker'), q);
+    return this.query.series(principal.tenantId, parseInput(Ticker, ticker, 'ticker'), q);
   }
 }

@@ -1,21 +1,23 @@
 // HTTP: webhook subscriptions (create returns the signing secret once) and their deliveries.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from '@mercato/config';
-import { CreateWebhookBody, Id, TenantQuery } from './api.dto';
+import { CreateWebhookBody, Id } from './api.dto';
 import { ErrorResponses, JsonBody, JsonResponse, QueryParams } from './api-docs';
 import { CreatedSubscriptionView, DeliveryView, ItemsView, SubscriptionView } from './api.views';
 import { parseInput } from './http-errors';
 import { WebhookService } from './webhook.service';
 
 const ID = { name: 'id', format: 'uuid' };
-const DeliveriesQuery = TenantQuery.extend({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
+const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(100) });
 
 @ApiTags('webhooks')
 @Controller('v1/webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhookService) {}
 
+  @RequireScopes('webhooks:admin')
   @Post()
   @ApiOperation({
     summary: 'Subscribe a URL to alerts',
@@ -26,58 +28,58 @@ export class WebhooksController {
       '(the alert id, to dedupe retries). Non-2xx answers are retried with exponential backoff. The secret ' +
       'is in this response only. The body is `#/components/schemas/WebhookPayload`.',
   })
-  @QueryParams(TenantQuery)
   @JsonBody(CreateWebhookBody)
   @JsonResponse(201, 'created, with its secret', CreatedSubscriptionView)
   @ErrorResponses([400, 'bad url, tickers, directions or minSeverity'])
   async create(
+    @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
-    @Query() query: unknown,
   ): Promise<z.infer<typeof CreatedSubscriptionView>> {
-    const { tenant } = parseInput(TenantQuery, query);
-    return this.webhooks.create(parseInput(CreateWebhookBody, body), tenant);
+    return this.webhooks.create(parseInput(CreateWebhookBody, body), principal.tenantId);
   }
 
+  @RequireScopes('webhooks:admin')
   @Get()
   @ApiOperation({ summary: 'Webhook subscriptions (without secrets)' })
-  @QueryParams(TenantQuery)
   @JsonResponse(200, 'subscriptions', ItemsView(SubscriptionView))
-  async list(@Query() query: unknown): Promise<{ items: SubscriptionView[] }> {
-    const { tenant } = parseInput(TenantQuery, query);
-    return { items: await this.webhooks.list(tenant) };
+  async list(@CurrentPrincipal() principal: Principal): Promise<{ items: SubscriptionView[] }> {
+    return { items: await this.webhooks.list(principal.tenantId) };
   }
 
+  @RequireScopes('webhooks:admin')
   @Get(':id')
   @ApiOperation({ summary: 'One webhook subscription (without its secret)' })
   @ApiParam(ID)
-  @QueryParams(TenantQuery)
   @JsonResponse(200, 'the subscription', SubscriptionView)
   @ErrorResponses([400, 'malformed id'], [404, 'no such subscription'])
-  async get(@Param('id') id: string, @Query() query: unknown): Promise<SubscriptionView> {
-    const { tenant } = parseInput(TenantQuery, query);
-    return this.webhooks.get(parseInput(Id, id, 'id'), tenant);
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SubscriptionView> {
+    return this.webhooks.get(parseInput(Id, id, 'id'), principal.tenantId);
   }
 
+  @RequireScopes('webhooks:admin')
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unsubscribe (pending deliveries are dropped)' })
   @ApiParam(ID)
-  @QueryParams(TenantQuery)
   @JsonResponse(204, 'deleted')
   @ErrorResponses([400, 'malformed id'], [404, 'no such subscription'])
-  async delete(@Param('id') id: string, @Query() query: unknown): Promise<void> {
-    const { tenant } = parseInput(TenantQuery, query);
-    await this.webhooks.delete(parseInput(Id, id, 'id'), tenant);
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+    await this.webhooks.delete(parseInput(Id, id, 'id'), principal.tenantId);
   }
 
+  @RequireScopes('webhooks:admin')
   @Get(':id/deliveries')
   @ApiOperation({ summary: 'Recent deliveries of a subscription, newest first, with their state' })
   @ApiParam(ID)
   @QueryParams(DeliveriesQuery)
   @JsonResponse(200, 'deliveries', ItemsView(DeliveryView))
   @ErrorResponses([400, 'malformed id or limit'], [404, 'no such subscription'])
-  async deliveries(@Param('id') id: string, @Query() query: unknown): Promise<{ items: DeliveryView[] }> {
-    const { tenant, limit } = parseInput(DeliveriesQuery, query);
-    return { items: await this.webhooks.deliveries(parseInput(Id, id, 'id'), limit, tenant) };
+  async deliveries(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: unknown,
+  ): Promise<{ items: DeliveryView[] }> {
+    const { limit } = parseInput(DeliveriesQuery, query);
+    return { items: await this.webhooks.deliveries(parseInput(Id, id, 'id'), limit, principal.tenantId) };
   }
 }

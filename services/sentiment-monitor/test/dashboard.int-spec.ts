@@ -1,8 +1,18 @@
 // The dashboard in real headless Chromium, against the monitor process on the real broker and
 // database: data seeded through Kafka shows up as a ranking; clicking a ticker draws its chart
 // (SVG share lines, volume bars, alert marker); the alert list shows the evidence headlines; and an
-// alert raised while the page is open arrives live over the SSE stream, without a reload.
-import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/testing';
+// alert raised while the page is open arrives live over the SSE stream, without a reload. The monitor
+// runs with authentication on: the page first asks for an API key, keeps it in sessionStorage, sends
+// it as a bearer header and, to the SSE stream, as the access_token query parameter.
+import {
+  bearer,
+  createTestDatabase,
+  eventually,
+  testKafka,
+  testKeys,
+  type TestDatabase,
+  type TestKeys,
+} from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium, type Browser, type Page } from './chromium';
@@ -26,6 +36,10 @@ const T0 = hourAligned(3);
 const SCREENSHOTS = ['/tmp/sentiment-dashboard-1.png', '/tmp/sentiment-dashboard-2.png'];
 
 let db: TestDatabase;
+let keys: TestKeys;
+let apiKey: string;
+/** Console errors before the key was entered: the refused (401) first load. */
+let errorsBeforeLogin = 0;
 let monitor: Monitor;
 let producer: Producer;
 let browser: Browser;
@@ -46,14 +60,17 @@ const history = (ticker: string): Scored[] =>
   [0, 5, 10, 15, 20, 25].flatMap((m) => mixedWindow(ticker, T0 + m * MINUTE));
 
 async function alertsOf(ticker: string): Promise<any[]> {
-  return (await getJson(`${monitor.url}/v1/alerts?ticker=${ticker}`)).body.items;
+  return (await getJson(`${monitor.url}/v1/alerts?ticker=${ticker}`, bearer(apiKey))).body.items;
 }
 
 beforeAll(async () => {
   if (!chromiumAvailable())
     throw new Error('Chromium is required for the dashboard test: apt-get install -y chromium');
   db = await createTestDatabase('sentiment_monitor_dashboard');
-  monitor = await startMonitor(db.url, { WINDOWS: '5m,1h' });
+  keys = await testKeys(db.url);
+  // The scored records carry no tenant: the monitor's TENANT_ID, `default`.
+  apiKey = (await keys.create({ tenantId: 'default', scopes: ['alerts:read', 'sentiment:read'] })).token;
+  monitor = await startMonitor(db.url, { WINDOWS: '5m,1h', AUTH_MODE: 'required' });
   producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await publish(producer, [
@@ -69,7 +86,7 @@ beforeAll(async () => {
   );
   await eventually(
     async () => {
-      const { body } = await getJson(`${monitor.url}/v1/tickers/${F}/sentiment?window=5m`);
+      const { body } = await getJson(`${monitor.url}/v1/tickers/${F}/sentiment?window=5m`, bearer(apiKey));
       return body.totals.counted === 60 ? true : undefined;
     },
     30_000,
@@ -83,12 +100,22 @@ afterAll(async () => {
   await browser?.close();
   await producer?.disconnect();
   await monitor?.stop();
+  await keys?.close();
   await db?.drop();
 });
 
 describe('dashboard', () => {
   it('ranks tickers, draws the clicked ticker with its alert, and lists the evidence', async () => {
     await page.goto(`${monitor.url}/`);
+    await page.waitFor(
+      `!document.getElementById('login').hidden && document.getElementById('stream-status').textContent === 'enter an API key'`,
+      15_000,
+      'the API key prompt',
+    );
+    errorsBeforeLogin = page.consoleErrors.length;
+    expect(page.consoleErrors.every((e) => e.includes('401'))).toBe(true);
+    await page.evaluate(`document.getElementById('api-key').value = ${JSON.stringify(apiKey)}`);
+    await page.click('#use-key');
     await page.waitFor(
       `document.getElementById('stream-status').textContent === 'live'`,
       15_000,
@@ -183,6 +210,6 @@ describe('dashboard', () => {
       'the marker of F',
     );
     await page.screenshot(SCREENSHOTS[1] as string);
-    expect(page.consoleErrors).toEqual([]);
+    expect(page.consoleErrors.slice(errorsBeforeLogin)).toEqual([]);
   });
 });

@@ -103,6 +103,8 @@ export interface ScoredInput {
   articleId?: string;
   headline?: string;
   source?: string;
+  /** Empty: the monitor's TENANT_ID. */
+  tenantId?: string;
 }
 
 export type Scored = Required<ScoredInput>;
@@ -120,6 +122,7 @@ export function scored(input: ScoredInput): Scored {
     articleId: `art-${eventId.slice(0, 8)}`,
     headline: `${input.ticker} ${input.label} news ${eventId.slice(0, 6)}`,
     source: 'test-wire',
+    tenantId: '',
     eventId,
     ...input,
   };
@@ -129,6 +132,7 @@ function encode(r: Scored) {
   const rest = (1 - r.probability) / 2;
   const value = create(ScoredArticleSchema, {
     articleId: r.articleId,
+    tenantId: r.tenantId,
     ticker: r.ticker,
     source: r.source,
     headline: r.headline,
@@ -312,8 +316,11 @@ export async function webhookReceiver(
   };
 }
 
-export const getJson = async (url: string): Promise<{ status: number; body: any }> => {
-  const res = await fetch(url);
+export const getJson = async (
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> => {
+  const res = await fetch(url, { headers });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 };
@@ -322,10 +329,11 @@ export const sendJson = async (
   method: string,
   url: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any }> => {
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

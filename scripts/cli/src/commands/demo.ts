@@ -2,6 +2,7 @@
 // (train one on generated finance news through the training service when there is none), then
 // replay a generated two-hour news stream into ingest in which a few tickers get a burst of negative
 // news at the end, and point at the dashboard where the alerts appear.
+import { cliAuthHeaders } from './keys';
 import { RegistryClient } from '@mercato/ml';
 import { generateNews } from '@mercato/testing';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,11 @@ const say = (msg: string): void => {
 };
 
 async function ensureModel(): Promise<void> {
-  const registry = new RegistryClient(process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL);
+  const registry = new RegistryClient(
+    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+    60_000,
+    cliAuthHeaders(),
+  );
   const current = await registry.resolveAlias('sentiment', 'production');
   if (current !== undefined) {
     say(`demo: sentiment v${current} is in production`);
@@ -26,7 +31,7 @@ async function ensureModel(): Promise<void> {
   say('demo: no production sentiment model yet: training one on generated finance news');
   const res = await fetch(`${TRAINING_URL}/v1/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
     body: JSON.stringify({
       modelName: 'sentiment',
       kind: 'sentiment',
@@ -39,7 +44,7 @@ async function ensureModel(): Promise<void> {
   const { requestId } = (await res.json()) as { requestId: string };
   for (let shown = 0; ;) {
     await new Promise((r) => setTimeout(r, 1_000));
-    const poll = await fetch(`${TRAINING_URL}/v1/jobs/${requestId}`);
+    const poll = await fetch(`${TRAINING_URL}/v1/jobs/${requestId}`, { headers: cliAuthHeaders() });
     if (poll.status === 404) continue;
     const job = (await poll.json()) as {
       status: string;
@@ -97,7 +102,9 @@ async function replayStream(count: number): Promise<void> {
 async function waitForAlerts(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const res = await fetch(`${MONITOR_URL}/v1/alerts?limit=20`).catch(() => undefined);
+    const res = await fetch(`${MONITOR_URL}/v1/alerts?limit=20`, { headers: cliAuthHeaders() }).catch(
+      () => undefined,
+    );
     if (res?.ok) {
       const body = (await res.json()) as {
         items: { ticker: string; direction: string; severity: string; zScore?: number }[];

@@ -1,5 +1,6 @@
 // `mercato migrate`: applies a service's SQL migrations to its own schema (the Helm hook Job runs it).
 import { migrate } from '@mercato/db';
+import { migrateAuthSchema } from '@mercato/auth';
 import { SERVICE_NAMES, schemaFor, type ServiceName } from '@mercato/runtime';
 import { createLogger } from '@mercato/telemetry';
 import { REPO_ROOT } from '@mercato/testing';
@@ -23,4 +24,7 @@ export async function migrateServices(url: string, services: string[]): Promise<
     const applied = await migrate({ url, schema: schemaFor(name as ServiceName), dir, logger });
     process.stdout.write(`${name}: ${applied.length} migration(s) applied\n`);
   }
+  // The API keys every service reads live in their own schema, migrated with any service.
+  await migrateAuthSchema(url, logger);
+  process.stdout.write('auth: migrations applied\n');
 }

@@ -2,6 +2,7 @@
 // the terminal, over its HTTP API (MODEL_REGISTRY_URL, default http://127.0.0.1:8084). Tables for
 // people, `--json` (the API's own response bodies) for scripts; exit code 1 when a request fails or a
 // promotion policy rejects the version.
+import { cliAuthHeaders } from './keys';
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 
@@ -94,7 +95,10 @@ class RegistryClient {
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...cliAuthHeaders(),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {

@@ -5,6 +5,7 @@
 // objects as the API takes them. A batch is never dropped: 5xx, 429 and network errors are retried
 // with backoff, a batch over ingest's limits is split, and only after --max-wait seconds of failing
 // does the command stop, saying how far it got. `--json` prints the final counts.
+import { cliAuthHeaders } from './keys';
 import {
   parseLabelMap,
   readLabeledText,
@@ -167,7 +168,7 @@ export class IngestSender {
       try {
         const res = await fetch(`${this.url}/v1/news`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
           body: JSON.stringify({ articles }),
         });
         status = res.status;

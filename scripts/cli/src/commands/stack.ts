@@ -11,13 +11,72 @@ import {
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
 import { runDemo } from './demo';
+import { STACK_KEYS_FILE, withKeyStore, type StackKeys } from './keys';
+import { SCOPES, type Scope } from '@mercato/auth';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
+const READY_TIMEOUT_MS = 300_000;
 const STATE_DIR = join(REPO_ROOT, '.mercato');
 const PID_FILE = join(STATE_DIR, 'stack.pid');
 const LOG_DIR = join(STATE_DIR, 'logs');
+const SERVICE_KEY_FILE = join(STATE_DIR, 'service-api-key');
+
+/** What the services need from each other: models, datasets, features, popular items, user deletion. */
+const SERVICE_SCOPES: Scope[] = [
+  'models:read',
+  'models:admin',
+  'datasets:read',
+  'features:read',
+  'recs:read',
+  'users:delete',
+];
+
+/**
+ * With authentication on (the default), a fresh tenant admin key (every scope, for the CLI and the
+ * dashboard) and a platform service key (what the services send each other, not rate limited),
+ * replacing the keys of the previous `mercato up`. Both are written to .mercato/ with mode 0600.
+ */
+async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<StackKeys> {
+  const previous = existsSync(STACK_KEYS_FILE)
+    ? (JSON.parse(readFileSync(STACK_KEYS_FILE, 'utf8')) as StackKeys)
+    : undefined;
+  const keys = await withKeyStore(async (store) => {
+    if (previous) for (const id of [previous.admin.id, previous.service.id]) await store.revoke(id);
+    const admin = await store.create({
+      tenantId: tenant,
+      name: 'mercato up: tenant admin',
+      scopes: [...SCOPES],
+    });
+    const service = await store.create({
+      tenantId: tenant,
+      name: 'mercato up: services',
+      scopes: SERVICE_SCOPES,
+      platform: true,
+      rateRps: 0,
+    });
+    return {
+      tenant,
+      admin: { id: admin.record.id, key: admin.token },
+      service: { id: service.record.id, key: service.token },
+    };
+  }, databaseUrl);
+  writeFileSync(STACK_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  chmodSync(STACK_KEYS_FILE, 0o600);
+  writeFileSync(SERVICE_KEY_FILE, keys.service.key, { mode: 0o600 });
+  chmodSync(SERVICE_KEY_FILE, 0o600);
+  return keys;
+}
 
 interface RunningService {
   name: ServiceName;
@@ -105,6 +164,7 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     : [...SERVICE_NAMES];
   let kafka: KafkaHandle | undefined;
   let pg: PostgresHandle | undefined;
+  let keys: StackKeys | undefined;
   const services: RunningService[] = [];
   let stopping: Promise<void> | undefined;
   const shutdown = (code: number): void => {
@@ -122,11 +182,17 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     kafka = await ensureLocalKafka(say);
     pg = await ensureLocalPostgres(say);
     await createTopics(kafka.brokers);
+    const authMode = process.env.AUTH_MODE ?? 'required';
+    if (authMode !== 'off') {
+      keys = await provisionStackKeys(pg.url, process.env.TENANT_ID ?? 'default');
+    }
     const env = {
       ...process.env,
       KAFKA_BROKERS: kafka.brokers,
       DATABASE_URL: pg.url,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      AUTH_MODE: authMode,
+      ...(keys ? { MERCATO_SERVICE_API_KEY: undefined, MERCATO_SERVICE_API_KEY_FILE: SERVICE_KEY_FILE } : {}),
     };
     // The demo replays two hours of news in seconds: the monitor allows for the disorder that brings,
     // and judges only windows with enough articles (both can be overridden from the environment).
@@ -142,7 +208,9 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     await Promise.all(
       services.map(async (s) => {
         try {
-          await waitReady(s.url, s.child, 90_000);
+          // Scoring is ready only once it has rebuilt its in-memory recommendation state from the
+          // compacted topics, which takes longer the more users and items a broker holds.
+          await waitReady(s.url, s.child, READY_TIMEOUT_MS);
         } catch (err) {
           throw new Error(
             `${s.name} did not become ready (${(err as Error).message}); see .mercato/logs/${s.name}.log`,
@@ -160,6 +228,14 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     say(`  ${s.name.padEnd(18)} ${s.url}${s.name === 'scoring' ? '  (gRPC 127.0.0.1:9085)' : ''}`);
   say(`  ${'kafka'.padEnd(18)} ${kafka.brokers}`);
   say(`  ${'postgres'.padEnd(18)} ${pg.url.replace(/:[^:@/]+@/, ':***@')}`);
+  if (keys) {
+    say(`\nAPI keys (tenant ${keys.tenant}; saved in .mercato/api-keys.json, which the CLI uses):`);
+    say(`  admin   ${keys.admin.key}`);
+    say(`  service ${keys.service.id} (platform key the services send each other)`);
+    say('  the dashboard asks for the admin key once per browser tab');
+  } else {
+    say('\nAUTH_MODE=off: no credentials needed (development only)');
+  }
   say(`logs: .mercato/logs/<service>.log — Ctrl-C (or npx mercato down) stops everything`);
   for (const s of services) {
     s.child.once('exit', (code) => {

@@ -1,5 +1,6 @@
 // HTTP: the stored enriched features of one article of the service's tenant, for debugging and
 // tests. Reads go straight to the repository; there is no logic to hold in a service.
+import { RequireScopes } from '@mercato/auth';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
 import type { FeatureConfig } from '../feature.config';
@@ -30,6 +31,7 @@ export class ArticleFeaturesController {
     @Inject(SERVICE_CONFIG) private readonly config: FeatureConfig,
   ) {}
 
+  @RequireScopes('features:read')
   @Get(':id/features')
   async get(@Param('id') id: string): Promise<ReturnType<typeof view>> {
     const [features] = await this.store.find([{ tenantId: this.config.TENANT_ID, articleId: id }]);

@@ -1,6 +1,7 @@
 // Fetches a sentiment model version from the model registry (every file checked against its SHA-256),
 // loads it into TensorFlow.js, checks it is a three-label sentiment classifier and warms it up with a
 // few predictions, so a version that cannot serve is refused before it is swapped in.
+import { authHeaders, serviceApiKey } from '@mercato/auth';
 import {
   IntegrityError,
   RegistryClient,
@@ -63,7 +64,7 @@ export class SentimentModelLoader {
   private readonly registry: RegistryClient;
 
   constructor(@Inject(SERVICE_CONFIG) config: ScoringConfig) {
-    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000);
+    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000, authHeaders(serviceApiKey()));
   }
 
   /** The version the production alias points to; undefined when there is none (or no such model). */

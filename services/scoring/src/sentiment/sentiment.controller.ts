@@ -1,4 +1,5 @@
 // HTTP: POST /v1/sentiment scores texts synchronously with the production sentiment model.
+import { RequireScopes } from '@mercato/auth';
 import { Body, Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorResponses, JsonBody, JsonResponse } from '../api-docs';
@@ -11,6 +12,7 @@ import { TextScoringService } from './text-scoring.service';
 export class SentimentController {
   constructor(private readonly scoring: TextScoringService) {}
 
+  @RequireScopes('sentiment:read')
   @Post()
   @HttpCode(200)
   @ApiOperation({

@@ -1,0 +1,211 @@
+// Turns request headers into a Principal, for HTTP (through AuthGuard) and for non-HTTP callers
+// (scoring's gRPC): an API key (`Authorization: Bearer mk_…`) looked up by id with a short cache, or
+// a JWT verified against the configured JWKS; then the tenant, the scopes and the rate limit.
+// The key cache is the revocation delay: a revoked key keeps working for at most keyCacheTtlMs.
+import { secretMatches, looksLikeApiKey, parseApiKey } from './api-key';
+import type { ApiKeyRecord, ApiKeyStore } from './api-key.store';
+import { AuthError } from './auth-error';
+import { JwtVerifier, type JwtSettings } from './jwt-verifier';
+import type { Principal } from './principal';
+import { RateLimiter, type RateLimit } from './rate-limiter';
+import { SCOPES, type Scope } from './scopes';
+
+export type AuthMode = 'required' | 'off';
+
+/** Header a platform key (service-to-service) uses to act for a tenant. */
+export const TENANT_HEADER = 'x-mercato-tenant';
+
+/** Tenant ids are part of model names (`recommender-<tenant>`), so they follow the same rules. */
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+export interface AuthenticatorOptions {
+  mode: AuthMode;
+  /** The development principal's tenant when mode is off. */
+  developmentTenant: string;
+  keys?: ApiKeyStore;
+  jwt?: JwtSettings;
+  keyCacheTtlMs: number;
+  rateLimit: RateLimit;
+  now?: () => number;
+}
+
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+interface CachedKey {
+  record: ApiKeyRecord | undefined;
+  fetchedMs: number;
+}
+
+const MAX_CACHED_KEYS = 10_000;
+/** last_used_at is written at most this often per key, off the request path. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+const header = (headers: HeaderBag, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export class Authenticator {
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly jwt: JwtVerifier | undefined;
+  private readonly limiter: RateLimiter;
+  private readonly now: () => number;
+  private readonly touched = new Map<string, number>();
+  private readonly pendingTouch = new Set<string>();
+
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.jwt = options.jwt ? new JwtVerifier(options.jwt) : undefined;
+    this.now = options.now ?? Date.now;
+    this.limiter = new RateLimiter(this.now);
+  }
+
+  get mode(): AuthMode {
+    return this.options.mode;
+  }
+
+  /**
+   * The caller, or an AuthError (401 no or bad credential, 403 missing scope or tenant, 429 over the
+   * rate limit). `token` is used when there is no Authorization header (the SSE access_token).
+   */
+  async authenticate(headers: HeaderBag, required: readonly Scope[], token?: string): Promise<Principal> {
+    if (this.options.mode === 'off') return this.developmentPrincipal(headers);
+    const presented = this.bearer(headers) ?? token;
+    if (presented === undefined || presented === '')
+      throw new AuthError(
+        401,
+        'missing',
+        'a credential is required: send Authorization: Bearer <api key or token>',
+      );
+    const { principal, limit, credential } = looksLikeApiKey(presented)
+      ? await this.fromApiKey(presented, headers)
+      : await this.fromJwt(presented);
+    const missing = required.filter((s) => !principal.scopes.has(s));
+    if (missing.length > 0)
+      throw new AuthError(
+        403,
+        'insufficient_scope',
+        `the credential lacks the scope ${missing.join(', ')} this operation needs`,
+        undefined,
+        required,
+      );
+    const wait = this.limiter.take(credential, limit);
+    if (wait > 0)
+      throw new AuthError(
+        429,
+        'rate_limited',
+        `rate limit of ${limit.rps}/s exceeded for this credential`,
+        wait,
+      );
+    return principal;
+  }
+
+  private bearer(headers: HeaderBag): string | undefined {
+    const value = header(headers, 'authorization');
+    if (value === undefined) return undefined;
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(value);
+    if (!m) throw new AuthError(401, 'malformed', 'the Authorization header must be "Bearer <credential>"');
+    return m[1];
+  }
+
+  private async fromApiKey(
+    token: string,
+    headers: HeaderBag,
+  ): Promise<{ principal: Principal; limit: RateLimit; credential: string }> {
+    const parts = parseApiKey(token);
+    if (!parts) throw new AuthError(401, 'malformed', 'the API key is not of the form mk_<id>_<secret>');
+    if (!this.options.keys) throw new AuthError(401, 'unknown', 'API keys are not accepted by this service');
+    const record = await this.lookup(parts.id);
+    if (!record || !secretMatches(parts.secret, record.secretSha256))
+      throw new AuthError(401, 'unknown', 'the API key is not known');
+    if (record.revokedAt) throw new AuthError(401, 'revoked', 'the API key has been revoked');
+    if (record.expiresAt && record.expiresAt.getTime() <= this.now())
+      throw new AuthError(401, 'expired', 'the API key has expired');
+    this.touch(record.id);
+    return {
+      principal: {
+        tenantId: this.tenantFor(record, header(headers, TENANT_HEADER)),
+        subject: `key:${record.id}`,
+        scopes: new Set(record.scopes),
+        method: 'api-key',
+      },
+      limit: {
+        rps: record.rateRps ?? this.options.rateLimit.rps,
+        burst: record.rateBurst ?? this.options.rateLimit.burst,
+      },
+      credential: `key:${record.id}`,
+    };
+  }
+
+  /** A platform key acts for the tenant it names; any other key only for its own. */
+  private tenantFor(record: ApiKeyRecord, requested: string | undefined): string {
+    if (requested === undefined || requested === record.tenantId) return record.tenantId;
+    if (!record.platform)
+      throw new AuthError(
+        403,
+        'tenant_not_allowed',
+        `this key cannot act for another tenant (${TENANT_HEADER})`,
+      );
+    if (!TENANT_ID_PATTERN.test(requested))
+      throw new AuthError(403, 'tenant_not_allowed', `${TENANT_HEADER} is not a valid tenant id`);
+    return requested;
+  }
+
+  private async fromJwt(
+    token: string,
+  ): Promise<{ principal: Principal; limit: RateLimit; credential: string }> {
+    if (token.split('.').length !== 3)
+      throw new AuthError(401, 'malformed', 'the credential is neither an API key nor a JWT');
+    if (!this.jwt)
+      throw new AuthError(401, 'unknown', 'bearer tokens are not accepted (AUTH_JWKS_URL is not set)');
+    const verified = await this.jwt.verify(token);
+    if (!TENANT_ID_PATTERN.test(verified.tenantId))
+      throw new AuthError(401, 'invalid_claims', 'the token names an invalid tenant id');
+    return {
+      principal: {
+        tenantId: verified.tenantId,
+        subject: `jwt:${verified.subject}`,
+        scopes: verified.scopes,
+        method: 'jwt',
+      },
+      limit: this.options.rateLimit,
+      credential: `jwt:${verified.issuer}:${verified.subject}`,
+    };
+  }
+
+  private async lookup(id: string): Promise<ApiKeyRecord | undefined> {
+    const cached = this.cache.get(id);
+    if (cached && this.now() - cached.fetchedMs < this.options.keyCacheTtlMs) return cached.record;
+    const record = await (this.options.keys as ApiKeyStore).find(id);
+    if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
+    this.cache.set(id, { record, fetchedMs: this.now() });
+    return record;
+  }
+
+  /** Records last use at most once a minute per key, batched and off the request path. */
+  private touch(id: string): void {
+    const last = this.touched.get(id) ?? 0;
+    if (this.now() - last < TOUCH_INTERVAL_MS) return;
+    this.touched.set(id, this.now());
+    this.pendingTouch.add(id);
+    if (this.pendingTouch.size > 1) return;
+    setImmediate(() => {
+      const ids = [...this.pendingTouch];
+      this.pendingTouch.clear();
+      // Losing a last-used timestamp is harmless; it must never fail a request.
+      this.options.keys?.touch(ids).catch(() => undefined);
+    });
+  }
+
+  private developmentPrincipal(headers: HeaderBag): Principal {
+    const requested = header(headers, TENANT_HEADER);
+    return {
+      tenantId:
+        requested !== undefined && TENANT_ID_PATTERN.test(requested)
+          ? requested
+          : this.options.developmentTenant,
+      subject: 'development',
+      scopes: new Set(SCOPES),
+      method: 'development',
+    };
+  }
+}

@@ -1,0 +1,113 @@
+// Tenant isolation of training jobs (BOLA), with authentication on: a job submitted with tenant A's
+// key carries A on its training request and is A's alone — tenant B's key gets 404 for it and does not
+// see it in its list — and reading jobs needs training:read.
+import { Topics } from '@mercato/contracts';
+import {
+  bearer,
+  createTestDatabase,
+  eventually,
+  requireEnv,
+  startGroupAtEnd,
+  startService,
+  testKafka,
+  testKeys,
+  uniqueSuffix,
+  type ServiceProcess,
+  type TestDatabase,
+  type TestKeys,
+} from '@mercato/testing';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const RUN = uniqueSuffix()
+  .replace(/[^a-z0-9]/g, '')
+  .slice(-10);
+const A = `a${RUN}`;
+const B = `b${RUN}`;
+
+let db: TestDatabase;
+let keys: TestKeys;
+let training: ServiceProcess;
+let keyA: Record<string, string>;
+let keyB: Record<string, string>;
+
+async function freePort(): Promise<string> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(String(typeof address === 'object' && address ? address.port : 0)));
+    });
+  });
+}
+
+const get = async (path: string, headers: Record<string, string>) => {
+  const res = await fetch(`${training.url}${path}`, { headers });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase('training_tenancy');
+  keys = await testKeys(db.url);
+  keyA = bearer((await keys.create({ tenantId: A })).token);
+  keyB = bearer((await keys.create({ tenantId: B })).token);
+  const group = `training-tenancy-${uniqueSuffix()}`;
+  await startGroupAtEnd(testKafka(), group, [Topics.trainingRequests.name]);
+  training = await startService('training', {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    HTTP_PORT: await freePort(),
+    KAFKA_CONSUMER_GROUP: group,
+    AUTH_MODE: 'required',
+    // Nothing listens here: the job is claimed (and visible) at once, and fails when it registers.
+    MODEL_REGISTRY_URL: 'http://127.0.0.1:9',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await training?.stop();
+  await keys?.close();
+  await db?.drop();
+});
+
+describe("tenant B against tenant A's training job", () => {
+  it('gets 404 for it and does not list it; A sees it with its own tenant', async () => {
+    const submitted = await fetch(`${training.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { ...keyA, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        modelName: `sentiment-${A}`,
+        kind: 'sentiment',
+        datasetRef: 'synthetic:news?seed=1&count=60',
+        hyperparameters: { epochs: 1 },
+        requestedBy: 'tenancy-spec',
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const { requestId } = (await submitted.json()) as { requestId: string };
+    const job = await eventually(
+      async () => {
+        const r = await get(`/v1/jobs/${requestId}`, keyA);
+        return r.status === 200 ? r.body : undefined;
+      },
+      30_000,
+      "A's job",
+    );
+    expect(job).toMatchObject({ requestId, model: `sentiment-${A}` });
+    expect((await get(`/v1/jobs/${requestId}`, keyB)).status).toBe(404);
+    expect((await get('/v1/jobs', keyA)).body.items.map((j: any) => j.requestId)).toContain(requestId);
+    expect((await get('/v1/jobs', keyB)).body.items).toEqual([]);
+  });
+
+  it('needs training:read to read jobs and training:write to submit them', async () => {
+    const reader = bearer((await keys.create({ tenantId: A, scopes: ['training:read'] })).token);
+    expect((await get('/v1/jobs', reader)).status).toBe(200);
+    const refused = await fetch(`${training.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { ...reader, 'content-type': 'application/json' },
+      body: JSON.stringify({ modelName: 'x', kind: 'sentiment', datasetRef: 'file:/x.csv' }),
+    });
+    expect(refused.status).toBe(403);
+    const writer = bearer((await keys.create({ tenantId: A, scopes: ['training:write'] })).token);
+    expect((await get('/v1/jobs', writer)).status).toBe(403);
+  });
+});
