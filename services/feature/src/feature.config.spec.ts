@@ -16,6 +16,19 @@ describe('feature configuration', () => {
     expect(config.ARTICLE_PARTITION_PAST_DAYS).toBe(1095);
   });
 
+  it('keeps 50 recent items and decays popularity over a week and trending over six hours by default', () => {
+    const config = loadConfig(schema, base);
+    expect([
+      config.RECENT_ITEMS_MAX,
+      config.POPULAR_HALF_LIFE_HOURS,
+      config.TRENDING_HALF_LIFE_HOURS,
+    ]).toEqual([50, 168, 6]);
+    expect(() => loadConfig(schema, { ...base, TRENDING_HALF_LIFE_HOURS: '0' })).toThrow(
+      /TRENDING_HALF_LIFE_HOURS/,
+    );
+    expect(() => loadConfig(schema, { ...base, RECENT_ITEMS_MAX: 'many' })).toThrow(/RECENT_ITEMS_MAX/);
+  });
+
   it('reads the dictionary from TICKER_DICTIONARY_FILE', () => {
     const file = join(dir, 'tickers.json');
     writeFileSync(file, JSON.stringify({ ACME: ['Acme Corp', 'Acme'] }));

@@ -25,6 +25,12 @@ export const featureEnv = {
    * two days ahead; older or later articles go to the default partition.
    */
   ARTICLE_PARTITION_PAST_DAYS: positiveInt(1095),
+  /** Distinct items kept per user in the online store's recent-items list (most recent first). */
+  RECENT_ITEMS_MAX: positiveInt(50),
+  /** Half-life of the `popular` item score: an interaction counts half as much this many hours later. */
+  POPULAR_HALF_LIFE_HOURS: z.coerce.number().positive().default(168),
+  /** Half-life of the `trending` item score. */
+  TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().default(6),
 };
 
 export type FeatureConfig = PlatformConfig & z.infer<z.ZodObject<typeof featureEnv>>;

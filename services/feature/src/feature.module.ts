@@ -1,8 +1,8 @@
-// The feature service's modules, one per path through it. The news path is here; the interactions,
-// catalog and online-store paths (interactions.raw.v1, catalog.items.v1 → features.user.v1) join as
-// sibling modules with their own handlers, repositories and migrations.
+// The feature service's modules, one per path through it: news (news.raw.v1 → news.enriched.v1) and
+// recs (interactions.raw.v1, catalog.items.v1 → the recommendation feature store → features.user.v1).
 import { Module } from '@nestjs/common';
 import { NewsModule } from './news/news.module';
+import { RecsModule } from './recs/recs.module';
 
-@Module({ imports: [NewsModule] })
+@Module({ imports: [NewsModule, RecsModule] })
 export class FeatureModule {}

@@ -123,7 +123,13 @@ const dayTable = (time: Date): string =>
 beforeAll(async () => {
   db = await createTestDatabase('feature_news');
   const readerGroup = `test-feature-reader-${suffix}`;
-  await startGroupAtEnd(kafka, GROUP, [Topics.newsRaw.name]);
+  // The service also consumes the recs topics; starting its group at their end spares it replaying
+  // every interaction other runs left on the shared broker.
+  await startGroupAtEnd(kafka, GROUP, [
+    Topics.newsRaw.name,
+    Topics.interactionsRaw.name,
+    Topics.catalogItems.name,
+  ]);
   await startGroupAtEnd(kafka, readerGroup, [Topics.newsEnriched.name, Topics.newsRaw.deadLetter]);
   env = {
     DATABASE_URL: db.url,
@@ -148,11 +154,16 @@ beforeAll(async () => {
     eachMessage: async ({ topic, message }) => {
       if (topic === Topics.newsRaw.deadLetter) {
         const letter = fromBinary(DeadLetterSchema, message.value ?? new Uint8Array());
-        if (Buffer.from(letter.originalKey).toString('utf8').startsWith(prefix)) deadLetters.push(letter);
+        if (
+          letter.consumerGroup === GROUP &&
+          Buffer.from(letter.originalKey).toString('utf8').startsWith(prefix)
+        )
+          deadLetters.push(letter);
         return;
       }
       const key = message.key?.toString('utf8') ?? '';
-      if (!key.startsWith(prefix)) return;
+      // Other feature services on the shared broker enrich these articles too: keep this run's.
+      if (!key.startsWith(prefix) || message.headers?.['derived-by']?.toString() !== GROUP) return;
       const value = fromBinary(EnrichedArticleSchema, message.value ?? new Uint8Array());
       const eventId = message.headers?.['event-id']?.toString() ?? '';
       enriched.set(value.articleId, [...seen(value.articleId), { value, eventId, key }]);

@@ -1,0 +1,71 @@
+// HTTP: the point-in-time-correct training datasets of the caller's tenant, streamed as NDJSON
+// (application/x-ndjson) straight from a database cursor. The first page is read before the
+// status is sent, so a failure to start answers 500 instead of an empty 200.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
+import { SERVICE_LOGGER } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { DatasetExportRepository } from './dataset-export.repository';
+import { interactionLine, itemLine, ndjson } from './dataset-lines';
+import { InteractionsDatasetQuery, ItemsDatasetQuery, parseInput } from './http-validation';
+import { recsMetrics } from './recs-metrics';
+
+@Controller('v1/datasets')
+export class DatasetsController {
+  constructor(
+    private readonly exports: DatasetExportRepository,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('interactions')
+  @RequireScopes('datasets:read')
+  async interactions(
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const q = parseInput(InteractionsDatasetQuery, query);
+    const pages = this.exports.interactions(principal.tenantId, q.as_of ?? new Date(), q.split_at);
+    await this.stream(
+      reply,
+      'interactions',
+      ndjson(pages, interactionLine, (n) => this.count('interactions', n)),
+    );
+  }
+
+  @Get('items')
+  @RequireScopes('datasets:read')
+  async items(
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const q = parseInput(ItemsDatasetQuery, query);
+    const pages = this.exports.items(principal.tenantId, q.as_of ?? new Date());
+    await this.stream(
+      reply,
+      'items',
+      ndjson(pages, itemLine, (n) => this.count('items', n)),
+    );
+  }
+
+  private count(dataset: string, rows: number): void {
+    recsMetrics.exportedRows.inc({ dataset }, rows);
+  }
+
+  private async stream(reply: FastifyReply, dataset: string, chunks: AsyncGenerator<string>): Promise<void> {
+    const first = await chunks.next();
+    async function* all(): AsyncGenerator<string> {
+      if (first.done) return;
+      yield first.value;
+      yield* chunks;
+    }
+    const body = Readable.from(all());
+    body.on('error', (err) =>
+      this.logger.error({ dataset, err: err.message }, 'dataset export failed mid-stream'),
+    );
+    await reply.header('content-type', 'application/x-ndjson; charset=utf-8').send(body);
+  }
+}
