@@ -117,3 +117,19 @@ export {
   type RankingReport,
   type RatingReport,
 } from './recommender-eval';
+export {
+  runRecommenderJob,
+  evaluateRecommenderArtifact,
+  prepareRecommenderData,
+  recommenderArtifactSeed,
+  parseRecommenderHyperparameters,
+  timeSplit,
+  RECOMMENDER_SPLITS,
+  type RecommenderRow,
+  type RecommenderSplit,
+  type RecommenderDataSpec,
+  type RecommenderJobSpec,
+  type PreparedRecommenderData,
+  type RecommenderEvaluation,
+  type RecommenderJobResult,
+} from './recommender-job';

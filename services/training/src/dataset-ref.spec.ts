@@ -33,6 +33,35 @@ describe('parseDatasetRef', () => {
     });
   });
 
+  it('reads recommender file and feature references', () => {
+    expect(parseDatasetRef(`file:${train}?items=${train}&split=leave-last-out`)).toMatchObject({
+      type: 'file',
+      path: train,
+      itemsPath: train,
+      split: 'leave-last-out',
+    });
+    expect(
+      parseDatasetRef('feature:interactions?as_of=2026-03-01T00:00:00Z&split_at=2026-02-28T00:00:00.000Z'),
+    ).toEqual({
+      type: 'feature',
+      dataset: 'interactions',
+      asOf: '2026-03-01T00:00:00.000Z',
+      splitAt: '2026-02-28T00:00:00.000Z',
+    });
+    expect(parseDatasetRef('feature:interactions')).toEqual({
+      type: 'feature',
+      dataset: 'interactions',
+      asOf: undefined,
+      splitAt: undefined,
+    });
+    expect(() => parseDatasetRef('feature:items')).toThrow(/unknown feature dataset/);
+    expect(() => parseDatasetRef('feature:interactions?as_of=yesterday')).toThrow(/ISO-8601/);
+    expect(() =>
+      parseDatasetRef('feature:interactions?as_of=2026-03-01T00:00:00Z&split_at=2026-03-02T00:00:00Z'),
+    ).toThrow(/split_at must not be after as_of/);
+    expect(() => parseDatasetRef(`${train}?split=sideways`)).toThrow(/split/);
+  });
+
   it('rejects what can never work, as non-retriable errors', () => {
     expect(() => parseDatasetRef('')).toThrow(/empty/);
     expect(() => parseDatasetRef('/no/such/file.csv')).toThrow(/does not exist/);

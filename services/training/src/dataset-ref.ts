@@ -1,5 +1,7 @@
 // Dataset references in training requests: `file:<path>?labelMap=…&test=<path>&testSplit=0.2&pretrain=<path>`
-// (a plain absolute path works too), or `synthetic:news?seed=1&count=3000` for generated demo data.
+// (a plain absolute path works too; recommenders add `items=<path>` and `split=random|time|leave-last-out`),
+// `synthetic:news?seed=1&count=3000` for generated demo data, or
+// `feature:interactions?as_of=<ISO>&split_at=<ISO>` for the feature service's point-in-time export.
 // A bad reference is a validation error: the request is dead-lettered, never retried.
 import { NonRetriableError } from '@mercato/kafka';
 import { existsSync } from 'node:fs';
@@ -14,8 +16,33 @@ export type DatasetRef =
       labelMap?: string;
       pretrainPath?: string;
       itemsPath?: string;
+      split?: 'random' | 'time' | 'leave-last-out';
     }
-  | { type: 'synthetic'; dataset: 'news'; seed: number; count: number };
+  | { type: 'synthetic'; dataset: 'news'; seed: number; count: number }
+  | { type: 'feature'; dataset: 'interactions'; asOf?: string; splitAt?: string };
+
+const FILE_SPLITS = ['random', 'time', 'leave-last-out'] as const;
+
+function isoParam(params: URLSearchParams, name: string): string | undefined {
+  const value = params.get(name);
+  if (value === null) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value)))
+    throw new NonRetriableError(`dataset_ref ${name}: "${value}" is not an ISO-8601 timestamp`);
+  return new Date(value).toISOString();
+}
+
+function parseFeatureRef(ref: string): DatasetRef {
+  const url = new URL(ref);
+  if (url.pathname !== 'interactions')
+    throw new NonRetriableError(
+      `dataset_ref: unknown feature dataset "${url.pathname}" (expected feature:interactions)`,
+    );
+  const asOf = isoParam(url.searchParams, 'as_of');
+  const splitAt = isoParam(url.searchParams, 'split_at');
+  if (asOf && splitAt && splitAt > asOf)
+    throw new NonRetriableError('dataset_ref: split_at must not be after as_of');
+  return { type: 'feature', dataset: 'interactions', asOf, splitAt };
+}
 
 function readableFile(path: string, field: string): string {
   if (!isAbsolute(path))
@@ -28,6 +55,7 @@ function readableFile(path: string, field: string): string {
 export function parseDatasetRef(ref: string): DatasetRef {
   const trimmed = ref.trim();
   if (!trimmed) throw new NonRetriableError('dataset_ref is empty');
+  if (trimmed.startsWith('feature:')) return parseFeatureRef(trimmed);
   if (trimmed.startsWith('synthetic:')) {
     const url = new URL(trimmed);
     if (url.pathname !== 'news')
@@ -49,6 +77,9 @@ export function parseDatasetRef(ref: string): DatasetRef {
   const split = testSplit === null ? undefined : Number(testSplit);
   if (split !== undefined && !(split > 0 && split < 1))
     throw new NonRetriableError('dataset_ref testSplit: expected a fraction between 0 and 1');
+  const splitKind = params.get('split') ?? undefined;
+  if (splitKind !== undefined && !(FILE_SPLITS as readonly string[]).includes(splitKind))
+    throw new NonRetriableError(`dataset_ref split: "${splitKind}" is not one of ${FILE_SPLITS.join(', ')}`);
   return {
     type: 'file',
     path: readableFile(decodeURIComponent(asUrl.pathname), 'path'),
@@ -59,5 +90,6 @@ export function parseDatasetRef(ref: string): DatasetRef {
     itemsPath: params.get('items') ? readableFile(params.get('items') as string, 'items') : undefined,
     testSplit: split,
     labelMap: params.get('labelMap') ?? undefined,
+    split: splitKind as (typeof FILE_SPLITS)[number] | undefined,
   };
 }

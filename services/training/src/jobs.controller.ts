@@ -1,4 +1,5 @@
 // HTTP: submit training requests (published to training.requests.v1) and follow their progress.
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Topics, ModelKind } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
@@ -61,9 +62,13 @@ export class JobsController {
     private readonly producer: EventProducer,
   ) {}
 
+  @RequireScopes('training:write')
   @Post()
   @HttpCode(202)
-  async submit(@Body() body: unknown): Promise<{ requestId: string; topic: string }> {
+  async submit(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+  ): Promise<{ requestId: string; topic: string }> {
     const input = parse(SubmitBody, body);
     const requestId = randomUUID();
     await this.producer.send(Topics.trainingRequests, [
@@ -72,6 +77,7 @@ export class JobsController {
         eventId: requestId,
         value: {
           requestId,
+          tenantId: principal.tenantId,
           modelName: input.modelName,
           kind: input.kind === 'sentiment' ? ModelKind.SENTIMENT : ModelKind.RECOMMENDER,
           datasetRef: input.datasetRef,
@@ -87,15 +93,23 @@ export class JobsController {
     return { requestId, topic: Topics.trainingRequests.name };
   }
 
+  @RequireScopes('training:read')
   @Get()
-  async list(@Query('limit') limit?: string): Promise<{ items: ReturnType<typeof view>[] }> {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query('limit') limit?: string,
+  ): Promise<{ items: ReturnType<typeof view>[] }> {
     const n = parse(z.coerce.number().int().min(1).max(500).default(50), limit);
-    return { items: (await this.jobs.list(n)).map(view) };
+    return { items: (await this.jobs.list(principal.tenantId, n)).map(view) };
   }
 
+  @RequireScopes('training:read')
   @Get(':requestId')
-  async get(@Param('requestId') requestId: string): Promise<ReturnType<typeof view>> {
-    const row = await this.jobs.get(requestId);
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('requestId') requestId: string,
+  ): Promise<ReturnType<typeof view>> {
+    const row = await this.jobs.get(principal.tenantId, requestId);
     if (!row) throw new NotFoundException(`no training job ${requestId}`);
     return view(row);
   }

@@ -94,11 +94,20 @@ export class TrainingJobRepository {
     );
   }
 
-  async get(requestId: string): Promise<JobRow | undefined> {
-    return (await this.db.query<JobRow>('SELECT * FROM jobs WHERE request_id = $1', [requestId]))[0];
+  /** The tenant's job (another tenant's is not found, so its existence does not leak). */
+  async get(tenantId: string, requestId: string): Promise<JobRow | undefined> {
+    return (
+      await this.db.query<JobRow>('SELECT * FROM jobs WHERE tenant_id = $1 AND request_id = $2', [
+        tenantId,
+        requestId,
+      ])
+    )[0];
   }
 
-  async list(limit: number): Promise<JobRow[]> {
-    return this.db.query<JobRow>('SELECT * FROM jobs ORDER BY started_at DESC LIMIT $1', [limit]);
+  async list(tenantId: string, limit: number): Promise<JobRow[]> {
+    return this.db.query<JobRow>(
+      'SELECT * FROM jobs WHERE tenant_id = $1 ORDER BY started_at DESC LIMIT $2',
+      [tenantId, limit],
+    );
   }
 }

@@ -1,16 +1,21 @@
 // The worker-thread entry that runs one training job. TensorFlow's native binding runs ops
 // synchronously, so training lives here, off the service's event loop: health checks, the jobs API
-// and Kafka heartbeats stay responsive while a model trains.
+// and Kafka heartbeats stay responsive while a model trains. Feature-store exports are fetched and
+// parsed here too, for the same reason.
 import {
+  runRecommenderJob,
   runSentimentJob,
   SENTIMENT_LABELS,
   type JobProgress,
   type JobResult,
+  type RecommenderJobResult,
+  type RecommenderJobSpec,
   type SentimentJobSpec,
 } from '@mercato/ml';
 import { generateNews } from '@mercato/testing';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WorkerJob, WorkerMessage } from './worker-protocol';
+import { DatasetUnavailableError, readFeatureDataset } from './feature-dataset';
+import type { RecommenderWorkerJob, SentimentWorkerJob, WorkerJob, WorkerMessage } from './worker-protocol';
 
 function syntheticNews(seed: number, count: number): SentimentJobSpec['inline'] {
   const toLabeled = (s: number, n: number) =>
@@ -26,10 +31,12 @@ function syntheticNews(seed: number, count: number): SentimentJobSpec['inline'] 
   };
 }
 
-async function run(job: WorkerJob): Promise<JobResult> {
-  const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
-  const onProgress = (progress: JobProgress): void => post({ type: 'progress', progress });
+const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
+const onProgress = (progress: JobProgress): void => post({ type: 'progress', progress });
+
+async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
   const { dataset } = job;
+  if (dataset.type === 'feature') throw new Error('sentiment models do not train on feature datasets');
   const spec: SentimentJobSpec =
     dataset.type === 'synthetic'
       ? { kind: 'sentiment', trainPath: '', inline: syntheticNews(dataset.seed, dataset.count) }
@@ -47,14 +54,49 @@ async function run(job: WorkerJob): Promise<JobResult> {
   );
 }
 
-run(workerData as WorkerJob)
+async function runRecommender(job: RecommenderWorkerJob): Promise<RecommenderJobResult> {
+  const { dataset } = job;
+  let spec: RecommenderJobSpec;
+  if (dataset.type === 'file') {
+    spec = {
+      kind: 'recommender',
+      ratingsPath: dataset.path,
+      itemsPath: dataset.itemsPath,
+      testPath: dataset.testPath,
+      testSplit: dataset.testSplit,
+      split: dataset.split,
+    };
+  } else if (dataset.type === 'feature') {
+    const asOf = dataset.asOf ?? new Date().toISOString();
+    onProgress({ stage: 'loading', message: `feature:interactions as of ${asOf}` });
+    const inline = await readFeatureDataset({
+      url: job.feature.url,
+      apiKey: job.feature.apiKey,
+      tenantId: job.feature.tenantId,
+      asOf,
+      splitAt: dataset.splitAt,
+      objective: job.hyperparameters.objective ?? 'implicit',
+    });
+    spec = { kind: 'recommender', inline, split: 'given' };
+  } else {
+    throw new Error('recommenders train on file: or feature: datasets, not synthetic news');
+  }
+  return runRecommenderJob(
+    { ...spec, hyperparameters: job.hyperparameters, backend: job.backend, champion: job.champion },
+    onProgress,
+  );
+}
+
+const job = workerData as WorkerJob;
+(job.kind === 'recommender' ? runRecommender(job) : runSentiment(job))
   .then((result) => {
     // Copied, not transferred: the bytes may sit in Node's shared Buffer pool.
-    parentPort?.postMessage({ type: 'result', result } satisfies WorkerMessage);
+    post({ type: 'result', result });
   })
   .catch((err: unknown) => {
-    parentPort?.postMessage({
+    post({
       type: 'error',
       message: err instanceof Error ? err.message : String(err),
-    } satisfies WorkerMessage);
+      retriable: err instanceof DatasetUnavailableError,
+    });
   });

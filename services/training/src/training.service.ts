@@ -1,7 +1,10 @@
-// Runs training requests end to end: claim the request, train in a worker thread (progress to logs,
-// metrics and the job log), evaluate the current production version on the same held-out data,
-// register the new version atomically (idempotent by request id), and promote it when asked and
-// the registry's policy agrees. A job killed midway leaves no version: registration is one request.
+// Runs training requests end to end, for sentiment and recommender models: claim the request, train
+// in a worker thread (progress to logs, metrics and the job log), evaluate the current production
+// version on the same held-out data, register the new version atomically (idempotent by request id)
+// with metrics and lineage (dataset hash, code version, backend, hyperparameters, parent, per-epoch
+// history), and promote it when asked and the registry's policy agrees. A job killed midway leaves
+// no version: registration is one request.
+import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
 import { type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError } from '@mercato/kafka';
 import {
@@ -9,18 +12,30 @@ import {
   RegistryClient,
   RegistryError,
   evaluateSentimentArtifact,
+  parseRecommenderHyperparameters,
   readLabeledText,
   parseLabelMap,
   seededSplit,
+  type ArtifactFile,
   type JobProgress,
+  type RecommenderHyperparameters,
 } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, gauge, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
-import type { TrainingConfig } from './training.config';
+import { serviceApiKey, type TrainingConfig } from './training.config';
 import { TrainingJobRepository } from './training-job.repository';
 import { runJobInWorker, TrainingFailedError } from './worker-runner';
+
+/** What a finished job hands to registration, whatever the model kind. */
+interface TrainedModel {
+  files: ArtifactFile[];
+  metrics: Record<string, number>;
+  lineage: Record<string, unknown>;
+  champion?: { version: number; metrics: Record<string, number> };
+  seconds: number;
+}
 
 const jobsTotal = counter('mercato_training_jobs_total', 'Training jobs by kind and outcome', [
   'kind',
@@ -46,7 +61,12 @@ export class TrainingService {
     @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL);
+    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 60_000, authHeaders(platformServiceKey()));
+  }
+
+  /** The registry as the request's tenant sees it: the platform key acts for that tenant. */
+  private registryFor(request: TrainingRequest): RegistryClient {
+    return request.tenantId ? this.registry.forTenant(request.tenantId) : this.registry;
   }
 
   async handle(request: TrainingRequest, keepAlive: () => Promise<void>): Promise<void> {
@@ -54,12 +74,14 @@ export class TrainingService {
     if (!request.requestId) throw new NonRetriableError('request_id is required');
     if (!/^[a-z0-9][a-z0-9-_.]{0,62}$/.test(request.modelName))
       throw new NonRetriableError(`model_name "${request.modelName}" is not a valid model name`);
-    if (kind !== 'sentiment')
-      throw new NonRetriableError(
-        `kind ${request.kind}: this trainer handles sentiment models (recommender training is not wired to the service yet)`,
-      );
+    if (!kind) throw new NonRetriableError(`kind ${request.kind}: expected sentiment or recommender`);
     const dataset = parseDatasetRef(request.datasetRef);
-    const hyperparameters = parseHyperparameters(request.hyperparameters);
+    if (kind === 'sentiment' && dataset.type === 'feature')
+      throw new NonRetriableError('dataset_ref: sentiment models do not train on feature datasets');
+    if (kind === 'recommender' && dataset.type === 'synthetic')
+      throw new NonRetriableError('dataset_ref: recommenders train on file: or feature: datasets');
+    const sentimentHp = kind === 'sentiment' ? parseHyperparameters(request.hyperparameters) : {};
+    const recommenderHp = kind === 'recommender' ? parseRecommenderHp(request.hyperparameters, dataset) : {};
 
     const { row, fresh } = await this.jobs.claim({
       request_id: request.requestId,
@@ -81,39 +103,28 @@ export class TrainingService {
     log.info({ dataset: request.datasetRef, attempt: row.attempts }, 'training started');
     const heartbeat = setInterval(() => void keepAlive().catch(() => undefined), 3_000);
     try {
-      const base = request.baseVersion
-        ? await this.registry.download(request.modelName, Number(request.baseVersion))
-        : undefined;
-      const result = await runJobInWorker(
-        {
-          kind,
-          dataset,
-          hyperparameters,
-          base: base && { files: base.files, version: request.baseVersion },
-          backend: this.config.TF_BACKEND,
-        },
-        (p) => this.onProgress(request, p, log),
-      );
-      const champion = await this.evaluateChampion(request.modelName, dataset, hyperparameters.seed, log);
-      await this.registry.ensureModel(request.modelName, kind);
-      const registered = await this.registry.register(request.modelName, {
-        metrics: result.metrics,
+      const trained =
+        kind === 'sentiment'
+          ? await this.trainSentiment(request, dataset, sentimentHp, log)
+          : await this.trainRecommender(request, dataset, recommenderHp, log);
+      const { champion } = trained;
+      await this.registryFor(request).ensureModel(request.modelName, kind);
+      const registered = await this.registryFor(request).register(request.modelName, {
+        metrics: trained.metrics,
         lineage: {
-          ...result.lineage,
+          ...trained.lineage,
           trainingRequestId: request.requestId,
           requestedBy: request.requestedBy,
           datasetRef: request.datasetRef,
-          ...(request.baseVersion
-            ? { parent: { model: request.modelName, version: Number(request.baseVersion) } }
-            : {}),
+          ...(request.tenantId ? { tenantId: request.tenantId } : {}),
           ...(champion ? { championVersion: champion.version, championMetrics: champion.metrics } : {}),
         },
         idempotencyKey: request.requestId,
-        files: result.artifact.files,
+        files: trained.files,
       });
       let promotion: unknown;
       if (request.promoteIfBetter) {
-        promotion = await this.registry.promote(request.modelName, {
+        promotion = await this.registryFor(request).promote(request.modelName, {
           version: registered.version,
           alias: 'production',
           actor: `training:${request.requestedBy || 'service'}`,
@@ -121,7 +132,7 @@ export class TrainingService {
         });
       }
       await this.jobs.succeed(request.requestId, {
-        metrics: result.metrics,
+        metrics: trained.metrics,
         championMetrics: champion?.metrics,
         version: registered.version,
         promotion,
@@ -130,10 +141,10 @@ export class TrainingService {
       log.info(
         {
           version: registered.version,
-          metrics: result.metrics,
+          metrics: trained.metrics,
           champion: champion?.metrics,
           promotion,
-          seconds: result.seconds,
+          seconds: trained.seconds,
         },
         'training finished and registered',
       );
@@ -156,6 +167,115 @@ export class TrainingService {
     }
   }
 
+  private async trainSentiment(
+    request: TrainingRequest,
+    dataset: DatasetRef,
+    hyperparameters: Record<string, number> & { seed?: number },
+    log: Logger,
+  ): Promise<TrainedModel> {
+    const base = request.baseVersion
+      ? await this.registryFor(request).download(request.modelName, Number(request.baseVersion))
+      : undefined;
+    const result = await runJobInWorker(
+      {
+        kind: 'sentiment',
+        dataset,
+        hyperparameters,
+        base: base && { files: base.files, version: request.baseVersion },
+        backend: this.config.TF_BACKEND,
+      },
+      (p) => this.onProgress(request, p, log),
+    );
+    const champion = await this.evaluateChampion(
+      this.registryFor(request),
+      request.modelName,
+      dataset,
+      hyperparameters.seed,
+      log,
+    );
+    return {
+      files: result.artifact.files,
+      metrics: result.metrics,
+      lineage: {
+        ...result.lineage,
+        ...(request.baseVersion
+          ? { parent: { model: request.modelName, version: Number(request.baseVersion) } }
+          : {}),
+      },
+      champion,
+      seconds: result.seconds,
+    };
+  }
+
+  /**
+   * The production version is downloaded here and scored inside the job, on the very same held-out
+   * interactions and sampled candidates as the new model. Recommenders always train from scratch;
+   * the lineage's parent is the base version when one is named, else the version being challenged.
+   */
+  private async trainRecommender(
+    request: TrainingRequest,
+    dataset: DatasetRef,
+    hyperparameters: Partial<RecommenderHyperparameters>,
+    log: Logger,
+  ): Promise<TrainedModel> {
+    const championVersion = await this.registryFor(request).resolveAlias(request.modelName, 'production');
+    let champion: { files: ArtifactFile[]; version: number } | undefined;
+    if (championVersion !== undefined) {
+      try {
+        champion = {
+          files: (await this.registryFor(request).download(request.modelName, championVersion)).files,
+          version: championVersion,
+        };
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message, version: championVersion },
+          'could not download the production version',
+        );
+      }
+    }
+    // A feature dataset without as_of is pinned to the request time, so a retry reads the same data.
+    const pinned =
+      dataset.type === 'feature' && !dataset.asOf
+        ? { ...dataset, asOf: requestTime(request).toISOString() }
+        : dataset;
+    const result = await runJobInWorker(
+      {
+        kind: 'recommender',
+        dataset: pinned,
+        hyperparameters,
+        champion,
+        backend: this.config.TF_BACKEND,
+        feature: {
+          url: this.config.FEATURE_URL,
+          apiKey: serviceApiKey(this.config),
+          tenantId: request.tenantId || undefined,
+        },
+      },
+      (p) => this.onProgress(request, p, log),
+    );
+    if (result.champion && 'error' in result.champion)
+      log.warn(
+        { err: result.champion.error, version: result.champion.version },
+        'could not evaluate the production version',
+      );
+    const parentVersion = request.baseVersion ? Number(request.baseVersion) : championVersion;
+    return {
+      files: result.artifact.files,
+      metrics: result.metrics,
+      lineage: {
+        ...result.lineage,
+        ...(pinned.type === 'feature'
+          ? { featureDataset: { asOf: pinned.asOf, splitAt: pinned.splitAt } }
+          : {}),
+        ...(parentVersion !== undefined
+          ? { parent: { model: request.modelName, version: parentVersion } }
+          : {}),
+      },
+      champion: result.champion && 'metrics' in result.champion ? result.champion : undefined,
+      seconds: result.seconds,
+    };
+  }
+
   private onProgress(request: TrainingRequest, p: JobProgress, log: Logger): void {
     if (p.stage === 'epoch') {
       epochLoss.set({ model: request.modelName, phase: p.phase }, p.loss);
@@ -171,25 +291,44 @@ export class TrainingService {
 
   /** The production version's metrics on this job's held-out data, for a like-for-like comparison. */
   private async evaluateChampion(
+    registry: RegistryClient,
     name: string,
     dataset: DatasetRef,
     seed: number | undefined,
     log: Logger,
   ): Promise<{ version: number; metrics: Record<string, number> } | undefined> {
-    const version = await this.registry.resolveAlias(name, 'production');
+    const version = await registry.resolveAlias(name, 'production');
     if (version === undefined || dataset.type !== 'file') return undefined;
     const labelMap = dataset.labelMap ? parseLabelMap(dataset.labelMap) : undefined;
     const test = dataset.testPath
       ? readLabeledText(dataset.testPath, labelMap)
       : seededSplit(readLabeledText(dataset.path, labelMap), dataset.testSplit ?? 0.2, seed ?? 42).test;
     try {
-      const { files } = await this.registry.download(name, version);
+      const { files } = await registry.download(name, version);
       const report = await evaluateSentimentArtifact({ files }, test, this.config.TF_BACKEND);
       return { version, metrics: { accuracy: report.accuracy, macro_f1: report.macroF1 } };
     } catch (err) {
       log.warn({ err: (err as Error).message, version }, 'could not evaluate the production version');
       return undefined;
     }
+  }
+}
+
+function requestTime(request: TrainingRequest): Date {
+  const at = request.requestedAt;
+  return at ? new Date(Number(at.seconds) * 1000 + Math.floor(at.nanos / 1e6)) : new Date();
+}
+
+/** Feature datasets are interaction logs: without an explicit objective they train implicitly. */
+function parseRecommenderHp(
+  raw: Record<string, string>,
+  dataset: DatasetRef,
+): Partial<RecommenderHyperparameters> {
+  try {
+    const hp = parseRecommenderHyperparameters(raw);
+    return dataset.type === 'feature' && !hp.objective ? { ...hp, objective: 'implicit' } : hp;
+  } catch (err) {
+    throw new NonRetriableError((err as Error).message);
   }
 }
 

@@ -1,16 +1,38 @@
 // Messages between the training service and its worker thread.
-import type { BackendPreference, JobProgress, JobResult, SentimentHyperparameters } from '@mercato/ml';
+import type {
+  ArtifactFile,
+  BackendPreference,
+  JobProgress,
+  JobResult,
+  RecommenderHyperparameters,
+  RecommenderJobResult,
+  SentimentHyperparameters,
+} from '@mercato/ml';
 import type { DatasetRef } from './dataset-ref';
 
-export interface WorkerJob {
+export interface SentimentWorkerJob {
   kind: 'sentiment';
   dataset: DatasetRef;
   hyperparameters: Partial<SentimentHyperparameters>;
-  base?: { files: { path: string; bytes: Uint8Array }[]; version?: string };
+  base?: { files: ArtifactFile[]; version?: string };
   backend?: BackendPreference;
 }
 
+export interface RecommenderWorkerJob {
+  kind: 'recommender';
+  dataset: DatasetRef;
+  hyperparameters: Partial<RecommenderHyperparameters>;
+  /** The production version, scored on the same held-out data inside the job. */
+  champion?: { files: ArtifactFile[]; version: number };
+  backend?: BackendPreference;
+  /** Where `feature:` datasets come from, the service key sent as a bearer token, the tenant acted for. */
+  feature: { url: string; apiKey?: string; tenantId?: string };
+}
+
+export type WorkerJob = SentimentWorkerJob | RecommenderWorkerJob;
+
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress }
-  | { type: 'result'; result: JobResult }
-  | { type: 'error'; message: string };
+  | { type: 'result'; result: JobResult | RecommenderJobResult }
+  /** `retriable`: the failure is outside the job (a dependency down), so the request is retried. */
+  | { type: 'error'; message: string; retriable?: boolean };

@@ -1,10 +1,10 @@
 // Runs a training job in a worker thread and relays its progress. One worker per job; the thread
 // exits when the job ends, returning all TensorFlow memory to the process.
-import type { JobProgress, JobResult } from '@mercato/ml';
+import type { JobProgress, JobResult, RecommenderJobResult } from '@mercato/ml';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { WorkerJob, WorkerMessage } from './worker-protocol';
+import type { RecommenderWorkerJob, SentimentWorkerJob, WorkerJob, WorkerMessage } from './worker-protocol';
 
 /** The compiled worker; from the TypeScript sources (tests) the build in dist/ is used. */
 function workerFile(): string {
@@ -20,7 +20,26 @@ export class TrainingFailedError extends Error {
   }
 }
 
-export function runJobInWorker(job: WorkerJob, onProgress: (p: JobProgress) => void): Promise<JobResult> {
+/** A job failed on something outside it (e.g. the feature service is down): worth retrying. */
+export class TrainingDependencyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDependencyError';
+  }
+}
+
+export function runJobInWorker(
+  job: SentimentWorkerJob,
+  onProgress: (p: JobProgress) => void,
+): Promise<JobResult>;
+export function runJobInWorker(
+  job: RecommenderWorkerJob,
+  onProgress: (p: JobProgress) => void,
+): Promise<RecommenderJobResult>;
+export function runJobInWorker(
+  job: WorkerJob,
+  onProgress: (p: JobProgress) => void,
+): Promise<JobResult | RecommenderJobResult> {
   return new Promise((resolvePromise, reject) => {
     const worker = new Worker(workerFile(), { workerData: job });
     let settled = false;
@@ -35,7 +54,11 @@ export function runJobInWorker(job: WorkerJob, onProgress: (p: JobProgress) => v
           break;
         case 'error':
           settled = true;
-          reject(new TrainingFailedError(message.message));
+          reject(
+            message.retriable
+              ? new TrainingDependencyError(message.message)
+              : new TrainingFailedError(message.message),
+          );
           break;
       }
     });

@@ -8,8 +8,10 @@ import {
   createTestDatabase,
   eventually,
   requireEnv,
+  startGroupAtEnd,
   startService,
   testKafka,
+  uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
 } from '@mercato/testing';
@@ -30,9 +32,13 @@ beforeAll(async () => {
   db = await createTestDatabase('training');
   const env = { DATABASE_URL: db.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS') };
   registry = await startService('model-registry', { ...env, HTTP_PORT: REGISTRY_PORT });
+  // Its own group, starting at the end: the shared topic's history (other specs' requests) is not ours.
+  const group = `training-${uniqueSuffix()}`;
+  await startGroupAtEnd(kafka, group, [Topics.trainingRequests.name]);
   training = await startService('training', {
     ...env,
     HTTP_PORT: TRAINING_PORT,
+    KAFKA_CONSUMER_GROUP: group,
     MODEL_REGISTRY_URL: registry.url,
   });
   producer = kafka.producer();

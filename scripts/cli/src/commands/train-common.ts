@@ -1,0 +1,110 @@
+// What `mercato train` and `mercato eval` share across model kinds: progress lines, loading a model
+// from a folder or the registry, and submitting a job to the training service and following it.
+import { cliAuthHeaders } from './keys';
+import { readArtifact, RegistryClient, type ArtifactFile, type JobProgress } from '@mercato/ml';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_REGISTRY_URL, table } from './models';
+
+export const DEFAULT_TRAINING_URL = 'http://127.0.0.1:8083';
+
+export const err = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+export function progressLine(p: JobProgress): string {
+  if (p.stage === 'epoch') {
+    const acc = p.valAccuracy === undefined ? '' : ` val_acc ${p.valAccuracy.toFixed(3)}`;
+    return `  ${p.phase} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}${acc} (${Math.round(p.samplesPerSecond)}/s)`;
+  }
+  return `  ${p.stage}: ${p.message}`;
+}
+
+/** `--hp name=value` pairs; values stay strings so non-numeric ones (objective) pass through. */
+export function hpPairs(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, at);
+    const value = pair.slice(at + 1);
+    if (at < 1 || value === '') throw new Error(`--hp ${pair}: expected name=value`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** A model folder, or `name[@alias|@version]` from the registry (default alias: production). */
+export async function loadModel(ref: string): Promise<{ files: ArtifactFile[]; label: string }> {
+  if (existsSync(ref)) return { files: (await readArtifact(resolve(ref))).files, label: resolve(ref) };
+  const [name, which = 'production'] = ref.split('@') as [string, string?];
+  const registry = new RegistryClient(
+    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+    60_000,
+    cliAuthHeaders(),
+  );
+  const version = /^\d+$/.test(which)
+    ? Number(which)
+    : await registry.resolveAlias(name, which as 'production');
+  if (version === undefined) throw new Error(`${name} has no ${which} alias`);
+  const { files } = await registry.download(name, version);
+  return { files, label: `${name} v${version}` };
+}
+
+export interface JobView {
+  status: 'running' | 'succeeded' | 'failed';
+  version: number | null;
+  metrics: Record<string, number> | null;
+  championMetrics: Record<string, number> | null;
+  promotion: { outcome: string; reason: string } | null;
+  error: string | null;
+  progress: JobProgress[];
+}
+
+export interface JobSubmission {
+  modelName: string;
+  kind: 'sentiment' | 'recommender';
+  datasetRef: string;
+  hyperparameters: Record<string, string | number>;
+  promoteIfBetter: boolean;
+}
+
+/** Submits a training request through the training service and prints its progress until it ends. */
+export async function submitAndFollow(job: JobSubmission, json: boolean | undefined): Promise<void> {
+  const base = process.env.TRAINING_URL ?? DEFAULT_TRAINING_URL;
+  const res = await fetch(`${base}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
+    body: JSON.stringify({ ...job, requestedBy: 'cli' }),
+  });
+  if (!res.ok) throw new Error(`training service answered ${res.status}: ${await res.text()}`);
+  const { requestId } = (await res.json()) as { requestId: string };
+  if (!json) err(`submitted training request ${requestId} to training.requests.v1`);
+  let shown = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const poll = await fetch(`${base}/v1/jobs/${requestId}`, { headers: cliAuthHeaders() });
+    if (poll.status === 404) continue;
+    const view = (await poll.json()) as JobView;
+    if (!json) for (const p of view.progress.slice(shown)) err(progressLine(p));
+    shown = view.progress.length;
+    if (view.status === 'failed') throw new Error(`training failed: ${view.error}`);
+    if (view.status === 'succeeded') {
+      if (json) {
+        process.stdout.write(`${JSON.stringify({ requestId, ...view, progress: undefined }, null, 2)}\n`);
+        return;
+      }
+      const rows = Object.entries(view.metrics ?? {}).map(([k, v]) => [
+        k,
+        v.toFixed(4),
+        view.championMetrics?.[k]?.toFixed(4) ?? '',
+      ]);
+      process.stdout.write(
+        `\n${table(['metric', `v${view.version}`, 'production'], rows)}\n\nregistered ${job.modelName} v${view.version}`,
+      );
+      process.stdout.write(
+        view.promotion ? `; promotion: ${view.promotion.outcome} (${view.promotion.reason})\n` : '\n',
+      );
+      return;
+    }
+  }
+}
