@@ -1,5 +1,6 @@
 // The scoring service's own variables, beyond the shared platform ones.
-import { positiveInt, z } from '@mercato/config';
+import { port, positiveInt, z } from '@mercato/config';
+import { pseudonymizationEnv } from '@mercato/privacy';
 import type { PlatformConfig } from '@mercato/runtime';
 
 const MODEL_NAME = /^[a-z0-9][a-z0-9-_.]{0,62}$/;
@@ -20,6 +21,45 @@ export const scoringEnv = {
   SENTIMENT_PREDICT_BATCH: z.coerce.number().int().min(1).max(256).default(256),
   /** Articles per explain call (occlusion costs one forward pass per token), with a yield between. */
   SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(16),
+  ...recommendationsEnv(),
 };
+
+/** Recommendations: feature service, gRPC listener, traffic split and automatic rollback. */
+function recommendationsEnv() {
+  const share = z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+  return {
+    ...pseudonymizationEnv,
+    /** The feature service: popular/trending items for users without history. */
+    FEATURE_URL: z
+      .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
+      .default('http://127.0.0.1:8082'),
+    /** The gRPC (HTTP/2) listener of RecommendationService, on HTTP_HOST. */
+    GRPC_PORT: port(9085),
+    /** Tenants whose recommender is loaded at start-up (comma-separated; TENANT_ID is always one). */
+    RECS_TENANTS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      ),
+    /** Share of users (sticky, by pseudonym) answered by the `staging` version: an A/B test. */
+    RECS_STAGING_SHARE: share.default(0),
+    /** Share of requests also run on the `shadow` version, compared in metrics, never returned. */
+    RECS_SHADOW_SHARE: share.default(0),
+    /** Answers kept for repeated requests (each is used only while its inputs are unchanged); 0: none. */
+    RECS_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
+    /** How often popular/trending items are fetched from the feature service. */
+    RECS_POPULAR_POLL_MS: positiveInt(15_000),
+    /** A freshly swapped-in version is rolled back when its error rate exceeds this... */
+    RECS_ROLLBACK_ERROR_RATE: share.default(0.05),
+    /** ...over at least this many requests... */
+    RECS_ROLLBACK_MIN_REQUESTS: positiveInt(20),
+    /** ...within this long after the swap (afterwards the previous version is released). */
+    RECS_ROLLBACK_WINDOW_MS: positiveInt(120_000),
+  };
+}
 
 export type ScoringConfig = PlatformConfig & z.infer<z.ZodObject<typeof scoringEnv>>;

@@ -1,0 +1,194 @@
+// What the recommendation benchmarks share: a model registry and a scoring service started as real
+// processes (dist/, on free ports, a fresh database, the local broker), one recommender version
+// registered and promoted for a bench-only tenant, the tenant's catalog and user features produced on
+// the compacted topics before scoring starts (so "ready" means every record is in memory), and the
+// pseudonyms scoring computes for raw user ids. Not a benchmark itself.
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Headers, InteractionType, Topics } from '@mercato/contracts';
+import { encode } from '@mercato/kafka';
+import { RegistryClient, type ArtifactFile } from '@mercato/ml';
+import { DEVELOPMENT_PSEUDONYMIZATION_KEY, Pseudonymizer } from '@mercato/privacy';
+import {
+  createTestDatabase,
+  ensureLocalKafka,
+  ensureLocalPostgres,
+  startService,
+  testKafka,
+  testKeys,
+  uniqueSuffix,
+  type ServiceProcess,
+} from '@mercato/testing';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+
+export interface StackItem {
+  itemId: string;
+  title: string;
+  description: string;
+  categories: string[];
+  available: boolean;
+}
+
+export interface StackUser {
+  /** The pseudonym (what UserFeatures are keyed by). */
+  userId: string;
+  recent: string[];
+  purchased: string[];
+}
+
+export interface RecsStack {
+  tenant: string;
+  scoringUrl: string;
+  /** Headers every request to scoring carries (the API key when authentication is on). */
+  headers: Record<string, string>;
+  scoring: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+export const benchTenant = (): string => `bench-${uniqueSuffix()}`;
+
+export const pseudonymOf = (tenant: string, rawUser: string): string =>
+  new Pseudonymizer(DEVELOPMENT_PSEUDONYMIZATION_KEY).pseudonym(tenant, rawUser);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const CHUNK = 500;
+
+export async function startRecsStack(options: {
+  tenant: string;
+  files: ArtifactFile[];
+  items: StackItem[];
+  users: StackUser[];
+  log: (msg: string) => void;
+  scoringEnv?: Record<string, string>;
+  /**
+   * Authentication on (AUTH_MODE=required) with an API key of the tenant, as in production: every
+   * request pays the credential check and the rate limiter (the key's limit is set far above what
+   * the bench sends, so nothing is refused). Off: the development principal.
+   */
+  auth?: boolean;
+}): Promise<RecsStack> {
+  const { tenant, log } = options;
+  process.env.KAFKA_BROKERS ??= (await ensureLocalKafka(log)).brokers;
+  process.env.DATABASE_URL ??= (await ensureLocalPostgres(log)).url;
+  const brokers = process.env.KAFKA_BROKERS;
+  const db = await createTestDatabase('bench_recs');
+  const registry = await startService('model-registry', {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: brokers,
+    HTTP_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
+  const model = `recommender-${tenant}`;
+  const client = new RegistryClient(registry.url);
+  await client.ensureModel(model, 'recommender');
+  const { version } = await client.register(model, {
+    metrics: {},
+    lineage: { datasetHash: tenant, codeVersion: 'bench', backend: 'tensorflow' },
+    idempotencyKey: tenant,
+    files: options.files,
+  });
+  await client.promote(model, { version, alias: 'production', actor: 'bench', reason: 'bench', force: true });
+
+  const producer = testKafka().producer();
+  await producer.connect();
+  const headers = (): Record<string, string> => ({
+    [Headers.eventId]: randomUUID(),
+    [Headers.tenantId]: tenant,
+  });
+  const now = timestampFromDate(new Date());
+  for (let i = 0; i < options.items.length; i += CHUNK)
+    await producer.send({
+      topic: Topics.catalogItems.name,
+      messages: options.items.slice(i, i + CHUNK).map((it) => ({
+        key: it.itemId,
+        value: encode(Topics.catalogItems, { tenantId: tenant, ...it, price: 1, updatedAt: now }),
+        headers: headers(),
+      })),
+    });
+  for (let i = 0; i < options.users.length; i += CHUNK)
+    await producer.send({
+      topic: Topics.userFeatures.name,
+      messages: options.users.slice(i, i + CHUNK).map((u) => ({
+        key: u.userId,
+        value: encode(Topics.userFeatures, {
+          tenantId: tenant,
+          userId: u.userId,
+          recentItems: u.recent.map((itemId) => ({ itemId, type: InteractionType.VIEW, at: now })),
+          purchasedItemIds: u.purchased,
+          interactionCount: BigInt(u.recent.length + u.purchased.length),
+          updatedAt: now,
+        }),
+        headers: headers(),
+      })),
+    });
+  await producer.disconnect();
+  log(`produced ${options.items.length} catalog items and ${options.users.length} users for ${tenant}`);
+
+  let requestHeaders: Record<string, string> = {};
+  if (options.auth) {
+    const keys = await testKeys(db.url);
+    const { token } = await keys.create({
+      tenantId: tenant,
+      name: 'bench',
+      rateRps: 1_000_000,
+      rateBurst: 1_000_000,
+    });
+    await keys.close();
+    requestHeaders = { authorization: `Bearer ${token}` };
+  }
+
+  const scoringPort = await freePort();
+  const scoring = await startService(
+    'scoring',
+    {
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: brokers,
+      KAFKA_CONSUMER_GROUP: `mercato-scoring-${tenant}`,
+      HTTP_PORT: String(scoringPort),
+      GRPC_PORT: String(await freePort()),
+      TENANT_ID: tenant,
+      MODEL_REGISTRY_URL: registry.url,
+      SENTIMENT_MODEL_NAME: `sentiment-${tenant}`,
+      FEATURE_URL: `http://127.0.0.1:${await freePort()}`,
+      LOG_LEVEL: 'warn',
+      AUTH_MODE: options.auth ? 'required' : 'off',
+      ...options.scoringEnv,
+    },
+    180_000,
+  );
+  const scoringUrl = `http://127.0.0.1:${scoringPort}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = (await (
+      await fetch(`${scoringUrl}/v1/models/recommender`, { headers: requestHeaders })
+    ).json()) as {
+      production: { version: number | null };
+    };
+    if (status.production.version === version) break;
+    if (Date.now() > deadline) throw new Error(`scoring did not load ${model} v${version}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`scoring serves ${model} v${version} at ${scoringUrl}`);
+  return {
+    tenant,
+    scoringUrl,
+    headers: requestHeaders,
+    scoring,
+    stop: async () => {
+      await scoring.stop();
+      await registry.stop();
+      await db.drop();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// A bounded LRU of recent answers. Pages are asked for again and again (refreshes, pagination,
+// several widgets), and an answer only changes when its inputs do: the version that ranked it, the
+// user's own features (a new UserState object on every update), or the tenant's catalog and popular
+// lists (TenantState.generation). An entry records all three and is used only while all three are
+// unchanged, so a purchase or a withdrawn item is reflected on the very next request.
+import { Lru } from './lru';
+import type { RankedItem } from './ranking';
+import type { UserState } from './recs-state';
+
+export interface AnswerInputs {
+  model: object | undefined;
+  user: UserState | undefined;
+  generation: number;
+}
+
+interface Entry extends AnswerInputs {
+  items: RankedItem[];
+}
+
+export class AnswerCache {
+  private readonly entries: Lru<string, Entry>;
+
+  constructor(capacity: number) {
+    this.entries = new Lru(capacity);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string, inputs: AnswerInputs): RankedItem[] | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (
+      entry.model !== inputs.model ||
+      entry.user !== inputs.user ||
+      entry.generation !== inputs.generation
+    ) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.items;
+  }
+
+  set(key: string, inputs: AnswerInputs, items: RankedItem[]): void {
+    this.entries.set(key, { model: inputs.model, user: inputs.user, generation: inputs.generation, items });
+  }
+}

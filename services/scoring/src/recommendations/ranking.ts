@@ -1,0 +1,127 @@
+// Ranking one request: top-K over the model's whole in-memory item matrix with the business filters
+// (never purchased items, seen ones on request, only available items, the category when asked).
+// A user the model was trained on is scored from their learned vector blended with their recent
+// items (so today's purchase moves today's answer); a user it does not know but who has history gets
+// the fold-in of that history; a user with neither gets popular and trending items. Lists shorter
+// than K (strict filters) are filled from popular items.
+import type { RecommenderModel } from '@mercato/ml';
+import type { PopularItem, TenantState, UserState } from './recs-state';
+
+export type Reason = 'personalized' | 'popular' | 'similar_to_recent';
+export const EXCLUDE_VALUES = ['purchased', 'seen'] as const;
+export type ExcludeValue = (typeof EXCLUDE_VALUES)[number];
+
+export interface RankRequest {
+  userId: string;
+  k: number;
+  exclude: ReadonlySet<ExcludeValue>;
+  /** Normalized (lower-case). */
+  category?: string;
+}
+
+export interface RankedItem {
+  itemId: string;
+  score: number;
+  reason: Reason;
+}
+
+/** How many of the most recent items make up the fold-in vector. */
+const RECENT_FOR_FOLD_IN = 20;
+
+export function rank(
+  model: RecommenderModel | undefined,
+  state: TenantState | undefined,
+  request: RankRequest,
+): RankedItem[] {
+  const user = state?.users.get(request.userId);
+  const excluded = excludedItems(user, request.exclude);
+  const accept = (itemId: string): boolean =>
+    !excluded.has(itemId) &&
+    (state?.isAvailable(itemId) ?? true) &&
+    (request.category === undefined || (state?.inCategory(itemId, request.category) ?? false));
+
+  const out: RankedItem[] = [];
+  if (model) {
+    const personal = userVector(model, request.userId, user);
+    if (personal) {
+      for (const { item, score } of model.topK(personal.vector, request.k, {
+        exclude: excluded,
+        filter: accept,
+      }))
+        out.push({ itemId: item, score, reason: personal.reason });
+    }
+  }
+  if (out.length < request.k) fillWithPopular(out, model, state, request.k, accept);
+  return out;
+}
+
+function excludedItems(user: UserState | undefined, exclude: ReadonlySet<ExcludeValue>): Set<string> {
+  if (!user) return new Set();
+  // Purchases are never recommended again, whatever the request asks.
+  const out = new Set(user.purchased);
+  if (exclude.has('seen')) for (const item of user.recent) out.add(item);
+  return out;
+}
+
+function userVector(
+  model: RecommenderModel,
+  userId: string,
+  user: UserState | undefined,
+): { vector: Float32Array; reason: Reason } | undefined {
+  const recent = user ? user.recent.slice(0, RECENT_FOR_FOLD_IN).filter((i) => model.hasItem(i)) : [];
+  const learned = model.userVector(userId);
+  if (learned) {
+    if (recent.length === 0) return { vector: learned, reason: 'personalized' };
+    return { vector: blend(learned, model.userVectorFromItems(recent)), reason: 'personalized' };
+  }
+  if (recent.length === 0) return undefined;
+  return { vector: model.userVectorFromItems(recent), reason: 'similar_to_recent' };
+}
+
+/**
+ * Half the learned taste, half the recent history, the history scaled to the learned vector's
+ * length so neither side wins by magnitude alone.
+ */
+function blend(learned: Float32Array, recent: Float32Array): Float32Array {
+  const norm = (v: Float32Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const a = norm(learned);
+  const b = norm(recent);
+  const scale = b > 0 ? a / b : 0;
+  const out = new Float32Array(learned.length);
+  for (let j = 0; j < out.length; j++)
+    out[j] = 0.5 * (learned[j] as number) + 0.5 * scale * (recent[j] as number);
+  return out;
+}
+
+/**
+ * Trending and popular items alternately (what is hot now, then what sells over the week); without
+ * lists from the feature service (not fetched yet, or unreachable), the model's item biases, which
+ * are its popularity estimate.
+ */
+function fillWithPopular(
+  out: RankedItem[],
+  model: RecommenderModel | undefined,
+  state: TenantState | undefined,
+  k: number,
+  accept: (itemId: string) => boolean,
+): void {
+  const taken = new Set(out.map((r) => r.itemId));
+  const lists = state?.popular;
+  for (const item of interleave(lists?.trending ?? [], lists?.popular ?? [])) {
+    if (out.length >= k) return;
+    if (taken.has(item.itemId) || !accept(item.itemId)) continue;
+    taken.add(item.itemId);
+    out.push({ itemId: item.itemId, score: item.score, reason: 'popular' });
+  }
+  if (out.length >= k || !model) return;
+  const zero = new Float32Array(model.hp.dim);
+  const rest = model.topK(zero, k - out.length, { exclude: taken, filter: accept });
+  for (const { item, score } of rest) out.push({ itemId: item, score, reason: 'popular' });
+}
+
+function* interleave(a: PopularItem[], b: PopularItem[]): Generator<PopularItem> {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) yield a[i] as PopularItem;
+    if (i < b.length) yield b[i] as PopularItem;
+  }
+}

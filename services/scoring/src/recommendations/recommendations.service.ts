@@ -1,0 +1,155 @@
+// Answers one recommendation request for HTTP and gRPC alike: the caller's raw user id becomes the
+// tenant's pseudonym (the only id the state and the models know), the split picks the variant
+// (staging for the sticky A/B share when a staging version is loaded, else production), ranking
+// runs in memory on a lease of that version, and the request is mirrored to the shadow version
+// after the answer is ready. Repeated requests whose inputs have not changed are answered from a
+// bounded cache (answer-cache.ts); users with no features that the model does not know either all
+// get the same cold-start answer, so they share one entry. Pseudonyms are kept in a bounded LRU: the
+// HMAC was one of the largest costs of a cached answer. Everything is counted per variant.
+import { Pseudonymizer, resolvePseudonymizationKey } from '@mercato/privacy';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ScoringConfig } from '../scoring.config';
+import { AnswerCache } from './answer-cache';
+import { Lru } from './lru';
+import { rank, type RankRequest, type RankedItem } from './ranking';
+import type { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
+import { RecommenderModelsService, recommenderName, type RecsAlias } from './recommender-models.service';
+import { recsMetrics } from './recs-metrics';
+import { RecsState, normalizeCategory } from './recs-state';
+import { inStagingShare, mirrorToShadow, overlap } from './traffic-split';
+
+export type Transport = 'http' | 'grpc';
+
+/** (tenant, user id) → pseudonym entries kept: about 12 MB at most, and no HMAC for active users. */
+const PSEUDONYM_CACHE_SIZE = 50_000;
+
+export class RankingFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RankingFailedError';
+  }
+}
+
+@Injectable()
+export class RecommendationsService {
+  private readonly pseudonymizer: Pseudonymizer;
+  private readonly pseudonyms = new Lru<string, string>(PSEUDONYM_CACHE_SIZE);
+  private readonly cache: AnswerCache;
+
+  constructor(
+    private readonly models: RecommenderModelsService,
+    private readonly state: RecsState,
+    @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.pseudonymizer = new Pseudonymizer(
+      resolvePseudonymizationKey(config, (message) => logger.warn(message)),
+    );
+    this.cache = new AnswerCache(config.RECS_CACHE_SIZE);
+  }
+
+  recommend(tenantId: string, query: RecommendationsQuery, transport: Transport): RecommendationsView {
+    const started = performance.now();
+    const userId = this.pseudonym(tenantId, query.userId);
+    const variant: RecsAlias =
+      inStagingShare(userId, this.config.RECS_STAGING_SHARE) && this.models.has(tenantId, 'staging')
+        ? 'staging'
+        : 'production';
+    const request: RankRequest = {
+      userId,
+      k: query.k,
+      exclude: query.exclude,
+      category: query.category === undefined ? undefined : normalizeCategory(query.category),
+    };
+    const lease = this.models.acquire(tenantId, variant);
+    const served = lease?.model;
+    const tenant = this.state.peek(tenantId);
+    const user = tenant?.users.get(userId);
+    // A user with features or a learned vector gets their own entry; every other user the same answer.
+    const personal = user !== undefined || served?.model.hasUser(userId) === true;
+    // Purchases are always excluded, so only `seen` changes an answer.
+    const key = `${tenantId}\u0000${variant}\u0000${personal ? userId : ''}\u0000${request.k}\u0000${request.exclude.has('seen') ? 'seen' : ''}\u0000${request.category ?? ''}`;
+    const inputs = { model: served, user, generation: tenant?.generation ?? 0 };
+    let items: RankedItem[];
+    try {
+      const cached = this.cache.get(key, inputs);
+      recsMetrics.cacheLookups.inc({ outcome: cached ? 'hit' : 'miss' });
+      if (cached) {
+        items = cached;
+      } else {
+        items = rank(served?.model, tenant, request);
+        const bad = items.find((i) => !Number.isFinite(i.score));
+        if (bad) throw new RankingFailedError(`item ${bad.itemId} scored ${bad.score}`);
+        this.cache.set(key, inputs, items);
+      }
+    } catch (err) {
+      recsMetrics.errors.inc({ variant });
+      if (served && variant === 'production') this.models.recordOutcome(tenantId, served, true);
+      this.logger.error(
+        {
+          tenant: tenantId,
+          model: served?.name,
+          version: served?.version,
+          variant,
+          err: (err as Error).message,
+        },
+        'ranking failed',
+      );
+      throw err instanceof RankingFailedError
+        ? err
+        : new RankingFailedError((err as Error).message, { cause: err });
+    } finally {
+      lease?.release();
+    }
+    if (served && variant === 'production') this.models.recordOutcome(tenantId, served, false);
+    recsMetrics.latency.observe({ variant }, (performance.now() - started) / 1000);
+    recsMetrics.requests.inc({ variant, transport, reason: items[0]?.reason ?? 'none' });
+    if (items.length === 0) recsMetrics.emptyResults.inc({ variant });
+    if (mirrorToShadow(this.config.RECS_SHADOW_SHARE) && this.models.has(tenantId, 'shadow'))
+      setImmediate(() => this.shadow(tenantId, request, items));
+    return {
+      items,
+      modelName: served?.name ?? recommenderName(tenantId),
+      modelVersion: served?.version ?? null,
+      variant,
+    };
+  }
+
+  private pseudonym(tenantId: string, rawUserId: string): string {
+    const key = `${tenantId}\u0000${rawUserId}`;
+    let pseudonym = this.pseudonyms.get(key);
+    if (pseudonym === undefined) {
+      pseudonym = this.pseudonymizer.pseudonym(tenantId, rawUserId);
+      this.pseudonyms.set(key, pseudonym);
+    }
+    return pseudonym;
+  }
+
+  /** Ranks the same request on the shadow version and records how far it agrees; never throws. */
+  private shadow(tenantId: string, request: RankRequest, served: RankedItem[]): void {
+    const lease = this.models.acquire(tenantId, 'shadow');
+    if (!lease) return;
+    const started = performance.now();
+    try {
+      const items = rank(lease.model.model, this.state.peek(tenantId), request);
+      recsMetrics.shadowLatency.observe((performance.now() - started) / 1000);
+      recsMetrics.shadowOverlap.observe(
+        overlap(
+          served.map((i) => i.itemId),
+          items.map((i) => i.itemId),
+        ),
+      );
+      recsMetrics.shadowRequests.inc({ outcome: 'ok' });
+    } catch (err) {
+      recsMetrics.shadowRequests.inc({ outcome: 'error' });
+      this.logger.warn(
+        { tenant: tenantId, version: lease.model.version, err: (err as Error).message },
+        'shadow ranking failed',
+      );
+    } finally {
+      lease.release();
+    }
+  }
+}

@@ -1,0 +1,366 @@
+// Keeps each tenant's recommender versions loaded: `recommender-<tenant>` at the production alias,
+// and at staging and shadow when they are set (the traffic split). A promotion on models.lifecycle.v1
+// or the periodic alias read loads the new version, warms it and swaps it in atomically; requests
+// already running finish on the version they started with. A version that fails to load is refused
+// and the serving one stays. A new production version is on probation for RECS_ROLLBACK_WINDOW_MS:
+// when its request error rate goes above RECS_ROLLBACK_ERROR_RATE it is swapped back out for the
+// version it replaced, and that is logged and counted.
+import { ModelEventType, type ModelEvent } from '@mercato/contracts';
+import { selectBackend, type Alias, type TF } from '@mercato/ml';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { ScoringConfig } from '../scoring.config';
+import { ModelSlot, type Lease } from '../sentiment/model-slot';
+import {
+  RecommenderLoader,
+  RecommenderRefusedError,
+  type LoadTrigger,
+  type ServingRecommender,
+} from './recommender.loader';
+import { recsMetrics } from './recs-metrics';
+import { RecsState } from './recs-state';
+
+export const RECS_ALIASES = ['production', 'staging', 'shadow'] as const satisfies readonly Alias[];
+export type RecsAlias = (typeof RECS_ALIASES)[number];
+
+export const recommenderName = (tenantId: string): string => `recommender-${tenantId}`;
+
+type RefusalReason = 'integrity' | 'registry' | 'invalid_model' | 'request_errors';
+
+export interface AliasStatus {
+  version: number | null;
+  loadedAt: string | null;
+  trigger: LoadTrigger | null;
+  lastRefused: { version: number; reason: RefusalReason; error: string; at: string } | null;
+  rollbacks: number;
+}
+
+interface Probation {
+  version: number;
+  previous: ServingRecommender;
+  until: number;
+  requests: number;
+  errors: number;
+}
+
+/** One alias of one tenant: its slot, the version wanted, and the probation of a fresh swap. */
+class AliasState {
+  readonly slot = new ModelSlot<ServingRecommender>();
+  desired: { version: number; trigger: LoadTrigger } | undefined;
+  reconciling: Promise<void> | undefined;
+  lastRefused: AliasStatus['lastRefused'] = null;
+  probation: Probation | undefined;
+  rollbacks = 0;
+  eventsSeen = 0;
+}
+
+@Injectable()
+export class RecommenderModelsService
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
+  private readonly tenants = new Map<string, Map<RecsAlias, AliasState>>();
+  private tf: TF | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly loader: RecommenderLoader,
+    private readonly state: RecsState,
+    @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    for (const tenant of new Set([config.TENANT_ID, ...config.RECS_TENANTS])) this.aliasesOf(tenant);
+    // New catalog items get their text-only vectors in every loaded version of the tenant.
+    state.onCatalogItems((tenantId, items) => {
+      const aliases = this.tenants.get(tenantId);
+      if (!aliases) return;
+      for (const alias of aliases.values()) {
+        alias.slot.model?.model.addItems(items);
+        alias.probation?.previous.model.addItems(items);
+      }
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.tf = (await selectBackend(this.config.TF_BACKEND)).tf;
+    await Promise.all(this.tenantIds().map((tenant) => this.syncTenant(tenant, 'startup')));
+    this.poller = setInterval(() => {
+      for (const tenant of this.tenantIds()) void this.syncTenant(tenant, 'poll');
+    }, this.config.MODEL_POLL_INTERVAL_MS);
+    this.poller.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.closing = true;
+    clearInterval(this.poller);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const aliases of this.tenants.values())
+      for (const alias of aliases.values()) {
+        await alias.reconciling;
+        alias.slot.clear();
+      }
+  }
+
+  tenantIds(): string[] {
+    return [...this.tenants.keys()];
+  }
+
+  /**
+   * A lease on the tenant's version at the alias, or undefined when none is loaded. The first
+   * request of a tenant not loaded yet starts its load in the background and is answered without it.
+   */
+  acquire(tenantId: string, alias: RecsAlias): Lease<ServingRecommender> | undefined {
+    const known = this.tenants.get(tenantId);
+    if (!known) {
+      this.aliasesOf(tenantId);
+      void this.syncTenant(tenantId, 'startup');
+      return undefined;
+    }
+    return known.get(alias)?.slot.acquire();
+  }
+
+  /** Whether the alias has a loaded version (the split only routes to loaded variants). */
+  has(tenantId: string, alias: RecsAlias): boolean {
+    return this.tenants.get(tenantId)?.get(alias)?.slot.model !== undefined;
+  }
+
+  /** The outcome of one production request; a version on probation is rolled back past the threshold. */
+  recordOutcome(tenantId: string, served: ServingRecommender, failed: boolean): void {
+    const alias = this.tenants.get(tenantId)?.get('production');
+    const probation = alias?.probation;
+    if (!alias || !probation || probation.version !== served.version) return;
+    if (Date.now() > probation.until) {
+      alias.probation = undefined;
+      return;
+    }
+    probation.requests++;
+    if (failed) probation.errors++;
+    const { requests, errors } = probation;
+    if (
+      requests >= this.config.RECS_ROLLBACK_MIN_REQUESTS &&
+      errors / requests > this.config.RECS_ROLLBACK_ERROR_RATE
+    )
+      this.rollBack(tenantId, alias, probation, `${errors} of ${requests} requests failed`);
+  }
+
+  /** What this replica serves for the tenant (a tenant not seen yet is reported empty, not loaded). */
+  status(tenantId: string): Record<RecsAlias, AliasStatus> {
+    const aliases = this.tenants.get(tenantId) ?? new Map(RECS_ALIASES.map((a) => [a, new AliasState()]));
+    const view = (a: AliasState): AliasStatus => {
+      const serving = a.slot.model;
+      return {
+        version: serving?.version ?? null,
+        loadedAt: serving?.loadedAt.toISOString() ?? null,
+        trigger: serving?.trigger ?? null,
+        lastRefused: a.lastRefused,
+        rollbacks: a.rollbacks,
+      };
+    };
+    return {
+      production: view(aliases.get('production') as AliasState),
+      staging: view(aliases.get('staging') as AliasState),
+      shadow: view(aliases.get('shadow') as AliasState),
+    };
+  }
+
+  /** A promotion (rollbacks are PROMOTED events too) of a known tenant's recommender. */
+  onLifecycleEvent(event: ModelEvent): void {
+    if (event.type !== ModelEventType.PROMOTED) return;
+    const alias = RECS_ALIASES.find((a) => a === event.alias);
+    if (!alias) return;
+    const tenantId = this.tenantIds().find((t) => recommenderName(t) === event.modelName);
+    if (tenantId === undefined) return;
+    const version = Number(event.version);
+    if (!Number.isInteger(version) || version <= 0) return;
+    const state = this.aliasesOf(tenantId).get(alias) as AliasState;
+    state.eventsSeen++;
+    this.logger.info(
+      { model: event.modelName, alias, version, previousVersion: event.previousVersion || null },
+      'recommender alias moved',
+    );
+    void this.request(tenantId, alias, state, { version, trigger: 'event' });
+  }
+
+  private aliasesOf(tenantId: string): Map<RecsAlias, AliasState> {
+    let aliases = this.tenants.get(tenantId);
+    if (!aliases) {
+      aliases = new Map(RECS_ALIASES.map((a) => [a, new AliasState()]));
+      this.tenants.set(tenantId, aliases);
+    }
+    return aliases;
+  }
+
+  private async syncTenant(tenantId: string, trigger: 'startup' | 'poll'): Promise<void> {
+    if (!this.tf) return;
+    const aliases = this.aliasesOf(tenantId);
+    await Promise.all(
+      RECS_ALIASES.map((alias) => this.syncAlias(tenantId, alias, aliases.get(alias) as AliasState, trigger)),
+    );
+  }
+
+  /** Reads the alias and loads its version when it is not the one serving. Never throws. */
+  private async syncAlias(
+    tenantId: string,
+    alias: RecsAlias,
+    state: AliasState,
+    trigger: 'startup' | 'poll',
+  ): Promise<void> {
+    const name = recommenderName(tenantId);
+    const eventsBefore = state.eventsSeen;
+    let version: number | undefined;
+    try {
+      version = await this.loader.aliasVersion(tenantId, name, alias);
+    } catch (err) {
+      this.logger.warn(
+        { model: name, alias, err: (err as Error).message },
+        'could not read a recommender alias',
+      );
+      return;
+    }
+    if (state.eventsSeen !== eventsBefore || this.closing) return;
+    if (version === undefined) {
+      // A staging or shadow alias that was removed ends its experiment; production keeps serving.
+      if (alias !== 'production' && state.slot.model) {
+        this.logger.info({ model: name, alias }, 'recommender alias removed: variant stopped');
+        state.slot.clear();
+      }
+      return;
+    }
+    if (version === state.slot.model?.version && !state.reconciling) return;
+    // A version refused for what it is (or rolled back) is retried only by a new promotion event.
+    const refused = state.lastRefused;
+    if (trigger === 'poll' && refused?.version === version && refused.reason !== 'registry') return;
+    await this.request(tenantId, alias, state, { version, trigger });
+  }
+
+  private request(
+    tenantId: string,
+    alias: RecsAlias,
+    state: AliasState,
+    target: { version: number; trigger: LoadTrigger },
+  ): Promise<void> {
+    state.desired = target;
+    state.reconciling ??= this.reconcile(tenantId, alias, state);
+    return state.reconciling;
+  }
+
+  /** Loads the desired version until it is the serving one; one load at a time per alias. */
+  private async reconcile(tenantId: string, alias: RecsAlias, state: AliasState): Promise<void> {
+    await Promise.resolve();
+    try {
+      for (;;) {
+        const target = state.desired;
+        if (this.closing || !target || target.version === state.slot.model?.version) return;
+        const loaded = await this.load(tenantId, alias, state, target);
+        if (loaded && state.desired === target && !this.closing) this.install(tenantId, alias, state, loaded);
+        if (state.desired === target) return;
+      }
+    } finally {
+      state.desired = undefined;
+      state.reconciling = undefined;
+    }
+  }
+
+  private async load(
+    tenantId: string,
+    alias: RecsAlias,
+    state: AliasState,
+    target: { version: number; trigger: LoadTrigger },
+  ): Promise<ServingRecommender | undefined> {
+    const name = recommenderName(tenantId);
+    const started = performance.now();
+    try {
+      const catalog = [...(this.state.peek(tenantId)?.catalog.values() ?? [])].map((c) => c.features);
+      const loaded = await this.loader.load(
+        this.tf as TF,
+        tenantId,
+        name,
+        target.version,
+        target.trigger,
+        catalog,
+      );
+      const ms = Math.round(performance.now() - started);
+      recsMetrics.loadSeconds.observe({ alias }, ms / 1000);
+      this.logger.info(
+        { model: name, alias, version: target.version, items: loaded.model.itemIds.length, ms },
+        'recommender loaded and warmed up',
+      );
+      return loaded;
+    } catch (err) {
+      const reason = err instanceof RecommenderRefusedError ? err.reason : 'invalid_model';
+      const message = (err as Error).message;
+      state.lastRefused = { version: target.version, reason, error: message, at: new Date().toISOString() };
+      recsMetrics.swapFailures.inc({ alias, reason });
+      this.logger.error(
+        {
+          model: name,
+          alias,
+          version: target.version,
+          reason,
+          err: message,
+          serving: state.slot.model?.version ?? null,
+        },
+        'refused a recommender version; the serving version stays',
+      );
+      return undefined;
+    }
+  }
+
+  private install(tenantId: string, alias: RecsAlias, state: AliasState, next: ServingRecommender): void {
+    const previous = state.slot.swap(next);
+    state.probation =
+      alias === 'production' && previous
+        ? {
+            version: next.version,
+            previous,
+            until: Date.now() + this.config.RECS_ROLLBACK_WINDOW_MS,
+            requests: 0,
+            errors: 0,
+          }
+        : undefined;
+    recsMetrics.modelVersion.set({ tenant: tenantId, alias }, next.version);
+    recsMetrics.swaps.inc({ alias, trigger: next.trigger });
+    this.logger.info(
+      {
+        model: next.name,
+        alias,
+        version: next.version,
+        previousVersion: previous?.version ?? null,
+        trigger: next.trigger,
+      },
+      'recommender swapped in',
+    );
+  }
+
+  private rollBack(tenantId: string, state: AliasState, probation: Probation, why: string): void {
+    state.probation = undefined;
+    const broken = state.slot.swap(probation.previous);
+    state.rollbacks++;
+    state.lastRefused = {
+      version: probation.version,
+      reason: 'request_errors',
+      error: why,
+      at: new Date().toISOString(),
+    };
+    recsMetrics.rollbacks.inc({ alias: 'production', reason: 'request_errors' });
+    recsMetrics.modelVersion.set({ tenant: tenantId, alias: 'production' }, probation.previous.version);
+    this.logger.error(
+      {
+        model: recommenderName(tenantId),
+        version: broken?.version ?? probation.version,
+        restoredVersion: probation.previous.version,
+        why,
+      },
+      'recommender rolled back: the new version failed requests',
+    );
+  }
+}

@@ -1,0 +1,170 @@
+// Feeds the in-memory state from Kafka with a consumer group of its own per process: every replica
+// needs every user and every item, which one shared group would spread over the replicas. It reads
+// the compacted features.user.v1 and catalog.items.v1 from the beginning (the latest record per key
+// is the state) and models.lifecycle.v1 from the end (start-up reads the aliases itself). It commits
+// nothing: a restart rebuilds the state from the topics, and a group without committed offsets is
+// dropped by the broker once the process leaves. The replica reports ready once it has read both
+// compacted topics up to where they ended when it started.
+import { Headers, Topics } from '@mercato/contracts';
+import { decode, headerValue } from '@mercato/kafka';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { HealthRegistry, type Logger } from '@mercato/telemetry';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { Kafka, type Batch, type Consumer } from 'kafkajs';
+import { hostname } from 'node:os';
+import type { ScoringConfig } from '../scoring.config';
+import { RecommenderModelsService } from './recommender-models.service';
+import { recsMetrics } from './recs-metrics';
+import { RecsState } from './recs-state';
+
+const STATE_TOPICS = [Topics.userFeatures.name, Topics.catalogItems.name];
+
+@Injectable()
+export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestroy {
+  private consumer: Consumer | undefined;
+  readonly groupId: string;
+  /** Offsets each state partition must reach before the replica is ready ("topic:partition" → next offset). */
+  private readonly pending = new Map<string, bigint>();
+  private caughtUp = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly state: RecsState,
+    private readonly models: RecommenderModelsService,
+    @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Optional() health?: HealthRegistry,
+  ) {
+    const base = config.KAFKA_CONSUMER_GROUP ?? 'mercato-scoring';
+    this.groupId = `${base}-recs-${hostname()}-${process.pid}`;
+    health?.register('recs-state', async () => {
+      if (!this.caughtUp) throw new Error('still reading features.user.v1 / catalog.items.v1');
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of STATE_TOPICS)
+        for (const p of await admin.fetchTopicOffsets(topic))
+          if (BigInt(p.high) > BigInt(p.low)) this.pending.set(`${topic}:${p.partition}`, BigInt(p.high));
+    } finally {
+      await admin.disconnect();
+    }
+    this.markProgress();
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () =>
+      this.logger.info({ groupId: this.groupId }, 'recommendation state listener joined'),
+    );
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      this.logger.error(
+        { groupId: this.groupId, err: payload.error.message },
+        'recommendation state listener stopped',
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: STATE_TOPICS, fromBeginning: true });
+    await consumer.subscribe({ topics: [Topics.modelLifecycle.name], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch }) => this.apply(batch),
+    });
+    this.consumer = consumer;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
+  }
+
+  private apply(batch: Batch): Promise<void> {
+    const { topic, partition } = batch;
+    if (topic === Topics.userFeatures.name) this.applyUsers(batch);
+    else if (topic === Topics.catalogItems.name) this.applyCatalog(batch);
+    else this.applyLifecycle(batch);
+    recsMetrics.stateRecords.inc({ topic }, batch.messages.length);
+    const key = `${topic}:${partition}`;
+    const target = this.pending.get(key);
+    if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) {
+      this.pending.delete(key);
+      this.markProgress();
+    }
+    return Promise.resolve();
+  }
+
+  private applyUsers(batch: Batch): void {
+    for (const message of batch.messages) {
+      const key = message.key?.toString();
+      if (!key) continue;
+      const headerTenant = headerValue(message.headers, Headers.tenantId);
+      if (!message.value || message.value.length === 0) {
+        this.state.applyUserFeatures(headerTenant ?? this.config.TENANT_ID, key, null);
+        continue;
+      }
+      try {
+        const features = decode(Topics.userFeatures, message.value, message.headers);
+        const tenantId = features.tenantId || headerTenant || this.config.TENANT_ID;
+        this.state.applyUserFeatures(tenantId, features.userId || key, features);
+      } catch (err) {
+        this.skip(batch, message.offset, err);
+      }
+    }
+  }
+
+  private applyCatalog(batch: Batch): void {
+    const items = [];
+    for (const message of batch.messages) {
+      if (!message.value || message.value.length === 0) continue;
+      try {
+        items.push(decode(Topics.catalogItems, message.value, message.headers));
+      } catch (err) {
+        this.skip(batch, message.offset, err);
+      }
+    }
+    this.state.applyCatalog(items, this.config.TENANT_ID);
+  }
+
+  private applyLifecycle(batch: Batch): void {
+    for (const message of batch.messages) {
+      try {
+        this.models.onLifecycleEvent(decode(Topics.modelLifecycle, message.value, message.headers));
+      } catch (err) {
+        this.skip(batch, message.offset, err);
+      }
+    }
+  }
+
+  private skip(batch: Batch, offset: string, err: unknown): void {
+    this.logger.warn(
+      { topic: batch.topic, partition: batch.partition, offset, err: (err as Error).message },
+      'skipping an unreadable record',
+    );
+  }
+
+  private markProgress(): void {
+    if (this.caughtUp || this.pending.size > 0) return;
+    this.caughtUp = true;
+    const tenants = this.state.tenantIds().map((t) => ({ tenant: t, ...this.state.tenant(t).size() }));
+    this.logger.info(
+      { tenants },
+      'recommendation state caught up with features.user.v1 and catalog.items.v1',
+    );
+  }
+}
