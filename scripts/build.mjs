@@ -1,7 +1,7 @@
 // Compiles the workspace's TypeScript with SWC into dist/, mirroring the source tree. SWC keeps
 // decorator metadata (NestJS DI needs it) and rewrites the @mercato/* path aliases to relative
 // imports, so dist/ runs with plain `node`. Type checking is `npm run typecheck` (tsc), separately.
-// Usage: node scripts/build.mjs [folder…]   (default: libs services scripts/cli bench)
+// Usage: node scripts/build.mjs [folder…]   (default: libs services scripts/cli scripts/soak bench)
 import { transformFile } from '@swc/core';
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
 const roots =
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['libs', 'services', 'scripts/cli', 'bench'];
+  process.argv.slice(2).length > 0
+    ? process.argv.slice(2)
+    : ['libs', 'services', 'scripts/cli', 'scripts/soak', 'bench'];
 const { compilerOptions } = JSON.parse(await readFile(join(root, 'tsconfig.base.json'), 'utf8'));
 
 const swcOptions = {

@@ -33,3 +33,23 @@ export {
   type CatalogOptions,
 } from './generators';
 export { spawnService, startService, type ServiceProcess } from './services';
+export {
+  startNewsStack,
+  freePort,
+  getJson,
+  type NewsStack,
+  type NewsStackOptions,
+  type NewsServiceName,
+} from './news-stack';
+export {
+  runNewsFault,
+  judge as judgeNewsFault,
+  type NewsFaultOptions,
+  type NewsFaultReport,
+  type KillPlan,
+  type KillRecord,
+  type FaultService,
+  type WindowMismatch,
+  type PersistedAlert,
+} from './news-fault';
+export { testKeys, bearer, type TestKeys } from './auth';
