@@ -88,6 +88,8 @@ export async function startRecsStack(options: {
     KAFKA_BROKERS: brokers,
     HTTP_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
+    // Development auth on the registry: the bench's calls act for the bench tenant, as scoring's do.
+    TENANT_ID: tenant,
   });
   const model = `recommender-${tenant}`;
   const client = new RegistryClient(registry.url);

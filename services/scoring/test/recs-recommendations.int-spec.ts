@@ -290,6 +290,8 @@ beforeAll(async () => {
     KAFKA_BROKERS: brokers,
     HTTP_PORT: await freePort(),
     OUTBOX_POLL_MS: '200',
+    // Development auth: the test's own calls act for the tenant whose model scoring asks for.
+    TENANT_ID: TENANT,
   });
   registryClient = new RegistryClient(registry.url);
   await registryClient.ensureModel(MODEL, 'recommender');
