@@ -12,3 +12,4 @@ export {
 export { buildOpenApiDocument } from './openapi';
 export { Poller, type PollerOptions } from './poller';
 export { AuthModule, type AuthModuleOptions } from './auth.module';
+export { openApiController, type OpenApiInfo } from './openapi.controller';

@@ -8,19 +8,22 @@ import {
   bearer,
   createTestDatabase,
   requireEnv,
+  startGroupAtEnd,
   startService,
+  testKafka,
   testKeys,
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
   type TestKeys,
 } from '../src';
+import { Topics } from '@mercato/contracts';
 import fc from 'fast-check';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The services that publish an OpenAPI document (feature and training have none yet).
-const SERVICES = ['ingest', 'model-registry', 'scoring', 'sentiment-monitor'] as const;
+// Every service with a public HTTP API publishes an OpenAPI document.
+const SERVICES = ['ingest', 'feature', 'training', 'model-registry', 'scoring', 'sentiment-monitor'] as const;
 const RUNS_PER_OPERATION = 25;
 const SEED = 20261128;
 const TENANT = `f${uniqueSuffix()
@@ -158,12 +161,20 @@ beforeAll(async () => {
   ({ token } = await keys.create({ tenantId: TENANT, rateRps: 0, name: 'fuzz' }));
   const start = async (name: string, env: Record<string, string> = {}): Promise<ServiceProcess> => {
     const began = Date.now();
+    // The services consume only what arrives from now on, not the shared topics' history (a training
+    // service would otherwise train every request other specs ever sent).
+    const group = `fuzz-${name}-${uniqueSuffix()}`;
+    await startGroupAtEnd(
+      testKafka(),
+      group,
+      Object.values(Topics).map((t) => t.name),
+    );
     const svc = await startService(
       name,
       {
         DATABASE_URL: db.url,
         KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
-        KAFKA_CONSUMER_GROUP: `fuzz-${name}-${uniqueSuffix()}`,
+        KAFKA_CONSUMER_GROUP: group,
         HTTP_PORT: String(await freePort()),
         AUTH_MODE: 'required',
         LOG_LEVEL: 'warn',

@@ -3,6 +3,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InteractionCountHandler } from './interaction-count.handler';
 import { JobsController } from './jobs.controller';
+import { OpenApiController } from './openapi.controller';
 import { RetrainRepository } from './retrain.repository';
 import { RetrainService } from './retrain.service';
 import { retrainEnabled, type TrainingConfig } from './training.config';
@@ -17,7 +18,12 @@ export class TrainingModule {
     const retrain = retrainEnabled(config);
     return {
       module: TrainingModule,
-      controllers: [TrainingRequestHandler, JobsController, ...(retrain ? [InteractionCountHandler] : [])],
+      controllers: [
+        TrainingRequestHandler,
+        JobsController,
+        OpenApiController,
+        ...(retrain ? [InteractionCountHandler] : []),
+      ],
       providers: [
         TrainingService,
         TrainingJobRepository,
