@@ -17,9 +17,9 @@ import {
   testKeys,
   uniqueSuffix,
   type ServiceProcess,
+  freePort,
 } from '@mercato/testing';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 
 export interface StackItem {
   itemId: string;
@@ -50,17 +50,7 @@ export const benchTenant = (): string => `bench-${uniqueSuffix()}`;
 export const pseudonymOf = (tenant: string, rawUser: string): string =>
   new Pseudonymizer(DEVELOPMENT_PSEUDONYMIZATION_KEY).pseudonym(tenant, rawUser);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const CHUNK = 500;
 

@@ -16,10 +16,10 @@ import {
   type ServiceProcess,
   type TestDatabase,
   type TestKeys,
+  freePort,
 } from '../src';
 import { Topics } from '@mercato/contracts';
 import fc from 'fast-check';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Every service with a public HTTP API publishes an OpenAPI document.
@@ -51,15 +51,6 @@ const running = new Map<string, ServiceProcess>();
 const helpers: ServiceProcess[] = [];
 const operations: Operation[] = [];
 const sent: Sent[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 // Values a client should never send, and sometimes will.
 const nasty = fc.oneof(

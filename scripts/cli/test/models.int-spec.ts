@@ -1,9 +1,15 @@
 // `mercato models` as an operator runs it, against the real model-registry process (built dist/, real
 // broker, fresh database): list and show as tables and JSON, promote with and without a metric
 // policy (a rejection exits 1 with the reason), rollback, history, and clear errors.
-import { REPO_ROOT, createTestDatabase, requireEnv, uniqueSuffix, type TestDatabase } from '@mercato/testing';
+import {
+  REPO_ROOT,
+  createTestDatabase,
+  requireEnv,
+  uniqueSuffix,
+  type TestDatabase,
+  freePort,
+} from '@mercato/testing';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,15 +22,6 @@ const NAME = `cli-sentiment-${uniqueSuffix()}`;
 let db: TestDatabase;
 let registry: ChildProcess;
 let url: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A minimal TF.js LayersModel: one Dense layer, its float32 weights in one shard, and a manifest. */
 function artifact(seed: number) {

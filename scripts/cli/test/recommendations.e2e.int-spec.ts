@@ -17,9 +17,9 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
 import { Topics } from '@mercato/contracts';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RUN = uniqueSuffix();
@@ -31,17 +31,7 @@ type Name = 'model-registry' | 'feature' | 'training' | 'ingest' | 'scoring';
 const services = {} as Record<Name, ServiceProcess>;
 let db: TestDatabase;
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(String(port)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 // Interleaved in time (every user's k-th interaction before anyone's k+1-th), so the time-based split
 // holds out the latest interactions of every user rather than whole users.

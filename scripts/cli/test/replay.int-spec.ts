@@ -13,11 +13,11 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
 import type { Consumer } from 'kafkajs';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,14 +33,7 @@ let dir: string;
 const databases: TestDatabase[] = [];
 let ingest: ServiceProcess;
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(String(typeof address === 'object' && address ? address.port : 0)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 async function startIngest(port?: string): Promise<ServiceProcess> {
   const db = await createTestDatabase('replay');

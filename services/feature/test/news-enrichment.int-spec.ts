@@ -27,10 +27,10 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort,
 } from '@mercato/testing';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedEventId } from '../src/news/event-ids';
@@ -59,17 +59,6 @@ interface Seen {
 /** Every enriched record of this run, by article id, in the order read. */
 const enriched = new Map<string, Seen[]>();
 const deadLetters: DeadLetter[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function startFeature(extra: Record<string, string> = {}): Promise<ServiceProcess> {
   const svc = await startService('feature', { ...env, HTTP_PORT: String(await freePort()), ...extra });

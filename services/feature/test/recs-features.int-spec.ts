@@ -29,10 +29,10 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort,
 } from '@mercato/testing';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -62,17 +62,6 @@ interface Seen {
 /** Every features.user.v1 record of this run, by key, in the order read. */
 const published = new Map<string, Seen[]>();
 const seen = (user: string): Seen[] => published.get(user) ?? [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function startFeature(): Promise<ServiceProcess> {
   const svc = await startService('feature', { ...env, HTTP_PORT: String(await freePort()) });

@@ -15,12 +15,12 @@ import {
   type ServiceProcess,
   type TestDatabase,
   type TestKeys,
+  freePort,
 } from '@mercato/testing';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicTap } from './topic-tap';
 
@@ -37,15 +37,6 @@ let signingKey: KeyLike;
 let strangerKey: KeyLike;
 let news: TopicTap;
 let n = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const article = () => {
   n++;

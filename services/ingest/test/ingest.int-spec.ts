@@ -21,9 +21,9 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
 import { createHash, createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from './raw-http';
@@ -41,14 +41,7 @@ let news: TopicTap;
 let interactions: TopicTap;
 let catalog: TopicTap;
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(String(typeof address === 'object' && address ? address.port : 0)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 async function send(
   method: 'POST' | 'PUT',

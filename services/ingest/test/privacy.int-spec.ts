@@ -21,11 +21,11 @@ import {
   type ServiceProcess,
   type TestDatabase,
   type TestKeys,
+  freePort,
 } from '@mercato/testing';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -51,15 +51,6 @@ let otlp: Server;
 const spans: Buffer[] = [];
 let taps: TopicTap[] = [];
 let admin: Record<string, string>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const interactions = (user: string) =>
   ['i1', 'i2', 'i3'].map((item, i) => ({

@@ -1,24 +1,13 @@
 // Test helpers: the registry as a real process (the built dist/, on the real broker and a fresh
 // database), a tiny HTTP client, and real TF.js LayersModel artifacts (model.json + float32 shards).
-import { REPO_ROOT, requireEnv } from '@mercato/testing';
+import { REPO_ROOT, requireEnv, freePort } from '@mercato/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const MAIN = join(REPO_ROOT, 'dist/services/model-registry/src/main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RegistryProcess {
   url: string;

@@ -36,10 +36,10 @@ import {
   type GeneratedItem,
   type ServiceProcess,
   type TestDatabase,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warmUp, warmUpUsers } from '../src/recommendations/recommender.loader';
 
@@ -98,17 +98,7 @@ const purchasesOf = (user: string): string[] => [
 const recentOf = (user: string): string[] =>
   [...new Set(history.filter((i) => i.user_id === user).map((i) => i.item_id))].reverse().slice(0, 10);
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(String(port)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 async function train(seed: number): Promise<RecommenderModel> {
   return RecommenderModel.train(

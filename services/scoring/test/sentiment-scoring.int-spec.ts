@@ -30,10 +30,10 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
 import type { Consumer, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scoredEventId } from '../src/sentiment/scored-article.mapper';
@@ -104,17 +104,7 @@ async function promote(version: number): Promise<void> {
   expect(promotion.outcome).toBe('promoted');
 }
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(String(port)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 /** Starts scoring and waits until its per-process lifecycle listener has joined its group. */
 async function startScoring(): Promise<ServiceProcess> {

@@ -14,25 +14,21 @@ import {
   type DeadLetter,
   type SentimentAlert,
 } from '@mercato/contracts';
-import { requireEnv, startService, testKafka, uniqueSuffix, type ServiceProcess } from '@mercato/testing';
+import {
+  requireEnv,
+  startService,
+  testKafka,
+  uniqueSuffix,
+  type ServiceProcess,
+  freePort,
+} from '@mercato/testing';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 
 export const MINUTE = 60_000;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Unique upper-case tickers for this run, so parallel runs on the shared topic never mix. */
 export const uniqueTicker = (prefix: string): string =>

@@ -15,8 +15,8 @@ import {
   type ServiceProcess,
   type TestDatabase,
   type TestKeys,
+  freePort as freeTcpPort,
 } from '@mercato/testing';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RUN = uniqueSuffix()
@@ -31,14 +31,7 @@ let training: ServiceProcess;
 let keyA: Record<string, string>;
 let keyB: Record<string, string>;
 
-async function freePort(): Promise<string> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(String(typeof address === 'object' && address ? address.port : 0)));
-    });
-  });
-}
+const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 const get = async (path: string, headers: Record<string, string>) => {
   const res = await fetch(`${training.url}${path}`, { headers });
