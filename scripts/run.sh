@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The entry point behind every npm script and `npx mercato`: puts Node 24 first on PATH (installing
 # it when the machine's node is older), installs npm dependencies when they are missing or stale,
-# then runs one task. Usage: bash scripts/run.sh <build|lint|typecheck|format|proto|test|mercato> [args…]
+# then runs one task. Usage: bash scripts/run.sh <build|lint|typecheck|format|proto|kernels|test|mercato> [args…]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$MERCATO_ROOT"
@@ -33,7 +33,8 @@ case "$task" in
       buf breaking --against '.git#branch=main'
     fi
     ;;
+  kernels) ensure_deps; node scripts/kernels/build.mjs ;;
   test) ensure_deps; build; vitest run "$@" ;;
   mercato) ensure_deps; build >/dev/null; exec node --enable-source-maps dist/scripts/cli/src/main.js "$@" ;;
-  *) echo "usage: bash scripts/run.sh <build|lint|typecheck|format|proto|test|mercato> [args…]" >&2; exit 64 ;;
+  *) echo "usage: bash scripts/run.sh <build|lint|typecheck|format|proto|kernels|test|mercato> [args…]" >&2; exit 64 ;;
 esac

@@ -223,6 +223,25 @@ describe('RecommenderModel on a synthetic world (native backend)', () => {
     expect(top).toEqual(expected);
     // An unknown user gets the bias-only (popularity-like) ranking rather than an error.
     expect(implicit.topK('nobody', 3)).toHaveLength(3);
+    expect(implicit.topK('u3', 0)).toEqual([]);
+  });
+
+  it('takes the rules as a row mask or a candidate list with the same result as the filter', () => {
+    const ids = implicit.itemIds;
+    const exclude = new Set(ids.slice(0, 50));
+    const filter = (item: string): boolean => Number(item.slice(1)) % 3 === 0;
+    const expected = implicit.topK('u5', 9, { exclude, filter });
+    const allowed = Uint8Array.from(ids, (item) => (filter(item) ? 1 : 0));
+    expect(implicit.topK('u5', 9, { exclude, allowed })).toEqual(expected);
+    const rows = Int32Array.from(ids.flatMap((item, i) => (filter(item) ? [i] : [])));
+    expect(implicit.topK('u5', 9, { exclude, rows })).toEqual(expected);
+    // Rows past the catalogue (an index built for a larger one) are skipped, not read.
+    expect(implicit.topK('u5', 9, { exclude, rows: Int32Array.of(...rows, ids.length + 5) })).toEqual(
+      expected,
+    );
+    // Fewer candidates than K: all of them, best first.
+    const few = implicit.topK('u5', 9, { rows: rows.slice(0, 4) });
+    expect(few.map((s) => s.item).sort()).toEqual([...rows.slice(0, 4)].map((i) => ids[i]).sort());
   });
 
   it('round-trips through an artifact with identical scores', async () => {

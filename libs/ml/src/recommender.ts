@@ -13,6 +13,7 @@ import {
   type ModelArtifact,
   type ModelManifest,
 } from './artifact';
+import { ItemMatrix } from './kernels/item-matrix';
 import type { TF } from './backend';
 import { seededRandom } from './random';
 import { tokenize } from './tokenizer';
@@ -123,6 +124,13 @@ export interface TopKOptions {
   exclude?: Set<string>;
   /** Business rules (in stock, allowed region…); only asked about items that would enter the top K. */
   filter?: (item: string) => boolean;
+  /**
+   * The same kind of rules as a mask over rows in itemIds order (0: never return): read before
+   * `filter`, at array speed, which matters when the rules reject most of the catalogue.
+   */
+  allowed?: Uint8Array;
+  /** Only these rows (itemIds order) are candidates, e.g. one category's items; rows past the end are skipped. */
+  rows?: Int32Array;
 }
 
 export interface ScoredItem {
@@ -218,9 +226,8 @@ export class RecommenderModel {
   private itemIndex: Map<string, number>;
   private readonly vocabIndex: Map<string, number>;
   private tables: Tables;
-  private itemVectors: Float32Array;
-  private itemBias: Float32Array;
-  private scratch: Float32Array;
+  /** Every item's served vector (id part + text part) and bias, and the scoring of them all. */
+  private matrix: ItemMatrix;
 
   private constructor(state: ModelState) {
     this.hp = state.hp;
@@ -235,14 +242,12 @@ export class RecommenderModel {
     this.itemIndex = new Map(this.items.map((it, i) => [it, i]));
     this.vocabIndex = new Map(this.vocab.map((t, i) => [t, i]));
     const d = this.hp.dim;
-    this.itemVectors = new Float32Array(this.items.length * d);
-    this.itemBias = new Float32Array(this.items.length);
+    this.matrix = new ItemMatrix(this.items.length, d);
     for (let i = 0; i < this.items.length; i++) {
       const { vector, bias } = this.composeItem(this.itemTokenIds[i] as number[], i);
-      this.itemVectors.set(vector, i * d);
-      this.itemBias[i] = bias;
+      this.matrix.vectors.set(vector, i * d);
+      this.matrix.bias[i] = bias;
     }
-    this.scratch = new Float32Array(this.items.length);
   }
 
   /**
@@ -396,7 +401,7 @@ export class RecommenderModel {
     if (typeof item === 'string') {
       const i = this.itemIndex.get(item);
       if (i === undefined) return { vector: new Float32Array(d), bias: 0 };
-      return { vector: this.itemVectors.slice(i * d, (i + 1) * d), bias: this.itemBias[i] as number };
+      return { vector: this.matrix.vectors.slice(i * d, (i + 1) * d), bias: this.matrix.bias[i] as number };
     }
     return this.composeItem(encodeTokens(item, this.vocabIndex, this.hp.maxTokensPerItem), undefined);
   }
@@ -415,16 +420,13 @@ export class RecommenderModel {
     }
     if (fresh.length === 0) return 0;
     const d = this.hp.dim;
-    const vectors = new Float32Array((this.items.length + fresh.length) * d);
-    vectors.set(this.itemVectors);
-    const bias = new Float32Array(this.items.length + fresh.length);
-    bias.set(this.itemBias);
+    const matrix = this.matrix.grown(this.items.length + fresh.length);
     for (const it of fresh) {
       const row = this.items.length;
       const tokens = encodeTokens(it, this.vocabIndex, this.hp.maxTokensPerItem);
       const rep = this.composeItem(tokens, undefined);
-      vectors.set(rep.vector, row * d);
-      bias[row] = rep.bias;
+      matrix.vectors.set(rep.vector, row * d);
+      matrix.bias[row] = rep.bias;
       this.itemIndex.set(it.item, row);
       this.items.push(it.item);
       this.itemTokenIds.push(tokens);
@@ -435,9 +437,7 @@ export class RecommenderModel {
     const itemBias = new Float32Array(this.items.length);
     itemBias.set(this.tables.itemBias);
     this.tables = { ...this.tables, itemEmbedding, itemBias };
-    this.itemVectors = vectors;
-    this.itemBias = bias;
-    this.scratch = new Float32Array(this.items.length);
+    this.matrix = matrix;
     return fresh.length;
   }
 
@@ -463,7 +463,7 @@ export class RecommenderModel {
         const i = this.itemIndex.get(item);
         if (i === undefined) continue;
         const off = i * d;
-        for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (this.itemVectors[off + j] as number);
+        for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (this.matrix.vectors[off + j] as number);
       } else {
         const v = this.itemVector(item);
         for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (v[j] as number);
@@ -491,66 +491,43 @@ export class RecommenderModel {
 
   /**
    * Scores of every catalogue item, in itemIds order, for a training user or a (fold-in) vector.
-   * An unknown user gets the bias-only scores, i.e. a popularity ranking. The dot products are a
-   * tight loop over one contiguous Float32Array; `out` lets a server reuse its buffer.
+   * An unknown user gets the bias-only scores, i.e. a popularity ranking. `out` lets a caller reuse
+   * its buffer.
    */
   scoreAll(
     user: string | Float32Array,
     out: Float32Array = new Float32Array(this.items.length),
   ): Float32Array {
-    const { vector, bias } = this.resolveUser(user);
-    const base = this.globalMean + bias;
-    const n = this.items.length;
-    const d = this.hp.dim;
-    const q = this.itemVectors;
-    const b = this.itemBias;
-    if (!vector) {
-      for (let i = 0; i < n; i++) out[i] = base + (b[i] as number);
-      return out;
-    }
-    if (d % 4 !== 0) {
-      for (let i = 0, off = 0; i < n; i++, off += d) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += (vector[j] as number) * (q[off + j] as number);
-        out[i] = base + (b[i] as number) + s;
-      }
-      return out;
-    }
-    // Four independent accumulators: V8 does not vectorise, but it overlaps the multiply-adds
-    // (about 30% faster than one accumulator at dim 32).
-    for (let i = 0, off = 0; i < n; i++, off += d) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let j = 0; j < d; j += 4) {
-        const o = off + j;
-        s0 += (vector[j] as number) * (q[o] as number);
-        s1 += (vector[j + 1] as number) * (q[o + 1] as number);
-        s2 += (vector[j + 2] as number) * (q[o + 2] as number);
-        s3 += (vector[j + 3] as number) * (q[o + 3] as number);
-      }
-      out[i] = base + (b[i] as number) + (s0 + s1 + (s2 + s3));
-    }
+    out.set(this.scoreView(user));
     return out;
+  }
+
+  /** scoreAll in the matrix's own buffer (no copy), valid until the next call. */
+  private scoreView(user: string | Float32Array): Float32Array {
+    const { vector, bias } = this.resolveUser(user);
+    return this.matrix.scores(vector, this.globalMean + bias);
   }
 
   /** The K best items over the whole catalogue, best first, skipping `exclude` and what `filter` rejects. */
   topK(user: string | Float32Array, k: number, options: TopKOptions = {}): ScoredItem[] {
-    const scores = this.scoreAll(user, this.scratch);
+    if (k <= 0) return [];
+    const scores = this.scoreView(user);
     const excluded = new Set<number>();
     for (const item of options.exclude ?? []) {
       const i = this.itemIndex.get(item);
       if (i !== undefined) excluded.add(i);
     }
+    const { allowed, rows, filter } = options;
+    const n = scores.length;
     // A sorted array of K (index, score) beats a heap for the small K of recommendation lists.
     const idx: number[] = [];
     const val: number[] = [];
-    for (let i = 0; i < scores.length; i++) {
+    const consider = (i: number): void => {
       const s = scores[i] as number;
-      if (idx.length === k && s <= (val[k - 1] as number)) continue;
-      if (excluded.has(i)) continue;
-      if (options.filter && !options.filter(this.items[i] as string)) continue;
+      if (idx.length === k && s <= (val[k - 1] as number)) return;
+      if (allowed && allowed[i] === 0) return;
+      if (excluded.has(i)) return;
+      if (filter && !filter(this.items[i] as string)) return;
       let p = idx.length === k ? k - 1 : idx.length;
       while (p > 0 && (val[p - 1] as number) < s) {
         idx[p] = idx[p - 1] as number;
@@ -559,6 +536,14 @@ export class RecommenderModel {
       }
       idx[p] = i;
       val[p] = s;
+    };
+    if (rows) {
+      for (let r = 0; r < rows.length; r++) {
+        const i = rows[r] as number;
+        if (i < n) consider(i);
+      }
+    } else {
+      for (let i = 0; i < n; i++) consider(i);
     }
     return idx.map((i, p) => ({ item: this.items[i] as string, score: val[p] as number }));
   }
@@ -572,9 +557,10 @@ export class RecommenderModel {
       const row = typeof item === 'string' ? this.itemIndex.get(item) : undefined;
       let s = this.globalMean + bias;
       if (row !== undefined) {
-        s += this.itemBias[row] as number;
+        s += this.matrix.bias[row] as number;
         if (vector)
-          for (let j = 0; j < d; j++) s += (vector[j] as number) * (this.itemVectors[row * d + j] as number);
+          for (let j = 0; j < d; j++)
+            s += (vector[j] as number) * (this.matrix.vectors[row * d + j] as number);
       } else if (typeof item !== 'string') {
         const rep = this.composeItem(
           encodeTokens(item, this.vocabIndex, this.hp.maxTokensPerItem),
@@ -608,8 +594,8 @@ export class RecommenderModel {
       userVectors: this.tables.userEmbedding.slice(),
       userBias: this.tables.userBias.slice(),
       items: [...this.items],
-      itemVectors: this.itemVectors.slice(),
-      itemBias: this.itemBias.slice(),
+      itemVectors: this.matrix.vectors.slice(),
+      itemBias: this.matrix.bias.slice(),
     };
   }
 
