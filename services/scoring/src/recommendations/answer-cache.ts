@@ -3,7 +3,7 @@
 // user's own features (a new UserState object on every update), or the tenant's catalog and popular
 // lists (TenantState.generation). An entry records all three and is used only while all three are
 // unchanged, so a purchase or a withdrawn item is reflected on the very next request.
-import { Lru } from './lru';
+import { LRUCache } from 'lru-cache';
 import type { RankedItem } from './ranking';
 import type { UserState } from './recs-state';
 
@@ -18,31 +18,32 @@ interface Entry extends AnswerInputs {
 }
 
 export class AnswerCache {
-  private readonly entries: Lru<string, Entry>;
+  /** Absent at capacity 0: every answer is ranked afresh. */
+  private readonly entries?: LRUCache<string, Entry>;
 
   constructor(capacity: number) {
-    this.entries = new Lru(capacity);
+    if (capacity > 0) this.entries = new LRUCache({ max: capacity });
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   get(key: string, inputs: AnswerInputs): RankedItem[] | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.entries?.get(key);
     if (!entry) return undefined;
     if (
       entry.model !== inputs.model ||
       entry.user !== inputs.user ||
       entry.generation !== inputs.generation
     ) {
-      this.entries.delete(key);
+      this.entries?.delete(key);
       return undefined;
     }
     return entry.items;
   }
 
   set(key: string, inputs: AnswerInputs, items: RankedItem[]): void {
-    this.entries.set(key, { model: inputs.model, user: inputs.user, generation: inputs.generation, items });
+    this.entries?.set(key, { model: inputs.model, user: inputs.user, generation: inputs.generation, items });
   }
 }

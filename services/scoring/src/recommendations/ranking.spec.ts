@@ -118,6 +118,28 @@ describe('rank', () => {
     expect(books).toHaveLength(6);
   });
 
+  it('follows catalog changes and new items at once: withdrawn, restocked, recategorized, added', () => {
+    const state = stateWith({ u0: { recent: ['i3'], purchased: [] } });
+    const tenant = state.tenant('t');
+    const ids = (category?: string): string[] =>
+      rank(model, tenant, request('u0', 40, [], category)).map((r) => r.itemId);
+    const first = ids()[0] as string;
+    const catalogRecord = (itemId: string, available: boolean, categories: string[]) =>
+      create(CatalogItemSchema, { itemId, title: itemId, categories, available });
+    state.applyCatalog([catalogRecord(first, false, ['kitchen'])], 't');
+    expect(ids()).not.toContain(first);
+    expect(ids('kitchen')).not.toContain(first);
+    state.applyCatalog([catalogRecord(first, true, ['garden'])], 't');
+    expect(ids()).toContain(first);
+    expect(ids('kitchen')).not.toContain(first);
+    expect(ids('garden')).toEqual([first]);
+    // An item the model was not trained on, added to it as it arrives (scoring's catalog listener).
+    const fresh = model.addItems([{ item: 'i-new', text: 'steel kettle', categories: ['garden'] }]);
+    expect(fresh).toBe(1);
+    state.applyCatalog([catalogRecord('i-new', true, ['garden'])], 't');
+    expect(ids('garden').sort()).toEqual([first, 'i-new'].sort());
+  });
+
   it('answers from the popular lists alone when no model is loaded', () => {
     const tenant = stateWith({}).tenant('t');
     tenant.popular = {

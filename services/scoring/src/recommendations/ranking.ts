@@ -4,8 +4,9 @@
 // items (so today's purchase moves today's answer); a user it does not know but who has history gets
 // the fold-in of that history; a user with neither gets popular and trending items. Lists shorter
 // than K (strict filters) are filled from popular items.
-import type { RecommenderModel } from '@mercato/ml';
+import type { RecommenderModel, TopKOptions } from '@mercato/ml';
 import type { PopularItem, TenantState, UserState } from './recs-state';
+import { servingIndex } from './serving-index';
 
 export type Reason = 'personalized' | 'popular' | 'similar_to_recent';
 export const EXCLUDE_VALUES = ['purchased', 'seen'] as const;
@@ -41,18 +42,30 @@ export function rank(
     (request.category === undefined || (state?.inCategory(itemId, request.category) ?? false));
 
   const out: RankedItem[] = [];
+  const rules = model ? catalogRules(model, state, request.category) : {};
   if (model) {
     const personal = userVector(model, request.userId, user);
     if (personal) {
-      for (const { item, score } of model.topK(personal.vector, request.k, {
-        exclude: excluded,
-        filter: accept,
-      }))
+      for (const { item, score } of model.topK(personal.vector, request.k, { exclude: excluded, ...rules }))
         out.push({ itemId: item, score, reason: personal.reason });
     }
   }
-  if (out.length < request.k) fillWithPopular(out, model, state, request.k, accept);
+  if (out.length < request.k) fillWithPopular(out, model, state, request.k, accept, excluded, rules);
   return out;
+}
+
+const NO_ROWS = new Int32Array(0);
+
+/** accept() as row sets over the model's items (serving-index.ts), for the scans of the whole catalog. */
+function catalogRules(
+  model: RecommenderModel,
+  state: TenantState | undefined,
+  category: string | undefined,
+): Pick<TopKOptions, 'allowed' | 'rows'> {
+  // Without a catalog every item is available and none is in any category.
+  if (!state) return category === undefined ? {} : { rows: NO_ROWS };
+  const index = servingIndex(model, state);
+  return category === undefined ? { allowed: index.available } : { rows: index.inCategory(category) };
 }
 
 function excludedItems(user: UserState | undefined, exclude: ReadonlySet<ExcludeValue>): Set<string> {
@@ -104,6 +117,8 @@ function fillWithPopular(
   state: TenantState | undefined,
   k: number,
   accept: (itemId: string) => boolean,
+  excluded: ReadonlySet<string>,
+  rules: Pick<TopKOptions, 'allowed' | 'rows'>,
 ): void {
   const taken = new Set(out.map((r) => r.itemId));
   const lists = state?.popular;
@@ -115,7 +130,8 @@ function fillWithPopular(
   }
   if (out.length >= k || !model) return;
   const zero = new Float32Array(model.hp.dim);
-  const rest = model.topK(zero, k - out.length, { exclude: taken, filter: accept });
+  for (const item of excluded) taken.add(item);
+  const rest = model.topK(zero, k - out.length, { exclude: taken, ...rules });
   for (const { item, score } of rest) out.push({ itemId: item, score, reason: 'popular' });
 }
 

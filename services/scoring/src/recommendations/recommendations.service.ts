@@ -10,9 +10,9 @@ import { Pseudonymizer, resolvePseudonymizationKey } from '@mercato/privacy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { ScoringConfig } from '../scoring.config';
 import { AnswerCache } from './answer-cache';
-import { Lru } from './lru';
 import { rank, type RankRequest, type RankedItem } from './ranking';
 import type { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
 import { RecommenderModelsService, recommenderName, type RecsAlias } from './recommender-models.service';
@@ -32,10 +32,18 @@ export class RankingFailedError extends Error {
   }
 }
 
+/** The replica is still reading the state topics after a start: asked again shortly, it answers. */
+export class StateLoadingError extends Error {
+  constructor() {
+    super('recommendation state is still loading; retry shortly');
+    this.name = 'StateLoadingError';
+  }
+}
+
 @Injectable()
 export class RecommendationsService {
   private readonly pseudonymizer: Pseudonymizer;
-  private readonly pseudonyms = new Lru<string, string>(PSEUDONYM_CACHE_SIZE);
+  private readonly pseudonyms = new LRUCache<string, string>({ max: PSEUDONYM_CACHE_SIZE });
   private readonly cache: AnswerCache;
 
   constructor(
@@ -51,6 +59,7 @@ export class RecommendationsService {
   }
 
   recommend(tenantId: string, query: RecommendationsQuery, transport: Transport): RecommendationsView {
+    if (!this.state.loaded) throw new StateLoadingError();
     const started = performance.now();
     const userId = this.pseudonym(tenantId, query.userId);
     const variant: RecsAlias =
