@@ -47,6 +47,13 @@ const header = (headers: HeaderBag, name: string): string | undefined => {
 
 export class Authenticator {
   private readonly cache = new Map<string, CachedKey>();
+  /**
+   * Presented keys whose secret matched, each with the record it matched: the hash is computed once
+   * per key and record fetch instead of on every request. Looked up by the whole key (a hash-table
+   * probe, not a comparison an attacker can time); a refreshed record is a new object, so a key is
+   * checked again whenever its record is fetched again (revocation takes effect the same way).
+   */
+  private readonly verified = new Map<string, ApiKeyRecord>();
   private readonly jwt: JwtVerifier | undefined;
   private readonly limiter: RateLimiter;
   private readonly now: () => number;
@@ -115,7 +122,7 @@ export class Authenticator {
     if (!parts) throw new AuthError(401, 'malformed', 'the API key is not of the form mk_<id>_<secret>');
     if (!this.options.keys) throw new AuthError(401, 'unknown', 'API keys are not accepted by this service');
     const record = await this.lookup(parts.id);
-    if (!record || !secretMatches(parts.secret, record.secretSha256))
+    if (!record || !this.secretVerified(token, parts.secret, record))
       throw new AuthError(401, 'unknown', 'the API key is not known');
     if (record.revokedAt) throw new AuthError(401, 'revoked', 'the API key has been revoked');
     if (record.expiresAt && record.expiresAt.getTime() <= this.now())
@@ -179,6 +186,14 @@ export class Authenticator {
     if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
     this.cache.set(id, { record, fetchedMs: this.now() });
     return record;
+  }
+
+  private secretVerified(token: string, secret: string, record: ApiKeyRecord): boolean {
+    if (this.verified.get(token) === record) return true;
+    if (!secretMatches(secret, record.secretSha256)) return false;
+    if (this.verified.size >= MAX_CACHED_KEYS) this.verified.clear();
+    this.verified.set(token, record);
+    return true;
   }
 
   /** Records last use at most once a minute per key, batched and off the request path. */
