@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redactUrl, startTelemetry, stopTelemetry } from './tracing';
+import { redactUrl, sampledParent, startTelemetry, stopTelemetry, untracedRequest } from './tracing';
 
 describe('startTelemetry without an OTLP endpoint', () => {
   afterAll(stopTelemetry);
@@ -28,5 +28,33 @@ describe('redactUrl', () => {
       'http://127.0.0.1:8082/v1/users/{userId}',
     );
     expect(redactUrl('/v1/news#frag')).toBe('/v1/news');
+  });
+});
+
+describe('untracedRequest', () => {
+  const hot = [/^\/v1\/users\/[^/]+\/recommendations/];
+  const sampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const unsampled = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+
+  it('traces a hot read only when the caller samples its trace', () => {
+    const url = '/v1/users/u1/recommendations?k=10';
+    expect(untracedRequest({ url, headers: {} }, hot)).toBe(true);
+    expect(untracedRequest({ url, headers: { traceparent: unsampled } }, hot)).toBe(true);
+    expect(untracedRequest({ url, headers: { traceparent: sampled } }, hot)).toBe(false);
+    expect(untracedRequest({ url, headers: { traceparent: 'garbage-01' } }, hot)).toBe(true);
+  });
+
+  it('traces every other request, and never the probes', () => {
+    expect(untracedRequest({ url: '/v1/interactions', headers: {} }, hot)).toBe(false);
+    expect(untracedRequest({ url: '/v1/users/u1', headers: {} }, hot)).toBe(false);
+    expect(untracedRequest({ url: '/healthz/ready', headers: { traceparent: sampled } }, hot)).toBe(true);
+  });
+
+  it('reads the sampled flag from the flags byte', () => {
+    expect(sampledParent(sampled)).toBe(true);
+    expect(sampledParent(unsampled)).toBe(false);
+    expect(sampledParent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03')).toBe(true);
+    expect(sampledParent([sampled])).toBe(true);
+    expect(sampledParent(undefined)).toBe(false);
   });
 });

@@ -37,6 +37,30 @@ export interface TelemetryOptions {
    * traceparent headers), but not exported: a no-op processor keeps the tracer provider registered. */
   otlpEndpoint?: string;
   version?: string;
+  /**
+   * Paths of hot read routes: their requests are traced only when the caller's traceparent says its
+   * trace is sampled. A server span per request costs more than such a request's own work (scoring's
+   * recommendations: about a third of the CPU), so the calling edge decides which ones to trace.
+   */
+  tracedOnlyWhenSampled?: RegExp[];
+}
+
+/** Whether a W3C traceparent header (version-traceid-parentid-flags) carries the sampled flag. */
+export function sampledParent(traceparent: string | string[] | undefined): boolean {
+  const value = Array.isArray(traceparent) ? traceparent[0] : traceparent;
+  const m =
+    value === undefined ? null : /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(value.trim());
+  return m !== null && (parseInt(m[1] as string, 16) & 1) === 1;
+}
+
+/** The incoming requests the HTTP instrumentation leaves alone: probes, and unsampled hot reads. */
+export function untracedRequest(
+  req: { url?: string; headers: Record<string, string | string[] | undefined> },
+  hot: readonly RegExp[],
+): boolean {
+  const url = req.url ?? '';
+  if (url.startsWith('/healthz')) return true;
+  return hot.some((path) => path.test(url)) && !sampledParent(req.headers.traceparent);
 }
 
 export function startTelemetry(options: TelemetryOptions): void {
@@ -56,7 +80,7 @@ export function startTelemetry(options: TelemetryOptions): void {
       : [new NoopSpanProcessor()],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => (req.url ?? '').startsWith('/healthz'),
+        ignoreIncomingRequestHook: (req) => untracedRequest(req, options.tracedOnlyWhenSampled ?? []),
         requestHook: (span) => redactSpanUrls(span),
       }),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),

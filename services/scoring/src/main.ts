@@ -2,7 +2,11 @@
 // Telemetry starts before anything else is loaded so http and pg are instrumented.
 import { runMain, startTelemetry } from '@mercato/telemetry';
 
-startTelemetry({ serviceName: 'scoring' });
+// Recommendations are traced when the caller's trace is sampled: a span each would cost a third of them.
+startTelemetry({
+  serviceName: 'scoring',
+  tracedOnlyWhenSampled: [/^\/v1\/users\/[^/?#]+\/recommendations(?:[?#]|$)/],
+});
 
 runMain('scoring', async () => {
   const { startScoring } = await import('./scoring.bootstrap.js');
