@@ -158,6 +158,8 @@ export class RegistryClient {
       reason: string;
       policy?: { metric: string; margin: number; higherIsBetter: boolean };
       force?: boolean;
+      /** Only while the alias still points at this version (otherwise a 409 already_moved). */
+      fromVersion?: number;
     },
   ): Promise<Promotion> {
     const res = await this.request(`/v1/models/${encodeURIComponent(name)}/promote`, {

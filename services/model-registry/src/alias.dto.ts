@@ -13,6 +13,17 @@ export const PolicyBody = z.object({
   higherIsBetter: z.boolean().default(true),
 });
 
+/**
+ * Move the alias only while it still points at this version (409 already_moved otherwise): the
+ * replicas of a serving service that each saw a version fail move it back once, not once each.
+ */
+const FromVersion = z
+  .number()
+  .int()
+  .positive('must be a positive integer version number')
+  .max(2_147_483_647, 'is too large')
+  .optional();
+
 export const PromoteBody = z.object({
   version: z
     .number()
@@ -26,10 +37,16 @@ export const PromoteBody = z.object({
   policy: PolicyBody.optional(),
   /** Skip the kind's default policy (PROMOTION_POLICY_<KIND>) when no policy is given. */
   force: z.boolean().default(false),
+  fromVersion: FromVersion,
 });
 export type PromoteInput = z.output<typeof PromoteBody>;
 
-export const RollbackBody = z.object({ alias: Alias, actor: Actor, reason: Reason });
+export const RollbackBody = z.object({
+  alias: Alias,
+  actor: Actor,
+  reason: Reason,
+  fromVersion: FromVersion,
+});
 export type RollbackInput = z.output<typeof RollbackBody>;
 
 export const ArchiveBody = z.object({ actor: Actor, reason: Reason });

@@ -136,7 +136,11 @@ export class ModelsController {
   @ApiParam(NAME)
   @JsonBody(PromoteBody)
   @JsonResponse(200, 'promoted, or unchanged (the alias already pointed there)', PromotionView)
-  @JsonResponse(409, 'rejected by the promotion policy (or the version is archived)', PromotionView)
+  @JsonResponse(
+    409,
+    'rejected by the promotion policy (or the version is archived, or the alias left fromVersion)',
+    PromotionView,
+  )
   @ErrorResponses([400, 'invalid request'], [404, 'no such model or version'])
   async promote(
     @CurrentPrincipal() principal: Principal,
@@ -167,7 +171,7 @@ export class ModelsController {
   @ErrorResponses(
     [400, 'invalid request'],
     [404, 'no such model'],
-    [409, 'nothing to roll back to, or the earlier version is archived'],
+    [409, 'nothing to roll back to, the earlier version is archived, or the alias left fromVersion'],
   )
   async rollback(
     @CurrentPrincipal() principal: Principal,

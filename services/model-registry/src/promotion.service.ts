@@ -90,6 +90,12 @@ export class PromotionService {
         );
       }
       const current = await this.aliases.get(model.id, alias, tx);
+      if (input.fromVersion !== undefined && current?.version !== input.fromVersion) {
+        throw conflict(
+          'already_moved',
+          `${alias} of "${name}" points to ${current ? `v${current.version}` : 'no version'}, not v${input.fromVersion}: not promoted`,
+        );
+      }
       const base = { model: name, alias, requestedVersion: input.version, historyId: null, eventId: null };
       if (current?.version === input.version) {
         return {
@@ -198,6 +204,12 @@ export class PromotionService {
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const current = await this.aliases.get(model.id, alias, tx);
+      if (input.fromVersion !== undefined && current?.version !== input.fromVersion) {
+        throw conflict(
+          'already_moved',
+          `${alias} of "${name}" points to ${current ? `v${current.version}` : 'no version'}, not v${input.fromVersion}: nothing rolled back`,
+        );
+      }
       if (!current) throw conflict('nothing_to_roll_back', `${alias} of "${name}" has never been set`);
       const last = await this.aliases.lastPromotionInEffect(tx, model.id, alias);
       if (!last || last.fromVersion === null) {

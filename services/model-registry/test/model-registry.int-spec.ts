@@ -376,9 +376,23 @@ describe('model registry over HTTP', () => {
       'production',
     ]);
 
+    // A conditional rollback from a version the alias has left moves nothing (replicas asking twice).
+    const stale = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'scoring@a', fromVersion: 2 });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ error: 'already_moved' });
+    const stalePromotion = await http.post(`/v1/models/${SENTIMENT}/promote`, {
+      version: 1,
+      actor: 'scoring@a',
+      force: true,
+      fromVersion: 2,
+    });
+    expect(stalePromotion.status).toBe(409);
+    expect(stalePromotion.body).toMatchObject({ error: 'already_moved' });
+    expect((await http.get(`/v1/models/${SENTIMENT}/aliases/production`)).body.version).toBe(3);
     const r1 = await http.post(`/v1/models/${SENTIMENT}/rollback`, {
       actor: 'ana',
       reason: 'latency regression',
+      fromVersion: 3,
     });
     expect(r1.body).toMatchObject({ outcome: 'rolled_back', version: 2, previousVersion: 3 });
     const r2 = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'ana' });

@@ -4,7 +4,9 @@
 // already running finish on the version they started with. A version that fails to load is refused
 // and the serving one stays. A new production version is on probation for RECS_ROLLBACK_WINDOW_MS:
 // when its request error rate goes above RECS_ROLLBACK_ERROR_RATE it is swapped back out for the
-// version it replaced, and that is logged and counted.
+// version it replaced, and that is logged and counted. Either way (refused as unusable, or rolled
+// back) the registry's production alias is pointed back at the serving version, conditionally (once
+// however many replicas see it, never over a newer promotion), so restarts do not load it again.
 import { ModelEventType, type ModelEvent } from '@mercato/contracts';
 import { selectBackend, type Alias, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -311,6 +313,10 @@ export class RecommenderModelsService
         },
         'refused a recommender version; the serving version stays',
       );
+      // A version that cannot be served anywhere is taken off production (a download failure may pass).
+      const serving = state.slot.model;
+      if (alias === 'production' && reason === 'invalid_model' && serving)
+        this.restoreProduction(tenantId, target.version, serving.version, `scoring refused it: ${message}`);
       return undefined;
     }
   }
@@ -362,5 +368,21 @@ export class RecommenderModelsService
       },
       'recommender rolled back: the new version failed requests',
     );
+    this.restoreProduction(tenantId, probation.version, probation.previous.version, `scoring: ${why}`);
+  }
+
+  /** Moves the registry's production alias back from a failed version; logs the outcome, never throws. */
+  private restoreProduction(tenantId: string, from: number, to: number, reason: string): void {
+    const name = recommenderName(tenantId);
+    void this.loader.restoreProduction(tenantId, name, { from, to, reason }).then((answer) => {
+      if (answer.outcome === 'promoted')
+        this.logger.warn({ model: name, from, to }, 'production alias moved back in the registry');
+      else
+        // already_moved: another replica (or a person) moved it first, which is the point.
+        this.logger.warn(
+          { model: name, from, to, outcome: answer.outcome, reason: answer.reason },
+          'the registry did not move the production alias back',
+        );
+    });
   }
 }

@@ -9,10 +9,12 @@ import {
   RegistryClient,
   RegistryError,
   type Alias,
+  type Promotion,
   type TF,
 } from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
+import { hostname } from 'node:os';
 import type { ScoringConfig } from '../scoring.config';
 import type { Disposable } from '../sentiment/model-slot';
 import type { RecommenderItem } from '@mercato/ml';
@@ -61,6 +63,32 @@ export class RecommenderLoader {
   /** The version an alias points to; undefined when there is none (or no such model). */
   aliasVersion(tenantId: string, name: string, alias: Alias): Promise<number | undefined> {
     return this.registry.forTenant(tenantId).resolveAlias(name, alias);
+  }
+
+  /**
+   * Points the tenant's production alias back at the version this replica serves, away from one it
+   * refused or rolled back, so that restarts and new replicas do not load that one again; the
+   * registry's PROMOTED event brings the other replicas along. Conditional on the alias still
+   * pointing at the failed version: one move however many replicas ask, and none over a newer
+   * promotion. Resolves with the registry's answer (outcome promoted, or the reason it did not move).
+   */
+  async restoreProduction(
+    tenantId: string,
+    name: string,
+    move: { from: number; to: number; reason: string },
+  ): Promise<Promotion | { outcome: 'refused'; reason: string }> {
+    try {
+      return await this.registry.forTenant(tenantId).promote(name, {
+        version: move.to,
+        alias: 'production',
+        actor: `scoring@${hostname()}`,
+        reason: move.reason,
+        force: true,
+        fromVersion: move.from,
+      });
+    } catch (err) {
+      return { outcome: 'refused', reason: (err as Error).message };
+    }
   }
 
   /** Downloads and checks a version of the tenant's model (the service key acts for that tenant). */
