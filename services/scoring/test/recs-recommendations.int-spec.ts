@@ -270,6 +270,7 @@ const newItem: GeneratedItem = {
 let v1Model: RecommenderModel;
 let v1: number;
 let v2: number;
+let scoringEnv: Record<string, string>;
 
 beforeAll(async () => {
   tf = (await selectBackend('auto')).tf;
@@ -295,28 +296,25 @@ beforeAll(async () => {
   for (const user of buyers) await produceUserFeatures(user, recentOf(user), purchasesOf(user));
 
   const grpcPort = await freePort();
-  scoring = await startService(
-    'scoring',
-    {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: brokers,
-      KAFKA_CONSUMER_GROUP: `mercato-scoring-recs-it-${suffix}`,
-      HTTP_PORT: await freePort(),
-      GRPC_PORT: grpcPort,
-      TENANT_ID: TENANT,
-      MODEL_REGISTRY_URL: registry.url,
-      SENTIMENT_MODEL_NAME: `sentiment-recs-it-${suffix}`,
-      // Unreachable: the popular lists fall back to the model's item biases.
-      FEATURE_URL: `http://127.0.0.1:${await freePort()}`,
-      // Every swap in this spec comes from a lifecycle event.
-      MODEL_POLL_INTERVAL_MS: '600000',
-      RECS_STAGING_SHARE: '0.5',
-      RECS_SHADOW_SHARE: '1',
-      RECS_ROLLBACK_MIN_REQUESTS: '5',
-      RECS_ROLLBACK_ERROR_RATE: '0.2',
-    },
-    90_000,
-  );
+  scoringEnv = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: brokers,
+    KAFKA_CONSUMER_GROUP: `mercato-scoring-recs-it-${suffix}`,
+    HTTP_PORT: await freePort(),
+    GRPC_PORT: grpcPort,
+    TENANT_ID: TENANT,
+    MODEL_REGISTRY_URL: registry.url,
+    SENTIMENT_MODEL_NAME: `sentiment-recs-it-${suffix}`,
+    // Unreachable: the popular lists fall back to the model's item biases.
+    FEATURE_URL: `http://127.0.0.1:${await freePort()}`,
+    // Every swap in this spec comes from a lifecycle event.
+    MODEL_POLL_INTERVAL_MS: '600000',
+    RECS_STAGING_SHARE: '0.5',
+    RECS_SHADOW_SHARE: '1',
+    RECS_ROLLBACK_MIN_REQUESTS: '5',
+    RECS_ROLLBACK_ERROR_RATE: '0.2',
+  };
+  scoring = await startService('scoring', scoringEnv, 90_000);
   grpc = createClient(
     RecommendationService,
     createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }),
@@ -521,6 +519,16 @@ describe('scoring: recommendations', () => {
       'the rollback to be logged',
     );
     for (const u of victims) expect((await recommend(u)).body.modelVersion).toBe(v2);
+    // The registry's alias is moved back too, so a restart or a new replica does not load it again.
+    await eventually(
+      async () => ((await registryClient.resolveAlias(MODEL, 'production')) === v2 ? true : undefined),
+      10_000,
+      'the registry to roll production back to v2',
+    );
+    const history = await (
+      await fetch(`${registry.url}/v1/models/${MODEL}/aliases/production/history`)
+    ).json();
+    expect(JSON.stringify(history)).toContain('scoring@');
   }, 120_000);
 
   it('routes a sticky share of users to staging and mirrors to shadow without changing responses', async () => {
@@ -584,4 +592,104 @@ describe('scoring: recommendations', () => {
     // The process has exited, so its output is complete.
     expect(scoring.output()).toContain('gRPC drained');
   });
+});
+
+describe('scoring: restart under load', () => {
+  interface Attempt {
+    user: string;
+    started: number;
+    ended: number;
+    status?: number;
+    items?: string[];
+    error?: string;
+  }
+
+  it('answers every request it accepted; clients see errors only until the new process is ready, then nothing is lost', async () => {
+    if (scoring.child.exitCode === null) await scoring.stop();
+    scoring = await startService('scoring', scoringEnv, 90_000);
+    const url = scoring.url;
+    const shoppers = buyers.slice(10, 30);
+    const buyer = shoppers[0] as string;
+    const attempts: Attempt[] = [];
+    let running = true;
+    let logical = 0;
+    let answered = 0;
+    let next = 0;
+    // A client that retries a refused or failed request until it is answered, as a retail backend does.
+    const client = async (): Promise<void> => {
+      while (running) {
+        const user = shoppers[next++ % shoppers.length] as string;
+        logical++;
+        for (;;) {
+          const attempt: Attempt = { user, started: Date.now(), ended: 0 };
+          attempts.push(attempt);
+          try {
+            const res = await fetch(`${url}/v1/users/${encodeURIComponent(user)}/recommendations?k=10`);
+            const body = (await res.json()) as { items?: { itemId: string }[] };
+            attempt.status = res.status;
+            attempt.items = body.items?.map((i) => i.itemId);
+          } catch (err) {
+            const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+            attempt.error = cause?.code ?? cause?.message ?? String(err);
+          }
+          attempt.ended = Date.now();
+          if (attempt.status === 200) {
+            answered++;
+            break;
+          }
+          // The spec has stopped the load (it failed): the request stays unanswered.
+          if (!running) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    const bought = catalog.find((i) => !unavailable.has(i.item_id) && !purchasesOf(buyer).includes(i.item_id))
+      ?.item_id as string;
+    let signalled: number;
+    let exitedAt: number;
+    let readyAt: number;
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+      signalled = Date.now();
+      const exit = scoring.stop();
+      // A purchase while no replica is serving: the new one must know it before it answers anybody.
+      await produceUserFeatures(buyer, [bought, ...recentOf(buyer)], [...purchasesOf(buyer), bought]);
+      expect(await exit).toBe(0);
+      exitedAt = Date.now();
+      scoring = await startService('scoring', scoringEnv, 90_000);
+      readyAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1_500));
+    } finally {
+      running = false;
+      await Promise.all(clients);
+    }
+
+    // Nothing lost: every request a client made was answered, each with a full, valid list.
+    expect(answered).toBe(logical);
+    const ok = attempts.filter((a) => a.status === 200);
+    for (const a of ok) {
+      expect(a.items).toHaveLength(10);
+      for (const item of purchasesOf(a.user)) expect(a.items).not.toContain(item);
+    }
+    // Refusals are 503s while draining or loading, or connections refused while no process listens.
+    const failed = attempts.filter((a) => a.status !== 200);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const a of failed) {
+      if (a.status !== undefined) expect(a.status).toBe(503);
+      else expect(a.error).toMatch(/ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET|other side closed/);
+    }
+    // Clients see errors only during the restart: none before the signal, none once the new one is ready.
+    for (const a of failed) {
+      expect(a.started).toBeGreaterThanOrEqual(signalled - 20);
+      expect(a.started).toBeLessThanOrEqual(readyAt);
+    }
+    // Served before the signal and after the restart, in volume.
+    expect(ok.filter((a) => a.ended < signalled).length).toBeGreaterThan(50);
+    expect(ok.filter((a) => a.started > readyAt).length).toBeGreaterThan(50);
+    // The purchase made while the service was down is never recommended by the new process.
+    const afterRestart = ok.filter((a) => a.user === buyer && a.started > exitedAt);
+    expect(afterRestart.length).toBeGreaterThan(0);
+    for (const a of afterRestart) expect(a.items).not.toContain(bought);
+  }, 240_000);
 });

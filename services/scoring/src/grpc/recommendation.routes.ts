@@ -9,7 +9,11 @@ import {
   type GetRecommendationsRequest,
 } from '@mercato/contracts';
 import { RecommendationsQuery } from '../recommendations/recommendations.dto';
-import { RankingFailedError, type RecommendationsService } from '../recommendations/recommendations.service';
+import {
+  RankingFailedError,
+  StateLoadingError,
+  type RecommendationsService,
+} from '../recommendations/recommendations.service';
 import type { Reason } from '../recommendations/ranking';
 import type { Authenticator } from '@mercato/auth';
 import { authenticateGrpc } from './grpc-auth';
@@ -45,6 +49,7 @@ export function recommendationRoutes(recommendations: RecommendationsService, au
           view = recommendations.recommend(principal.tenantId, parsed.data, 'grpc');
         } catch (err) {
           if (err instanceof RankingFailedError) throw new ConnectError('ranking failed', Code.Internal);
+          if (err instanceof StateLoadingError) throw new ConnectError(err.message, Code.Unavailable);
           throw err;
         }
         return create(GetRecommendationsResponseSchema, {

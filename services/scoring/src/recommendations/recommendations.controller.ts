@@ -1,12 +1,19 @@
 // HTTP: GET /v1/users/{userId}/recommendations (top-K for the caller's user) and
 // GET /v1/models/recommender (the versions this replica serves for the caller's tenant).
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Controller, Get, InternalServerErrorException, Param, Query } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  InternalServerErrorException,
+  Param,
+  Query,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ErrorResponses, JsonResponse } from '../api-docs';
 import { parseInput } from '../request-validation';
 import { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
-import { RankingFailedError, RecommendationsService } from './recommendations.service';
+import { RankingFailedError, RecommendationsService, StateLoadingError } from './recommendations.service';
 import { RecommenderModelsService, type AliasStatus, type RecsAlias } from './recommender-models.service';
 
 @ApiTags('recommendations')
@@ -35,6 +42,7 @@ export class RecommendationsController {
     [400, 'invalid user id or query: each field with its reason'],
     [414, 'user id longer than 100 characters'],
     [500, 'ranking failed'],
+    [503, 'the replica is still loading its state after a start (Retry-After: 1)'],
   )
   recommend(
     @CurrentPrincipal() principal: Principal,
@@ -47,6 +55,8 @@ export class RecommendationsController {
     } catch (err) {
       if (err instanceof RankingFailedError)
         throw new InternalServerErrorException({ statusCode: 500, message: 'ranking failed' });
+      if (err instanceof StateLoadingError)
+        throw new ServiceUnavailableException({ statusCode: 503, message: err.message });
       throw err;
     }
   }

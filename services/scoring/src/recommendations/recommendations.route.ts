@@ -95,6 +95,7 @@ export class RecommendationsRoute implements OnModuleInit {
     } catch (err) {
       if (err instanceof HttpException) {
         const body = err.getResponse();
+        if (err.getStatus() === 503) void reply.header('retry-after', '1');
         return reply
           .code(err.getStatus())
           .send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);

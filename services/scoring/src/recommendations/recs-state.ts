@@ -72,6 +72,19 @@ export type CatalogListener = (tenantId: string, items: RecommenderItem[]) => vo
 export class RecsState {
   private readonly tenants = new Map<string, TenantState>();
   private readonly catalogListeners: CatalogListener[] = [];
+  private caughtUp = false;
+
+  /**
+   * Whether the state holds every user and item the compacted topics held when the process started.
+   * Until then a known user's purchases may be missing, so nobody is answered from it.
+   */
+  get loaded(): boolean {
+    return this.caughtUp;
+  }
+
+  markLoaded(): void {
+    this.caughtUp = true;
+  }
 
   tenant(tenantId: string): TenantState {
     let state = this.tenants.get(tenantId);

@@ -31,7 +31,6 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
   readonly groupId: string;
   /** Offsets each state partition must reach before the replica is ready ("topic:partition" → next offset). */
   private readonly pending = new Map<string, bigint>();
-  private caughtUp = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -44,7 +43,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     const base = config.KAFKA_CONSUMER_GROUP ?? 'mercato-scoring';
     this.groupId = `${base}-recs-${hostname()}-${process.pid}`;
     health?.register('recs-state', async () => {
-      if (!this.caughtUp) throw new Error('still reading features.user.v1 / catalog.items.v1');
+      if (!this.state.loaded) throw new Error('still reading features.user.v1 / catalog.items.v1');
     });
   }
 
@@ -159,8 +158,8 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private markProgress(): void {
-    if (this.caughtUp || this.pending.size > 0) return;
-    this.caughtUp = true;
+    if (this.state.loaded || this.pending.size > 0) return;
+    this.state.markLoaded();
     const tenants = this.state.tenantIds().map((t) => ({ tenant: t, ...this.state.tenant(t).size() }));
     this.logger.info(
       { tenants },
