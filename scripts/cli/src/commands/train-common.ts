@@ -1,9 +1,18 @@
-// What `mercato train` and `mercato eval` share across model kinds: progress lines, loading a model
-// from a folder or the registry, and submitting a job to the training service and following it.
+// What `mercato train` and `mercato eval` share across model kinds: progress lines, running a job in
+// this process (--offline), loading a model from a folder or the registry, and submitting a job to the
+// training service and following it.
 import { cliAuthHeaders } from './keys';
-import { readArtifact, RegistryClient, type ArtifactFile, type JobProgress } from '@mercato/ml';
+import {
+  readArtifact,
+  RegistryClient,
+  writeArtifact,
+  type ArtifactFile,
+  type JobProgress,
+  type ModelArtifact,
+} from '@mercato/ml';
+import { REPO_ROOT } from '@mercato/testing';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_REGISTRY_URL, table } from './models';
 
 export const DEFAULT_TRAINING_URL = 'http://127.0.0.1:8083';
@@ -18,6 +27,29 @@ export function progressLine(p: JobProgress): string {
     return `  ${p.phase} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}${acc} (${Math.round(p.samplesPerSecond)}/s)`;
   }
   return `  ${p.stage}: ${p.message}`;
+}
+
+/**
+ * `--offline`: runs a job in this process (progress on stderr unless --json), writes its model to
+ * `out` (default .mercato/models/<name>-<time>). With --json it prints the folder and `jsonView` of the
+ * result and returns nothing; otherwise it returns the folder and the result for a table.
+ */
+export async function runOffline<R extends { artifact: ModelArtifact }>(
+  opts: { name: string; out?: string; json?: boolean },
+  run: (onProgress: (p: JobProgress) => void) => Promise<R>,
+  jsonView: (result: R) => Record<string, unknown>,
+): Promise<{ out: string; result: R } | undefined> {
+  const out = resolve(
+    opts.out ??
+      join(REPO_ROOT, '.mercato/models', `${opts.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  );
+  const result = await run((p) => {
+    if (!opts.json) err(progressLine(p));
+  });
+  await writeArtifact(out, result.artifact);
+  if (!opts.json) return { out, result };
+  process.stdout.write(`${JSON.stringify({ out, ...jsonView(result) }, null, 2)}\n`);
+  return undefined;
 }
 
 /** `--hp name=value` pairs; values stay strings so non-numeric ones (objective) pass through. */

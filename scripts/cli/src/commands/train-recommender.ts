@@ -9,15 +9,13 @@ import {
   RECOMMENDER_SPLITS,
   recommenderArtifactSeed,
   runRecommenderJob,
-  writeArtifact,
   type RecommenderEvaluation,
   type RecommenderHyperparameters,
   type RecommenderSplit,
 } from '@mercato/ml';
-import { REPO_ROOT } from '@mercato/testing';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { table } from './models';
-import { err, hpPairs, loadModel, progressLine, submitAndFollow } from './train-common';
+import { hpPairs, loadModel, runOffline, submitAndFollow } from './train-common';
 
 interface SplitOptions {
   data: string;
@@ -94,32 +92,25 @@ export function recommenderTable(evaluation: RecommenderEvaluation): string {
 }
 
 async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
-  const name = opts.name ?? defaultRecommenderName();
-  const out = resolve(
-    opts.out ??
-      join(REPO_ROOT, '.mercato/models', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  const done = await runOffline(
+    { name: opts.name ?? defaultRecommenderName(), out: opts.out, json: opts.json },
+    (onProgress) =>
+      runRecommenderJob(
+        {
+          kind: 'recommender',
+          ratingsPath: resolve(opts.data),
+          itemsPath: opts.items && resolve(opts.items),
+          testPath: opts.test && resolve(opts.test),
+          split: splitOf(opts),
+          testSplit: testSplitOf(opts),
+          hyperparameters: hyperparameters(opts),
+        },
+        onProgress,
+      ),
+    (r) => ({ metrics: r.metrics, evaluation: r.evaluation, lineage: r.lineage, seconds: r.seconds }),
   );
-  const result = await runRecommenderJob(
-    {
-      kind: 'recommender',
-      ratingsPath: resolve(opts.data),
-      itemsPath: opts.items && resolve(opts.items),
-      testPath: opts.test && resolve(opts.test),
-      split: splitOf(opts),
-      testSplit: testSplitOf(opts),
-      hyperparameters: hyperparameters(opts),
-    },
-    (p) => {
-      if (!opts.json) err(progressLine(p));
-    },
-  );
-  await writeArtifact(out, result.artifact);
-  if (opts.json) {
-    process.stdout.write(
-      `${JSON.stringify({ out, metrics: result.metrics, evaluation: result.evaluation, lineage: result.lineage, seconds: result.seconds }, null, 2)}\n`,
-    );
-    return;
-  }
+  if (!done) return;
+  const { out, result } = done;
   const { lineage } = result;
   const steady = lineage.history.length > 1 ? lineage.history.slice(1) : lineage.history;
   const samplesPerSecond =

@@ -6,14 +6,12 @@ import {
   parseLabelMap,
   readLabeledText,
   runSentimentJob,
-  writeArtifact,
   type ClassificationReport,
 } from '@mercato/ml';
-import { REPO_ROOT } from '@mercato/testing';
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { table } from './models';
-import { err, loadModel, progressLine, submitAndFollow } from './train-common';
+import { loadModel, runOffline, submitAndFollow } from './train-common';
 import {
   defaultRecommenderName,
   evalRecommender,
@@ -77,35 +75,25 @@ export function reportTable(report: ClassificationReport): string {
 }
 
 async function trainOffline(opts: TrainOptions): Promise<void> {
-  const out = resolve(
-    opts.out ??
-      join(
-        REPO_ROOT,
-        '.mercato/models',
-        `${opts.name ?? 'sentiment'}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  const done = await runOffline(
+    { name: opts.name ?? 'sentiment', out: opts.out, json: opts.json },
+    (onProgress) =>
+      runSentimentJob(
+        {
+          kind: 'sentiment',
+          trainPath: resolve(opts.data),
+          testPath: opts.test && resolve(opts.test),
+          testSplit: opts.testSplit ? Number(opts.testSplit) : undefined,
+          labelMap: opts.labelMap,
+          pretrainPath: opts.pretrain && resolve(opts.pretrain),
+          hyperparameters: hyperparameters(opts),
+        },
+        onProgress,
       ),
+    (r) => ({ metrics: r.metrics, report: r.report, lineage: r.lineage, seconds: r.seconds }),
   );
-  const result = await runSentimentJob(
-    {
-      kind: 'sentiment',
-      trainPath: resolve(opts.data),
-      testPath: opts.test && resolve(opts.test),
-      testSplit: opts.testSplit ? Number(opts.testSplit) : undefined,
-      labelMap: opts.labelMap,
-      pretrainPath: opts.pretrain && resolve(opts.pretrain),
-      hyperparameters: hyperparameters(opts),
-    },
-    (p) => {
-      if (!opts.json) err(progressLine(p));
-    },
-  );
-  await writeArtifact(out, result.artifact);
-  if (opts.json) {
-    process.stdout.write(
-      `${JSON.stringify({ out, metrics: result.metrics, report: result.report, lineage: result.lineage, seconds: result.seconds }, null, 2)}\n`,
-    );
-    return;
-  }
+  if (!done) return;
+  const { out, result } = done;
   process.stdout.write(
     `\n${reportTable(result.report)}\n\nmodel written to ${out} (backend ${result.lineage.backend}, ${result.seconds.toFixed(1)} s)\n`,
   );
