@@ -90,26 +90,26 @@ beforeAll(() => writeMovieLens100k());
 describe('mercato train/eval recommender --offline', () => {
   const out = join(dir, 'model');
   const common = ['--data', uData, '--items', uItem, '--split', 'leave-last-out'];
+  // The same small implicit model, trained once for the tables and once for --json.
+  const implicitOffline = [
+    'train',
+    'recommender',
+    ...common,
+    '--objective',
+    'implicit',
+    '--epochs',
+    '6',
+    '--hp',
+    'dims=16',
+    '--hp',
+    'batchSize=1024',
+    '--seed',
+    '5',
+    '--offline',
+  ];
 
   it('trains with progress and a table, writes the model, and eval reproduces the figures', async () => {
-    const train = await mercato([
-      'train',
-      'recommender',
-      ...common,
-      '--objective',
-      'implicit',
-      '--epochs',
-      '6',
-      '--hp',
-      'dims=16',
-      '--hp',
-      'batchSize=1024',
-      '--seed',
-      '5',
-      '--offline',
-      '--out',
-      out,
-    ]);
+    const train = await mercato([...implicitOffline, '--out', out]);
     expect(train.stderr).toMatch(/train epoch 6\/6: loss \d+\.\d+/);
     expect(train.stdout).toMatch(/metric\s+model\s+popularity\s+global mean/);
     expect(train.stdout).toMatch(/HR@10\s+0\.\d{4}\s+0\.\d{4}/);
@@ -117,25 +117,7 @@ describe('mercato train/eval recommender --offline', () => {
     for (const f of ['manifest.json', 'model.json', 'weights.bin'])
       expect(existsSync(join(out, f))).toBe(true);
 
-    const trainedJson = await mercato([
-      'train',
-      'recommender',
-      ...common,
-      '--objective',
-      'implicit',
-      '--epochs',
-      '6',
-      '--hp',
-      'dims=16',
-      '--hp',
-      'batchSize=1024',
-      '--seed',
-      '5',
-      '--offline',
-      '--out',
-      join(dir, 'model-json'),
-      '--json',
-    ]);
+    const trainedJson = await mercato([...implicitOffline, '--out', join(dir, 'model-json'), '--json']);
     const trained = JSON.parse(trainedJson.stdout);
     expect(trainedJson.stderr).not.toMatch(/epoch/);
     expect(trained.metrics.hr_at_10).toBeGreaterThan(trained.metrics.baseline_popularity_hr_at_10);
