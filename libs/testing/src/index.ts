@@ -53,3 +53,4 @@ export {
   type PersistedAlert,
 } from './news-fault';
 export { testKeys, bearer, type TestKeys } from './auth';
+export { metricValue } from './metrics';

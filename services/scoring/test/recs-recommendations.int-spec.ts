@@ -29,6 +29,7 @@ import {
   createTestDatabase,
   eventually,
   generateRetail,
+  metricValue,
   requireEnv,
   startService,
   testKafka,
@@ -237,16 +238,8 @@ async function status(): Promise<any> {
   return (await fetch(`${scoring.url}/v1/models/recommender`)).json();
 }
 
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${scoring.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
+const metric = (name: string, labels: Record<string, string> = {}): Promise<number> =>
+  metricValue(scoring.url, name, labels);
 
 const servedVersion = (alias: string, version: number) =>
   eventually(

@@ -24,6 +24,7 @@ import {
   createTestDatabase,
   eventually,
   generateNews,
+  metricValue,
   requireEnv,
   startService,
   testKafka,
@@ -164,16 +165,8 @@ async function current(): Promise<any> {
   return (await fetch(`${scoring.url}/v1/models/current`)).json();
 }
 
-async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${scoring.url}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
+const metric = (name: string, labels: Record<string, string> = {}): Promise<number> =>
+  metricValue(scoring.url, name, labels);
 
 const postSentiment = async (body: unknown): Promise<{ status: number; body: any }> => {
   const res = await fetch(`${scoring.url}/v1/sentiment`, {
