@@ -2,7 +2,8 @@
 // several widgets), and an answer only changes when its inputs do: the version that ranked it, the
 // user's own features (a new UserState object on every update), or the tenant's catalog and popular
 // lists (TenantState.generation). An entry records all three and is used only while all three are
-// unchanged, so a purchase or a withdrawn item is reflected on the very next request.
+// unchanged, so a purchase or a withdrawn item is reflected on the very next request. An entry also
+// keeps its HTTP body once serialized: a repeat is sent as the same bytes, not serialized again.
 import { LRUCache } from 'lru-cache';
 import type { RankedItem } from './ranking';
 import type { UserState } from './recs-state';
@@ -13,9 +14,13 @@ export interface AnswerInputs {
   generation: number;
 }
 
-interface Entry extends AnswerInputs {
-  items: RankedItem[];
+/** One answer: its items and, once an HTTP caller has asked for it, its JSON body. */
+export interface Answer {
+  readonly items: RankedItem[];
+  body?: Buffer;
 }
+
+interface Entry extends AnswerInputs, Answer {}
 
 export class AnswerCache {
   /** Absent at capacity 0: every answer is ranked afresh. */
@@ -29,7 +34,7 @@ export class AnswerCache {
     return this.entries?.size ?? 0;
   }
 
-  get(key: string, inputs: AnswerInputs): RankedItem[] | undefined {
+  get(key: string, inputs: AnswerInputs): Answer | undefined {
     const entry = this.entries?.get(key);
     if (!entry) return undefined;
     if (
@@ -40,10 +45,13 @@ export class AnswerCache {
       this.entries?.delete(key);
       return undefined;
     }
-    return entry.items;
+    return entry;
   }
 
-  set(key: string, inputs: AnswerInputs, items: RankedItem[]): void {
-    this.entries?.set(key, { model: inputs.model, user: inputs.user, generation: inputs.generation, items });
+  /** Keeps the items as the answer for these inputs; the answer is returned either way. */
+  set(key: string, inputs: AnswerInputs, items: RankedItem[]): Answer {
+    const entry: Entry = { model: inputs.model, user: inputs.user, generation: inputs.generation, items };
+    this.entries?.set(key, entry);
+    return entry;
   }
 }

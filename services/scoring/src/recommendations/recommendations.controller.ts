@@ -50,15 +50,23 @@ export class RecommendationsController {
     @Query() query: Record<string, unknown>,
   ): RecommendationsView {
     const input = parseInput(RecommendationsQuery, { ...query, userId });
-    try {
-      return this.recommendations.recommend(principal.tenantId, input, 'http');
-    } catch (err) {
-      if (err instanceof RankingFailedError)
-        throw new InternalServerErrorException({ statusCode: 500, message: 'ranking failed' });
-      if (err instanceof StateLoadingError)
-        throw new ServiceUnavailableException({ statusCode: 503, message: err.message });
-      throw err;
-    }
+    return asHttpErrors(() => this.recommendations.recommend(principal.tenantId, input, 'http'));
+  }
+
+  /**
+   * What `recommend` answers, as its JSON body (`serialize` turns a view into JSON): the route in
+   * recommendations.route.ts serves this, so a cached answer is sent without serializing it again.
+   */
+  recommendJson(
+    principal: Principal,
+    userId: string,
+    query: Record<string, unknown>,
+    serialize: (view: RecommendationsView) => string,
+  ): Buffer {
+    const input = parseInput(RecommendationsQuery, { ...query, userId });
+    return asHttpErrors(() =>
+      this.recommendations.recommendJson(principal.tenantId, input, 'http', serialize),
+    );
   }
 
   @Get('models/recommender')
@@ -70,5 +78,18 @@ export class RecommendationsController {
   })
   status(@CurrentPrincipal() principal: Principal): Record<RecsAlias, AliasStatus> {
     return this.models.status(principal.tenantId);
+  }
+}
+
+/** The service's refusals as the HTTP errors the route documents. */
+function asHttpErrors<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof RankingFailedError)
+      throw new InternalServerErrorException({ statusCode: 500, message: 'ranking failed' });
+    if (err instanceof StateLoadingError)
+      throw new ServiceUnavailableException({ statusCode: 503, message: err.message });
+    throw err;
   }
 }

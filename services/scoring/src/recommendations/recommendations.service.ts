@@ -12,10 +12,11 @@ import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { ScoringConfig } from '../scoring.config';
-import { AnswerCache } from './answer-cache';
+import { AnswerCache, type Answer } from './answer-cache';
 import { rank, type RankRequest, type RankedItem } from './ranking';
 import type { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
-import { RecommenderModelsService, recommenderName, type RecsAlias } from './recommender-models.service';
+import { RecommenderModelsService, recommenderName } from './recommender-models.service';
+import type { ServingRecommender } from './recommender.loader';
 import { recsMetrics } from './recs-metrics';
 import { RecsState, normalizeCategory } from './recs-state';
 import { inStagingShare, mirrorToShadow, overlap } from './traffic-split';
@@ -40,6 +41,16 @@ export class StateLoadingError extends Error {
   }
 }
 
+/** Who answers: staging for the A/B share, else production (shadow only mirrors). */
+type ServedVariant = RecommendationsView['variant'];
+
+/** An answer, and the version and variant that ranked it. */
+interface ServedAnswer {
+  answer: Answer;
+  model: ServingRecommender | undefined;
+  variant: ServedVariant;
+}
+
 @Injectable()
 export class RecommendationsService {
   private readonly pseudonymizer: Pseudonymizer;
@@ -59,10 +70,37 @@ export class RecommendationsService {
   }
 
   recommend(tenantId: string, query: RecommendationsQuery, transport: Transport): RecommendationsView {
+    return this.view(tenantId, this.answer(tenantId, query, transport));
+  }
+
+  /**
+   * The answer as its JSON body (`serialize` turns a view into JSON): a cached answer keeps its body,
+   * so a repeated request costs neither building the view nor serializing it again.
+   */
+  recommendJson(
+    tenantId: string,
+    query: RecommendationsQuery,
+    transport: Transport,
+    serialize: (view: RecommendationsView) => string,
+  ): Buffer {
+    const served = this.answer(tenantId, query, transport);
+    return (served.answer.body ??= Buffer.from(serialize(this.view(tenantId, served))));
+  }
+
+  private view(tenantId: string, { answer, model, variant }: ServedAnswer): RecommendationsView {
+    return {
+      items: answer.items,
+      modelName: model?.name ?? recommenderName(tenantId),
+      modelVersion: model?.version ?? null,
+      variant,
+    };
+  }
+
+  private answer(tenantId: string, query: RecommendationsQuery, transport: Transport): ServedAnswer {
     if (!this.state.loaded) throw new StateLoadingError();
     const started = performance.now();
     const userId = this.pseudonym(tenantId, query.userId);
-    const variant: RecsAlias =
+    const variant: ServedVariant =
       inStagingShare(userId, this.config.RECS_STAGING_SHARE) && this.models.has(tenantId, 'staging')
         ? 'staging'
         : 'production';
@@ -81,17 +119,17 @@ export class RecommendationsService {
     // Purchases are always excluded, so only `seen` changes an answer.
     const key = `${tenantId}\u0000${variant}\u0000${personal ? userId : ''}\u0000${request.k}\u0000${request.exclude.has('seen') ? 'seen' : ''}\u0000${request.category ?? ''}`;
     const inputs = { model: served, user, generation: tenant?.generation ?? 0 };
-    let items: RankedItem[];
+    let answer: Answer;
     try {
       const cached = this.cache.get(key, inputs);
       recsMetrics.cacheLookups.inc({ outcome: cached ? 'hit' : 'miss' });
       if (cached) {
-        items = cached;
+        answer = cached;
       } else {
-        items = rank(served?.model, tenant, request);
+        const items = rank(served?.model, tenant, request);
         const bad = items.find((i) => !Number.isFinite(i.score));
         if (bad) throw new RankingFailedError(`item ${bad.itemId} scored ${bad.score}`);
-        this.cache.set(key, inputs, items);
+        answer = this.cache.set(key, inputs, items);
       }
     } catch (err) {
       recsMetrics.errors.inc({ variant });
@@ -114,16 +152,11 @@ export class RecommendationsService {
     }
     if (served && variant === 'production') this.models.recordOutcome(tenantId, served, false);
     recsMetrics.latency.observe({ variant }, (performance.now() - started) / 1000);
-    recsMetrics.requests.inc({ variant, transport, reason: items[0]?.reason ?? 'none' });
-    if (items.length === 0) recsMetrics.emptyResults.inc({ variant });
+    recsMetrics.requests.inc({ variant, transport, reason: answer.items[0]?.reason ?? 'none' });
+    if (answer.items.length === 0) recsMetrics.emptyResults.inc({ variant });
     if (mirrorToShadow(this.config.RECS_SHADOW_SHARE) && this.models.has(tenantId, 'shadow'))
-      setImmediate(() => this.shadow(tenantId, request, items));
-    return {
-      items,
-      modelName: served?.name ?? recommenderName(tenantId),
-      modelVersion: served?.version ?? null,
-      variant,
-    };
+      setImmediate(() => this.shadow(tenantId, request, answer.items));
+    return { answer, model: served, variant };
   }
 
   private pseudonym(tenantId: string, rawUserId: string): string {
