@@ -3,10 +3,12 @@
 import { NestFactory } from '@nestjs/core';
 import type { Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { HealthRegistry } from './health';
 import { NestPinoLogger } from './logger';
 import { collectProcessMetrics } from './metrics';
+import { bypassInstrumentationWhenUntraced } from './tracing';
 
 export interface HttpAppOptions {
   service: string;
@@ -18,11 +20,13 @@ export interface HttpAppOptions {
 export async function createHttpApp(module: Type, options: HttpAppOptions): Promise<NestFastifyApplication> {
   collectProcessMetrics(options.service);
   const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576, trustProxy: true });
-  return NestFactory.create<NestFastifyApplication>(module, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: new NestPinoLogger(options.logger),
     bufferLogs: false,
     abortOnError: false,
   });
+  bypassInstrumentationWhenUntraced(app.getHttpServer() as Server);
+  return app;
 }
 
 export interface RunOptions {

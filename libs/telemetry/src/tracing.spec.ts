@@ -1,6 +1,17 @@
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import type * as Http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redactUrl, sampledParent, startTelemetry, stopTelemetry, untracedRequest } from './tracing';
+import {
+  bypassInstrumentationWhenUntraced,
+  redactUrl,
+  sampledParent,
+  startTelemetry,
+  stopTelemetry,
+  untracedRequest,
+} from './tracing';
 
 describe('startTelemetry without an OTLP endpoint', () => {
   afterAll(stopTelemetry);
@@ -56,5 +67,59 @@ describe('untracedRequest', () => {
     expect(sampledParent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03')).toBe(true);
     expect(sampledParent([sampled])).toBe(true);
     expect(sampledParent(undefined)).toBe(false);
+  });
+});
+
+describe('bypassInstrumentationWhenUntraced', () => {
+  afterAll(stopTelemetry);
+
+  it('serves untraced requests with tracing suppressed and no span, and traces the others', async () => {
+    await stopTelemetry();
+    startTelemetry({ serviceName: 'tracing-spec', tracedOnlyWhenSampled: [/^\/hot(?:[?#]|$)/] });
+    // Required after the SDK started, so the instrumentation patches http.Server as in a service.
+    const http = createRequire(__filename)('node:http') as typeof Http;
+    const seen: { url: string; suppressed: boolean; traceId: string | undefined }[] = [];
+    const server = http.createServer((req, res) => {
+      const active = context.active();
+      seen.push({
+        url: req.url ?? '',
+        suppressed: isTracingSuppressed(active),
+        traceId: trace.getSpan(active)?.spanContext().traceId,
+      });
+      res.end('ok');
+    });
+    bypassInstrumentationWhenUntraced(server);
+    expect(Object.hasOwn(server, 'emit')).toBe(true);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    try {
+      for (const [path, traceparent] of [
+        ['/hot?k=1', undefined],
+        ['/hot', `00-${traceId}-00f067aa0ba902b7-00`],
+        ['/hot', `00-${traceId}-00f067aa0ba902b7-01`],
+        ['/cold', undefined],
+        ['/healthz/ready', undefined],
+      ] as const) {
+        const res = await fetch(`${base}${path}`, { headers: traceparent ? { traceparent } : {} });
+        expect(await res.text()).toBe('ok');
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(seen[0]).toEqual({ url: '/hot?k=1', suppressed: true, traceId: undefined });
+    expect(seen[1]).toEqual({ url: '/hot', suppressed: true, traceId: undefined });
+    expect(seen[2]).toEqual({ url: '/hot', suppressed: false, traceId });
+    expect(seen[3]?.suppressed).toBe(false);
+    expect(seen[3]?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(seen[4]).toEqual({ url: '/healthz/ready', suppressed: true, traceId: undefined });
+  });
+
+  it('leaves a server alone when telemetry is not started', async () => {
+    await stopTelemetry();
+    const http = createRequire(__filename)('node:http') as typeof Http;
+    const server = http.createServer();
+    bypassInstrumentationWhenUntraced(server);
+    expect(Object.hasOwn(server, 'emit')).toBe(false);
   });
 });

@@ -8,9 +8,12 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, type Span } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import type { IncomingMessage, Server } from 'node:http';
 
 let sdk: NodeSDK | undefined;
+let hotPaths: readonly RegExp[] = [];
 
 /**
  * A URL as it may appear in exported spans: without its query (it can carry an access_token or user
@@ -63,8 +66,32 @@ export function untracedRequest(
   return hot.some((path) => path.test(url)) && !sampledParent(req.headers.traceparent);
 }
 
+type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+
+/**
+ * Lets a server's untraced requests (see untracedRequest) bypass the HTTP instrumentation: they run
+ * with tracing suppressed, as the instrumentation would run them, but without its per-request
+ * context binding of the request and response emitters, which cost about 5% of a cached
+ * recommendation. Every other request goes through the instrumentation as before. A no-op when
+ * telemetry is not started or the server's emit is not instrumented.
+ */
+export function bypassInstrumentationWhenUntraced(server: Server): void {
+  const traced = Reflect.get(server, 'emit') as Emit & { __original?: Emit };
+  const plain = traced.__original;
+  if (!sdk || plain === undefined) return;
+  const hot = hotPaths;
+  const suppressed = suppressTracing(ROOT_CONTEXT);
+  const emit: Emit = function (event, ...args) {
+    if (event === 'request' && untracedRequest(args[0] as IncomingMessage, hot))
+      return context.with(suppressed, () => plain.call(this, event, ...args));
+    return traced.call(this, event, ...args);
+  };
+  Reflect.set(server, 'emit', emit);
+}
+
 export function startTelemetry(options: TelemetryOptions): void {
   if (sdk) return;
+  hotPaths = options.tracedOnlyWhenSampled ?? [];
   const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -80,7 +107,7 @@ export function startTelemetry(options: TelemetryOptions): void {
       : [new NoopSpanProcessor()],
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => untracedRequest(req, options.tracedOnlyWhenSampled ?? []),
+        ignoreIncomingRequestHook: (req) => untracedRequest(req, hotPaths),
         requestHook: (span) => redactSpanUrls(span),
       }),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
