@@ -84,4 +84,27 @@ describe('Authenticator with API keys', () => {
       reason: 'revoked',
     });
   });
+
+  it('answers without waiting once the record is cached, and waits again when it must be fetched', async () => {
+    const { key, authenticator, headers, finds, advance } = setUp();
+    const first = authenticator.authenticateNow(headers(key.token), ['recs:read']);
+    expect(first).toBeInstanceOf(Promise);
+    expect((await first).tenantId).toBe('acme');
+    const now = authenticator.authenticateNow(headers(key.token), ['recs:read']);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toMatchObject({ tenantId: 'acme', subject: `key:${key.id}` });
+    // Refusals of a cached key are thrown at once, with the same status and reason.
+    expect(() => authenticator.authenticateNow(headers(key.token), ['models:admin'])).toThrow(
+      expect.objectContaining({ status: 403, reason: 'insufficient_scope' }),
+    );
+    const forged = formatApiKey({ id: key.id, secret: `${key.secret.slice(0, -1)}x` });
+    expect(() => authenticator.authenticateNow(headers(forged), ['recs:read'])).toThrow(
+      expect.objectContaining({ status: 401, reason: 'unknown' }),
+    );
+    advance(5_000);
+    const refetched = authenticator.authenticateNow(headers(key.token), ['recs:read']);
+    expect(refetched).toBeInstanceOf(Promise);
+    await refetched;
+    expect(finds()).toBe(2);
+  });
 });

@@ -31,6 +31,13 @@ export interface AuthenticatorOptions {
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
 
+/** Who presented a credential, before their scopes and rate limit are checked. */
+interface Caller {
+  principal: Principal;
+  limit: RateLimit;
+  credential: string;
+}
+
 interface CachedKey {
   record: ApiKeyRecord | undefined;
   fetchedMs: number;
@@ -75,6 +82,19 @@ export class Authenticator {
    * rate limit). `token` is used when there is no Authorization header (the SSE access_token).
    */
   async authenticate(headers: HeaderBag, required: readonly Scope[], token?: string): Promise<Principal> {
+    return this.authenticateNow(headers, required, token);
+  }
+
+  /**
+   * authenticate without waiting when nothing has to be fetched (an API key whose record is cached,
+   * development mode): the Principal itself, or a thrown AuthError; else a Promise of either. For
+   * hot routes, where the promise chain of every request is a cost of its own.
+   */
+  authenticateNow(
+    headers: HeaderBag,
+    required: readonly Scope[],
+    token?: string,
+  ): Principal | Promise<Principal> {
     if (this.options.mode === 'off') return this.developmentPrincipal(headers);
     const presented = this.bearer(headers) ?? token;
     if (presented === undefined || presented === '')
@@ -83,9 +103,22 @@ export class Authenticator {
         'missing',
         'a credential is required: send Authorization: Bearer <api key or token>',
       );
-    const { principal, limit, credential } = looksLikeApiKey(presented)
-      ? await this.fromApiKey(presented, headers)
-      : await this.fromJwt(presented);
+    if (!looksLikeApiKey(presented))
+      return this.fromJwt(presented).then((caller) => this.admit(caller, required));
+    const parts = parseApiKey(presented);
+    if (!parts) throw new AuthError(401, 'malformed', 'the API key is not of the form mk_<id>_<secret>');
+    if (!this.options.keys) throw new AuthError(401, 'unknown', 'API keys are not accepted by this service');
+    const cached = this.cache.get(parts.id);
+    if (cached && this.now() - cached.fetchedMs < this.options.keyCacheTtlMs)
+      return this.admit(this.fromApiKey(presented, parts.secret, cached.record, headers), required);
+    return this.fetchKey(parts.id).then((record) =>
+      this.admit(this.fromApiKey(presented, parts.secret, record, headers), required),
+    );
+  }
+
+  /** The caller's scopes and rate limit, checked. */
+  private admit(caller: Caller, required: readonly Scope[]): Principal {
+    const { principal, limit, credential } = caller;
     const missing = required.filter((s) => !principal.scopes.has(s));
     if (missing.length > 0)
       throw new AuthError(
@@ -114,15 +147,13 @@ export class Authenticator {
     return m[1];
   }
 
-  private async fromApiKey(
+  private fromApiKey(
     token: string,
+    secret: string,
+    record: ApiKeyRecord | undefined,
     headers: HeaderBag,
-  ): Promise<{ principal: Principal; limit: RateLimit; credential: string }> {
-    const parts = parseApiKey(token);
-    if (!parts) throw new AuthError(401, 'malformed', 'the API key is not of the form mk_<id>_<secret>');
-    if (!this.options.keys) throw new AuthError(401, 'unknown', 'API keys are not accepted by this service');
-    const record = await this.lookup(parts.id);
-    if (!record || !this.secretVerified(token, parts.secret, record))
+  ): Caller {
+    if (!record || !this.secretVerified(token, secret, record))
       throw new AuthError(401, 'unknown', 'the API key is not known');
     if (record.revokedAt) throw new AuthError(401, 'revoked', 'the API key has been revoked');
     if (record.expiresAt && record.expiresAt.getTime() <= this.now())
@@ -157,9 +188,7 @@ export class Authenticator {
     return requested;
   }
 
-  private async fromJwt(
-    token: string,
-  ): Promise<{ principal: Principal; limit: RateLimit; credential: string }> {
+  private async fromJwt(token: string): Promise<Caller> {
     if (token.split('.').length !== 3)
       throw new AuthError(401, 'malformed', 'the credential is neither an API key nor a JWT');
     if (!this.jwt)
@@ -179,9 +208,8 @@ export class Authenticator {
     };
   }
 
-  private async lookup(id: string): Promise<ApiKeyRecord | undefined> {
-    const cached = this.cache.get(id);
-    if (cached && this.now() - cached.fetchedMs < this.options.keyCacheTtlMs) return cached.record;
+  /** Fetches a key's record (absent: unknown) and caches it for keyCacheTtlMs. */
+  private async fetchKey(id: string): Promise<ApiKeyRecord | undefined> {
     const record = await (this.options.keys as ApiKeyStore).find(id);
     if (this.cache.size >= MAX_CACHED_KEYS) this.cache.clear();
     this.cache.set(id, { record, fetchedMs: this.now() });
