@@ -4,7 +4,7 @@
 // Every service that has to find a user's data from a raw id (ingest, recommendations, deletion)
 // computes the pseudonym the same way with the same key.
 import { ConfigError, z } from '@mercato/config';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /**
  * Used only when PSEUDONYMIZATION_KEY is unset and NODE_ENV is not `production`, so `npx mercato up`
@@ -37,11 +37,12 @@ export function resolvePseudonymizationKey(
 }
 
 export class Pseudonymizer {
-  private readonly key: Buffer;
+  /** Imported once: an HMAC from a KeyObject skips copying the key on every call. */
+  private readonly key: KeyObject;
 
   constructor(key: string) {
     if (key.length < 32) throw new Error('the pseudonymization key must be at least 32 characters');
-    this.key = Buffer.from(key, 'utf8');
+    this.key = createSecretKey(Buffer.from(key, 'utf8'));
   }
 
   pseudonym(tenantId: string, userId: string): string {

@@ -4,8 +4,9 @@
 // runs in memory on a lease of that version, and the request is mirrored to the shadow version
 // after the answer is ready. Repeated requests whose inputs have not changed are answered from a
 // bounded cache (answer-cache.ts); users with no features that the model does not know either all
-// get the same cold-start answer, so they share one entry. Pseudonyms are kept in a bounded LRU: the
-// HMAC was one of the largest costs of a cached answer. Everything is counted per variant.
+// get the same cold-start answer, so they share one entry. Known users' pseudonyms are kept in a
+// bounded LRU: the HMAC was one of the largest costs of a cached answer. Everything is counted per
+// variant.
 import { Pseudonymizer, resolvePseudonymizationKey } from '@mercato/privacy';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -99,7 +100,9 @@ export class RecommendationsService {
   private answer(tenantId: string, query: RecommendationsQuery, transport: Transport): ServedAnswer {
     if (!this.state.loaded) throw new StateLoadingError();
     const started = performance.now();
-    const userId = this.pseudonym(tenantId, query.userId);
+    const pseudonymKey = `${tenantId}\u0000${query.userId}`;
+    const knownPseudonym = this.pseudonyms.get(pseudonymKey);
+    const userId = knownPseudonym ?? this.pseudonymizer.pseudonym(tenantId, query.userId);
     const variant: ServedVariant =
       inStagingShare(userId, this.config.RECS_STAGING_SHARE) && this.models.has(tenantId, 'staging')
         ? 'staging'
@@ -116,6 +119,9 @@ export class RecommendationsService {
     const user = tenant?.users.get(userId);
     // A user with features or a learned vector gets their own entry; every other user the same answer.
     const personal = user !== undefined || served?.model.hasUser(userId) === true;
+    // Only the pseudonyms of users we know are kept: a stream of one-off ids (new visitors, a
+    // scraper) would otherwise push out the active users' pseudonyms, and keep the heap churning.
+    if (knownPseudonym === undefined && personal) this.pseudonyms.set(pseudonymKey, userId);
     // Purchases are always excluded, so only `seen` changes an answer.
     const key = `${tenantId}\u0000${variant}\u0000${personal ? userId : ''}\u0000${request.k}\u0000${request.exclude.has('seen') ? 'seen' : ''}\u0000${request.category ?? ''}`;
     const inputs = { model: served, user, generation: tenant?.generation ?? 0 };
@@ -157,16 +163,6 @@ export class RecommendationsService {
     if (mirrorToShadow(this.config.RECS_SHADOW_SHARE) && this.models.has(tenantId, 'shadow'))
       setImmediate(() => this.shadow(tenantId, request, answer.items));
     return { answer, model: served, variant };
-  }
-
-  private pseudonym(tenantId: string, rawUserId: string): string {
-    const key = `${tenantId}\u0000${rawUserId}`;
-    let pseudonym = this.pseudonyms.get(key);
-    if (pseudonym === undefined) {
-      pseudonym = this.pseudonymizer.pseudonym(tenantId, rawUserId);
-      this.pseudonyms.set(key, pseudonym);
-    }
-    return pseudonym;
   }
 
   /** Ranks the same request on the shadow version and records how far it agrees; never throws. */
