@@ -5,8 +5,9 @@
 // tenant, rate limit; refusals counted and shaped exactly as AuthGuard does), then the controller's
 // own method (zod validation, the service, its error mapping), the controller's HttpExceptions as
 // Nest's exception filter would send them, and a response schema whose compiled serializer
-// (instead of JSON.stringify) writes an answer's body once; a cached answer keeps it. Profiling put Nest's router, guard,
-// reflector and parameter decorators at several times the cost of the ranking on a cached answer.
+// (instead of JSON.stringify) writes an answer's body once; a cached answer keeps it. Answers are
+// written in batches (reply-batch.ts). Profiling put Nest's router, guard, reflector and parameter
+// decorators at several times the cost of the ranking on a cached answer.
 // The hook is installed when this provider is built, because Nest registers its routes with Fastify
 // before any onModuleInit runs.
 import {
@@ -26,6 +27,7 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { RecommendationsController } from './recommendations.controller';
 import { RecommendationsView } from './recommendations.dto';
+import { ReplyBatch } from './reply-batch';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
@@ -51,6 +53,9 @@ export class RecommendationsRoute implements OnModuleInit {
   private readonly scopes: readonly Scope[];
   private readonly onRefused: AuthRefusalListener;
   private controller!: RecommendationsController;
+  private readonly replies = new ReplyBatch(JSON_UTF8, (err) =>
+    this.logger.error({ err }, 'sending a recommendations reply failed'),
+  );
 
   constructor(
     adapterHost: HttpAdapterHost,
@@ -70,8 +75,9 @@ export class RecommendationsRoute implements OnModuleInit {
     const fastify = adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onRoute', (route: RouteOptions) => {
       if (route.url !== RECOMMENDATIONS_URL) return;
-      route.handler = (request, reply) =>
+      route.handler = (request, reply) => {
         this.handle(request as FastifyRequest<RouteRequest>, reply as FastifyReply);
+      };
       route.schema = { ...route.schema, response: { 200: responseSchema() } };
     });
   }
@@ -81,17 +87,32 @@ export class RecommendationsRoute implements OnModuleInit {
     this.controller = this.moduleRef.get(RecommendationsController);
   }
 
-  async handle(request: FastifyRequest<RouteRequest>, reply: FastifyReply): Promise<unknown> {
-    let principal: Principal;
+  /**
+   * Sends the answer (Fastify's callback style: nothing is returned). Synchronously when
+   * authentication can answer at once (a cached API key), so a cached answer costs no promise; only a
+   * key whose record must be fetched, or a JWT, waits.
+   */
+  handle(request: FastifyRequest<RouteRequest>, reply: FastifyReply): void {
+    let principal: Principal | Promise<Principal>;
     try {
-      principal = await this.authenticator.authenticate(request.headers, this.scopes);
+      principal = this.authenticator.authenticateNow(request.headers, this.scopes);
     } catch (err) {
-      if (!(err instanceof AuthError)) return this.internalError(reply, err);
-      this.onRefused(err.reason);
-      if (err.challenge) void reply.header('www-authenticate', err.challenge);
-      if (err.retryAfterS) void reply.header('retry-after', String(err.retryAfterS));
-      return reply.code(err.status).send(err.body());
+      this.refuse(reply, err);
+      return;
     }
+    if (principal instanceof Promise)
+      void principal.then(
+        (caller) => this.answer(request, reply, caller),
+        (err: unknown) => this.refuse(reply, err),
+      );
+    else this.answer(request, reply, principal);
+  }
+
+  private answer(
+    request: FastifyRequest<RouteRequest>,
+    reply: FastifyReply,
+    principal: Principal,
+  ): FastifyReply {
     try {
       // The route's compiled response serializer writes JSON text.
       const body = this.controller.recommendJson(
@@ -100,7 +121,8 @@ export class RecommendationsRoute implements OnModuleInit {
         request.query,
         (view) => reply.serialize(view) as string,
       );
-      return reply.header('content-type', JSON_UTF8).send(body);
+      this.replies.send(reply, body);
+      return reply;
     } catch (err) {
       if (err instanceof HttpException) {
         const body = err.getResponse();
@@ -111,6 +133,15 @@ export class RecommendationsRoute implements OnModuleInit {
       }
       return this.internalError(reply, err);
     }
+  }
+
+  /** An authentication refusal, counted and shaped as AuthGuard does. */
+  private refuse(reply: FastifyReply, err: unknown): FastifyReply {
+    if (!(err instanceof AuthError)) return this.internalError(reply, err);
+    this.onRefused(err.reason);
+    if (err.challenge) void reply.header('www-authenticate', err.challenge);
+    if (err.retryAfterS) void reply.header('retry-after', String(err.retryAfterS));
+    return reply.code(err.status).send(err.body());
   }
 
   /** What Nest's exception filter does with an unexpected error: log it, answer a bare 500. */
