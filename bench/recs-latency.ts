@@ -138,12 +138,13 @@ async function load(
  */
 async function rankingTime(
   url: string,
-): Promise<{ sum: number; count: number; hits: number; lookups: number; cpuS: number }> {
+): Promise<{ sum: number; count: number; hits: number; lookups: number; cpuS: number; heapBytes: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const out = { sum: 0, count: 0, hits: 0, lookups: 0, cpuS: 0 };
+  const out = { sum: 0, count: 0, hits: 0, lookups: 0, cpuS: 0, heapBytes: 0 };
   for (const line of text.split('\n')) {
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith('process_cpu_seconds_total')) out.cpuS = value;
+    if (line.startsWith('nodejs_heap_size_used_bytes')) out.heapBytes = value;
     if (line.startsWith('mercato_recs_request_seconds_sum')) out.sum += value;
     if (line.startsWith('mercato_recs_request_seconds_count')) out.count += value;
     if (line.startsWith('mercato_recs_cache_lookups_total')) {
@@ -265,6 +266,7 @@ async function main(): Promise<void> {
       bare: Load;
       rankMs: number;
       cacheHitRatio: number;
+      scoringHeapMb: number;
       cpuUsPerRequest: { scoring: number; bare: number };
     }[] = [];
     const bare = await startBare(sample);
@@ -287,6 +289,7 @@ async function main(): Promise<void> {
           bare: baseline,
           rankMs: ((after.sum - before.sum) / Math.max(1, after.count - before.count)) * 1000,
           cacheHitRatio: (after.hits - before.hits) / Math.max(1, after.lookups - before.lookups),
+          scoringHeapMb: after.heapBytes / 2 ** 20,
         });
       }
     } finally {
@@ -331,6 +334,7 @@ async function main(): Promise<void> {
             ),
             row('bare node:http', r.connections, r.bare, r.cpuUsPerRequest.bare),
           ]),
+          `scoring's heap: ${top.scoringHeapMb.toFixed(0)} MB (it holds the state of every tenant on the broker: a long-lived development broker makes it larger and each request slower)`,
           `at ${top.connections} connections: req/s ratio scoring/bare ${(ratio * 100).toFixed(1)}% (target >= 60%: ${ratio >= 0.6 ? 'met' : 'NOT met'}); p99 ${top.scoring.p99} ms (target < 10 ms: ${top.scoring.p99 < 10 ? 'met' : 'NOT met'})`,
           '',
         ].join('\n'),
