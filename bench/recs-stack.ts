@@ -5,7 +5,7 @@
 // pseudonyms scoring computes for raw user ids. Not a benchmark itself.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Headers, InteractionType, Topics } from '@mercato/contracts';
-import { encode } from '@mercato/kafka';
+import { encode, ensureTopics } from '@mercato/kafka';
 import { RegistryClient, type ArtifactFile } from '@mercato/ml';
 import { DEVELOPMENT_PSEUDONYMIZATION_KEY, Pseudonymizer } from '@mercato/privacy';
 import {
@@ -68,19 +68,39 @@ export async function startRecsStack(options: {
    */
   auth?: boolean;
 }): Promise<RecsStack> {
-  const { tenant, log } = options;
+  const { log } = options;
   process.env.KAFKA_BROKERS ??= (await ensureLocalKafka(log)).brokers;
   process.env.DATABASE_URL ??= (await ensureLocalPostgres(log)).url;
   const brokers = process.env.KAFKA_BROKERS;
+  // A broker of its own (KAFKA_DATA_DIR) starts empty: the catalogue's topics are created first.
+  await ensureTopics(testKafka());
   const db = await createTestDatabase('bench_recs');
+  // What set-up has started, stopped again (last first) when a later step fails.
+  const started: (() => Promise<unknown>)[] = [() => db.drop()];
+  try {
+    return await startServing(options, brokers, db.url, started);
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startServing(
+  options: Parameters<typeof startRecsStack>[0],
+  brokers: string,
+  databaseUrl: string,
+  started: (() => Promise<unknown>)[],
+): Promise<RecsStack> {
+  const { tenant, log } = options;
   const registry = await startService('model-registry', {
-    DATABASE_URL: db.url,
+    DATABASE_URL: databaseUrl,
     KAFKA_BROKERS: brokers,
     HTTP_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
     // Development auth on the registry: the bench's calls act for the bench tenant, as scoring's do.
     TENANT_ID: tenant,
   });
+  started.push(() => registry.stop());
   const model = `recommender-${tenant}`;
   const client = new RegistryClient(registry.url);
   await client.ensureModel(model, 'recommender');
@@ -129,7 +149,7 @@ export async function startRecsStack(options: {
 
   let requestHeaders: Record<string, string> = {};
   if (options.auth) {
-    const keys = await testKeys(db.url);
+    const keys = await testKeys(databaseUrl);
     const { token } = await keys.create({
       tenantId: tenant,
       name: 'bench',
@@ -144,7 +164,7 @@ export async function startRecsStack(options: {
   const scoring = await startService(
     'scoring',
     {
-      DATABASE_URL: db.url,
+      DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: brokers,
       KAFKA_CONSUMER_GROUP: `mercato-scoring-${tenant}`,
       HTTP_PORT: String(scoringPort),
@@ -159,6 +179,7 @@ export async function startRecsStack(options: {
     },
     180_000,
   );
+  started.push(() => scoring.stop());
   const scoringUrl = `http://127.0.0.1:${scoringPort}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -178,9 +199,7 @@ export async function startRecsStack(options: {
     headers: requestHeaders,
     scoring,
     stop: async () => {
-      await scoring.stop();
-      await registry.stop();
-      await db.drop();
+      for (const stop of started.reverse()) await stop();
     },
   };
 }
