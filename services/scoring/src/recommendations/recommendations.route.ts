@@ -108,11 +108,7 @@ export class RecommendationsRoute implements OnModuleInit {
     else this.answer(request, reply, principal);
   }
 
-  private answer(
-    request: FastifyRequest<RouteRequest>,
-    reply: FastifyReply,
-    principal: Principal,
-  ): FastifyReply {
+  private answer(request: FastifyRequest<RouteRequest>, reply: FastifyReply, principal: Principal): void {
     try {
       // The route's compiled response serializer writes JSON text.
       const body = this.controller.recommendJson(
@@ -122,31 +118,34 @@ export class RecommendationsRoute implements OnModuleInit {
         (view) => reply.serialize(view) as string,
       );
       this.replies.send(reply, body);
-      return reply;
     } catch (err) {
-      if (err instanceof HttpException) {
-        const body = err.getResponse();
-        if (err.getStatus() === 503) void reply.header('retry-after', '1');
-        return reply
-          .code(err.getStatus())
-          .send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
+      if (!(err instanceof HttpException)) {
+        this.internalError(reply, err);
+        return;
       }
-      return this.internalError(reply, err);
+      const body = err.getResponse();
+      if (err.getStatus() === 503) void reply.header('retry-after', '1');
+      void reply
+        .code(err.getStatus())
+        .send(typeof body === 'string' ? { statusCode: err.getStatus(), message: body } : body);
     }
   }
 
   /** An authentication refusal, counted and shaped as AuthGuard does. */
-  private refuse(reply: FastifyReply, err: unknown): FastifyReply {
-    if (!(err instanceof AuthError)) return this.internalError(reply, err);
+  private refuse(reply: FastifyReply, err: unknown): void {
+    if (!(err instanceof AuthError)) {
+      this.internalError(reply, err);
+      return;
+    }
     this.onRefused(err.reason);
     if (err.challenge) void reply.header('www-authenticate', err.challenge);
     if (err.retryAfterS) void reply.header('retry-after', String(err.retryAfterS));
-    return reply.code(err.status).send(err.body());
+    void reply.code(err.status).send(err.body());
   }
 
   /** What Nest's exception filter does with an unexpected error: log it, answer a bare 500. */
-  private internalError(reply: FastifyReply, err: unknown): FastifyReply {
+  private internalError(reply: FastifyReply, err: unknown): void {
     this.logger.error({ err }, 'recommendations request failed');
-    return reply.code(500).send({ statusCode: 500, message: 'Internal server error' });
+    void reply.code(500).send({ statusCode: 500, message: 'Internal server error' });
   }
 }
