@@ -1,11 +1,4 @@
-export {
-  startTelemetry,
-  stopTelemetry,
-  redactUrl,
-  sampledParent,
-  untracedRequest,
-  type TelemetryOptions,
-} from './tracing';
+export { startTelemetry, stopTelemetry, redactUrl, type TelemetryOptions } from './tracing';
 export { createLogger, NestPinoLogger, type Logger } from './logger';
 export { metricsRegistry, collectProcessMetrics, counter, gauge, histogram } from './metrics';
 export { HealthRegistry, HealthController, ObservabilityModule, type ReadinessCheck } from './health';
