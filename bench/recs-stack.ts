@@ -54,7 +54,7 @@ export { freePort };
 
 const CHUNK = 500;
 
-export async function startRecsStack(options: {
+export interface RecsStackOptions {
   tenant: string;
   files: ArtifactFile[];
   items: StackItem[];
@@ -67,7 +67,9 @@ export async function startRecsStack(options: {
    * the bench sends, so nothing is refused). Off: the development principal.
    */
   auth?: boolean;
-}): Promise<RecsStack> {
+}
+
+export async function startRecsStack(options: RecsStackOptions): Promise<RecsStack> {
   const { log } = options;
   process.env.KAFKA_BROKERS ??= (await ensureLocalKafka(log)).brokers;
   process.env.DATABASE_URL ??= (await ensureLocalPostgres(log)).url;
@@ -86,7 +88,7 @@ export async function startRecsStack(options: {
 }
 
 async function startServing(
-  options: Parameters<typeof startRecsStack>[0],
+  options: RecsStackOptions,
   brokers: string,
   databaseUrl: string,
   started: (() => Promise<unknown>)[],
