@@ -23,7 +23,9 @@ function findRepoRoot(from: string): string {
   return dir;
 }
 
-export const LOCAL_KAFKA = '127.0.0.1:9092';
+/** Where kafka.sh starts the local broker: its KAFKA_PORT, 9092 by default. */
+const LOCAL_KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
+export const LOCAL_KAFKA = `127.0.0.1:${LOCAL_KAFKA_PORT}`;
 export const EMBEDDED_PG_PORT = Number(process.env.MERCATO_PG_PORT ?? 54329);
 const EMBEDDED_PG_PASSWORD = 'mercato';
 
@@ -51,15 +53,16 @@ export async function ensureLocalKafka(log: (msg: string) => void = () => undefi
   if (process.env.KAFKA_BROKERS) {
     return { brokers: process.env.KAFKA_BROKERS, started: false, stop: async () => undefined };
   }
-  if (await portOpen('127.0.0.1', 9092)) {
+  if (await portOpen('127.0.0.1', LOCAL_KAFKA_PORT)) {
     log(`kafka: using the broker already on ${LOCAL_KAFKA}`);
     return { brokers: LOCAL_KAFKA, started: false, stop: async () => undefined };
   }
   log(
-    'kafka: starting a single-node KRaft broker on 127.0.0.1:9092 (first run fetches it from Maven Central)',
+    `kafka: starting a single-node KRaft broker on ${LOCAL_KAFKA} (first run fetches it from Maven Central)`,
   );
   const script = join(REPO_ROOT, 'scripts/kafka/kafka.sh');
-  await run('bash', [script, 'start'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
+  const { stderr } = await run('bash', [script, 'start'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
+  for (const line of stderr.split('\n').filter(Boolean)) log(line);
   return {
     brokers: LOCAL_KAFKA,
     started: true,
