@@ -3,6 +3,8 @@
 # it when the machine's node is older), installs npm dependencies when they are missing or stale,
 # then runs one task. Usage: bash scripts/run.sh <build|lint|typecheck|format|proto|kernels|test|mercato> [args…]
 set -euo pipefail
+# When the command began, before any set-up, for the start-up time `mercato up` prints.
+export MERCATO_STARTED_AT="$(date +%s)"
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$MERCATO_ROOT"
 

@@ -247,6 +247,12 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
       say(`demo failed: ${(err as Error).message} (the stack stays up)`),
     );
   }
+  // scripts/run.sh notes when `npm start` / `npx mercato` began, before it installed anything missing.
+  const since = Number(process.env.MERCATO_STARTED_AT) * 1000 || performance.timeOrigin;
+  const upTo = options.demo ? 'the end of the demo' : 'every service ready';
+  say(
+    `\nstart-up took ${Math.round((Date.now() - since) / 1000)} s (from the command, set-up included, to ${upTo})`,
+  );
 }
 
 export async function down(): Promise<void> {
