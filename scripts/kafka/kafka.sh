@@ -22,9 +22,7 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# Node 24 (runs jars.ts from source) first on PATH.
-# shellcheck disable=SC1091
-source "$SCRIPT_DIR/../env.sh"
+MERCATO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 KAFKA_HOME="$MERCATO_ROOT/.mercato/kafka"
 LOCK_FILE="$SCRIPT_DIR/kafka-jars.lock.json"
 KAFKA_VERSION="$(sed -n 's/^ *"kafka": "\([^"]*\)".*/\1/p' "$LOCK_FILE")"
@@ -47,9 +45,14 @@ STOP_TIMEOUT=30
 
 say() { echo "kafka: $*" >&2; }
 
-fetch() {
-  NODE_USE_ENV_PROXY="${NODE_USE_ENV_PROXY:-1}" node "$SCRIPT_DIR/jars.ts" fetch "$LIBS_DIR"
+# Runs scripts/kafka/jars.ts from source on the project's Node 24 (env.sh installs it on first use).
+jars() {
+  # shellcheck disable=SC1091
+  source "$SCRIPT_DIR/../env.sh"
+  NODE_USE_ENV_PROXY="${NODE_USE_ENV_PROXY:-1}" node "$SCRIPT_DIR/jars.ts" "$@"
 }
+
+fetch() { jars fetch "$LIBS_DIR"; }
 
 # The major version of the java at $1 (8 for 1.8.0), empty when it does not run.
 java_major() {
@@ -320,7 +323,7 @@ reset() {
 case "${1:-}" in
   fetch) fetch ;;
   java) find_java && echo "$JAVA" ;;
-  lock) node "$SCRIPT_DIR/jars.ts" lock ;;
+  lock) jars lock ;;
   start) start ;;
   stop) stop ;;
   status) status ;;

@@ -58,7 +58,7 @@ export async function ensureLocalKafka(log: (msg: string) => void = () => undefi
     return { brokers: LOCAL_KAFKA, started: false, stop: async () => undefined };
   }
   log(
-    `kafka: starting a single-node KRaft broker on ${LOCAL_KAFKA} (first run fetches it from Maven Central)`,
+    `kafka: starting a single-node KRaft broker on ${LOCAL_KAFKA} (first run fetches its jars, and a Java runtime when none is installed)`,
   );
   const script = join(REPO_ROOT, 'scripts/kafka/kafka.sh');
   const { stderr } = await run('bash', [script, 'start'], { env: process.env, maxBuffer: 16 * 1024 * 1024 });
