@@ -3,8 +3,10 @@
 // service consumes), authentication (API keys / JWT, scopes, rate limits: every route needs
 // RequireScopes or Public), health/metrics endpoints, HTTP on Fastify, and the graceful drain.
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { authEnv, resolveAuthSettings } from '@mercato/auth';
 import { AuthModule } from './auth.module';
+import { HTTP_ERROR_OPTIONS, HttpErrorFilter, type HttpErrorOptions } from './http/http-error.filter';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, platformEnv, z } from '@mercato/config';
 import { DbModule } from '@mercato/db';
@@ -49,12 +51,18 @@ export interface ServiceDefinition<E extends z.ZodRawShape> {
   /** Folder of SQL migrations for the service's schema. */
   migrationsDir?: string;
   bodyLimit?: number;
+  /** The variable that sets bodyLimit, named in a 413 answer. */
+  bodyLimitVariable?: string;
+  /** Called for every HTTP error answer (e.g. to count refusals per endpoint). */
+  onHttpError?: HttpErrorOptions['onError'];
   /** The service's own module, built from its configuration. */
   module: (config: PlatformConfig & z.infer<z.ZodObject<E>>, logger: Logger) => DynamicModule | Type;
 }
 
 /** Postgres schema names cannot hold dashes. */
 export const schemaFor = (service: ServiceName): string => service.replace(/-/g, '_');
+
+const DEFAULT_BODY_LIMIT = 1_048_576;
 
 const authRefused = counter('mercato_auth_refused_total', 'Requests refused by authentication, by reason', [
   'reason',
@@ -79,6 +87,15 @@ export async function bootstrapService<E extends z.ZodRawShape>(
     providers: [
       { provide: SERVICE_CONFIG, useValue: config },
       { provide: SERVICE_LOGGER, useValue: logger },
+      {
+        provide: HTTP_ERROR_OPTIONS,
+        useValue: {
+          bodyLimit: def.bodyLimit ?? DEFAULT_BODY_LIMIT,
+          bodyLimitVariable: def.bodyLimitVariable,
+          onError: def.onHttpError,
+        } satisfies HttpErrorOptions,
+      },
+      { provide: APP_FILTER, useClass: HttpErrorFilter },
     ],
     exports: [SERVICE_CONFIG, SERVICE_LOGGER],
   })
@@ -117,7 +134,11 @@ export async function bootstrapService<E extends z.ZodRawShape>(
   })
   class RootModule {}
 
-  const app = await createHttpApp(RootModule, { service: def.name, logger, bodyLimit: def.bodyLimit });
+  const app = await createHttpApp(RootModule, {
+    service: def.name,
+    logger,
+    bodyLimit: def.bodyLimit ?? DEFAULT_BODY_LIMIT,
+  });
   if (def.consumer) {
     app.connectMicroservice({ strategy: app.get(KafkaTransport) });
     await app.startAllMicroservices();

@@ -3,7 +3,9 @@
 // JSON of any shape, malformed JSON, wrong content types, huge, unicode, control-character, negative
 // and enormous numeric values, path traversal — and sends them, authenticated (the point is to reach
 // the handlers) and, for a share, with broken credentials. No answer may be a 5xx, and every service
-// must still be live afterwards. Seeded and bounded (the same requests every run, ~1 minute).
+// must still be live afterwards, and every 4xx of every service has the one error body of
+// @mercato/runtime (`{ statusCode, error, message, errors: [{ field, reason }] }`). Seeded and
+// bounded (the same requests every run, ~1 minute).
 import {
   bearer,
   createTestDatabase,
@@ -44,6 +46,25 @@ interface Sent {
   request: string;
 }
 
+/** What is wrong with a 4xx body, or undefined when it is the common error body. */
+function errorBodyProblem(status: number, text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `not JSON: ${text.slice(0, 80)}`;
+  }
+  const b = body as Record<string, unknown>;
+  if (b.statusCode !== status) return `statusCode ${String(b.statusCode)}`;
+  if (typeof b.error !== 'string' || typeof b.message !== 'string') return 'no error or message string';
+  const errors = b.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return 'no errors array';
+  for (const e of errors as Record<string, unknown>[])
+    if (typeof e.field !== 'string' || typeof e.reason !== 'string')
+      return 'an error without field and reason';
+  return undefined;
+}
+
 let db: TestDatabase;
 let keys: TestKeys;
 let token: string;
@@ -51,6 +72,7 @@ const running = new Map<string, ServiceProcess>();
 const helpers: ServiceProcess[] = [];
 const operations: Operation[] = [];
 const sent: Sent[] = [];
+const badErrorBodies: (Sent & { problem: string })[] = [];
 
 // Values a client should never send, and sometimes will.
 const nasty = fc.oneof(
@@ -265,6 +287,7 @@ describe('hostile input from the OpenAPI documents', () => {
               // A stream (SSE) stays open: its status is all that matters.
               const timer = setTimeout(() => controller.abort(), 5_000);
               let status: number;
+              let text = '';
               try {
                 const res = await fetch(url, {
                   method: op.method,
@@ -275,7 +298,7 @@ describe('hostile input from the OpenAPI documents', () => {
                 });
                 status = res.status;
                 if ((res.headers.get('content-type') ?? '').includes('event-stream')) controller.abort();
-                else await res.arrayBuffer();
+                else text = await res.text();
               } catch (err) {
                 if ((err as Error).name === 'AbortError') return;
                 throw err;
@@ -289,6 +312,8 @@ describe('hostile input from the OpenAPI documents', () => {
               };
               sent.push(record);
               if (status >= 500) failures.push(record);
+              const problem = status >= 400 && status < 500 ? errorBodyProblem(status, text) : undefined;
+              if (problem) badErrorBodies.push({ ...record, problem });
               return status < 500;
             },
           ),
@@ -302,4 +327,23 @@ describe('hostile input from the OpenAPI documents', () => {
       expect({ name, live: (await fetch(`${svc.url}/healthz/live`)).status }).toEqual({ name, live: 200 });
     }
   }, 240_000);
+
+  it('answers every 4xx of every service with the same error body', async () => {
+    // Beyond what the fuzzing reached: an unknown route, a missing credential and a bad parameter.
+    for (const [name, svc] of running) {
+      for (const [path, headers] of [
+        ['/v1/no-such-route', bearer(token)],
+        ['/v1/openapi.json/x', {}],
+        [operations.find((o) => o.service === name && o.method === 'GET')?.path ?? '/', {}],
+      ] as [string, Record<string, string>][]) {
+        const res = await fetch(`${svc.url}${fill(path, [])}`, { headers });
+        if (res.status >= 400 && res.status < 500) {
+          const problem = errorBodyProblem(res.status, await res.text());
+          if (problem) badErrorBodies.push({ operation: name, status: res.status, request: path, problem });
+        } else await res.arrayBuffer();
+      }
+    }
+    expect(sent.filter((s) => s.status >= 400 && s.status < 500).length).toBeGreaterThan(100);
+    expect(badErrorBodies.slice(0, 10)).toEqual([]);
+  });
 });

@@ -6,5 +6,5 @@ export const OpenApiController = openApiController({
   description:
     'The feature store: enriched articles, per-user online features, decayed item popularity and ' +
     'trending, point-in-time dataset exports (NDJSON, with a time split) for training, and user ' +
-    'deletion. Every 400 body is { message, errors: [{ field, reason }] }.',
+    'deletion. Every error body is { statusCode, error, message, errors: [{ field, reason }] }.',
 });

@@ -2,17 +2,14 @@
 // cannot drift from what the code accepts. Limits that come from the environment are documented
 // with their defaults and the variable's name.
 import { z } from '@mercato/config';
+import { ErrorResponses, JsonResponse } from '@mercato/runtime';
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiResponse, type SchemaObject } from '@nestjs/swagger';
 import { catalogItemSchema } from './catalog-item.dto';
 import { interactionSchema } from './interaction.dto';
 import { newsArticleSchema } from './news-article.dto';
 
 const DOC_LIMITS = { maxBodyChars: 100_000, maxFutureSkewS: 300, now: () => new Date() };
 const DEFAULT_MAX_BATCH = 1000;
-
-const openApiSchema = (schema: z.ZodType, io: 'input' | 'output'): SchemaObject =>
-  z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
 
 const envelope = (field: string, record: z.ZodType, what: string): z.ZodType =>
   z.strictObject({
@@ -52,36 +49,17 @@ export const BatchResultDoc = z.object({
     .describe('one per record, in request order'),
 });
 
-export const ErrorDoc = z.object({
-  statusCode: z.number().int(),
-  error: z.string(),
-  message: z.string(),
-  errors: z.array(FieldIssue),
-  limit: z.number().int().optional(),
-  retryable: z.boolean().optional(),
-});
-
-export const JsonBody = (schema: z.ZodType, description: string): MethodDecorator =>
-  ApiBody({ schema: openApiSchema(schema, 'input'), description });
-
 export const BatchResponses = (): MethodDecorator =>
   applyDecorators(
-    ApiResponse({
-      status: 202,
-      description: 'the batch was handled: per-record results (published before this answer)',
-      schema: openApiSchema(BatchResultDoc, 'output'),
-    }),
-    ...(
-      [
-        [400, 'malformed JSON, invalid UTF-8, or not an object holding a non-empty array of records'],
-        [
-          413,
-          'more records than INGEST_MAX_BATCH, or a body over INGEST_MAX_REQUEST_BYTES (5 MiB by default)',
-        ],
-        [415, 'not application/json in UTF-8'],
-        [503, 'the batch could not be stored (broker or database unavailable): nothing was accepted; retry'],
-      ] as const
-    ).map(([status, description]) =>
-      ApiResponse({ status, description, schema: openApiSchema(ErrorDoc, 'output') }),
+    JsonResponse(
+      202,
+      'the batch was handled: per-record results (published before this answer)',
+      BatchResultDoc,
+    ),
+    ErrorResponses(
+      [400, 'malformed JSON, invalid UTF-8, or not an object holding a non-empty array of records'],
+      [413, 'more records than INGEST_MAX_BATCH, or a body over INGEST_MAX_REQUEST_BYTES (5 MiB by default)'],
+      [415, 'not application/json in UTF-8'],
+      [503, 'the batch could not be stored (broker or database unavailable): nothing was accepted; retry'],
     ),
   );

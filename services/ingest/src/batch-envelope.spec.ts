@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { DomainError } from '@mercato/runtime';
 import { describe, expect, it } from 'vitest';
 import { batchOf } from './batch-envelope';
 
@@ -6,8 +6,7 @@ function refusal(body: unknown, max = 3): { status: number; errors: unknown } {
   try {
     batchOf(body, 'articles', max);
   } catch (err) {
-    if (err instanceof HttpException)
-      return { status: err.getStatus(), errors: (err.getResponse() as { errors: unknown }).errors };
+    if (err instanceof DomainError) return { status: err.status, errors: err.errors };
     throw err;
   }
   throw new Error('expected a refusal');

@@ -8,10 +8,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { summarize, type BatchResult, type RecordResult } from './batch-result';
 import { catalogItemSchema, type CatalogItemInput } from './catalog-item.dto';
-import { deterministicUuid } from './event-id';
-import { unavailable } from './http-errors';
+import { batchNotStored } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
-import { type OutgoingRecord } from '@mercato/kafka';
+import { type OutgoingRecord, uuidV8 } from '@mercato/kafka';
 import { RawEventPublisher } from './raw-event.publisher';
 import { echoId, instantFromDate, validateRecord } from './record-validation';
 
@@ -28,7 +27,7 @@ export function catalogEventId(tenantId: string, item: CatalogItemInput): string
       ]),
     )
     .digest('hex');
-  return deterministicUuid('catalog.items.v1', [tenantId, item.item_id, digest]);
+  return uuidV8('catalog.items.v1', [tenantId, item.item_id, digest]);
 }
 
 @Injectable()
@@ -92,7 +91,7 @@ export class CatalogIngestService {
         { err: (err as Error).message, records: outgoing.length },
         'catalog batch not published; answered 503',
       );
-      throw unavailable(
+      throw batchNotStored(
         'the batch could not be published (broker unavailable); nothing of it was accepted: send it again',
       );
     }

@@ -2,7 +2,8 @@
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, HttpCode, Inject, Put } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { BatchResponses, CatalogBatchDoc, JsonBody } from './api-docs';
+import { JsonBody } from '@mercato/runtime';
+import { BatchResponses, CatalogBatchDoc } from './api-docs';
 import { batchOf } from './batch-envelope';
 import type { BatchResult } from './batch-result';
 import { CatalogIngestService } from './catalog-ingest.service';

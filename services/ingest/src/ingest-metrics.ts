@@ -30,3 +30,15 @@ export const ingestMetrics = {
     [],
   ),
 };
+
+const ENDPOINTS: Record<string, Endpoint> = {
+  '/v1/news': 'news',
+  '/v1/interactions': 'interactions',
+  '/v1/catalog/items': 'catalog',
+};
+
+/** Counts a refused (or failed) request of an ingest endpoint by its status. */
+export function countRefusedRequest(path: string, status: number): void {
+  const endpoint = ENDPOINTS[path];
+  if (endpoint) ingestMetrics.requestsFailed.inc({ endpoint, status: String(status) });
+}

@@ -3,6 +3,7 @@
 import { bootstrapService } from '@mercato/runtime';
 import { join } from 'node:path';
 import { ingestEnv, maxRequestBytesFromEnv, resolveIngestSettings } from './ingest.config';
+import { countRefusedRequest } from './ingest-metrics';
 import { IngestModule } from './ingest.module';
 
 export async function startIngest(): Promise<void> {
@@ -11,6 +12,8 @@ export async function startIngest(): Promise<void> {
     env: ingestEnv,
     migrationsDir: join(__dirname, '..', 'migrations'),
     bodyLimit: maxRequestBytesFromEnv(),
+    bodyLimitVariable: 'INGEST_MAX_REQUEST_BYTES',
+    onHttpError: countRefusedRequest,
     module: (config, logger) => IngestModule.forRoot(resolveIngestSettings(config, logger)),
   });
 }

@@ -1,13 +1,11 @@
 // The ingest service's providers and controllers: HTTP controllers → ingest services (validation,
 // dedupe, pseudonymization) → the dedupe-key repository (Postgres) and the raw-event publisher (Kafka).
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { CatalogController } from './catalog.controller';
 import { CatalogIngestService } from './catalog-ingest.service';
 import { DedupeCleanup } from './dedupe-cleanup';
 import { DedupeKeyRepository } from './dedupe-key.repository';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
-import { IngestExceptionFilter } from './ingest-exception.filter';
 import { InteractionsController } from './interactions.controller';
 import { InteractionsIngestService } from './interactions-ingest.service';
 import { JsonBodyParser } from './json-body.parser';
@@ -34,7 +32,6 @@ export class IngestModule {
       providers: [
         { provide: INGEST_SETTINGS, useValue: settings },
         { provide: Pseudonymizer, useValue: new Pseudonymizer(settings.pseudonymizationKey) },
-        { provide: APP_FILTER, useClass: IngestExceptionFilter },
         JsonBodyParser,
         DedupeKeyRepository,
         RawEventPublisher,

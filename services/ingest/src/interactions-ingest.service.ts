@@ -7,12 +7,11 @@ import { SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { summarize, type BatchResult, type RecordResult } from './batch-result';
-import { deterministicUuid } from './event-id';
-import { unavailable } from './http-errors';
+import { batchNotStored } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
 import { interactionSchema, type InteractionTypeName } from './interaction.dto';
 import { Pseudonymizer } from '@mercato/privacy';
-import { type OutgoingRecord } from '@mercato/kafka';
+import { type OutgoingRecord, uuidV8 } from '@mercato/kafka';
 import { RawEventPublisher } from './raw-event.publisher';
 import { instantFromDate, validateRecord, type Instant } from './record-validation';
 
@@ -30,8 +29,7 @@ export const interactionEventId = (
   itemId: string,
   type: InteractionTypeName,
   at: Instant,
-): string =>
-  deterministicUuid('interactions.raw.v1', [tenantId, pseudonym, itemId, type, `${at.seconds}.${at.nanos}`]);
+): string => uuidV8('interactions.raw.v1', [tenantId, pseudonym, itemId, type, `${at.seconds}.${at.nanos}`]);
 
 @Injectable()
 export class InteractionsIngestService {
@@ -96,7 +94,7 @@ export class InteractionsIngestService {
         { err: (err as Error).message, records: outgoing.length },
         'interactions batch not published; answered 503',
       );
-      throw unavailable(
+      throw batchNotStored(
         'the batch could not be published (broker unavailable); nothing of it was accepted: send it again',
       );
     }

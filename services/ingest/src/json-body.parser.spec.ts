@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { DomainError } from '@mercato/runtime';
 import { describe, expect, it } from 'vitest';
 import { firstInvalidUtf8Offset, parseJsonBody } from './json-body.parser';
 
@@ -6,10 +6,10 @@ function failure(fn: () => unknown): { status: number; body: any } {
   try {
     fn();
   } catch (err) {
-    if (err instanceof HttpException) return { status: err.getStatus(), body: err.getResponse() };
+    if (err instanceof DomainError) return { status: err.status, body: err.body() };
     throw err;
   }
-  throw new Error('expected an HttpException');
+  throw new Error('expected a DomainError');
 }
 
 describe('strict UTF-8 JSON bodies', () => {

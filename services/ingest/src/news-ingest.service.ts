@@ -9,11 +9,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { summarize, type BatchResult, type RecordResult } from './batch-result';
 import { contentHash } from './content-hash';
 import { DedupeKeyRepository, idKey, type ArticleKey } from './dedupe-key.repository';
-import { deterministicUuid } from './event-id';
-import { unavailable } from './http-errors';
+import { batchNotStored } from './http-errors';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';
 import { newsArticleSchema, type NewsArticleInput } from './news-article.dto';
-import { type OutgoingRecord } from '@mercato/kafka';
+import { type OutgoingRecord, uuidV8 } from '@mercato/kafka';
 import { RawEventPublisher } from './raw-event.publisher';
 import { echoId, instantFromDate, validateRecord } from './record-validation';
 
@@ -25,7 +24,7 @@ interface Candidate {
 
 /** The event id of an article: the same (tenant, source, id) always gets the same one. */
 export const articleEventId = (tenantId: string, source: string, id: string): string =>
-  deterministicUuid('news.raw.v1', [tenantId, source, id]);
+  uuidV8('news.raw.v1', [tenantId, source, id]);
 
 @Injectable()
 export class NewsIngestService {
@@ -127,7 +126,7 @@ export class NewsIngestService {
         { err: (err as Error).message, records: candidates.length },
         'news batch not stored: publish or dedupe failed; answered 503',
       );
-      throw unavailable(
+      throw batchNotStored(
         'the batch could not be stored (broker or database unavailable); nothing of it was accepted: send it again',
       );
     }

@@ -2,7 +2,8 @@
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { BatchResponses, JsonBody, NewsBatchDoc } from './api-docs';
+import { JsonBody } from '@mercato/runtime';
+import { BatchResponses, NewsBatchDoc } from './api-docs';
 import { batchOf } from './batch-envelope';
 import type { BatchResult } from './batch-result';
 import { INGEST_SETTINGS, type IngestSettings } from './ingest.config';

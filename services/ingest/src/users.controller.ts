@@ -5,8 +5,8 @@ import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Controller, Delete, HttpCode, Param } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Pseudonymizer } from '@mercato/privacy';
+import { invalidField, unavailable } from '@mercato/runtime';
 import { FeatureUnavailableError, FeatureUsersClient } from './feature-users.client';
-import { invalidRequest, unavailable } from './http-errors';
 import { textProblem } from './record-validation';
 
 @ApiTags('recommendations')
@@ -30,7 +30,7 @@ export class UsersController {
   async delete(@CurrentPrincipal() principal: Principal, @Param('userId') userId: string): Promise<void> {
     const problem =
       [...userId].length > 200 ? 'must be at most 200 characters' : textProblem(userId, { identifier: true });
-    if (problem) throw invalidRequest('userId', problem);
+    if (problem) throw invalidField('userId', problem);
     try {
       await this.feature.deleteUser(
         principal.tenantId,

@@ -5,13 +5,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelEventType } from '@mercato/contracts';
 import { Database } from '@mercato/db';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { conflict, failed, invalidInput, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { context, propagation } from '@opentelemetry/api';
 import type { ArchiveInput } from './alias.dto';
 import { AliasRepository } from './alias.repository';
 import { MANIFEST_FILE, MODEL_FILE, checkBundle } from './artifact-bundle';
-import { conflict, corrupted, invalidRequest, notFound } from './http-errors';
 import type { CreateModelInput, ModelKindName } from './model.dto';
 import { modelEventJson } from './model-events';
 import { ModelRepository, type ModelListRow, type ModelRow } from './model.repository';
@@ -143,7 +142,7 @@ export class ModelRegistryService {
     const bundle = checkBundle(artifacts);
     if (bundle.issues.length > 0) {
       registryMetrics.registrations.inc({ outcome: 'invalid' });
-      throw invalidRequest(bundle.issues);
+      throw invalidInput(bundle.issues);
     }
     for (const a of artifacts) a.role = bundle.roles.get(a.path) ?? 'other';
     const requestDigest = sha256(
@@ -171,7 +170,7 @@ export class ModelRegistryService {
       }
       const parent = input.lineage.parent;
       if (parent && !(await this.versions.existsByName(tenantId, parent.model, parent.version, tx))) {
-        throw invalidRequest([
+        throw invalidInput([
           {
             field: 'lineage.parent',
             reason: `model "${parent.model}" has no version ${parent.version} in the registry`,
@@ -276,7 +275,8 @@ export class ModelRegistryService {
         { model: name, version, path, expected: file.sha256, actual, size: file.content.length },
         'artifact checksum mismatch: refusing to serve corrupted bytes',
       );
-      throw corrupted(
+      throw failed(
+        'artifact_corrupted',
         `stored bytes of "${path}" (v${version} of "${name}") do not match the SHA-256 recorded at registration ` +
           `(expected ${file.sha256}, got ${actual}); the file was not served`,
       );

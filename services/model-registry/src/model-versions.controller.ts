@@ -1,13 +1,21 @@
 // HTTP routes for the versions of a model and their artifact files under /v1/models/{name}/versions:
 // validate with zod (400 naming the field and reason), call the registry service, pick the status.
+import { z } from '@mercato/config';
+import {
+  ErrorResponses,
+  invalidInput,
+  JsonBody,
+  JsonResponse,
+  ValidBody,
+  ValidParam,
+  ValidQuery,
+} from '@mercato/runtime';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ArchiveBody } from './alias.dto';
-import { ErrorResponses, JsonBody, JsonResponse } from './api-docs';
 import { artifactPathProblem } from './artifact-path';
-import { invalidRequest, parseInput } from './http-errors';
 import { ModelName, Paging, VersionNumber } from './model.dto';
 import { ModelRegistryService } from './model-registry.service';
 import { RegisterVersionBody } from './register-version.dto';
@@ -43,16 +51,12 @@ export class ModelVersionsController {
   )
   async register(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Body() body: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidBody(RegisterVersionBody) body: z.output<typeof RegisterVersionBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<VersionView> {
-    const model = parseInput(ModelName, name, 'name');
-    const { created, version } = await this.registry.registerVersion(
-      principal.tenantId,
-      model,
-      parseInput(RegisterVersionBody, body),
-    );
+    const model = name;
+    const { created, version } = await this.registry.registerVersion(principal.tenantId, model, body);
     void reply.status(created ? 201 : 200);
     return version;
   }
@@ -67,15 +71,10 @@ export class ModelVersionsController {
   @ErrorResponses([400, 'malformed name or paging'], [404, 'no such model'])
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Query() query: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidQuery(Paging) paging: z.output<typeof Paging>,
   ): Promise<{ items: VersionSummaryView[]; limit: number; offset: number }> {
-    const paging = parseInput(Paging, query);
-    const items = await this.registry.listVersions(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      paging,
-    );
+    const items = await this.registry.listVersions(principal.tenantId, name, paging);
     return { items, ...paging };
   }
 
@@ -88,14 +87,10 @@ export class ModelVersionsController {
   @ErrorResponses([400, 'malformed name or version'], [404, 'no such model or version'])
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Param('version') version: string,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('version', VersionNumber) version: number,
   ): Promise<VersionView> {
-    return this.registry.getVersion(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(VersionNumber, version, 'version'),
-    );
+    return this.registry.getVersion(principal.tenantId, name, version);
   }
 
   @RequireScopes('models:read')
@@ -126,15 +121,15 @@ export class ModelVersionsController {
   )
   async download(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Param('version') version: string,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('version', VersionNumber) version: number,
     @Param('*') path: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer> {
-    const model = parseInput(ModelName, name, 'name');
-    const v = parseInput(VersionNumber, version, 'version');
+    const model = name;
+    const v = version;
     const problem = artifactPathProblem(path ?? '');
-    if (problem) throw invalidRequest([{ field: 'path', reason: problem }]);
+    if (problem) throw invalidInput([{ field: 'path', reason: problem }]);
     const file = await this.registry.readFile(principal.tenantId, model, v, path);
     void reply
       .header('content-type', file.contentType)
@@ -162,15 +157,10 @@ export class ModelVersionsController {
   )
   async archive(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Param('version') version: string,
-    @Body() body: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('version', VersionNumber) version: number,
+    @ValidBody(ArchiveBody) body: z.output<typeof ArchiveBody>,
   ): Promise<ArchiveView> {
-    return this.registry.archiveVersion(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(VersionNumber, version, 'version'),
-      parseInput(ArchiveBody, body),
-    );
+    return this.registry.archiveVersion(principal.tenantId, name, version, body);
   }
 }

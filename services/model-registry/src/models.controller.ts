@@ -1,15 +1,16 @@
 // HTTP routes for models and their aliases under /v1/models: validate with zod (400 naming the field
 // and reason), call the services, pick the status code.
+import { z } from '@mercato/config';
+import { ErrorResponses, JsonBody, JsonResponse, ValidBody, ValidParam, ValidQuery } from '@mercato/runtime';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { PromoteBody, RollbackBody } from './alias.dto';
-import { ErrorResponses, JsonBody, JsonResponse } from './api-docs';
-import { parseInput } from './http-errors';
 import {
   ALIASES,
   AliasParam,
+  type AliasName,
   CreateModelBody,
   ListModelsQuery,
   MODEL_KINDS,
@@ -45,8 +46,11 @@ export class ModelsController {
   @JsonBody(CreateModelBody)
   @JsonResponse(201, 'created', ModelView)
   @ErrorResponses([400, 'invalid name, kind or description'], [409, 'a model with this name exists'])
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<ModelView> {
-    return this.registry.createModel(principal.tenantId, parseInput(CreateModelBody, body));
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @ValidBody(CreateModelBody) body: z.output<typeof CreateModelBody>,
+  ): Promise<ModelView> {
+    return this.registry.createModel(principal.tenantId, body);
   }
 
   @RequireScopes('models:read')
@@ -59,9 +63,8 @@ export class ModelsController {
   @ErrorResponses([400, 'invalid query'])
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
+    @ValidQuery(ListModelsQuery) q: z.output<typeof ListModelsQuery>,
   ): Promise<{ items: ModelView[]; limit: number; offset: number }> {
-    const q = parseInput(ListModelsQuery, query);
     return { items: await this.registry.listModels(principal.tenantId, q), limit: q.limit, offset: q.offset };
   }
 
@@ -71,8 +74,11 @@ export class ModelsController {
   @ApiParam(NAME)
   @JsonResponse(200, 'the model', ModelDetailView)
   @ErrorResponses([400, 'malformed name'], [404, 'no such model'])
-  async get(@CurrentPrincipal() principal: Principal, @Param('name') name: string): Promise<ModelDetail> {
-    return this.registry.getModel(principal.tenantId, parseInput(ModelName, name, 'name'));
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('name', ModelName) name: string,
+  ): Promise<ModelDetail> {
+    return this.registry.getModel(principal.tenantId, name);
   }
 
   @RequireScopes('models:read')
@@ -87,14 +93,10 @@ export class ModelsController {
   )
   async resolve(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Param('alias') alias: string,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('alias', AliasParam) alias: AliasName,
   ): Promise<AliasView> {
-    return this.promotions.resolve(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(AliasParam, alias, 'alias'),
-    );
+    return this.promotions.resolve(principal.tenantId, name, alias);
   }
 
   @RequireScopes('models:read')
@@ -108,17 +110,11 @@ export class ModelsController {
   @ErrorResponses([400, 'malformed name or unknown alias name'], [404, 'no such model'])
   async history(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Param('alias') alias: string,
-    @Query() query: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('alias', AliasParam) alias: AliasName,
+    @ValidQuery(Paging) paging: z.output<typeof Paging>,
   ): Promise<{ items: AliasHistoryView[]; limit: number; offset: number }> {
-    const paging = parseInput(Paging, query);
-    const items = await this.promotions.history(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(AliasParam, alias, 'alias'),
-      paging,
-    );
+    const items = await this.promotions.history(principal.tenantId, name, alias, paging);
     return { items, ...paging };
   }
 
@@ -144,15 +140,11 @@ export class ModelsController {
   @ErrorResponses([400, 'invalid request'], [404, 'no such model or version'])
   async promote(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Body() body: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidBody(PromoteBody) body: z.output<typeof PromoteBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PromotionView> {
-    const view = await this.promotions.promote(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(PromoteBody, body),
-    );
+    const view = await this.promotions.promote(principal.tenantId, name, body);
     if (view.outcome === 'rejected') void reply.status(409);
     return view;
   }
@@ -175,13 +167,9 @@ export class ModelsController {
   )
   async rollback(
     @CurrentPrincipal() principal: Principal,
-    @Param('name') name: string,
-    @Body() body: unknown,
+    @ValidParam('name', ModelName) name: string,
+    @ValidBody(RollbackBody) body: z.output<typeof RollbackBody>,
   ): Promise<PromotionView> {
-    return this.promotions.rollback(
-      principal.tenantId,
-      parseInput(ModelName, name, 'name'),
-      parseInput(RollbackBody, body),
-    );
+    return this.promotions.rollback(principal.tenantId, name, body);
   }
 }

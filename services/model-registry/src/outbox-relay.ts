@@ -1,13 +1,10 @@
-// The outbox relay: publishes committed lifecycle events to Kafka in commit order, marks them sent,
-// and retries with backoff while the broker is unreachable. It runs on a timer (the shared Poller) and
-// is woken right after each change, and stops (after its current batch) before the producer disconnects.
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+// The registry's outbox relay: publishes committed lifecycle events to Kafka in commit order (the
+// relay of @mercato/db), marks them sent, and retries with backoff while the broker is unreachable.
+// It runs on a timer and is woken right after each change (PolledWork), and stops (after its
+// current batch) before the producer disconnects.
+import { Inject, Injectable } from '@nestjs/common';
+import { Database, relayOutbox, type PublishOutcome } from '@mercato/db';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { ModelEventPublisher } from './model-event.publisher';
 import { OutboxRepository, type OutboxRow } from './outbox.repository';
@@ -19,39 +16,22 @@ const PURGE_EVERY_MS = 60 * 60 * 1000;
 const KEEP_SENT_DAYS = 7;
 
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly poller: Poller;
+export class OutboxRelay extends PolledWork {
   private lastPurge = 0;
 
   constructor(
+    private readonly db: Database,
     private readonly outbox: OutboxRepository,
     private readonly publisher: ModelEventPublisher,
     @Inject(SERVICE_CONFIG) config: RegistryConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.poller = new Poller({
-      intervalMs: config.OUTBOX_POLL_MS,
-      step: () => this.relayBatch(),
-      onError: (err) => this.logger.warn({ err: err.message }, 'outbox relay failed; retrying'),
-    });
-  }
-
-  onApplicationBootstrap(): void {
-    this.poller.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.poller.stop();
-  }
-
-  /** Relays now (or right after the run in progress). */
-  kick(): void {
-    this.poller.kick();
+    super({ what: 'outbox relay', intervalMs: config.OUTBOX_POLL_MS, logger });
   }
 
   /** One batch; true when a full batch went out and more may be waiting. */
-  private async relayBatch(): Promise<boolean> {
-    const result = await this.outbox.relay(BATCH, (rows) => this.publish(rows));
+  protected async step(): Promise<boolean> {
+    const result = await relayOutbox(this.db, this.outbox.outbox, BATCH, (rows) => this.publish(rows));
     registryMetrics.outboxPending.set(await this.outbox.pendingCount());
     if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = Date.now();
@@ -60,18 +40,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (!result) return false; // another replica is relaying
     // A failed event stays first in line; backing off keeps later events of its model behind it.
-    if (result.pending > 0) throw new Error(`${result.pending} lifecycle event(s) not yet published`);
-    return result.sent === BATCH;
+    if (result.unpublished > 0) throw new Error(`${result.unpublished} lifecycle event(s) not yet published`);
+    return result.published === BATCH;
   }
 
-  private async publish(
-    rows: OutboxRow[],
-  ): Promise<{ sent: string[]; failed?: { id: string; error: string } }> {
-    const sent: string[] = [];
+  private async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
+    let published = 0;
     for (const row of rows) {
       try {
         await this.publisher.publish(row);
-        sent.push(row.id);
+        published++;
         registryMetrics.outboxPublished.inc();
       } catch (err) {
         // Stop at the first failure so later events of the same model are not published before it.
@@ -81,9 +59,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           { eventId: row.eventId, attempts: row.attempts + 1, err: error },
           'publishing a lifecycle event failed; it stays in the outbox',
         );
-        return { sent, failed: { id: row.id, error } };
+        return { published, error };
       }
     }
-    return { sent };
+    return { published };
   }
 }

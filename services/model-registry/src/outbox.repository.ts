@@ -3,7 +3,7 @@
 // replicas), and marked sent once the broker has acknowledged them.
 import { Injectable } from '@nestjs/common';
 import type { JsonValue } from '@bufbuild/protobuf';
-import { Database } from '@mercato/db';
+import { Database, type Outbox } from '@mercato/db';
 import type { Queryable } from './queryable';
 
 export interface OutboxRow {
@@ -30,42 +30,33 @@ export class OutboxRepository {
     );
   }
 
-  /**
-   * Runs fn with the oldest unsent events while holding the relay lock, then marks the ids fn
-   * returns as sent, all in one transaction. Returns undefined when another relay holds the lock.
-   */
-  async relay(
-    limit: number,
-    fn: (rows: OutboxRow[]) => Promise<{ sent: string[]; failed?: { id: string; error: string } }>,
-  ): Promise<{ sent: number; pending: number } | undefined> {
-    return this.db.transaction(async (tx) => {
-      const { rows: lock } = await tx.query<{ locked: boolean }>(
-        `SELECT pg_try_advisory_xact_lock(hashtextextended('model_registry.outbox', 0)) AS locked`,
+  /** The outbox as the relay of @mercato/db sees it: per-model order, one relay at a time. */
+  readonly outbox: Outbox<OutboxRow> = {
+    lock: 'model_registry.outbox',
+    pending: async (tx, limit) =>
+      (
+        await tx.query<OutboxRow>(
+          `SELECT id::text AS id, event_id::text AS "eventId", message_key AS key, payload, tenant_id AS "tenantId",
+             traceparent, attempts
+           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+          [limit],
+        )
+      ).rows,
+    markPublished: async (tx, rows) => {
+      await tx.query(
+        'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
+        [rows.map((r) => r.id)],
       );
-      if (!lock[0].locked) return undefined;
-      const { rows } = await tx.query<OutboxRow>(
-        `SELECT id::text AS id, event_id::text AS "eventId", message_key AS key, payload, tenant_id AS "tenantId",
-           traceparent, attempts
-         FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
-        [limit],
-      );
-      if (rows.length === 0) return { sent: 0, pending: 0 };
-      const { sent, failed } = await fn(rows);
-      if (sent.length > 0) {
-        await tx.query(
-          'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
-          [sent],
-        );
-      }
-      if (failed) {
+    },
+    // Only the event that failed was attempted: the ones behind it wait for it.
+    markFailed: async (tx, [failed], error) => {
+      if (failed)
         await tx.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
           failed.id,
-          failed.error.slice(0, 2_000),
+          error,
         ]);
-      }
-      return { sent: sent.length, pending: rows.length - sent.length };
-    });
-  }
+    },
+  };
 
   async pendingCount(): Promise<number> {
     const { rows } = await this.db.pool.query<{ n: number }>(

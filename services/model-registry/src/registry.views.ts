@@ -116,10 +116,3 @@ export const ArchiveView = z.object({
   eventId: z.string().nullable(),
 });
 export type ArchiveView = z.infer<typeof ArchiveView>;
-
-export const ErrorView = z.object({
-  statusCode: z.number().int(),
-  error: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-});

@@ -109,7 +109,7 @@ describe('model registry over HTTP', () => {
 
     const bad = await http.post('/v1/models', { name: 'Bad Name!', kind: 'vision' });
     expect(bad.status).toBe(400);
-    expect(bad.body.issues).toEqual([
+    expect(bad.body.errors).toEqual([
       { field: 'name', reason: expect.stringContaining('^[a-z0-9][a-z0-9-_.]{0,62}$') },
       { field: 'kind', reason: 'must be one of sentiment, recommender' },
     ]);
@@ -202,7 +202,7 @@ describe('model registry over HTTP', () => {
       files: tfjsArtifact({ seed: 3 }).files,
     });
     expect(orphan.status).toBe(400);
-    expect(orphan.body.issues).toEqual([
+    expect(orphan.body.errors).toEqual([
       { field: 'lineage.parent', reason: `model "${SENTIMENT}" has no version 99 in the registry` },
     ]);
   });
@@ -239,14 +239,14 @@ describe('model registry over HTTP', () => {
     ];
     for (const [files, field, reason] of cases) {
       const res = await attempt(files);
-      expect({ status: res.status, field: res.body.issues?.[0]?.field }).toEqual({ status: 400, field });
-      expect(res.body.issues[0].reason).toMatch(reason);
+      expect({ status: res.status, field: res.body.errors?.[0]?.field }).toEqual({ status: 400, field });
+      expect(res.body.errors[0].reason).toMatch(reason);
     }
     const noLineage = await register(SENTIMENT, { idempotencyKey: 'k', files: ok });
     expect(noLineage.status).toBe(400);
-    expect(noLineage.body.issues).toEqual([{ field: 'lineage', reason: expect.any(String) }]);
+    expect(noLineage.body.errors).toEqual([{ field: 'lineage', reason: expect.any(String) }]);
     const badMetric = await attempt(ok, { metrics: { macro_f1: 'high' } });
-    expect(badMetric.body.issues).toEqual([
+    expect(badMetric.body.errors).toEqual([
       { field: 'metrics.macro_f1', reason: 'metric values must be finite numbers' },
     ]);
 
@@ -257,15 +257,15 @@ describe('model registry over HTTP', () => {
       (await register('Not_A_Name', { lineage: lineage(), idempotencyKey: 'k', files: ok })).status,
     ).toBe(400);
     expect((await http.get(`/v1/models/missing-${suffix}`)).status).toBe(404);
-    expect((await http.get('/v1/models/UPPER')).body.issues[0].field).toBe('name');
+    expect((await http.get('/v1/models/UPPER')).body.errors[0].field).toBe('name');
     expect((await http.get(`/v1/models/${SENTIMENT}/versions/99`)).status).toBe(404);
-    expect((await http.get(`/v1/models/${SENTIMENT}/versions/one`)).body.issues).toEqual([
+    expect((await http.get(`/v1/models/${SENTIMENT}/versions/one`)).body.errors).toEqual([
       { field: 'version', reason: 'must be a positive integer version number' },
     ]);
     expect((await http.get(`/v1/models/${SENTIMENT}/versions/1/files/nope.bin`)).status).toBe(404);
     const traversal = await http.get(`/v1/models/${SENTIMENT}/versions/1/files/..%2F..%2Fetc%2Fpasswd`);
     expect(traversal.status).toBe(400);
-    expect(traversal.body.issues[0].field).toBe('path');
+    expect(traversal.body.errors[0].field).toBe('path');
 
     expect((await http.get(`/v1/models/${SENTIMENT}`)).body.latestVersion).toBe(2);
   });
@@ -419,13 +419,13 @@ describe('model registry over HTTP', () => {
     expect(history.body.items[1].reason).toBe('latency regression');
 
     expect((await http.get(`/v1/models/${SENTIMENT}/aliases/shadow`)).status).toBe(404);
-    expect((await http.get(`/v1/models/${SENTIMENT}/aliases/canary`)).body.issues[0]).toEqual({
+    expect((await http.get(`/v1/models/${SENTIMENT}/aliases/canary`)).body.errors[0]).toEqual({
       field: 'alias',
       reason: 'must be one of production, staging, shadow',
     });
     expect((await promote({ version: 99 })).status).toBe(404);
     const noActor = await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 1 });
-    expect(noActor.body.issues[0].field).toBe('actor');
+    expect(noActor.body.errors[0].field).toBe('actor');
   });
 
   it("applies the kind's default policy from the environment unless forced", async () => {

@@ -1,8 +1,8 @@
 // HTTP: GET /v1/models/current names the model versions this replica serves.
+import { JsonResponse } from '@mercato/runtime';
 import { RequireScopes } from '@mercato/auth';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JsonResponse } from './api-docs';
 import { SentimentModelService } from './sentiment/sentiment-model.service';
 import { CurrentModelsView } from './sentiment/sentiment.dto';
 

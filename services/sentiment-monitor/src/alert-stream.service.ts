@@ -5,13 +5,8 @@
 // idle connections (and proxies) open. All cursor work runs one step at a time, so a replay and a
 // live poll never interleave and no alert is sent twice or skipped.
 import type { ServerResponse } from 'node:http';
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { AlertRepository, type AlertRecord } from './alert.repository';
@@ -38,31 +33,33 @@ export interface StreamOptions {
 }
 
 @Injectable()
-export class AlertStreamService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class AlertStreamService extends PolledWork {
   private readonly clients = new Set<StreamClient>();
   /** The highest seq fanned out; undefined while no client is connected. */
   private cursor: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly poller: Poller;
   private heartbeat: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly alerts: AlertRepository,
-    private readonly signals: AlertSignals,
+    signals: AlertSignals,
     @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
-    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_LOGGER) logger: Logger,
   ) {
-    this.poller = new Poller({
+    super({
+      what: 'alert stream poll',
       intervalMs: config.SSE_POLL_MS,
-      step: () => this.serially(() => this.fanOut()),
-      onError: (err) => this.logger.warn({ err: err.message }, 'alert stream poll failed; retrying'),
+      logger,
+      wakeOn: (wake) => signals.onRaised(wake),
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.unsubscribe = this.signals.onRaised(() => this.poller.kick());
-    this.poller.start();
+  protected step(): Promise<boolean> {
+    return this.serially(() => this.fanOut());
+  }
+
+  override onApplicationBootstrap(): void {
+    super.onApplicationBootstrap();
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.out.write(`: heartbeat ${new Date().toISOString()}\n\n`);
     }, this.config.SSE_HEARTBEAT_MS);
@@ -70,10 +67,9 @@ export class AlertStreamService implements OnApplicationBootstrap, BeforeApplica
   }
 
   /** Ends every stream so the HTTP server can close; EventSource clients reconnect elsewhere. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
+  override async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
-    await this.poller.stop();
+    await super.beforeApplicationShutdown();
     for (const c of this.clients) c.out.end();
     this.clients.clear();
     monitorMetrics.sseClients.set(0);

@@ -3,7 +3,7 @@
 // "seq > n" without skipping one), the recent alerts the cooldown looks at, the Kafka outbox state,
 // and the queries of the HTTP API and the live stream.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Outbox } from '@mercato/db';
 import type { Direction, Severity } from './alert-rules';
 import type { Queryable } from './queryable';
 import { tickerKey, type TickerKey } from './sentiment-window.repository';
@@ -204,44 +204,29 @@ export class AlertRepository {
     return Number(rows[0]?.seq ?? 0);
   }
 
-  /**
-   * Runs fn with the oldest unpublished alerts while holding the relay lock, then marks them
-   * published (or records fn's error and returns it), in one transaction. Undefined when another
-   * replica holds the lock.
-   */
-  async relayUnpublished(
-    limit: number,
-    fn: (alerts: AlertRecord[]) => Promise<void>,
-  ): Promise<{ published: number; error?: string } | undefined> {
-    return this.db.transaction(async (tx) => {
-      const { rows: lock } = await tx.query<{ locked: boolean }>(
-        `SELECT pg_try_advisory_xact_lock(hashtextextended('sentiment_monitor.alert_relay', 0)) AS locked`,
-      );
-      if (!lock[0]?.locked) return undefined;
-      const { rows } = await tx.query<AlertDbRow>(
-        `SELECT ${ALERT_COLUMNS} FROM alerts WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-        [limit],
-      );
-      if (rows.length === 0) return { published: 0 };
-      const alerts = rows.map(toAlert);
-      const ids = alerts.map((a) => a.alertId);
-      try {
-        await fn(alerts);
-      } catch (err) {
-        const error = (err as Error).message;
-        await tx.query(
-          `UPDATE alerts SET publish_attempts = publish_attempts + 1, publish_error = $2
-           WHERE alert_id = ANY($1::uuid[])`,
-          [ids, error.slice(0, 2_000)],
-        );
-        return { published: 0, error };
-      }
+  /** The alerts table as the outbox the relay of @mercato/db publishes, in raise order. */
+  readonly outbox: Outbox<AlertRecord> = {
+    lock: 'sentiment_monitor.alert_relay',
+    pending: async (tx, limit) =>
+      (
+        await tx.query<AlertDbRow>(
+          `SELECT ${ALERT_COLUMNS} FROM alerts WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+          [limit],
+        )
+      ).rows.map(toAlert),
+    markPublished: async (tx, alerts) => {
       await tx.query(
         `UPDATE alerts SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
          WHERE alert_id = ANY($1::uuid[])`,
-        [ids],
+        [alerts.map((a) => a.alertId)],
       );
-      return { published: alerts.length };
-    });
-  }
+    },
+    markFailed: async (tx, alerts, error) => {
+      await tx.query(
+        `UPDATE alerts SET publish_attempts = publish_attempts + 1, publish_error = $2
+         WHERE alert_id = ANY($1::uuid[])`,
+        [alerts.map((a) => a.alertId), error],
+      );
+    },
+  };
 }

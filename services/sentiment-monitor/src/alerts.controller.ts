@@ -1,13 +1,20 @@
 // HTTP: alerts (newest first), one alert, and the live stream of alerts as server-sent events.
+import { z } from '@mercato/config';
+import {
+  ErrorResponses,
+  JsonResponse,
+  parseInput,
+  QueryParams,
+  ValidParam,
+  ValidQuery,
+} from '@mercato/runtime';
 import { AllowQueryToken, CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AlertsQuery, Id, LastEventId, StreamQuery } from './api.dto';
-import { ErrorResponses, JsonResponse, QueryParams } from './api-docs';
 import { AlertView, ItemsView } from './api.views';
 import { AlertStreamService } from './alert-stream.service';
-import { parseInput } from './http-errors';
 import { SentimentQueryService } from './sentiment-query.service';
 
 @ApiTags('alerts')
@@ -26,9 +33,9 @@ export class AlertsController {
   @ErrorResponses([400, 'bad ticker, direction, from/to or limit'])
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
+    @ValidQuery(AlertsQuery) query: z.output<typeof AlertsQuery>,
   ): Promise<{ items: AlertView[] }> {
-    return { items: await this.query.listAlerts(principal.tenantId, parseInput(AlertsQuery, query)) };
+    return { items: await this.query.listAlerts(principal.tenantId, query) };
   }
 
   @RequireScopes('alerts:read')
@@ -45,11 +52,10 @@ export class AlertsController {
   @ErrorResponses([400, 'bad ticker or Last-Event-ID'])
   async live(
     @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
+    @ValidQuery(StreamQuery) q: z.output<typeof StreamQuery>,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const q = parseInput(StreamQuery, query);
     const lastEventId =
       lastEventIdHeader !== undefined && lastEventIdHeader !== ''
         ? parseInput(LastEventId, lastEventIdHeader, 'Last-Event-ID')
@@ -74,7 +80,10 @@ export class AlertsController {
   @ApiParam({ name: 'alertId', format: 'uuid' })
   @JsonResponse(200, 'the alert', AlertView)
   @ErrorResponses([400, 'malformed id'], [404, 'no such alert'])
-  async get(@CurrentPrincipal() principal: Principal, @Param('alertId') alertId: string): Promise<AlertView> {
-    return this.query.alert(principal.tenantId, parseInput(Id, alertId, 'alertId'));
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('alertId', Id) alertId: string,
+  ): Promise<AlertView> {
+    return this.query.alert(principal.tenantId, alertId);
   }
 }

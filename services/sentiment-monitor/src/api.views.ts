@@ -206,8 +206,3 @@ export const WebhookPayloadView = z.object({
 });
 
 export const ItemsView = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
-
-export const ErrorView = z.object({
-  message: z.string(),
-  errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-});

@@ -1,12 +1,7 @@
 // Periodic clean-up: processed event ids older than PROCESSED_EVENTS_RETENTION are deleted — the
 // topic no longer holds those records, so they can never be redelivered.
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import type { MonitorConfig } from './monitor.config';
 import { SentimentWindowRepository } from './sentiment-window.repository';
@@ -14,30 +9,16 @@ import { SentimentWindowRepository } from './sentiment-window.repository';
 const EVERY_MS = 60 * 60 * 1000;
 
 @Injectable()
-export class Housekeeping implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly poller: Poller;
-
+export class Housekeeping extends PolledWork {
   constructor(
     private readonly windows: SentimentWindowRepository,
     @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.poller = new Poller({
-      intervalMs: EVERY_MS,
-      step: () => this.purge(),
-      onError: (err) => this.logger.warn({ err: err.message }, 'processed-event purge failed'),
-    });
+    super({ what: 'processed-event purge', intervalMs: EVERY_MS, logger });
   }
 
-  onApplicationBootstrap(): void {
-    this.poller.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.poller.stop();
-  }
-
-  private async purge(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     const purged = await this.windows.purgeProcessedEvents(this.config.PROCESSED_EVENTS_RETENTION);
     if (purged > 0) this.logger.info({ purged }, 'expired processed event ids deleted');
     return false;

@@ -1,7 +1,6 @@
 // The OpenAPI document of the monitor's HTTP API at /v1/openapi.json, plus the webhook payload
 // schema (webhook deliveries are not a route, so the generator would not see it).
-import { openApiController } from '@mercato/runtime';
-import { openApiSchema } from './api-docs';
+import { openApiController, openApiSchema } from '@mercato/runtime';
 import { WebhookPayloadView } from './api.views';
 
 export const OpenApiController = openApiController({
@@ -9,7 +8,7 @@ export const OpenApiController = openApiController({
   description:
     'Per-ticker sentiment in event-time windows, surge alerts against each ticker’s own baseline, ' +
     'signed webhooks and a live alert stream. Alerts are also published on sentiment.alerts.v1. ' +
-    'Every 400 body is { message, errors: [{ field, reason }] }. The dashboard is at /.',
+    'Every error body is { statusCode, error, message, errors: [{ field, reason }] }. The dashboard is at /.',
   extend: (document) => ({
     ...document,
     components: {

@@ -1,7 +1,7 @@
 // The read side of the HTTP API: a ticker's window series with its totals, tickers ranked by their
 // current negative surge, and alerts — mapped to the API's views.
 import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@mercato/runtime';
+import { notFound, SERVICE_CONFIG } from '@mercato/runtime';
 import type { Direction } from './alert-rules';
 import { AlertRepository } from './alert.repository';
 import {
@@ -12,7 +12,6 @@ import {
   type RankedTickerView,
   type SeriesView,
 } from './api.views';
-import { notFound } from './http-errors';
 import type { MonitorConfig } from './monitor.config';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 

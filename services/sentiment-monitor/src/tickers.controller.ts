@@ -1,11 +1,10 @@
 // HTTP: the sentiment series of one ticker, and tickers ranked by their current negative surge.
+import { ErrorResponses, JsonResponse, parseInput, QueryParams, ValidParam } from '@mercato/runtime';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { rankingQuery, seriesQuery, Ticker } from './api.dto';
-import { ErrorResponses, JsonResponse, QueryParams } from './api-docs';
 import { RankingView, SeriesView, type RankedTickerView } from './api.views';
-import { parseInput } from './http-errors';
 import { SentimentQueryService } from './sentiment-query.service';
 
 // The documented query shapes use the default windows; requests are checked against the configured ones.
@@ -37,7 +36,7 @@ export class TickersController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: unknown,
   ): Promise<{ window: string; items: RankedTickerView[] }> {
-    const q = parseInput(this.rankingQuery, query);
+    const q = parseInput(this.rankingQuery, query, '(query)');
     return { window: q.window, items: await this.query.ranking(principal.tenantId, q) };
   }
 
@@ -56,10 +55,10 @@ export class TickersController {
   @ErrorResponses([400, 'bad ticker, window, from/to or limit'])
   async series(
     @CurrentPrincipal() principal: Principal,
-    @Param('ticker') ticker: string,
+    @ValidParam('ticker', Ticker) ticker: string,
     @Query() query: unknown,
   ): Promise<SeriesView> {
-    const q = parseInput(this.seriesQuery, query);
-    return this.query.series(principal.tenantId, parseInput(Ticker, ticker, 'ticker'), q);
+    const q = parseInput(this.seriesQuery, query, '(query)');
+    return this.query.series(principal.tenantId, ticker, q);
   }
 }

@@ -2,13 +2,8 @@
 // them), POSTs the signed JSON, and records the outcome — delivered on 2xx, else retried with
 // exponential backoff and jitter until WEBHOOK_MAX_ATTEMPTS, then given up ("failed"). Woken after
 // each batch that raised alerts, and on a timer for retries and for work another process left.
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Poller, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { toAlertView } from './api.views';
@@ -21,34 +16,22 @@ import { EVENT_ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from '.
 const BATCH = 20;
 
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly poller: Poller;
-  private unsubscribe: (() => void) | undefined;
-
+export class WebhookDispatcher extends PolledWork {
   constructor(
     private readonly webhooks: WebhookRepository,
-    private readonly signals: AlertSignals,
+    signals: AlertSignals,
     @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.poller = new Poller({
+    super({
+      what: 'webhook delivery',
       intervalMs: config.WEBHOOK_POLL_MS,
-      step: () => this.step(),
-      onError: (err) => this.logger.warn({ err: err.message }, 'webhook dispatcher failed; retrying'),
+      logger,
+      wakeOn: (wake) => signals.onRaised(wake),
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.unsubscribe = this.signals.onRaised(() => this.poller.kick());
-    this.poller.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.unsubscribe?.();
-    await this.poller.stop();
-  }
-
-  private async step(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     // The lease outlasts the request, so a delivery is never attempted twice at once.
     const jobs = await this.webhooks.claimDue(BATCH, this.config.WEBHOOK_TIMEOUT_MS + 5_000);
     await Promise.all(jobs.map((job) => this.deliver(job)));

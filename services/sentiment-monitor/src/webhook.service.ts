@@ -1,10 +1,10 @@
 // Webhook subscriptions: created with a generated id and secret (the secret is returned once, in
 // the create response), listed and deleted per tenant, with their recent deliveries.
+import { notFound } from '@mercato/runtime';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CreateWebhookBody } from './api.dto';
 import { toDeliveryView, toSubscriptionView, type DeliveryView, type SubscriptionView } from './api.views';
-import { notFound } from './http-errors';
 import { WebhookRepository } from './webhook.repository';
 import { newWebhookSecret } from './webhook-signature';
 

@@ -1,12 +1,19 @@
 // HTTP: webhook subscriptions (create returns the signing secret once) and their deliveries.
+import {
+  ErrorResponses,
+  JsonBody,
+  JsonResponse,
+  QueryParams,
+  ValidBody,
+  ValidParam,
+  ValidQuery,
+} from '@mercato/runtime';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from '@mercato/config';
 import { CreateWebhookBody, Id } from './api.dto';
-import { ErrorResponses, JsonBody, JsonResponse, QueryParams } from './api-docs';
 import { CreatedSubscriptionView, DeliveryView, ItemsView, SubscriptionView } from './api.views';
-import { parseInput } from './http-errors';
 import { WebhookService } from './webhook.service';
 
 const ID = { name: 'id', format: 'uuid' };
@@ -33,9 +40,9 @@ export class WebhooksController {
   @ErrorResponses([400, 'bad url, tickers, directions or minSeverity'])
   async create(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
+    @ValidBody(CreateWebhookBody) body: z.output<typeof CreateWebhookBody>,
   ): Promise<z.infer<typeof CreatedSubscriptionView>> {
-    return this.webhooks.create(parseInput(CreateWebhookBody, body), principal.tenantId);
+    return this.webhooks.create(body, principal.tenantId);
   }
 
   @RequireScopes('webhooks:admin')
@@ -52,8 +59,11 @@ export class WebhooksController {
   @ApiParam(ID)
   @JsonResponse(200, 'the subscription', SubscriptionView)
   @ErrorResponses([400, 'malformed id'], [404, 'no such subscription'])
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<SubscriptionView> {
-    return this.webhooks.get(parseInput(Id, id, 'id'), principal.tenantId);
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('id', Id) id: string,
+  ): Promise<SubscriptionView> {
+    return this.webhooks.get(id, principal.tenantId);
   }
 
   @RequireScopes('webhooks:admin')
@@ -63,8 +73,8 @@ export class WebhooksController {
   @ApiParam(ID)
   @JsonResponse(204, 'deleted')
   @ErrorResponses([400, 'malformed id'], [404, 'no such subscription'])
-  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
-    await this.webhooks.delete(parseInput(Id, id, 'id'), principal.tenantId);
+  async delete(@CurrentPrincipal() principal: Principal, @ValidParam('id', Id) id: string): Promise<void> {
+    await this.webhooks.delete(id, principal.tenantId);
   }
 
   @RequireScopes('webhooks:admin')
@@ -76,10 +86,10 @@ export class WebhooksController {
   @ErrorResponses([400, 'malformed id or limit'], [404, 'no such subscription'])
   async deliveries(
     @CurrentPrincipal() principal: Principal,
-    @Param('id') id: string,
-    @Query() query: unknown,
+    @ValidParam('id', Id) id: string,
+    @ValidQuery(DeliveriesQuery) query: z.output<typeof DeliveriesQuery>,
   ): Promise<{ items: DeliveryView[] }> {
-    const { limit } = parseInput(DeliveriesQuery, query);
-    return { items: await this.webhooks.deliveries(parseInput(Id, id, 'id'), limit, principal.tenantId) };
+    const { limit } = query;
+    return { items: await this.webhooks.deliveries(id, limit, principal.tenantId) };
   }
 }

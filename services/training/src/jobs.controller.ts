@@ -3,17 +3,8 @@ import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Topics, ModelKind } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { notFound, ValidBody, ValidQuery } from '@mercato/runtime';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
 
@@ -27,16 +18,7 @@ const SubmitBody = z.object({
   requestedBy: z.string().max(200).default('api'),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new BadRequestException({
-      message: 'invalid request',
-      errors: result.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', reason: i.message })),
-    });
-  }
-  return result.data;
-}
+const Limit = z.coerce.number().int().min(1).max(500).default(50);
 
 const view = (row: JobRow) => ({
   requestId: row.request_id,
@@ -67,9 +49,8 @@ export class JobsController {
   @HttpCode(202)
   async submit(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
+    @ValidBody(SubmitBody) input: z.output<typeof SubmitBody>,
   ): Promise<{ requestId: string; topic: string }> {
-    const input = parse(SubmitBody, body);
     const requestId = randomUUID();
     await this.producer.send(Topics.trainingRequests, [
       {
@@ -97,9 +78,8 @@ export class JobsController {
   @Get()
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query('limit') limit?: string,
+    @ValidQuery(Limit, 'limit') n: number,
   ): Promise<{ items: ReturnType<typeof view>[] }> {
-    const n = parse(z.coerce.number().int().min(1).max(500).default(50), limit);
     return { items: (await this.jobs.list(principal.tenantId, n)).map(view) };
   }
 
@@ -110,7 +90,7 @@ export class JobsController {
     @Param('requestId') requestId: string,
   ): Promise<ReturnType<typeof view>> {
     const row = await this.jobs.get(principal.tenantId, requestId);
-    if (!row) throw new NotFoundException(`no training job ${requestId}`);
+    if (!row) throw notFound(`no training job ${requestId}`);
     return view(row);
   }
 }

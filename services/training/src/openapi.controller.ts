@@ -5,6 +5,6 @@ export const OpenApiController = openApiController({
   title: 'Mercato training',
   description:
     'Training jobs (sentiment and recommender): submit one (it goes through training.requests.v1 and ' +
-    'runs one at a time per replica), list and follow them with per-epoch progress. Every 400 body is ' +
-    '{ message, errors: [{ field, reason }] }.',
+    'runs one at a time per replica), list and follow them with per-epoch progress. Every error body is ' +
+    '{ statusCode, error, message, errors: [{ field, reason }] }.',
 });

@@ -4,9 +4,9 @@
 // with a time-based split (the last RECOMMENDER_RETRAIN_HOLDOUT_S before as_of is held out) and
 // promote_if_better. Request ids derive from the tenant and a per-tenant generation number, so a
 // redelivered batch or a republish after a crash never trains twice.
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, type Logger } from '@mercato/telemetry';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { RetrainRepository, type DueRetrain } from './retrain.repository';
 import type { TrainingConfig } from './training.config';
 import { TrainingRequestPublisher } from './training-request.publisher';
@@ -25,29 +25,16 @@ export const retrainRequestId = (tenantId: string, generation: number): string =
   `${recommenderModelName(tenantId)}-retrain-${generation}`;
 
 @Injectable()
-export class RetrainService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private ticking = false;
-
+export class RetrainService extends PolledWork {
   constructor(
     private readonly counters: RetrainRepository,
     private readonly publisher: TrainingRequestPublisher,
     @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    // The periodic pass publishes what a crash left decided but unpublished, fires the interval
-    // trigger, and prunes remembered interaction ids.
-    const interval = this.config.RECOMMENDER_RETRAIN_INTERVAL_S;
+  ) {
+    const interval = config.RECOMMENDER_RETRAIN_INTERVAL_S;
     const periodMs = Math.min(60, interval > 0 ? Math.max(1, Math.ceil(interval / 4)) : 60) * 1000;
-    this.timer = setInterval(() => void this.tick(), periodMs);
-    this.timer.unref();
-    void this.tick();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
+    super({ what: 'retrain check', intervalMs: periodMs, maxBackoffMs: periodMs, logger });
   }
 
   /** New interactions (tenant, id); redelivered ones are not counted again. */
@@ -64,24 +51,21 @@ export class RetrainService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const d of due) await this.publish(d, 'interactions');
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
-    try {
-      for (const d of await this.counters.unpublished()) await this.publish(d, 'republish');
-      if (this.config.RECOMMENDER_RETRAIN_INTERVAL_S > 0) {
-        const due = await this.counters.claimDue({
-          afterInteractions: 0,
-          intervalSeconds: this.config.RECOMMENDER_RETRAIN_INTERVAL_S,
-        });
-        for (const d of due) await this.publish(d, 'interval');
-      }
-      await this.counters.pruneSeen(SEEN_RETENTION_S);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'retrain check failed; next pass retries');
-    } finally {
-      this.ticking = false;
+  /**
+   * The periodic pass: publishes what a crash left decided but unpublished, fires the interval
+   * trigger, and prunes remembered interaction ids.
+   */
+  protected async step(): Promise<boolean> {
+    for (const d of await this.counters.unpublished()) await this.publish(d, 'republish');
+    if (this.config.RECOMMENDER_RETRAIN_INTERVAL_S > 0) {
+      const due = await this.counters.claimDue({
+        afterInteractions: 0,
+        intervalSeconds: this.config.RECOMMENDER_RETRAIN_INTERVAL_S,
+      });
+      for (const d of due) await this.publish(d, 'interval');
     }
+    await this.counters.pruneSeen(SEEN_RETENTION_S);
+    return false;
   }
 
   private async publish(due: DueRetrain, trigger: 'interactions' | 'interval' | 'republish'): Promise<void> {

@@ -50,7 +50,7 @@ interface HistoryEntry {
 
 interface ErrorBody {
   message?: string;
-  issues?: { field: string; reason: string }[];
+  errors?: { field: string; reason: string }[];
 }
 
 const say = (text: string): void => {
@@ -123,7 +123,7 @@ class RegistryClient {
 function fail(status: number, body: unknown, json: boolean): never {
   if (json) say(JSON.stringify(body, null, 2));
   const error = body as ErrorBody;
-  const issues = error.issues?.map((i) => `\n  ${i.field}: ${i.reason}`).join('') ?? '';
+  const issues = error.errors?.map((i) => `\n  ${i.field}: ${i.reason}`).join('') ?? '';
   throw new Error(`model registry answered ${status}: ${error.message ?? JSON.stringify(body)}${issues}`);
 }
 

@@ -1,8 +1,8 @@
 // HTTP: the stored enriched features of one article of the service's tenant, for debugging and
 // tests. Reads go straight to the repository; there is no logic to hold in a service.
 import { RequireScopes } from '@mercato/auth';
-import { SERVICE_CONFIG } from '@mercato/runtime';
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { notFound, SERVICE_CONFIG } from '@mercato/runtime';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import type { FeatureConfig } from '../feature.config';
 import { ArticleFeaturesRepository, type StoredArticleFeatures } from './article-features.repository';
 
@@ -35,12 +35,7 @@ export class ArticleFeaturesController {
   @Get(':id/features')
   async get(@Param('id') id: string): Promise<ReturnType<typeof view>> {
     const [features] = await this.store.find([{ tenantId: this.config.TENANT_ID, articleId: id }]);
-    if (!features)
-      throw new NotFoundException({
-        statusCode: 404,
-        error: 'not_found',
-        message: `no enriched article ${id} for tenant ${this.config.TENANT_ID}`,
-      });
+    if (!features) throw notFound(`no enriched article ${id} for tenant ${this.config.TENANT_ID}`);
     return view(features);
   }
 }

@@ -1,13 +1,14 @@
-import { BadRequestException } from '@nestjs/common';
+import { DomainError, parseInput } from '@mercato/runtime';
 import { describe, expect, it } from 'vitest';
-import { InteractionsDatasetQuery, parseInput, PopularQuery, UserId } from './http-validation';
+import { InteractionsDatasetQuery, PopularQuery, UserId } from './http-validation';
 
 const errorsOf = (fn: () => unknown): unknown => {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(BadRequestException);
-    return (err as BadRequestException).getResponse();
+    expect(err).toBeInstanceOf(DomainError);
+    const { message, errors } = (err as DomainError).body();
+    return { message, errors };
   }
   throw new Error('expected a 400');
 };

@@ -1,22 +1,5 @@
-// Request validation for the recs HTTP API: zod schemas, and a 400 that names every bad field,
-// `{ message, errors: [{ field, reason }] }`, as the other services answer.
+// The recs HTTP API's request schemas (zod), for the validation pipe of @mercato/runtime.
 import { z } from '@mercato/config';
-import { BadRequestException } from '@nestjs/common';
-
-export function parseInput<T>(schema: z.ZodType<T>, value: unknown, field?: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new BadRequestException({
-      message: 'invalid request',
-      errors: result.error.issues.map((i) => ({
-        field:
-          [field, ...i.path.map(String)].filter((p) => p !== undefined && p !== '').join('.') || '(query)',
-        reason: i.message,
-      })),
-    });
-  }
-  return result.data;
-}
 
 const Instant = z.iso
   .datetime({

@@ -1,10 +1,11 @@
 // HTTP: the most popular or trending available items of the caller's tenant (cold-start
 // recommendations for the scoring service), optionally in one category.
+import { z } from '@mercato/config';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { SERVICE_CONFIG } from '@mercato/runtime';
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { SERVICE_CONFIG, ValidQuery } from '@mercato/runtime';
+import { Controller, Get, Inject } from '@nestjs/common';
 import type { FeatureConfig } from '../feature.config';
-import { PopularQuery, parseInput } from './http-validation';
+import { PopularQuery } from './http-validation';
 import { ItemPopularityRepository } from './item-popularity.repository';
 
 export interface PopularView {
@@ -23,8 +24,10 @@ export class ItemsController {
 
   @Get('popular')
   @RequireScopes('recs:read')
-  async popular(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<PopularView> {
-    const q = parseInput(PopularQuery, query);
+  async popular(
+    @ValidQuery(PopularQuery) q: z.output<typeof PopularQuery>,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PopularView> {
     const halfLifeHours =
       q.kind === 'popular' ? this.config.POPULAR_HALF_LIFE_HOURS : this.config.TRENDING_HALF_LIFE_HOURS;
     const asOf = new Date();

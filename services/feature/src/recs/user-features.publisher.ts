@@ -12,7 +12,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { derivedByHeaders } from '../derived-by';
 import type { FeatureConfig } from '../feature.config';
-import { uuidV5 } from '../news/event-ids';
+import { uuidV5 } from '@mercato/kafka';
 import { interactionTypeOf } from './interaction-records';
 import type { UserState } from './user-features';
 

@@ -1,8 +1,9 @@
 // HTTP: a user's online features, and the user's deletion from the feature store (then an empty
 // record on features.user.v1). The user id in the path is the pseudonym ingest assigned.
+import { notFound, ValidParam } from '@mercato/runtime';
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param } from '@nestjs/common';
-import { parseInput, UserId } from './http-validation';
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
+import { UserId } from './http-validation';
 import type { UserState } from './user-features';
 import { UsersService } from './users.service';
 
@@ -31,24 +32,22 @@ export class UsersController {
   @Get(':userId/features')
   @RequireScopes('features:read')
   async features(
-    @Param('userId') userId: string,
+    @ValidParam('userId', UserId) userId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<UserFeaturesView> {
-    const id = parseInput(UserId, userId, 'userId');
+    const id = userId;
     const state = await this.users.features(principal.tenantId, id);
-    if (!state)
-      throw new NotFoundException({
-        statusCode: 404,
-        error: 'not_found',
-        message: 'no features for this user',
-      });
+    if (!state) throw notFound('no features for this user');
     return view(state);
   }
 
   @Delete(':userId')
   @HttpCode(204)
   @RequireScopes('users:delete')
-  async delete(@Param('userId') userId: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.users.delete(principal.tenantId, parseInput(UserId, userId, 'userId'));
+  async delete(
+    @ValidParam('userId', UserId) userId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.users.delete(principal.tenantId, userId);
   }
 }

@@ -3,7 +3,7 @@
 import { SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
-import { uuidV5 } from '../news/event-ids';
+import { uuidV5 } from '@mercato/kafka';
 import { recsMetrics } from './recs-metrics';
 import type { UserState } from './user-features';
 import { UserFeaturesPublisher, USER_FEATURES_EVENT_NAMESPACE } from './user-features.publisher';

@@ -4,9 +4,9 @@
 // acts for (X-Mercato-Tenant). A failed poll keeps the last lists; until a first one succeeds,
 // ranking falls back to the model's item biases.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
 import { RecommenderModelsService } from './recommender-models.service';
 import { recsMetrics } from './recs-metrics';
@@ -19,8 +19,7 @@ interface PopularResponse {
 }
 
 @Injectable()
-export class PopularItemsPoller implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
+export class PopularItemsPoller extends PolledWork {
   private readonly failing = new Set<string>();
 
   constructor(
@@ -28,20 +27,19 @@ export class PopularItemsPoller implements OnApplicationBootstrap, OnModuleDestr
     private readonly models: RecommenderModelsService,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.RECS_POPULAR_POLL_MS);
-    this.timer.unref();
+  ) {
+    super({
+      what: 'popular items refresh',
+      intervalMs: config.RECS_POPULAR_POLL_MS,
+      maxBackoffMs: config.RECS_POPULAR_POLL_MS,
+      logger,
+    });
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
-  }
-
-  async refresh(): Promise<void> {
+  /** Every tenant's lists; a tenant whose fetch fails keeps its last ones (refreshTenant says so). */
+  protected async step(): Promise<boolean> {
     await Promise.all(this.models.tenantIds().map((tenantId) => this.refreshTenant(tenantId)));
+    return false;
   }
 
   private async refreshTenant(tenantId: string): Promise<void> {

@@ -1,29 +1,98 @@
 // HTTP: GET /v1/users/{userId}/recommendations (top-K for the caller's user) and
 // GET /v1/models/recommender (the versions this replica serves for the caller's tenant).
-import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
+//
+// `recommend` is served by Fastify directly, without Nest's generic request pipeline: profiling put
+// Nest's router, guard, reflector and parameter decorators at several times the cost of the ranking
+// on a cached answer. Nest still declares the route (path, scope, OpenAPI document); when Nest hands
+// it to Fastify, the `onRoute` hook installed in the constructor (controllers are built before Nest
+// registers routes) swaps Nest's handler for `recommend` itself, with a response schema whose
+// compiled serializer writes an answer's body once (a cached answer keeps it). `recommend` does what
+// the pipeline would: the Authenticator with the scopes declared here (API key/JWT, tenant, rate
+// limit; refusals counted and shaped as AuthGuard does), zod validation, the service, and errors
+// answered as the service's exception filter does. Answers are written in batches (reply-batch.ts).
 import {
-  Controller,
-  Get,
-  InternalServerErrorException,
-  Param,
-  Query,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+  AUTH_REFUSAL_LISTENER,
+  AuthError,
+  Authenticator,
+  CurrentPrincipal,
+  RequireScopes,
+  SCOPES_METADATA,
+  type AuthRefusalListener,
+  type Principal,
+  type Scope,
+} from '@mercato/auth';
+import { z } from '@mercato/config';
+import { ErrorResponses, JsonResponse, SERVICE_LOGGER, errorAnswerOf, parseInput } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ErrorResponses, JsonResponse } from '../api-docs';
-import { parseInput } from '../request-validation';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
-import { RankingFailedError, RecommendationsService, StateLoadingError } from './recommendations.service';
+import { RecommendationsService } from './recommendations.service';
 import { RecommenderModelsService, type AliasStatus, type RecsAlias } from './recommender-models.service';
+import { ReplyBatch } from './reply-batch';
+
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
+/** The route as Nest registers it with Fastify. */
+export const RECOMMENDATIONS_URL = '/v1/users/:userId/recommendations';
+
+/** The 200 body's JSON schema, which Fastify compiles into a serializer (fast-json-stringify). */
+export function responseSchema(): Record<string, unknown> {
+  const { $schema: _, ...schema } = z.toJSONSchema(RecommendationsView, {
+    target: 'draft-07',
+    io: 'output',
+  }) as Record<string, unknown>;
+  return schema;
+}
+
+type RecommendationsRequest = FastifyRequest<{
+  Params: { userId: string };
+  Querystring: Record<string, unknown>;
+}>;
 
 @ApiTags('recommendations')
 @Controller('v1')
 export class RecommendationsController {
+  private readonly scopes: readonly Scope[];
+  private readonly onRefused: AuthRefusalListener;
+  private readonly replies = new ReplyBatch(JSON_UTF8, (err) =>
+    this.logger.error({ err }, 'sending a recommendations reply failed'),
+  );
+
   constructor(
+    adapterHost: HttpAdapterHost,
+    moduleRef: ModuleRef,
+    private readonly authenticator: Authenticator,
     private readonly recommendations: RecommendationsService,
     private readonly models: RecommenderModelsService,
-  ) {}
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    const handler = Object.getOwnPropertyDescriptor(RecommendationsController.prototype, 'recommend')
+      ?.value as object;
+    const scopes = Reflect.getMetadata(SCOPES_METADATA, handler) as Scope[] | undefined;
+    // AuthGuard refuses a route that declares no scopes; this one must never be served without them.
+    if (!scopes || scopes.length === 0)
+      throw new Error('RecommendationsController.recommend declares no scopes (RequireScopes)');
+    this.scopes = scopes;
+    // The global AuthModule provides the listener without exporting it (only its guard uses it).
+    this.onRefused = moduleRef.get<AuthRefusalListener>(AUTH_REFUSAL_LISTENER, { strict: false });
+    const fastify = adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRoute', (route: RouteOptions) => {
+      if (route.url !== RECOMMENDATIONS_URL) return;
+      route.handler = (request, reply) => {
+        this.recommend(request as RecommendationsRequest, reply as FastifyReply);
+      };
+      route.schema = { ...route.schema, response: { 200: responseSchema() } };
+    });
+  }
 
+  /**
+   * The real handler of the route (see the header). Sends the answer (Fastify's callback style: nothing is returned). Synchronously when
+   * authentication can answer at once (a cached API key), so a cached answer costs no promise; only a
+   * key whose record must be fetched, or a JWT, waits.
+   */
   @Get('users/:userId/recommendations')
   @RequireScopes('recs:read')
   @ApiOperation({
@@ -44,29 +113,20 @@ export class RecommendationsController {
     [500, 'ranking failed'],
     [503, 'the replica is still loading its state after a start (Retry-After: 1)'],
   )
-  recommend(
-    @CurrentPrincipal() principal: Principal,
-    @Param('userId') userId: string,
-    @Query() query: Record<string, unknown>,
-  ): RecommendationsView {
-    const input = parseInput(RecommendationsQuery, { ...query, userId });
-    return asHttpErrors(() => this.recommendations.recommend(principal.tenantId, input, 'http'));
-  }
-
-  /**
-   * What `recommend` answers, as its JSON body (`serialize` turns a view into JSON): the route in
-   * recommendations.route.ts serves this, so a cached answer is sent without serializing it again.
-   */
-  recommendJson(
-    principal: Principal,
-    userId: string,
-    query: Record<string, unknown>,
-    serialize: (view: RecommendationsView) => string,
-  ): Buffer {
-    const input = parseInput(RecommendationsQuery, { ...query, userId });
-    return asHttpErrors(() =>
-      this.recommendations.recommendJson(principal.tenantId, input, 'http', serialize),
-    );
+  recommend(@Req() request: RecommendationsRequest, @Res() reply: FastifyReply): void {
+    let principal: Principal | Promise<Principal>;
+    try {
+      principal = this.authenticator.authenticateNow(request.headers, this.scopes);
+    } catch (err) {
+      this.refuse(reply, err);
+      return;
+    }
+    if (principal instanceof Promise)
+      void principal.then(
+        (caller) => this.answer(request, reply, caller),
+        (err: unknown) => this.refuse(reply, err),
+      );
+    else this.answer(request, reply, principal);
   }
 
   @Get('models/recommender')
@@ -79,17 +139,44 @@ export class RecommendationsController {
   status(@CurrentPrincipal() principal: Principal): Record<RecsAlias, AliasStatus> {
     return this.models.status(principal.tenantId);
   }
-}
 
-/** The service's refusals as the HTTP errors the route documents. */
-function asHttpErrors<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof RankingFailedError)
-      throw new InternalServerErrorException({ statusCode: 500, message: 'ranking failed' });
-    if (err instanceof StateLoadingError)
-      throw new ServiceUnavailableException({ statusCode: 503, message: err.message });
-    throw err;
+  private answer(request: RecommendationsRequest, reply: FastifyReply, principal: Principal): void {
+    try {
+      const input = parseInput(RecommendationsQuery, { ...request.query, userId: request.params.userId });
+      // The route's compiled response serializer writes JSON text.
+      const body = this.recommendations.recommendJson(
+        principal.tenantId,
+        input,
+        'http',
+        (view) => reply.serialize(view) as string,
+      );
+      this.replies.send(reply, body);
+    } catch (err) {
+      const refusal = errorAnswerOf(err);
+      if (!refusal) {
+        this.internalError(reply, err);
+        return;
+      }
+      if (refusal.status === 503) void reply.header('retry-after', '1');
+      void reply.code(refusal.status).send(refusal.body);
+    }
+  }
+
+  /** An authentication refusal, counted and shaped as AuthGuard does. */
+  private refuse(reply: FastifyReply, err: unknown): void {
+    if (!(err instanceof AuthError)) {
+      this.internalError(reply, err);
+      return;
+    }
+    this.onRefused(err.reason);
+    if (err.challenge) void reply.header('www-authenticate', err.challenge);
+    if (err.retryAfterS) void reply.header('retry-after', String(err.retryAfterS));
+    void reply.code(err.status).send(err.body());
+  }
+
+  /** What Nest's exception filter does with an unexpected error: log it, answer a bare 500. */
+  private internalError(reply: FastifyReply, err: unknown): void {
+    this.logger.error({ err }, 'recommendations request failed');
+    void reply.code(500).send({ statusCode: 500, message: 'Internal server error' });
   }
 }

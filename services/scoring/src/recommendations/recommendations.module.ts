@@ -1,10 +1,10 @@
 // The recommendation part of scoring: in-memory state fed from Kafka, the tenants' recommender
 // versions with hot swap, traffic split and rollback, and the HTTP API (gRPC lives in ../grpc); the
-// recommendations route itself is served straight from Fastify (recommendations.route.ts).
+// recommendations route itself is served straight from Fastify (RecommendationsController.recommend).
 import { Module } from '@nestjs/common';
 import { PopularItemsPoller } from './popular-items.poller';
+import { RecommenderAliasPoller } from './recommender-alias.poller';
 import { RecommendationsController } from './recommendations.controller';
-import { RecommendationsRoute } from './recommendations.route';
 import { RecommendationsService } from './recommendations.service';
 import { RecommenderModelsService } from './recommender-models.service';
 import { RecommenderLoader } from './recommender.loader';
@@ -19,8 +19,8 @@ import { RecsStreamListener } from './recs-stream.listener';
     RecommenderModelsService,
     RecsStreamListener,
     PopularItemsPoller,
+    RecommenderAliasPoller,
     RecommendationsService,
-    RecommendationsRoute,
   ],
   exports: [RecommendationsService],
 })

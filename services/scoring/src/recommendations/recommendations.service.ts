@@ -8,7 +8,7 @@
 // bounded LRU: the HMAC was one of the largest costs of a cached answer. Everything is counted per
 // variant.
 import { Pseudonymizer, resolvePseudonymizationKey } from '@mercato/privacy';
-import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { DomainError, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
@@ -27,17 +27,30 @@ export type Transport = 'http' | 'grpc';
 /** (tenant, user id) → pseudonym entries kept: about 12 MB at most, and no HMAC for active users. */
 const PSEUDONYM_CACHE_SIZE = 50_000;
 
-export class RankingFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/** Ranking threw or gave a score that is not a number: a 500 that says no more than that. */
+export class RankingFailedError extends DomainError {
+  constructor(
+    /** What went wrong, for the log (the answer says only "ranking failed"). */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'failed',
+      'ranking_failed',
+      [{ field: '(request)', reason: 'ranking failed' }],
+      {},
+      'ranking failed',
+    );
     this.name = 'RankingFailedError';
+    if (options) this.cause = options.cause;
   }
 }
 
 /** The replica is still reading the state topics after a start: asked again shortly, it answers. */
-export class StateLoadingError extends Error {
+export class StateLoadingError extends DomainError {
   constructor() {
-    super('recommendation state is still loading; retry shortly');
+    const reason = 'recommendation state is still loading; retry shortly';
+    super('unavailable', 'unavailable', [{ field: '(request)', reason }], { retryable: true }, reason);
     this.name = 'StateLoadingError';
   }
 }
@@ -146,7 +159,7 @@ export class RecommendationsService {
           model: served?.name,
           version: served?.version,
           variant,
-          err: (err as Error).message,
+          err: err instanceof RankingFailedError ? err.detail : (err as Error).message,
         },
         'ranking failed',
       );

@@ -69,7 +69,6 @@ export class RecommenderModelsService
 {
   private readonly tenants = new Map<string, Map<RecsAlias, AliasState>>();
   private tf: TF | undefined;
-  private poller: NodeJS.Timeout | undefined;
   private closing = false;
 
   constructor(
@@ -92,16 +91,16 @@ export class RecommenderModelsService
 
   async onApplicationBootstrap(): Promise<void> {
     this.tf = (await selectBackend(this.config.TF_BACKEND)).tf;
-    await Promise.all(this.tenantIds().map((tenant) => this.syncTenant(tenant, 'startup')));
-    this.poller = setInterval(() => {
-      for (const tenant of this.tenantIds()) void this.syncTenant(tenant, 'poll');
-    }, this.config.MODEL_POLL_INTERVAL_MS);
-    this.poller.unref();
+    await this.syncAll('startup');
   }
 
   onModuleDestroy(): void {
     this.closing = true;
-    clearInterval(this.poller);
+  }
+
+  /** Brings every tenant's aliases in line with the registry (RecommenderAliasPoller polls this). */
+  async syncAll(reason: 'startup' | 'poll'): Promise<void> {
+    await Promise.all(this.tenantIds().map((tenant) => this.syncTenant(tenant, reason)));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -4,27 +4,15 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SentimentLabel, type EnrichedArticle, type ScoredArticleSchema } from '@mercato/contracts';
-import type { OutgoingRecord } from '@mercato/kafka';
+import { uuidV5, type OutgoingRecord } from '@mercato/kafka';
 import type { SentimentLabelName, TokenWeight } from '@mercato/ml';
-import { createHash } from 'node:crypto';
 
 /** The UUID v5 namespace of scored-article event ids (fixed forever: changing it changes every id). */
 export const SCORED_EVENT_NAMESPACE = '6f878cb8-5154-4a18-9e84-266f4761d565';
 
-/** RFC 4122 name-based UUID (version 5, SHA-1). */
-export function uuidV5(name: string, namespace: string): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  if (ns.length !== 16) throw new Error(`namespace "${namespace}" is not a UUID`);
-  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /** The event id of the scored record for (input event, ticker); the NUL keeps the two parts apart. */
 export const scoredEventId = (inputEventId: string, ticker: string): string =>
-  uuidV5(`${inputEventId}\u0000${ticker}`, SCORED_EVENT_NAMESPACE);
+  uuidV5(SCORED_EVENT_NAMESPACE, `${inputEventId}\u0000${ticker}`);
 
 /** Distinct tickers in first-seen order, trimmed and upper-cased (the monitor keys windows by them). */
 export function normalizeTickers(tickers: readonly string[]): string[] {

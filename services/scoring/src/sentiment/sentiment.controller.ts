@@ -1,9 +1,8 @@
 // HTTP: POST /v1/sentiment scores texts synchronously with the production sentiment model.
 import { RequireScopes } from '@mercato/auth';
+import { ErrorResponses, JsonBody, JsonResponse, parseInput } from '@mercato/runtime';
 import { Body, Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ErrorResponses, JsonBody, JsonResponse } from '../api-docs';
-import { parseInput } from '../request-validation';
 import { SentimentRequest, SentimentResponse } from './sentiment.dto';
 import { TextScoringService } from './text-scoring.service';
 

@@ -1,18 +1,13 @@
-import { BadRequestException } from '@nestjs/common';
+import { DomainError, parseInput } from '@mercato/runtime';
 import { describe, expect, it } from 'vitest';
-import { parseInput } from '../request-validation';
 import { SentimentRequest } from './sentiment.dto';
 
 function errorsOf(body: unknown): { field: string; reason: string }[] {
   try {
     parseInput(SentimentRequest, body);
   } catch (err) {
-    expect(err).toBeInstanceOf(BadRequestException);
-    const response = (err as BadRequestException).getResponse() as {
-      statusCode: number;
-      message: string;
-      errors: { field: string; reason: string }[];
-    };
+    expect(err).toBeInstanceOf(DomainError);
+    const response = (err as DomainError).body();
     expect(response.statusCode).toBe(400);
     expect(response.message).toBe('invalid request');
     return response.errors;
@@ -28,7 +23,7 @@ describe('POST /v1/sentiment body', () => {
   });
 
   it('names the field and the reason of every problem', () => {
-    expect(errorsOf(undefined)).toEqual([{ field: 'body', reason: expect.any(String) }]);
+    expect(errorsOf(undefined)).toEqual([{ field: '(body)', reason: expect.any(String) }]);
     expect(errorsOf({})).toEqual([{ field: 'texts', reason: 'must be an array of strings' }]);
     expect(errorsOf({ texts: 'one text' })).toEqual([
       { field: 'texts', reason: 'must be an array of strings' },

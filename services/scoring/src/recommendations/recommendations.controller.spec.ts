@@ -1,7 +1,7 @@
 import fastJson from 'fast-json-stringify';
 import { describe, expect, it } from 'vitest';
 import { RecommendationsView } from './recommendations.dto';
-import { responseSchema } from './recommendations.route';
+import { responseSchema } from './recommendations.controller';
 
 describe('the recommendations response schema', () => {
   const serialize = fastJson(responseSchema());
