@@ -6,7 +6,8 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Headers, InteractionType, Topics } from '@mercato/contracts';
 import { encode, ensureTopics } from '@mercato/kafka';
-import { RegistryClient, type ArtifactFile } from '@mercato/ml';
+import { RegistryClient } from '@mercato/registry-client';
+import { type ArtifactFile } from '@mercato/ml';
 import { DEVELOPMENT_PSEUDONYMIZATION_KEY, Pseudonymizer } from '@mercato/privacy';
 import {
   createTestDatabase,

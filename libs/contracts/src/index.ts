@@ -6,3 +6,4 @@ export * from './gen/mercato/sentiment/v1/alerts_pb';
 export * from './gen/mercato/recs/v1/recs_pb';
 export * from './gen/mercato/models/v1/models_pb';
 export * from './gen/mercato/scoring/v1/scoring_pb';
+export * from './registry';

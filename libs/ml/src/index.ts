@@ -75,16 +75,6 @@ export {
   type JobResult,
 } from './jobs';
 export {
-  RegistryClient,
-  RegistryError,
-  IntegrityError,
-  type RegistryVersion,
-  type RegistryFile,
-  type Promotion,
-  type ModelKind,
-  type Alias,
-} from './registry-client';
-export {
   RecommenderModel,
   DEFAULT_RECOMMENDER_HP,
   recommenderHyperparameters,

@@ -184,6 +184,20 @@ describe('mercato models', () => {
       ['promote (undone)', 'v1', 'v2', 'ops@test'],
       ['promote', '-', 'v1', 'ops@test'],
     ]);
+    // One model reference syntax everywhere (issue 14): name@version and name@alias name a version.
+    const atVersion = await mercato('models', 'show', `${NAME}@2`);
+    expect(atVersion.code).toBe(0);
+    expect(atVersion.stdout.startsWith(`${NAME} v2\nmetrics: accuracy=0.87 macro_f1=0.85\n`)).toBe(true);
+    expect(atVersion.stdout).toMatch(/model\.json\s+\d+ B\s+[0-9a-f]{64}/);
+    const atAlias = JSON.parse((await mercato('models', 'show', `${NAME}@staging`, '--json')).stdout) as {
+      version: number;
+      files: unknown[];
+    };
+    expect(atAlias).toMatchObject({ version: 3 });
+    expect(atAlias.files).toHaveLength(3);
+    expect((await mercato('models', 'show', `${NAME}@canary`)).stderr).toContain(
+      'after "@" comes an alias (production, staging, shadow) or a version number, not "canary"',
+    );
     const showJson = JSON.parse((await mercato('models', 'show', NAME, '--json')).stdout) as {
       aliases: Record<string, number>;
       versions: unknown[];

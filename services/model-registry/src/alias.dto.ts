@@ -1,11 +1,13 @@
 // Request schemas (zod) for alias moves and archiving: who did it and why is always recorded.
 import { z } from '@mercato/config';
-import { ALIASES } from './model.dto';
+import { MODEL_ALIASES } from '@mercato/contracts';
 import { METRIC_NAME } from './promotion-policy';
 
 const Actor = z.string().trim().min(1, 'is required (who is making the change)').max(200);
 const Reason = z.string().max(2_000).default('');
-const Alias = z.enum(ALIASES, { message: `must be one of ${ALIASES.join(', ')}` }).default('production');
+const Alias = z
+  .enum(MODEL_ALIASES, { message: `must be one of ${MODEL_ALIASES.join(', ')}` })
+  .default('production');
 
 export const PolicyBody = z.object({
   metric: z.string().regex(METRIC_NAME, 'must be a metric name'),

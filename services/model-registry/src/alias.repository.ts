@@ -1,7 +1,7 @@
 // Postgres access for aliases (production, staging, shadow) and their history of moves.
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mercato/db';
-import type { AliasName } from './model.dto';
+import { type ModelAlias } from '@mercato/contracts';
 import type { PromotionDecision } from './promotion-policy';
 import type { Queryable } from './queryable';
 
@@ -9,7 +9,7 @@ export type AliasAction = 'promote' | 'rollback';
 
 export interface AliasHistoryRow {
   id: number;
-  alias: AliasName;
+  alias: ModelAlias;
   action: AliasAction;
   fromVersion: number | null;
   toVersion: number;
@@ -30,7 +30,7 @@ export class AliasRepository {
 
   async get(
     modelId: string,
-    alias: AliasName,
+    alias: ModelAlias,
     q: Queryable = this.db.pool,
   ): Promise<{ version: number; updatedAt: Date } | undefined> {
     const { rows } = await q.query<{ version: number; updatedAt: Date }>(
@@ -40,23 +40,23 @@ export class AliasRepository {
     return rows[0];
   }
 
-  async all(modelId: string): Promise<Partial<Record<AliasName, number>>> {
-    const { rows } = await this.db.pool.query<{ alias: AliasName; version: number }>(
+  async all(modelId: string): Promise<Partial<Record<ModelAlias, number>>> {
+    const { rows } = await this.db.pool.query<{ alias: ModelAlias; version: number }>(
       'SELECT alias, version FROM aliases WHERE model_id = $1 ORDER BY alias',
       [modelId],
     );
     return Object.fromEntries(rows.map((r) => [r.alias, r.version]));
   }
 
-  async heldBy(modelId: string, version: number, q: Queryable = this.db.pool): Promise<AliasName[]> {
-    const { rows } = await q.query<{ alias: AliasName }>(
+  async heldBy(modelId: string, version: number, q: Queryable = this.db.pool): Promise<ModelAlias[]> {
+    const { rows } = await q.query<{ alias: ModelAlias }>(
       'SELECT alias FROM aliases WHERE model_id = $1 AND version = $2 ORDER BY alias',
       [modelId, version],
     );
     return rows.map((r) => r.alias);
   }
 
-  async set(tx: Queryable, modelId: string, alias: AliasName, version: number): Promise<void> {
+  async set(tx: Queryable, modelId: string, alias: ModelAlias, version: number): Promise<void> {
     await tx.query(
       `INSERT INTO aliases (model_id, alias, version) VALUES ($1, $2, $3)
        ON CONFLICT (model_id, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
@@ -68,7 +68,7 @@ export class AliasRepository {
     tx: Queryable,
     entry: {
       modelId: string;
-      alias: AliasName;
+      alias: ModelAlias;
       action: AliasAction;
       fromVersion: number | null;
       toVersion: number;
@@ -100,7 +100,7 @@ export class AliasRepository {
   async lastPromotionInEffect(
     tx: Queryable,
     modelId: string,
-    alias: AliasName,
+    alias: ModelAlias,
   ): Promise<AliasHistoryRow | undefined> {
     const { rows } = await tx.query<AliasHistoryRow>(
       `SELECT ${HISTORY_COLUMNS} FROM alias_history
@@ -117,7 +117,7 @@ export class AliasRepository {
 
   async history(
     modelId: string,
-    alias: AliasName,
+    alias: ModelAlias,
     limit: number,
     offset: number,
   ): Promise<AliasHistoryRow[]> {

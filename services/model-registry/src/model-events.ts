@@ -2,8 +2,7 @@
 // REGISTERED, PROMOTED — rollbacks included, with previous_version — and ARCHIVED).
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ModelEventSchema, type ModelEventType, ModelKind } from '@mercato/contracts';
-import type { ModelKindName } from './model.dto';
+import { ModelEventSchema, type ModelEventType, ModelKind, type ModelKindName } from '@mercato/contracts';
 
 export interface ModelEventInput {
   eventId: string;

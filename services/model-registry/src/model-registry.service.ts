@@ -3,7 +3,7 @@
 // with its lifecycle event in the outbox.
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ModelEventType } from '@mercato/contracts';
+import { ModelEventType, type ModelKindName } from '@mercato/contracts';
 import { Database } from '@mercato/db';
 import { conflict, failed, invalidInput, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -11,7 +11,7 @@ import { context, propagation } from '@opentelemetry/api';
 import type { ArchiveInput } from './alias.dto';
 import { AliasRepository } from './alias.repository';
 import { MANIFEST_FILE, MODEL_FILE, checkBundle } from './artifact-bundle';
-import type { CreateModelInput, ModelKindName } from './model.dto';
+import { type CreateModelInput } from './model.dto';
 import { modelEventJson } from './model-events';
 import { ModelRepository, type ModelListRow, type ModelRow } from './model.repository';
 import { ModelVersionRepository, type NewArtifact, type VersionRow } from './model-version.repository';

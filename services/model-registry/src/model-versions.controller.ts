@@ -1,6 +1,7 @@
 // HTTP routes for the versions of a model and their artifact files under /v1/models/{name}/versions:
 // validate with zod (400 naming the field and reason), call the registry service, pick the status.
 import { z } from '@mercato/config';
+import { MODEL_NAME_PATTERN } from '@mercato/contracts';
 import {
   ErrorResponses,
   invalidInput,
@@ -21,7 +22,7 @@ import { ModelRegistryService } from './model-registry.service';
 import { RegisterVersionBody } from './register-version.dto';
 import { ArchiveView, ListView, VersionSummaryView, VersionView } from './registry.views';
 
-const NAME = { name: 'name', description: 'model name (^[a-z0-9][a-z0-9-_.]{0,62}$)' };
+const NAME = { name: 'name', description: `model name (${MODEL_NAME_PATTERN.source})` };
 const VERSION = { name: 'version', schema: { type: 'integer' as const, minimum: 1 } };
 
 @ApiTags('versions')

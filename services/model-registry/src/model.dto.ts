@@ -1,20 +1,12 @@
 // Request schemas (zod) for models and the path parameters every route shares, with their OpenAPI
 // form derived from the same schemas.
 import { z } from '@mercato/config';
+import { MODEL_ALIASES, MODEL_KINDS, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@mercato/contracts';
 import { METRIC_NAME } from './promotion-policy';
 
-export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const MODEL_KINDS = ['sentiment', 'recommender'] as const;
-export type ModelKindName = (typeof MODEL_KINDS)[number];
-export const ALIASES = ['production', 'staging', 'shadow'] as const;
-export type AliasName = (typeof ALIASES)[number];
+// Names, kinds and aliases are the registry contract of @mercato/contracts, shared with the clients.
 
-export const ModelName = z
-  .string()
-  .regex(
-    MODEL_NAME,
-    'must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit (^[a-z0-9][a-z0-9-_.]{0,62}$)',
-  );
+export const ModelName = z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE);
 
 export const VersionNumber = z
   .string()
@@ -22,7 +14,7 @@ export const VersionNumber = z
   .transform(Number)
   .pipe(z.number().max(2_147_483_647, 'is too large'));
 
-export const AliasParam = z.enum(ALIASES, { message: `must be one of ${ALIASES.join(', ')}` });
+export const AliasParam = z.enum(MODEL_ALIASES, { message: `must be one of ${MODEL_ALIASES.join(', ')}` });
 
 export const Metrics = z.record(
   z.string().regex(METRIC_NAME, 'metric names are 1-64 characters: a letter, then letters, digits, _ . @ -'),

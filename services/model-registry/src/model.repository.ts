@@ -3,7 +3,7 @@
 // (tenant, name), so another tenant's model of the same name is invisible.
 import { Injectable } from '@nestjs/common';
 import { Database } from '@mercato/db';
-import type { AliasName, ModelKindName } from './model.dto';
+import { type ModelAlias, type ModelKindName } from '@mercato/contracts';
 import type { Queryable } from './queryable';
 
 export interface ModelRow {
@@ -17,7 +17,7 @@ export interface ModelRow {
 }
 
 export interface ModelListRow extends ModelRow {
-  aliases: Partial<Record<AliasName, number>>;
+  aliases: Partial<Record<ModelAlias, number>>;
 }
 
 const COLUMNS = `m.id::text AS id, m.name, m.kind, m.tenant_id AS "tenantId", m.description,

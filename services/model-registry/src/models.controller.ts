@@ -7,16 +7,8 @@ import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { PromoteBody, RollbackBody } from './alias.dto';
-import {
-  ALIASES,
-  AliasParam,
-  type AliasName,
-  CreateModelBody,
-  ListModelsQuery,
-  MODEL_KINDS,
-  ModelName,
-  Paging,
-} from './model.dto';
+import { MODEL_ALIASES, type ModelAlias, MODEL_KINDS, MODEL_NAME_PATTERN } from '@mercato/contracts';
+import { AliasParam, CreateModelBody, ListModelsQuery, ModelName, Paging } from './model.dto';
 import { ModelRegistryService } from './model-registry.service';
 import { PromotionService } from './promotion.service';
 import {
@@ -29,8 +21,8 @@ import {
   type ModelDetailView as ModelDetail,
 } from './registry.views';
 
-const NAME = { name: 'name', description: 'model name (^[a-z0-9][a-z0-9-_.]{0,62}$)' };
-const ALIAS = { name: 'alias', enum: ALIASES };
+const NAME = { name: 'name', description: `model name (${MODEL_NAME_PATTERN.source})` };
+const ALIAS = { name: 'alias', enum: MODEL_ALIASES };
 
 @ApiTags('models')
 @Controller('v1/models')
@@ -94,7 +86,7 @@ export class ModelsController {
   async resolve(
     @CurrentPrincipal() principal: Principal,
     @ValidParam('name', ModelName) name: string,
-    @ValidParam('alias', AliasParam) alias: AliasName,
+    @ValidParam('alias', AliasParam) alias: ModelAlias,
   ): Promise<AliasView> {
     return this.promotions.resolve(principal.tenantId, name, alias);
   }
@@ -111,7 +103,7 @@ export class ModelsController {
   async history(
     @CurrentPrincipal() principal: Principal,
     @ValidParam('name', ModelName) name: string,
-    @ValidParam('alias', AliasParam) alias: AliasName,
+    @ValidParam('alias', AliasParam) alias: ModelAlias,
     @ValidQuery(Paging) paging: z.output<typeof Paging>,
   ): Promise<{ items: AliasHistoryView[]; limit: number; offset: number }> {
     const items = await this.promotions.history(principal.tenantId, name, alias, paging);

@@ -3,13 +3,12 @@
 // move commits together with its history row and its PROMOTED event in the outbox.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ModelEventType } from '@mercato/contracts';
+import { ModelEventType, type ModelAlias, type ModelKindName } from '@mercato/contracts';
 import { Database } from '@mercato/db';
 import { conflict, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import type { PromoteInput, RollbackInput } from './alias.dto';
 import { AliasRepository, type AliasHistoryRow } from './alias.repository';
-import type { AliasName, ModelKindName } from './model.dto';
 import { modelEventJson } from './model-events';
 import { ModelRegistryService, currentTraceparent } from './model-registry.service';
 import { ModelRepository } from './model.repository';
@@ -44,7 +43,7 @@ export class PromotionService {
     }
   }
 
-  async resolve(tenantId: string, name: string, alias: AliasName): Promise<AliasView> {
+  async resolve(tenantId: string, name: string, alias: ModelAlias): Promise<AliasView> {
     const model = await this.registry.requireModel(tenantId, name);
     const held = await this.aliases.get(model.id, alias);
     if (!held) throw notFound(`model "${name}" has no ${alias} version`);
@@ -60,7 +59,7 @@ export class PromotionService {
   async history(
     tenantId: string,
     name: string,
-    alias: AliasName,
+    alias: ModelAlias,
     paging: { limit: number; offset: number },
   ): Promise<AliasHistoryView[]> {
     const model = await this.registry.requireModel(tenantId, name);

@@ -1,9 +1,9 @@
 // The response bodies of the HTTP API, as zod schemas: the TypeScript types the services return and
 // the OpenAPI schemas the docs show come from the same definitions.
 import { z } from '@mercato/config';
-import { ALIASES, MODEL_KINDS } from './model.dto';
+import { MODEL_ALIASES, MODEL_KINDS } from '@mercato/contracts';
 
-const Alias = z.enum(ALIASES);
+const Alias = z.enum(MODEL_ALIASES);
 const Aliases = z.record(z.string(), z.number().int()).describe('alias → version, e.g. {"production": 3}');
 const Metrics = z.record(z.string(), z.number());
 

@@ -2,8 +2,7 @@
 import { port, positiveInt, z } from '@mercato/config';
 import { pseudonymizationEnv } from '@mercato/privacy';
 import type { PlatformConfig } from '@mercato/runtime';
-
-const MODEL_NAME = /^[a-z0-9][a-z0-9-_.]{0,62}$/;
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@mercato/contracts';
 
 export const scoringEnv = {
   MODEL_REGISTRY_URL: z
@@ -11,10 +10,7 @@ export const scoringEnv = {
     .default('http://127.0.0.1:8084'),
   TF_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'cpu', 'wasm']).default('auto'),
   /** The registry model whose production version scores news. */
-  SENTIMENT_MODEL_NAME: z
-    .string()
-    .regex(MODEL_NAME, 'must be a model name (a-z, 0-9, - _ .)')
-    .default('sentiment'),
+  SENTIMENT_MODEL_NAME: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE).default('sentiment'),
   /** How often the production alias is re-read, in case a lifecycle event was missed. */
   MODEL_POLL_INTERVAL_MS: positiveInt(30_000),
   /** Articles per predict call: the native binding blocks the event loop for the whole call. */

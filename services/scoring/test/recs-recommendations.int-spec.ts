@@ -15,9 +15,9 @@ import {
   Topics,
 } from '@mercato/contracts';
 import { encode } from '@mercato/kafka';
+import { RegistryClient } from '@mercato/registry-client';
 import {
   RecommenderModel,
-  RegistryClient,
   selectBackend,
   type ArtifactFile,
   type Interaction,

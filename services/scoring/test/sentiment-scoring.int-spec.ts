@@ -13,13 +13,8 @@ import {
   Topics,
   type ScoredArticle,
 } from '@mercato/contracts';
-import {
-  RegistryClient,
-  SENTIMENT_LABELS,
-  runSentimentJob,
-  type JobResult,
-  type LabeledText,
-} from '@mercato/ml';
+import { RegistryClient } from '@mercato/registry-client';
+import { SENTIMENT_LABELS, runSentimentJob, type JobResult, type LabeledText } from '@mercato/ml';
 import {
   createTestDatabase,
   eventually,

@@ -1,6 +1,6 @@
 // HTTP: submit training requests (published to training.requests.v1) and follow their progress.
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Topics, ModelKind } from '@mercato/contracts';
+import { MODEL_KINDS, MODEL_NAME_PATTERN, MODEL_NAME_RULE, ModelKind, Topics } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
 import { notFound, ValidBody, ValidQuery } from '@mercato/runtime';
@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
 
 const SubmitBody = z.object({
-  modelName: z.string().regex(/^[a-z0-9][a-z0-9-_.]{0,62}$/, 'must be a model name (a-z, 0-9, - _ .)'),
-  kind: z.enum(['sentiment', 'recommender']),
+  modelName: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE),
+  kind: z.enum(MODEL_KINDS),
   datasetRef: z.string().min(1, 'is required').max(2_000),
   hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
   baseVersion: z.number().int().positive().optional(),

@@ -4,6 +4,7 @@
 // with a time-based split (the last RECOMMENDER_RETRAIN_HOLDOUT_S before as_of is held out) and
 // promote_if_better. Request ids derive from the tenant and a per-tenant generation number, so a
 // redelivered batch or a republish after a crash never trains twice.
+import { isModelName } from '@mercato/contracts';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -15,7 +16,6 @@ const retrainRequests = counter('mercato_training_retrain_requests_total', 'Retr
   'trigger',
 ]);
 
-const MODEL_NAME = /^[a-z0-9][a-z0-9-_.]{0,62}$/;
 /** Interaction ids are remembered this long: any redelivery happens far sooner. */
 const SEEN_RETENTION_S = 7 * 86_400;
 
@@ -70,7 +70,7 @@ export class RetrainService extends PolledWork {
 
   private async publish(due: DueRetrain, trigger: 'interactions' | 'interval' | 'republish'): Promise<void> {
     const modelName = recommenderModelName(due.tenantId);
-    if (!MODEL_NAME.test(modelName)) {
+    if (!isModelName(modelName)) {
       this.logger.warn({ tenantId: due.tenantId }, 'tenant id cannot form a model name; retrain skipped');
       await this.counters.markPublished(due.tenantId, due.generation);
       return;

@@ -5,12 +5,10 @@
 // history), and promote it when asked and the registry's policy agrees. A job killed midway leaves
 // no version: registration is one request.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
-import { type TrainingRequest } from '@mercato/contracts';
+import { isModelName, type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError } from '@mercato/kafka';
+import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
 import {
-  IntegrityError,
-  RegistryClient,
-  RegistryError,
   evaluateSentimentArtifact,
   parseRecommenderHyperparameters,
   readLabeledText,
@@ -72,7 +70,7 @@ export class TrainingService {
   async handle(request: TrainingRequest, keepAlive: () => Promise<void>): Promise<void> {
     const kind = KIND_NAMES[request.kind];
     if (!request.requestId) throw new NonRetriableError('request_id is required');
-    if (!/^[a-z0-9][a-z0-9-_.]{0,62}$/.test(request.modelName))
+    if (!isModelName(request.modelName))
       throw new NonRetriableError(`model_name "${request.modelName}" is not a valid model name`);
     if (!kind) throw new NonRetriableError(`kind ${request.kind}: expected sentiment or recommender`);
     const dataset = parseDatasetRef(request.datasetRef);

@@ -3,10 +3,9 @@
 // replay a generated two-hour news stream into ingest in which a few tickers get a burst of negative
 // news at the end, and point at the dashboard where the alerts appear.
 import { cliAuthHeaders } from './keys';
-import { RegistryClient } from '@mercato/ml';
 import { generateNews } from '@mercato/testing';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_REGISTRY_URL } from './models';
+import { registryClient } from './models';
 import { DEFAULT_INGEST_URL, IngestSender } from './replay';
 
 const TRAINING_URL = 'http://127.0.0.1:8083';
@@ -18,11 +17,7 @@ const say = (msg: string): void => {
 };
 
 async function ensureModel(): Promise<void> {
-  const registry = new RegistryClient(
-    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
-    60_000,
-    cliAuthHeaders(),
-  );
+  const registry = registryClient();
   const current = await registry.resolveAlias('sentiment', 'production');
   if (current !== undefined) {
     say(`demo: sentiment v${current} is in production`);

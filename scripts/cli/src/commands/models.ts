@@ -1,57 +1,27 @@
 // `mercato models list|show|promote|rollback|history`: the model registry's versions and aliases from
-// the terminal, over its HTTP API (MODEL_REGISTRY_URL, default http://127.0.0.1:8084). Tables for
-// people, `--json` (the API's own response bodies) for scripts; exit code 1 when a request fails or a
-// promotion policy rejects the version.
+// the terminal, through the one registry client (@mercato/registry-client; MODEL_REGISTRY_URL,
+// default http://127.0.0.1:8084). Models are named as everywhere else: `name`, `name@alias` or
+// `name@version` (@mercato/contracts). Tables for people, `--json` (the API's own response bodies)
+// for scripts; exit code 1 when a request fails or a promotion policy rejects the version.
+import {
+  isModelAlias,
+  MODEL_ALIASES,
+  MODEL_KINDS,
+  parseModelRef,
+  type ModelAlias,
+  type ModelKindName,
+} from '@mercato/contracts';
+import {
+  RegistryClient,
+  RegistryError,
+  type RegistryVersion,
+  type VersionSummary,
+} from '@mercato/registry-client';
 import { cliAuthHeaders } from './keys';
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8084';
-
-interface ModelSummary {
-  name: string;
-  kind: string;
-  description: string;
-  latestVersion: number;
-  aliases: Record<string, number>;
-  createdAt: string;
-}
-
-interface VersionSummary {
-  version: number;
-  status: string;
-  metrics: Record<string, number>;
-  fileCount: number;
-  totalBytes: number;
-  aliases: string[];
-  createdAt: string;
-}
-
-interface Promotion {
-  outcome: 'promoted' | 'rejected' | 'unchanged' | 'rolled_back';
-  model: string;
-  alias: string;
-  version: number | null;
-  previousVersion: number | null;
-  requestedVersion?: number;
-  reason: string;
-}
-
-interface HistoryEntry {
-  id: number;
-  action: string;
-  fromVersion: number | null;
-  toVersion: number;
-  actor: string;
-  reason: string;
-  revertedBy: number | null;
-  at: string;
-}
-
-interface ErrorBody {
-  message?: string;
-  errors?: { field: string; reason: string }[];
-}
 
 const say = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -87,47 +57,48 @@ function defaultActor(): string {
   }
 }
 
-class RegistryClient {
-  constructor(readonly baseUrl: string) {}
+/** The CLI's registry client: --registry or MODEL_REGISTRY_URL, with the CLI's credential. */
+export function registryClient(url?: string): RegistryClient {
+  return new RegistryClient(
+    (url ?? process.env.MODEL_REGISTRY_URL) || DEFAULT_REGISTRY_URL,
+    60_000,
+    cliAuthHeaders(),
+  );
+}
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          ...cliAuthHeaders(),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      const { cause } = err as { cause?: { code?: string; message?: string } };
-      const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new Error(
-        `cannot reach the model registry at ${this.baseUrl} (${why}); is it running? MODEL_REGISTRY_URL sets where it is`,
-      );
-    }
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text for the error message
-    }
-    return { status: res.status, body: parsed as T };
+/** With --json, a refusal's body is printed as the API gave it before the error goes to stderr. */
+async function orPrintBody<T>(json: boolean | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (json && err instanceof RegistryError && err.body !== undefined)
+      say(JSON.stringify(err.body, null, 2));
+    throw err;
   }
 }
 
-/** Throws with the registry's message for an error status (after printing the body with --json). */
-function fail(status: number, body: unknown, json: boolean): never {
-  if (json) say(JSON.stringify(body, null, 2));
-  const error = body as ErrorBody;
-  const issues = error.errors?.map((i) => `\n  ${i.field}: ${i.reason}`).join('') ?? '';
-  throw new Error(`model registry answered ${status}: ${error.message ?? JSON.stringify(body)}${issues}`);
+function aliasOf(alias: string): ModelAlias {
+  if (!isModelAlias(alias)) throw new Error(`alias: must be one of ${MODEL_ALIASES.join(', ')}`);
+  return alias;
 }
 
-const path = (name: string): string => `/v1/models/${encodeURIComponent(name)}`;
+function kindOf(kind: string): ModelKindName {
+  if (!(MODEL_KINDS as readonly string[]).includes(kind))
+    throw new Error(`--kind ${kind}: expected ${MODEL_KINDS.join(' or ')}`);
+  return kind as ModelKindName;
+}
+
+function printVersion(v: RegistryVersion): void {
+  say(`${v.model} v${v.version}${v.aliases.length > 0 ? ` (${v.aliases.join(', ')})` : ''}`);
+  say(`metrics: ${metrics(v.metrics)}`);
+  say('');
+  say(
+    table(
+      ['FILE', 'SIZE', 'SHA-256'],
+      v.files.map((f) => [f.path, bytes(f.size), f.sha256]),
+    ),
+  );
+}
 
 export function registerModelsCommand(program: Command): void {
   const models = program
@@ -136,13 +107,7 @@ export function registerModelsCommand(program: Command): void {
       `model versions and aliases in the model registry (MODEL_REGISTRY_URL, default ${DEFAULT_REGISTRY_URL})`,
     )
     .option('--registry <url>', 'model registry base URL (overrides MODEL_REGISTRY_URL)');
-  const client = (): RegistryClient =>
-    new RegistryClient(
-      (
-        (models.opts<{ registry?: string }>().registry ?? process.env.MODEL_REGISTRY_URL) ||
-        DEFAULT_REGISTRY_URL
-      ).replace(/\/+$/, ''),
-    );
+  const client = (): RegistryClient => registryClient(models.opts<{ registry?: string }>().registry);
 
   models
     .command('list')
@@ -150,15 +115,15 @@ export function registerModelsCommand(program: Command): void {
     .option('--kind <kind>', 'only sentiment or recommender models')
     .option('--json', 'print the API response as JSON')
     .action(async (opts: { kind?: string; json?: boolean }) => {
-      const query = new URLSearchParams({ limit: '1000', ...(opts.kind ? { kind: opts.kind } : {}) });
-      const res = await client().call<{ items: ModelSummary[] }>('GET', `/v1/models?${query.toString()}`);
-      if (res.status !== 200) fail(res.status, res.body, !!opts.json);
-      if (opts.json) return say(JSON.stringify(res.body, null, 2));
-      if (res.body.items.length === 0) return say('no models registered');
+      const items = await orPrintBody(opts.json, () =>
+        client().listModels(opts.kind === undefined ? undefined : kindOf(opts.kind)),
+      );
+      if (opts.json) return say(JSON.stringify({ items }, null, 2));
+      if (items.length === 0) return say('no models registered');
       say(
         table(
           ['NAME', 'KIND', 'LATEST', 'PRODUCTION', 'STAGING', 'SHADOW', 'CREATED'],
-          res.body.items.map((m) => [
+          items.map((m) => [
             m.name,
             m.kind,
             version(m.latestVersion || null),
@@ -172,30 +137,37 @@ export function registerModelsCommand(program: Command): void {
     });
 
   models
-    .command('show <name>')
-    .description('a model: its aliases and versions with metrics')
+    .command('show <model>')
+    .description(
+      'a model (name: its aliases and versions with metrics) or one version (name@alias, name@version: its metrics and files)',
+    )
     .option('--json', 'print the API response as JSON')
-    .action(async (name: string, opts: { json?: boolean }) => {
-      const model = await client().call<ModelSummary>('GET', path(name));
-      if (model.status !== 200) fail(model.status, model.body, !!opts.json);
-      const versions = await client().call<{ items: VersionSummary[] }>(
-        'GET',
-        `${path(name)}/versions?limit=1000`,
+    .action(async (refArg: string, opts: { json?: boolean }) => {
+      const ref = parseModelRef(refArg);
+      const registry = client();
+      if (ref.alias !== undefined || ref.version !== undefined) {
+        const v = await orPrintBody(opts.json, async () =>
+          registry.version(ref.name, await registry.resolve(ref)),
+        );
+        if (opts.json) return say(JSON.stringify(v, null, 2));
+        return printVersion(v);
+      }
+      const [m, versions] = await orPrintBody(
+        opts.json,
+        async () => [await registry.model(ref.name), await registry.versions(ref.name)] as const,
       );
-      if (versions.status !== 200) fail(versions.status, versions.body, !!opts.json);
-      if (opts.json) return say(JSON.stringify({ ...model.body, versions: versions.body.items }, null, 2));
-      const m = model.body;
+      if (opts.json) return say(JSON.stringify({ ...m, versions }, null, 2));
       const aliases = Object.entries(m.aliases)
         .map(([alias, v]) => `${alias}=v${v}`)
         .join(' ');
       say(`${m.name} (${m.kind})${m.description ? ` — ${m.description}` : ''}`);
       say(`aliases: ${aliases || 'none'}`);
-      if (versions.body.items.length === 0) return say('no versions registered');
+      if (versions.length === 0) return say('no versions registered');
       say('');
       say(
         table(
           ['VERSION', 'STATUS', 'ALIASES', 'METRICS', 'FILES', 'SIZE', 'CREATED'],
-          versions.body.items.map((v) => [
+          versions.map((v: VersionSummary) => [
             `v${v.version}`,
             v.status,
             v.aliases.join(',') || '-',
@@ -209,8 +181,10 @@ export function registerModelsCommand(program: Command): void {
     });
 
   models
-    .command('promote <name> <version>')
-    .description('point an alias at a version, optionally only if it beats the current one on a metric')
+    .command('promote <model> [version]')
+    .description(
+      'point an alias at a version (name version, or name@version), optionally only if it beats the current one on a metric',
+    )
     .option('--alias <alias>', 'production, staging or shadow', 'production')
     .option('--metric <metric>', 'promote only if the version beats the alias holder on this metric')
     .option('--margin <margin>', 'by at least this much (absolute; default 0)')
@@ -221,8 +195,8 @@ export function registerModelsCommand(program: Command): void {
     .option('--json', 'print the API response as JSON')
     .action(
       async (
-        name: string,
-        versionArg: string,
+        refArg: string,
+        versionArg: string | undefined,
         opts: {
           alias: string;
           metric?: string;
@@ -234,77 +208,78 @@ export function registerModelsCommand(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const v = Number(versionArg.replace(/^v/, ''));
-        if (!Number.isInteger(v) || v < 1) throw new Error(`"${versionArg}" is not a version number`);
+        const ref = parseModelRef(refArg);
+        if (ref.alias !== undefined)
+          throw new Error(`promote takes a version (${ref.name}@3 or ${ref.name} 3), not an alias`);
+        const given = versionArg ?? (ref.version === undefined ? undefined : String(ref.version));
+        if (given === undefined) throw new Error(`which version of ${ref.name}? e.g. ${ref.name}@3`);
+        const v = Number(given.replace(/^v/, ''));
+        if (!Number.isInteger(v) || v < 1) throw new Error(`"${given}" is not a version number`);
         if ((opts.margin !== undefined || opts.lowerIsBetter) && !opts.metric) {
           throw new Error('--margin and --lower-is-better need --metric');
         }
         const margin = opts.margin === undefined ? 0 : Number(opts.margin);
         if (!Number.isFinite(margin) || margin < 0)
           throw new Error(`--margin "${opts.margin}" is not a number >= 0`);
-        const body = {
-          version: v,
-          alias: opts.alias,
-          actor: opts.actor ?? defaultActor(),
-          reason: opts.reason,
-          force: !!opts.force,
-          ...(opts.metric
-            ? { policy: { metric: opts.metric, margin, higherIsBetter: !opts.lowerIsBetter } }
-            : {}),
-        };
-        const res = await client().call<Promotion>('POST', `${path(name)}/promote`, body);
-        const rejected = res.status === 409 && (res.body as Partial<Promotion>).outcome === 'rejected';
-        if (res.status !== 200 && !rejected) fail(res.status, res.body, !!opts.json);
-        if (opts.json) say(JSON.stringify(res.body, null, 2));
-        else {
-          const p = res.body;
-          if (p.outcome === 'promoted')
-            say(
-              `promoted ${p.model} v${p.version} to ${p.alias} (was ${version(p.previousVersion)}): ${p.reason}`,
-            );
-          else if (p.outcome === 'unchanged') say(`${p.model} ${p.alias} already points to v${p.version}`);
-          else say(`rejected: ${p.model} v${p.requestedVersion} stays off ${p.alias}: ${p.reason}`);
-        }
-        if (rejected) process.exitCode = 1;
+        const p = await orPrintBody(opts.json, () =>
+          client().promote(ref.name, {
+            version: v,
+            alias: aliasOf(opts.alias),
+            actor: opts.actor ?? defaultActor(),
+            reason: opts.reason,
+            force: !!opts.force,
+            ...(opts.metric
+              ? { policy: { metric: opts.metric, margin, higherIsBetter: !opts.lowerIsBetter } }
+              : {}),
+          }),
+        );
+        if (opts.json) say(JSON.stringify(p, null, 2));
+        else if (p.outcome === 'promoted')
+          say(
+            `promoted ${p.model} v${p.version} to ${p.alias} (was ${version(p.previousVersion)}): ${p.reason}`,
+          );
+        else if (p.outcome === 'unchanged') say(`${p.model} ${p.alias} already points to v${p.version}`);
+        else say(`rejected: ${p.model} v${p.requestedVersion} stays off ${p.alias}: ${p.reason}`);
+        if (p.outcome === 'rejected') process.exitCode = 1;
       },
     );
 
   models
-    .command('rollback <name>')
+    .command('rollback <model>')
     .description('move an alias back to the version it held before its latest promotion')
     .option('--alias <alias>', 'production, staging or shadow', 'production')
     .option('--actor <actor>', 'who is rolling back (default: $MERCATO_ACTOR or <user>@cli)')
     .option('--reason <reason>', 'why, recorded in the alias history', '')
     .option('--json', 'print the API response as JSON')
-    .action(async (name: string, opts: { alias: string; actor?: string; reason: string; json?: boolean }) => {
-      const res = await client().call<Promotion>('POST', `${path(name)}/rollback`, {
-        alias: opts.alias,
-        actor: opts.actor ?? defaultActor(),
-        reason: opts.reason,
-      });
-      if (res.status !== 200) fail(res.status, res.body, !!opts.json);
-      if (opts.json) return say(JSON.stringify(res.body, null, 2));
-      const p = res.body;
-      say(`rolled back ${p.model} ${p.alias} to v${p.version} (was ${version(p.previousVersion)})`);
-    });
+    .action(
+      async (refArg: string, opts: { alias: string; actor?: string; reason: string; json?: boolean }) => {
+        const { name } = parseModelRef(refArg);
+        const p = await orPrintBody(opts.json, () =>
+          client().rollback(name, {
+            alias: aliasOf(opts.alias),
+            actor: opts.actor ?? defaultActor(),
+            reason: opts.reason,
+          }),
+        );
+        if (opts.json) return say(JSON.stringify(p, null, 2));
+        say(`rolled back ${p.model} ${p.alias} to v${p.version} (was ${version(p.previousVersion)})`);
+      },
+    );
 
   models
-    .command('history <name>')
+    .command('history <model>')
     .description('every move of an alias, newest first')
     .option('--alias <alias>', 'production, staging or shadow', 'production')
     .option('--json', 'print the API response as JSON')
-    .action(async (name: string, opts: { alias: string; json?: boolean }) => {
-      const res = await client().call<{ items: HistoryEntry[] }>(
-        'GET',
-        `${path(name)}/aliases/${encodeURIComponent(opts.alias)}/history?limit=1000`,
-      );
-      if (res.status !== 200) fail(res.status, res.body, !!opts.json);
-      if (opts.json) return say(JSON.stringify(res.body, null, 2));
-      if (res.body.items.length === 0) return say(`${opts.alias} of ${name} has never been set`);
+    .action(async (refArg: string, opts: { alias: string; json?: boolean }) => {
+      const { name } = parseModelRef(refArg);
+      const items = await orPrintBody(opts.json, () => client().history(name, aliasOf(opts.alias)));
+      if (opts.json) return say(JSON.stringify({ items }, null, 2));
+      if (items.length === 0) return say(`${opts.alias} of ${name} has never been set`);
       say(
         table(
           ['AT', 'ACTION', 'FROM', 'TO', 'ACTOR', 'REASON'],
-          res.body.items.map((h) => [
+          items.map((h) => [
             h.at.slice(0, 19).replace('T', ' '),
             h.revertedBy ? `${h.action} (undone)` : h.action,
             version(h.fromVersion),

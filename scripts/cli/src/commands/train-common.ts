@@ -2,9 +2,9 @@
 // this process (--offline), loading a model from a folder or the registry, and submitting a job to the
 // training service and following it.
 import { cliAuthHeaders } from './keys';
+import { parseModelRef } from '@mercato/contracts';
 import {
   readArtifact,
-  RegistryClient,
   writeArtifact,
   type ArtifactFile,
   type JobProgress,
@@ -13,7 +13,7 @@ import {
 import { REPO_ROOT } from '@mercato/testing';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_REGISTRY_URL, table } from './models';
+import { registryClient, table } from './models';
 
 export const DEFAULT_TRAINING_URL = 'http://127.0.0.1:8083';
 
@@ -65,21 +65,14 @@ export function hpPairs(pairs: string[]): Record<string, string> {
   return out;
 }
 
-/** A model folder, or `name[@alias|@version]` from the registry (default alias: production). */
+/** A model folder, or a registry reference `name`, `name@alias` or `name@version` (`name`: production). */
 export async function loadModel(ref: string): Promise<{ files: ArtifactFile[]; label: string }> {
   if (existsSync(ref)) return { files: (await readArtifact(resolve(ref))).files, label: resolve(ref) };
-  const [name, which = 'production'] = ref.split('@') as [string, string?];
-  const registry = new RegistryClient(
-    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
-    60_000,
-    cliAuthHeaders(),
-  );
-  const version = /^\d+$/.test(which)
-    ? Number(which)
-    : await registry.resolveAlias(name, which as 'production');
-  if (version === undefined) throw new Error(`${name} has no ${which} alias`);
-  const { files } = await registry.download(name, version);
-  return { files, label: `${name} v${version}` };
+  const model = parseModelRef(ref);
+  const registry = registryClient();
+  const version = await registry.resolve(model);
+  const { files } = await registry.download(model.name, version);
+  return { files, label: `${model.name} v${version}` };
 }
 
 export interface JobView {

@@ -7,8 +7,8 @@
 // version it replaced, and that is logged and counted. Either way (refused as unusable, or rolled
 // back) the registry's production alias is pointed back at the serving version, conditionally (once
 // however many replicas see it, never over a newer promotion), so restarts do not load it again.
-import { ModelEventType, type ModelEvent } from '@mercato/contracts';
-import { selectBackend, type Alias, type TF } from '@mercato/ml';
+import { ModelEventType, type ModelEvent, MODEL_ALIASES, type ModelAlias } from '@mercato/contracts';
+import { selectBackend, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import {
@@ -29,8 +29,9 @@ import {
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
 
-export const RECS_ALIASES = ['production', 'staging', 'shadow'] as const satisfies readonly Alias[];
-export type RecsAlias = (typeof RECS_ALIASES)[number];
+/** Every alias of the registry contract is served: production answers, staging takes the A/B share, shadow mirrors. */
+export const RECS_ALIASES = MODEL_ALIASES;
+export type RecsAlias = ModelAlias;
 
 export const recommenderName = (tenantId: string): string => `recommender-${tenantId}`;
 

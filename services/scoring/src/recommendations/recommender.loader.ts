@@ -3,15 +3,9 @@
 // text-only vectors, and warms it with real queries (learned users, fold-in, popularity) that must
 // give finite scores: a version that cannot serve is refused before it takes any traffic.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
-import {
-  IntegrityError,
-  RecommenderModel,
-  RegistryClient,
-  RegistryError,
-  type Alias,
-  type Promotion,
-  type TF,
-} from '@mercato/ml';
+import type { ModelAlias } from '@mercato/contracts';
+import { isIntegrityFailure, RegistryClient, type Promotion } from '@mercato/registry-client';
+import { RecommenderModel, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
@@ -61,7 +55,7 @@ export class RecommenderLoader {
   }
 
   /** The version an alias points to; undefined when there is none (or no such model). */
-  aliasVersion(tenantId: string, name: string, alias: Alias): Promise<number | undefined> {
+  aliasVersion(tenantId: string, name: string, alias: ModelAlias): Promise<number | undefined> {
     return this.registry.forTenant(tenantId).resolveAlias(name, alias);
   }
 
@@ -104,9 +98,7 @@ export class RecommenderLoader {
     try {
       ({ files } = await this.registry.forTenant(tenantId).download(name, version));
     } catch (err) {
-      const integrity =
-        err instanceof IntegrityError ||
-        (err instanceof RegistryError && err.status === 500 && err.message.includes('artifact_corrupted'));
+      const integrity = isIntegrityFailure(err);
       throw new RecommenderRefusedError(
         `${name} v${version}: download failed: ${(err as Error).message}`,
         integrity ? 'integrity' : 'registry',

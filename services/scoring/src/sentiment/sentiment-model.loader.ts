@@ -2,15 +2,8 @@
 // loads it into TensorFlow.js, checks it is a three-label sentiment classifier and warms it up with a
 // few predictions, so a version that cannot serve is refused before it is swapped in.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
-import {
-  IntegrityError,
-  RegistryClient,
-  RegistryError,
-  SENTIMENT_LABELS,
-  SentimentModel,
-  readManifest,
-  type TF,
-} from '@mercato/ml';
+import { isIntegrityFailure, RegistryClient } from '@mercato/registry-client';
+import { SENTIMENT_LABELS, SentimentModel, readManifest, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
@@ -53,11 +46,6 @@ const WARM_UP_TEXTS = [
   'shares surge to a record high on strong demand',
   'update',
 ];
-
-/** The registry reports stored bytes that no longer match their checksum as artifact_corrupted. */
-const isIntegrityFailure = (err: unknown): boolean =>
-  err instanceof IntegrityError ||
-  (err instanceof RegistryError && err.status === 500 && err.message.includes('artifact_corrupted'));
 
 @Injectable()
 export class SentimentModelLoader {

@@ -1,0 +1,15 @@
+export {
+  RegistryClient,
+  RegistryError,
+  RegistryUnreachableError,
+  IntegrityError,
+  isIntegrityFailure,
+  type ArtifactBytes,
+  type RegistryFile,
+  type RegistryVersion,
+  type ModelSummary,
+  type VersionSummary,
+  type Promotion,
+  type PromoteRequest,
+  type AliasMove,
+} from './registry-client';
