@@ -15,28 +15,31 @@
 //          [--backend auto|tensorflow|cpu] [--only explicit|implicit] [--json] [--seed N]
 //          [--epochs N] [--dim N] [--learning-rate X] [--l2 X] [--batch-size N] [--negatives N] [--id-dropout X]
 import {
-  coverage,
   evaluateRanking,
+  evaluateTopK,
   evaluateRatings,
   globalMeanBaseline,
   itemsByUser,
   leaveLastOut,
   mean,
-  popularity,
-  popularityRanking,
-  popularityTopK,
+  modelScorer,
+  popularityScorer,
   randomSplit,
+  RECOMMENDER_PROTOCOLS,
   rankingCases,
   readMovieLensItems,
   readMovieLensRatings,
-  RecommenderModel,
   recommenderHyperparameters,
+  SAMPLED_NEGATIVES,
   seededSplit,
   selectBackend,
+  topKUsers,
+  trainRecommender,
   type BackendPreference,
   type Interaction,
   type RankingCase,
   type RecommenderEpoch,
+  type RecommenderModel,
   type RecommenderHyperparameters,
   type RecommenderItem,
 } from '@mercato/ml';
@@ -83,6 +86,7 @@ interface Row {
   mae?: number;
   hr10?: number;
   ndcg10?: number;
+  recall10?: number;
   coverage10?: number;
   trainSeconds?: number;
   samplesPerSecond?: number;
@@ -96,7 +100,7 @@ async function train(
 ): Promise<{ model: RecommenderModel; seconds: number; samplesPerSecond: number }> {
   const epochs: RecommenderEpoch[] = [];
   const t0 = performance.now();
-  const model = await RecommenderModel.train(tf, { interactions, items }, hp, (p) => {
+  const model = await trainRecommender(tf, { interactions, items }, hp, (p) => {
     epochs.push(p);
     log(
       `  ${hp.objective} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} (${Math.round(p.samplesPerSecond)} samples/s)`,
@@ -195,35 +199,41 @@ async function main(): Promise<void> {
     const hp = recommenderHyperparameters({ ...overrides(), objective: 'implicit' });
     const { train: trainSet, test } = leaveLastOut(interactions);
     const catalogue = [...new Set(interactions.map((r) => r.item))];
-    const cases = rankingCases(trainSet, test, catalogue, 99, seed);
+    const cases = rankingCases(trainSet, test, catalogue, SAMPLED_NEGATIVES, seed);
     const seen = itemsByUser(trainSet);
     const users = [...seen.keys()];
     log(
       `implicit: ${trainSet.length} train interactions, ${cases.length} held-out users; dim ${hp.dim}, ${hp.epochs} epochs, batch ${hp.batchSize}, ${hp.negatives} negatives`,
     );
 
-    const counts = popularity(trainSet);
-    const ranking = popularityRanking(counts);
-    const pop = evaluateRanking(cases, (c) => c.candidates.map((item) => counts.get(item) ?? 0));
-    const popLists = users.map((u) => popularityTopK(ranking, 10, seen.get(u) as Set<string>));
+    // The full-catalogue protocol's users, as the training job and `mercato eval` take them.
+    const fullUsers = topKUsers(trainSet, test, seed);
+    const popScorer = popularityScorer(trainSet);
+    const pop = evaluateRanking(cases, (c) => popScorer.scoreItems(c.user, c.candidates));
+    const popFull = evaluateTopK(
+      fullUsers,
+      (u, k, exclude) => popScorer.topK(u, k, exclude),
+      catalogue.length,
+    );
     rows.push({
       model: 'popularity',
       hr10: pop.hitRate,
       ndcg10: pop.ndcg,
-      coverage10: coverage(popLists, catalogue.length, 10),
+      recall10: popFull.recall,
+      coverage10: popFull.coverage,
     });
 
     const fit = await train(tf, trainSet, items, hp);
     const model = fit.model;
-    const bpr = evaluateRanking(cases, (c) => model.scoreItems(c.user, c.candidates));
-    const lists = users.map((u) =>
-      model.topK(u, 10, { exclude: seen.get(u) as Set<string> }).map((s) => s.item),
-    );
+    const scorer = modelScorer(model);
+    const bpr = evaluateRanking(cases, (c) => scorer.scoreItems(c.user, c.candidates));
+    const full = evaluateTopK(fullUsers, (u, k, exclude) => scorer.topK(u, k, exclude), catalogue.length);
     rows.push({
       model: 'implicit MF + biases + text (BPR)',
       hr10: bpr.hitRate,
       ndcg10: bpr.ndcg,
-      coverage10: coverage(lists, catalogue.length, 10),
+      recall10: full.recall,
+      coverage10: full.coverage,
       trainSeconds: fit.seconds,
       samplesPerSecond: fit.samplesPerSecond,
     });
@@ -288,15 +298,17 @@ async function main(): Promise<void> {
     );
     return;
   }
+  const SAMPLED = `sampled ${SAMPLED_NEGATIVES}`;
   const fmt = (x: number | undefined, digits = 4): string => (x === undefined ? '' : x.toFixed(digits));
   console.table(
     rows.map((r) => ({
       model: r.model,
       RMSE: fmt(r.rmse),
       MAE: fmt(r.mae),
-      'HR@10': fmt(r.hr10),
-      'NDCG@10': fmt(r.ndcg10),
-      'coverage@10': fmt(r.coverage10),
+      [`HR@10 (${SAMPLED})`]: fmt(r.hr10),
+      [`NDCG@10 (${SAMPLED})`]: fmt(r.ndcg10),
+      'recall@10 (full)': fmt(r.recall10),
+      'coverage@10 (full)': fmt(r.coverage10),
       'train s': fmt(r.trainSeconds, 1),
       'samples/s': r.samplesPerSecond === undefined ? '' : Math.round(r.samplesPerSecond),
     })),
@@ -307,6 +319,7 @@ async function main(): Promise<void> {
       `top-10 over ${lat.items} items (dim ${lat.dim}), in memory, per user: mean ${(lat.mean * 1000).toFixed(0)} µs, p50 ${(lat.p50 * 1000).toFixed(0)} µs, p99 ${(lat.p99 * 1000).toFixed(0)} µs (scoreAll alone ${(lat.scoreAllMean * 1000).toFixed(0)} µs)`,
     );
   }
+  console.log(`protocols: ${RECOMMENDER_PROTOCOLS.sampled}; ${RECOMMENDER_PROTOCOLS.full}`);
   console.log(`backend ${backend}`);
 }
 

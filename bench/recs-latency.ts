@@ -16,7 +16,7 @@
 // are read at the highest count. The in-process ranking time (scoring's own histogram, transport and
 // queueing excluded) is printed beside, to separate the service time from the queueing under load.
 import autocannon from 'autocannon';
-import { RecommenderModel, selectBackend } from '@mercato/ml';
+import { selectBackend, recommenderToArtifact, trainRecommender } from '@mercato/ml';
 import { generateRetail } from '@mercato/testing';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const { tf, name: backend } = await selectBackend('auto');
   log(`training on ${retail.interactions.length} interactions over ${nItems} items (${backend})`);
   const started = performance.now();
-  const model = await RecommenderModel.train(
+  const model = await trainRecommender(
     tf,
     {
       interactions: retail.interactions.map((i) => ({
@@ -215,8 +215,9 @@ async function main(): Promise<void> {
     { objective: 'implicit', epochs: 5 },
   );
   log(`trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const files = (await model.toArtifact(tf, { backend, metrics: {}, createdAt: new Date().toISOString() }))
-    .files;
+  const files = (
+    await recommenderToArtifact(tf, model, { backend, metrics: {}, createdAt: new Date().toISOString() })
+  ).files;
 
   const byUser = new Map<string, StackUser>();
   for (const i of retail.interactions) {

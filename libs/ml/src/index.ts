@@ -89,23 +89,38 @@ export {
   type TopKOptions,
   type ScoredItem,
   type RecommenderEmbeddings,
-  type RecommenderExtra,
 } from './recommender';
+export { trainRecommender } from './recommender-training';
+export { recommenderToArtifact, loadRecommender, type RecommenderExtra } from './recommender-artifact';
 export {
   randomSplit,
   leaveLastOut,
   rankingCases,
   evaluateRanking,
   evaluateRatings,
+  evaluateTopK,
+  topKUsers,
   globalMeanBaseline,
   popularity,
   popularityRanking,
   popularityTopK,
   itemsByUser,
-  catalogueCoverage,
+  modelScorer,
+  popularityScorer,
+  evaluationPlan,
+  evaluateRecommender,
+  evaluationNotes,
+  RANKING_K,
+  SAMPLED_NEGATIVES,
+  RECOMMENDER_METRICS,
+  RECOMMENDER_PROTOCOLS,
   type RankingCase,
   type RankingReport,
   type RatingReport,
+  type TopKUser,
+  type RecommenderScorer,
+  type EvaluationPlan,
+  type RecommenderEvaluation,
 } from './recommender-eval';
 export {
   runRecommenderJob,
@@ -120,6 +135,5 @@ export {
   type RecommenderDataSpec,
   type RecommenderJobSpec,
   type PreparedRecommenderData,
-  type RecommenderEvaluation,
   type RecommenderJobResult,
 } from './recommender-job';

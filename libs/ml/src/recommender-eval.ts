@@ -1,10 +1,38 @@
-// Offline evaluation of the recommender with the protocols practitioners compare against: RMSE/MAE
-// on a seeded random 80/20 split (explicit ratings), and HR@K / NDCG@K with leave-last-out, each
-// held-out item ranked against sampled items the user never touched (implicit, as in He et al.'s
-// NCF protocol), plus the global-mean and popularity baselines and catalogue coverage.
-import { coverage, hitAtK, mae, mean, ndcgAtK, rmse } from './metrics';
+// Offline evaluation of the recommender: the one code path the training job, `mercato eval
+// recommender` and the benchmarks measure with. Every figure names its protocol:
+// - sampled (`*_sampled99`): each held-out user's latest held-out item ranked against 99 items drawn
+//   from the catalogue that the user never touched (He et al.'s NCF protocol): HR@10, NDCG@10;
+// - full (`*_full`): a top-10 over the whole catalogue, the user's training items excluded: recall@10
+//   over the user's held-out items, and the share of the catalogue the lists reach (coverage);
+// - ratings: RMSE and MAE of every held-out rating (explicit objective only).
+// The popularity baseline runs the very same cases (and the global mean the same ratings); a model
+// that ranks below popularity gets a note saying so.
+import { coverage, hitAtK, mae, mean, ndcgAtK, recallAtK, rmse } from './metrics';
 import { seededRandom, seededShuffle, seededSplit } from './random';
-import type { Interaction } from './recommender';
+import type { Interaction, RecommenderItem, RecommenderModel, RecommenderObjective } from './recommender';
+
+export const RANKING_K = 10;
+export const SAMPLED_NEGATIVES = 99;
+/** Full-catalogue top-K (recall, coverage) is computed for at most this many held-out users. */
+export const MAX_TOPK_USERS = 5_000;
+
+/** Metric keys, each naming its protocol. */
+export const RECOMMENDER_METRICS = {
+  hitRate: `hr_at_${RANKING_K}_sampled${SAMPLED_NEGATIVES}`,
+  ndcg: `ndcg_at_${RANKING_K}_sampled${SAMPLED_NEGATIVES}`,
+  recall: `recall_at_${RANKING_K}_full`,
+  coverage: `coverage_at_${RANKING_K}_full`,
+  rmse: 'rmse',
+  mae: 'mae',
+  rankingUsers: 'ranking_users',
+} as const;
+
+/** What each protocol is, in words (CLI output, job progress). */
+export const RECOMMENDER_PROTOCOLS = {
+  sampled: `sampled: each held-out user's latest held-out item vs ${SAMPLED_NEGATIVES} sampled items the user never touched`,
+  full: `full: top-${RANKING_K} over the whole catalogue, the user's training items excluded`,
+  ratings: 'ratings: every held-out rating predicted',
+} as const;
 
 /** Seeded random split of the interactions (the explicit protocol). */
 export function randomSplit(
@@ -46,9 +74,16 @@ export interface RankingCase {
   candidates: string[];
 }
 
+function addTo(map: Map<string, Set<string>>, key: string, item: string): void {
+  const set = map.get(key);
+  if (set) set.add(item);
+  else map.set(key, new Set([item]));
+}
+
 /**
- * For each held-out interaction, `negatives` items drawn uniformly from `catalogue` that the user
- * never interacted with (in training or test). Users with too few such items are skipped.
+ * The sampled protocol's cases: for each held-out user, the latest held-out item (ties: the later in
+ * input order) with `negatives` items drawn uniformly from `catalogue` that the user never interacted
+ * with (in training or held-out data), seeded. Users with too few such items are skipped.
  */
 export function rankingCases(
   train: readonly Interaction[],
@@ -57,28 +92,28 @@ export function rankingCases(
   negatives: number,
   seed: number,
 ): RankingCase[] {
-  const seen = new Map<string, Set<string>>();
-  for (const r of [...train, ...test]) {
-    let s = seen.get(r.user);
-    if (!s) seen.set(r.user, (s = new Set()));
-    s.add(r.item);
+  const touched = new Map<string, Set<string>>();
+  for (const r of train) addTo(touched, r.user, r.item);
+  const latest = new Map<string, Interaction>();
+  for (const r of test) {
+    addTo(touched, r.user, r.item);
+    const prev = latest.get(r.user);
+    if (!prev || r.timestamp >= prev.timestamp) latest.set(r.user, r);
   }
   const rand = seededRandom(seed);
   const cases: RankingCase[] = [];
-  test.forEach((r, k) => {
-    const userItems = seen.get(r.user) as Set<string>;
-    if (catalogue.length - userItems.size < negatives) return;
+  let k = 0;
+  for (const [user, r] of latest) {
+    const userItems = touched.get(user) as Set<string>;
+    k++;
+    if (catalogue.length - userItems.size < negatives) continue;
     const picked = new Set<string>();
     while (picked.size < negatives) {
       const item = catalogue[Math.floor(rand() * catalogue.length)] as string;
       if (!userItems.has(item)) picked.add(item);
     }
-    cases.push({
-      user: r.user,
-      heldOut: r.item,
-      candidates: seededShuffle([r.item, ...picked], seed + k + 1),
-    });
-  });
+    cases.push({ user, heldOut: r.item, candidates: seededShuffle([r.item, ...picked], seed + k) });
+  }
   return cases;
 }
 
@@ -93,7 +128,7 @@ export interface RankingReport {
 export function evaluateRanking(
   cases: readonly RankingCase[],
   score: (c: RankingCase) => ArrayLike<number>,
-  k = 10,
+  k = RANKING_K,
 ): RankingReport {
   const hits: number[] = [];
   const ndcgs: number[] = [];
@@ -108,6 +143,45 @@ export function evaluateRanking(
     ndcgs.push(ndcgAtK(ranked, c.heldOut, k));
   }
   return { hitRate: mean(hits), ndcg: mean(ndcgs), users: cases.length, k };
+}
+
+/** A held-out user of the full protocol: the training items a list excludes, the held-out items. */
+export interface TopKUser {
+  user: string;
+  exclude: Set<string>;
+  relevant: Set<string>;
+}
+
+/** The full protocol's users: the held-out users (a seeded sample of at most `max`). */
+export function topKUsers(
+  train: readonly Interaction[],
+  test: readonly Interaction[],
+  seed: number,
+  max = MAX_TOPK_USERS,
+): TopKUser[] {
+  const trainItems = itemsByUser(train);
+  const relevant = itemsByUser(test);
+  return seededShuffle([...relevant.keys()], seed + 1)
+    .slice(0, max)
+    .map((user) => ({
+      user,
+      exclude: trainItems.get(user) ?? new Set(),
+      relevant: relevant.get(user) as Set<string>,
+    }));
+}
+
+/** Recall@K over each user's held-out items and catalogue coverage of the users' top-K lists. */
+export function evaluateTopK(
+  users: readonly TopKUser[],
+  topK: (user: string, k: number, exclude: Set<string>) => string[],
+  catalogueSize: number,
+  k = RANKING_K,
+): { recall: number; coverage: number } {
+  const lists = users.map((u) => topK(u.user, k, u.exclude));
+  return {
+    recall: mean(lists.map((list, i) => recallAtK(list, (users[i] as TopKUser).relevant, k))),
+    coverage: coverage(lists, catalogueSize, k),
+  };
 }
 
 export interface RatingReport {
@@ -153,18 +227,143 @@ export function popularityTopK(ranking: readonly string[], k: number, exclude: S
   return out;
 }
 
-/** Items each user interacted with in training (what a top-K list excludes). */
-export function itemsByUser(train: readonly Interaction[]): Map<string, Set<string>> {
+/** Items each user interacted with (in training: what a top-K list excludes). */
+export function itemsByUser(interactions: readonly Interaction[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
-  for (const r of train) {
-    let s = out.get(r.user);
-    if (!s) out.set(r.user, (s = new Set()));
-    s.add(r.item);
+  for (const r of interactions) addTo(out, r.user, r.item);
+  return out;
+}
+
+/** What evaluation needs of a model: scores of given items for a user, and a full-catalogue top-K. */
+export interface RecommenderScorer {
+  scoreItems(user: string, items: string[]): ArrayLike<number>;
+  topK(user: string, k: number, exclude: Set<string>): string[];
+  /** Rating predictions (explicit models only). */
+  predict?(pairs: { user: string; item: string }[]): ArrayLike<number>;
+}
+
+export function modelScorer(model: RecommenderModel): RecommenderScorer {
+  return {
+    scoreItems: (user, items) => model.scoreItems(user, items),
+    topK: (user, k, exclude) => model.topK(user, k, { exclude }).map((s) => s.item),
+    predict: model.hp.objective === 'explicit' ? (pairs) => model.predict(pairs) : undefined,
+  };
+}
+
+export function popularityScorer(train: readonly Interaction[]): RecommenderScorer {
+  const counts = popularity(train);
+  const ranking = popularityRanking(counts);
+  return {
+    scoreItems: (_user, items) => items.map((it) => counts.get(it) ?? 0),
+    topK: (_user, k, exclude) => popularityTopK(ranking, k, exclude),
+  };
+}
+
+/** The cases and users every scorer of one evaluation is measured on: the model, the baselines, a champion. */
+export interface EvaluationPlan {
+  cases: RankingCase[];
+  topKUsers: TopKUser[];
+  catalogueSize: number;
+  train: Interaction[];
+  test: Interaction[];
+}
+
+export function evaluationPlan(data: {
+  train: Interaction[];
+  test: Interaction[];
+  items: readonly RecommenderItem[];
+  seed: number;
+}): EvaluationPlan {
+  const { train, test, items, seed } = data;
+  const catalogue = [
+    ...new Set([...train.map((r) => r.item), ...test.map((r) => r.item), ...items.map((it) => it.item)]),
+  ];
+  return {
+    cases: rankingCases(train, test, catalogue, SAMPLED_NEGATIVES, seed),
+    topKUsers: topKUsers(train, test, seed),
+    catalogueSize: catalogue.length,
+    train,
+    test,
+  };
+}
+
+/** One scorer on a plan: its figures under their protocol-naming keys. */
+export function scoreOnPlan(plan: EvaluationPlan, scorer: RecommenderScorer): Record<string, number> {
+  const ranking = evaluateRanking(plan.cases, (c) => scorer.scoreItems(c.user, c.candidates));
+  const full = evaluateTopK(
+    plan.topKUsers,
+    (u, k, exclude) => scorer.topK(u, k, exclude),
+    plan.catalogueSize,
+  );
+  const out: Record<string, number> = {
+    [RECOMMENDER_METRICS.hitRate]: ranking.hitRate,
+    [RECOMMENDER_METRICS.ndcg]: ranking.ndcg,
+    [RECOMMENDER_METRICS.recall]: full.recall,
+    [RECOMMENDER_METRICS.coverage]: full.coverage,
+  };
+  if (scorer.predict) {
+    const ratings = evaluateRatings(
+      plan.test,
+      scorer.predict(plan.test.map((r) => ({ user: r.user, item: r.item }))),
+    );
+    out[RECOMMENDER_METRICS.rmse] = ratings.rmse;
+    out[RECOMMENDER_METRICS.mae] = ratings.mae;
   }
   return out;
 }
 
-/** Share of the catalogue reached by the users' top-K lists. */
-export function catalogueCoverage(lists: string[][], catalogueSize: number, k: number): number {
-  return coverage(lists, catalogueSize, k);
+/** The figures of an evaluation, and what a reader should know about them. */
+export interface RecommenderEvaluation {
+  metrics: Record<string, number>;
+  /** The same protocols run on the baselines (`popularity_*`; `global_mean_*` for ratings). */
+  baselines: Record<string, number>;
+  /** Plain-language warnings, e.g. a model that ranks below the popularity baseline. */
+  notes: string[];
+}
+
+/** What the figures say that a table of numbers does not. */
+export function evaluationNotes(
+  evaluation: Omit<RecommenderEvaluation, 'notes'>,
+  objective: RecommenderObjective,
+): string[] {
+  const notes: string[] = [];
+  const { metrics, baselines } = evaluation;
+  const hr = RECOMMENDER_METRICS.hitRate;
+  const model = metrics[hr];
+  const pop = baselines[`popularity_${hr}`];
+  if (model !== undefined && pop !== undefined && model < pop) {
+    const why =
+      objective === 'explicit'
+        ? 'an explicit (rating) objective fits rating values, not rankings: train with --objective implicit for recommendations'
+        : 'more epochs, data or a larger dim may help';
+    notes.push(
+      `HR@${RANKING_K} (${RECOMMENDER_PROTOCOLS.sampled}) is ${model.toFixed(4)}, below the popularity baseline's ${pop.toFixed(4)}: ${why}`,
+    );
+  }
+  const rmseValue = metrics[RECOMMENDER_METRICS.rmse];
+  const meanRmse = baselines[`global_mean_${RECOMMENDER_METRICS.rmse}`];
+  if (rmseValue !== undefined && meanRmse !== undefined && rmseValue >= meanRmse)
+    notes.push(
+      `RMSE ${rmseValue.toFixed(4)} is no better than predicting the global mean (${meanRmse.toFixed(4)})`,
+    );
+  return notes;
+}
+
+/** A scorer evaluated on a plan beside the popularity baseline (and the global mean for ratings). */
+export function evaluateRecommender(
+  scorer: RecommenderScorer,
+  objective: RecommenderObjective,
+  plan: EvaluationPlan,
+): RecommenderEvaluation {
+  const metrics = scoreOnPlan(plan, scorer);
+  const baselines: Record<string, number> = {};
+  for (const [k, v] of Object.entries(scoreOnPlan(plan, popularityScorer(plan.train))))
+    baselines[`popularity_${k}`] = v;
+  if (objective === 'explicit') {
+    const base = globalMeanBaseline(plan.train, plan.test);
+    baselines[`global_mean_${RECOMMENDER_METRICS.rmse}`] = base.rmse;
+    baselines[`global_mean_${RECOMMENDER_METRICS.mae}`] = base.mae;
+  }
+  metrics[RECOMMENDER_METRICS.rankingUsers] = plan.cases.length;
+  return { metrics, baselines, notes: evaluationNotes({ metrics, baselines }, objective) };
 }

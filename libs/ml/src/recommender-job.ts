@@ -2,7 +2,8 @@
 // read the interactions (MovieLens files or rows handed in, e.g. a feature-store export), split them
 // (a given split column, a seeded random fraction, the latest fraction by time, or leave-last-out),
 // train with per-epoch progress, evaluate on the held-out part beside the global-mean and popularity
-// baselines, and return the artifact with metrics and lineage. The training service runs it in a
+// baselines (recommender-eval.ts: the protocols the bench and `mercato eval` use too), and return the
+// artifact with metrics and lineage. The training service runs it in a
 // worker thread; `mercato train recommender --offline` runs the same function in the CLI process.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,10 +11,8 @@ import { readManifest, type ArtifactFile, type ModelArtifact } from './artifact'
 import { selectBackend, type BackendPreference } from './backend';
 import { readMovieLensItems, readMovieLensRatings } from './datasets';
 import { CODE_VERSION, type JobProgress } from './jobs';
-import { mean, ndcgAtK, hitAtK, recallAtK } from './metrics';
-import { seededRandom, seededShuffle, seededSplit } from './random';
+import { seededSplit } from './random';
 import {
-  RecommenderModel,
   recommenderHyperparameters,
   type Interaction,
   type RecommenderEpoch,
@@ -21,7 +20,17 @@ import {
   type RecommenderItem,
   type RecommenderObjective,
 } from './recommender';
-import { leaveLastOut } from './recommender-eval';
+import { loadRecommender, recommenderToArtifact } from './recommender-artifact';
+import {
+  evaluateRecommender,
+  evaluationPlan,
+  leaveLastOut,
+  modelScorer,
+  RECOMMENDER_PROTOCOLS,
+  type EvaluationPlan,
+  type RecommenderEvaluation,
+} from './recommender-eval';
+import { trainRecommender } from './recommender-training';
 
 /** An interaction row; `split` comes with datasets that carry their own split (feature-store exports). */
 export interface RecommenderRow extends Interaction {
@@ -69,13 +78,6 @@ export interface PreparedRecommenderData {
   split: RecommenderSplit;
   seed: number;
   datasetHash: string;
-}
-
-/** The evaluation's figures; metric names follow the registry's (`ndcg_at_10` etc.). */
-export interface RecommenderEvaluation {
-  metrics: Record<string, number>;
-  /** The same protocol run on the baselines (popularity; global mean for ratings). */
-  baselines: Record<string, number>;
 }
 
 export interface RecommenderJobResult {
@@ -136,11 +138,6 @@ export function parseRecommenderHyperparameters(
   }
   return out as Partial<RecommenderHyperparameters>;
 }
-
-const K = 10;
-const SAMPLED_NEGATIVES = 99;
-/** Full-catalogue top-K (recall, coverage) is computed for at most this many held-out users. */
-const MAX_TOPK_USERS = 5_000;
 
 function ratingsToRows(path: string): RecommenderRow[] {
   return readMovieLensRatings(path).map((r) => ({
@@ -234,174 +231,18 @@ export function prepareRecommenderData(spec: RecommenderDataSpec, defaultSeed = 
   return { train, test, items, split, seed, datasetHash };
 }
 
-/** What evaluation needs of a model: scores of given items for a user, and a full-catalogue top-K. */
-interface Scorer {
-  scoreItems(user: string, items: string[]): ArrayLike<number>;
-  topK(user: string, k: number, exclude: Set<string>): string[];
-  predict?(pairs: { user: string; item: string }[]): ArrayLike<number>;
-}
-
-function modelScorer(model: RecommenderModel): Scorer {
+/** A model's evaluation on a plan (the same plan for the challenger, its baselines and the champion). */
+async function evaluateArtifact(
+  tf: Parameters<typeof loadRecommender>[0],
+  artifact: { files: ArtifactFile[] },
+  plan: EvaluationPlan,
+): Promise<RecommenderEvaluation & { objective: RecommenderObjective; seed: number }> {
+  const model = await loadRecommender(tf, artifact);
   return {
-    scoreItems: (user, items) => model.scoreItems(user, items),
-    topK: (user, k, exclude) => model.topK(user, k, { exclude }).map((s) => s.item),
-    predict: model.hp.objective === 'explicit' ? (pairs) => model.predict(pairs) : undefined,
+    ...evaluateRecommender(modelScorer(model), model.hp.objective, plan),
+    objective: model.hp.objective,
+    seed: model.hp.seed,
   };
-}
-
-function popularityScorer(train: readonly Interaction[]): Scorer {
-  const counts = new Map<string, number>();
-  for (const r of train) counts.set(r.item, (counts.get(r.item) ?? 0) + 1);
-  const ranking = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([it]) => it);
-  return {
-    scoreItems: (_user, items) => items.map((it) => counts.get(it) ?? 0),
-    topK: (_user, k, exclude) => {
-      const out: string[] = [];
-      for (const it of ranking) {
-        if (out.length === k) break;
-        if (!exclude.has(it)) out.push(it);
-      }
-      return out;
-    },
-  };
-}
-
-interface RankingCase {
-  user: string;
-  heldOut: string;
-  candidates: string[];
-}
-
-/** Evaluation plan shared by the model, the baselines and a champion: the same cases for all. */
-interface EvaluationPlan {
-  cases: RankingCase[];
-  /** Held-out users (sampled when many) with their training items (excluded) and held-out items. */
-  topKUsers: { user: string; exclude: Set<string>; relevant: Set<string> }[];
-  catalogueSize: number;
-  test: Interaction[];
-  train: Interaction[];
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, item: string): void {
-  const set = map.get(key);
-  if (set) set.add(item);
-  else map.set(key, new Set([item]));
-}
-
-/**
- * Leave-last-out over the held-out part: each held-out user's latest held-out item, ranked against
- * 99 sampled items the user never touched (in training or held-out data), seeded.
- */
-function evaluationPlan(data: PreparedRecommenderData): EvaluationPlan {
-  const { train, test, items, seed } = data;
-  const touched = new Map<string, Set<string>>();
-  const trainItems = new Map<string, Set<string>>();
-  for (const r of train) {
-    addTo(touched, r.user, r.item);
-    addTo(trainItems, r.user, r.item);
-  }
-  const latest = new Map<string, Interaction>();
-  const relevant = new Map<string, Set<string>>();
-  for (const r of test) {
-    addTo(touched, r.user, r.item);
-    addTo(relevant, r.user, r.item);
-    const prev = latest.get(r.user);
-    if (!prev || r.timestamp >= prev.timestamp) latest.set(r.user, r);
-  }
-  const catalogue = [
-    ...new Set([...train.map((r) => r.item), ...test.map((r) => r.item), ...items.map((it) => it.item)]),
-  ];
-  const rand = seededRandom(seed);
-  const cases: RankingCase[] = [];
-  let k = 0;
-  for (const [user, r] of latest) {
-    const userItems = touched.get(user) as Set<string>;
-    k++;
-    if (catalogue.length - userItems.size < SAMPLED_NEGATIVES) continue;
-    const picked = new Set<string>();
-    while (picked.size < SAMPLED_NEGATIVES) {
-      const item = catalogue[Math.floor(rand() * catalogue.length)] as string;
-      if (!userItems.has(item)) picked.add(item);
-    }
-    cases.push({ user, heldOut: r.item, candidates: seededShuffle([r.item, ...picked], seed + k) });
-  }
-  const users = seededShuffle([...relevant.keys()], seed + 1).slice(0, MAX_TOPK_USERS);
-  return {
-    cases,
-    topKUsers: users.map((user) => ({
-      user,
-      exclude: trainItems.get(user) ?? new Set(),
-      relevant: relevant.get(user) as Set<string>,
-    })),
-    catalogueSize: catalogue.length,
-    test,
-    train,
-  };
-}
-
-function evaluateScorer(plan: EvaluationPlan, scorer: Scorer): Record<string, number> {
-  const hits: number[] = [];
-  const ndcgs: number[] = [];
-  for (const c of plan.cases) {
-    const s = scorer.scoreItems(c.user, c.candidates);
-    // Stable on ties: the shuffled candidate order decides, so ties favour nobody.
-    const ranked = c.candidates
-      .map((item, i) => ({ item, s: s[i] as number, i }))
-      .sort((a, b) => b.s - a.s || a.i - b.i)
-      .map((x) => x.item);
-    hits.push(hitAtK(ranked, c.heldOut, K));
-    ndcgs.push(ndcgAtK(ranked, c.heldOut, K));
-  }
-  const recalls: number[] = [];
-  const reached = new Set<string>();
-  for (const u of plan.topKUsers) {
-    const list = scorer.topK(u.user, K, u.exclude);
-    recalls.push(recallAtK(list, u.relevant, K));
-    for (const it of list) reached.add(it);
-  }
-  const out: Record<string, number> = {
-    hr_at_10: mean(hits),
-    ndcg_at_10: mean(ndcgs),
-    recall_at_10: mean(recalls),
-    coverage_at_10: plan.catalogueSize === 0 ? 0 : reached.size / plan.catalogueSize,
-  };
-  if (scorer.predict) {
-    const predicted = scorer.predict(plan.test.map((r) => ({ user: r.user, item: r.item })));
-    let se = 0;
-    let ae = 0;
-    plan.test.forEach((r, i) => {
-      const e = r.value - (predicted[i] as number);
-      se += e * e;
-      ae += Math.abs(e);
-    });
-    out.rmse = Math.sqrt(se / plan.test.length);
-    out.mae = ae / plan.test.length;
-  }
-  return out;
-}
-
-function evaluateModel(
-  model: RecommenderModel,
-  data: PreparedRecommenderData,
-  plan = evaluationPlan(data),
-): RecommenderEvaluation {
-  const metrics = evaluateScorer(plan, modelScorer(model));
-  const pop = evaluateScorer(plan, popularityScorer(data.train));
-  const baselines: Record<string, number> = {};
-  for (const [k, v] of Object.entries(pop)) baselines[`popularity_${k}`] = v;
-  if (model.hp.objective === 'explicit') {
-    const globalMean = mean(data.train.map((r) => r.value));
-    let se = 0;
-    let ae = 0;
-    for (const r of data.test) {
-      se += (r.value - globalMean) ** 2;
-      ae += Math.abs(r.value - globalMean);
-    }
-    baselines.global_mean_rmse = Math.sqrt(se / data.test.length);
-    baselines.global_mean_mae = ae / data.test.length;
-  }
-  metrics.ranking_users = plan.cases.length;
-  return { metrics, baselines };
 }
 
 export async function runRecommenderJob(
@@ -419,7 +260,7 @@ export async function runRecommenderJob(
   });
   const history: RecommenderEpoch[] = [];
   const t0 = performance.now();
-  const model = await RecommenderModel.train(tf, { interactions: data.train, items: data.items }, hp, (p) => {
+  const model = await trainRecommender(tf, { interactions: data.train, items: data.items }, hp, (p) => {
     history.push(p);
     onProgress({
       stage: 'epoch',
@@ -431,9 +272,13 @@ export async function runRecommenderJob(
     });
   });
   const trainSeconds = (performance.now() - t0) / 1000;
-  onProgress({ stage: 'evaluating', message: `${data.test.length} held-out interactions` });
+  onProgress({
+    stage: 'evaluating',
+    message: `${data.test.length} held-out interactions (${RECOMMENDER_PROTOCOLS.sampled}; ${RECOMMENDER_PROTOCOLS.full})`,
+  });
   const plan = evaluationPlan(data);
-  const evaluation = evaluateModel(model, data, plan);
+  const evaluation = evaluateRecommender(modelScorer(model), hp.objective, plan);
+  for (const note of evaluation.notes) onProgress({ stage: 'evaluating', message: `note: ${note}` });
   const metrics: Record<string, number> = {
     ...evaluation.metrics,
     ...Object.fromEntries(Object.entries(evaluation.baselines).map(([k, v]) => [`baseline_${k}`, v])),
@@ -446,10 +291,9 @@ export async function runRecommenderJob(
   if (spec.champion) {
     onProgress({ stage: 'evaluating', message: `production v${spec.champion.version} on the same data` });
     try {
-      const championModel = await RecommenderModel.fromArtifact(tf, spec.champion);
       champion = {
         version: spec.champion.version,
-        metrics: evaluateModel(championModel, data, plan).metrics,
+        metrics: (await evaluateArtifact(tf, spec.champion, plan)).metrics,
       };
     } catch (err) {
       // A champion that cannot be scored (corrupt, another format) must not fail the challenger.
@@ -457,7 +301,11 @@ export async function runRecommenderJob(
     }
   }
   onProgress({ stage: 'packaging', message: 'model.json + weights + manifest' });
-  const artifact = await model.toArtifact(tf, { metrics, backend, createdAt: new Date().toISOString() });
+  const artifact = await recommenderToArtifact(tf, model, {
+    metrics,
+    backend,
+    createdAt: new Date().toISOString(),
+  });
   return {
     artifact,
     metrics,
@@ -479,8 +327,8 @@ export async function runRecommenderJob(
 }
 
 /**
- * Scores prepared data with an existing recommender artifact, with the job's protocol and baselines
- * (the champion comparison, `mercato eval recommender`).
+ * Scores prepared data with an existing recommender artifact, with the job's protocols and baselines
+ * (`mercato eval recommender`).
  */
 export async function evaluateRecommenderArtifact(
   artifact: { files: { path: string; bytes: Uint8Array }[] },
@@ -488,8 +336,7 @@ export async function evaluateRecommenderArtifact(
   backend?: BackendPreference,
 ): Promise<RecommenderEvaluation & { objective: RecommenderObjective; seed: number }> {
   const { tf } = await selectBackend(backend);
-  const model = await RecommenderModel.fromArtifact(tf, artifact);
-  return { ...evaluateModel(model, data), objective: model.hp.objective, seed: model.hp.seed };
+  return evaluateArtifact(tf, artifact, evaluationPlan(data));
 }
 
 /** The seed stored in a recommender artifact's hyperparameters (the split `eval` reproduces by default). */

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type TF } from './backend';
 import { seededRandom } from './random';
-import { RecommenderModel, itemTokens, type Interaction, type RecommenderItem } from './recommender';
+import { type RecommenderModel, itemTokens, type Interaction, type RecommenderItem } from './recommender';
+import { trainRecommender } from './recommender-training';
+import { loadRecommender, recommenderToArtifact } from './recommender-artifact';
 import {
   evaluateRanking,
   evaluateRatings,
@@ -146,7 +148,7 @@ describe('RecommenderModel on a synthetic world (native backend)', () => {
   beforeAll(async () => {
     ({ tf } = await selectBackend('auto'));
     implicitHeld = leaveLastOut(interactions);
-    implicit = await RecommenderModel.train(
+    implicit = await trainRecommender(
       tf,
       { interactions: implicitHeld.train, items: [...items, SHELF_ONLY] },
       { ...SMALL, objective: 'implicit', epochs: 15 },
@@ -166,7 +168,7 @@ describe('RecommenderModel on a synthetic world (native backend)', () => {
 
   it('learns explicit ratings: RMSE on a random 80/20 split clearly beats the global mean', async () => {
     const { train, test } = randomSplit(interactions, 0.2, 5);
-    const model = await RecommenderModel.train(
+    const model = await trainRecommender(
       tf,
       { interactions: train, items },
       { ...SMALL, objective: 'explicit', epochs: 20, l2: 0.05 },
@@ -245,14 +247,14 @@ describe('RecommenderModel on a synthetic world (native backend)', () => {
   });
 
   it('round-trips through an artifact with identical scores', async () => {
-    const artifact = await implicit.toArtifact(tf, {
+    const artifact = await recommenderToArtifact(tf, implicit, {
       backend: 'tensorflow',
       metrics: { hr_at_10: 0.9 },
       createdAt: new Date(0).toISOString(),
     });
     expect(artifact.files.map((f) => f.path).sort()).toEqual(['manifest.json', 'model.json', 'weights.bin']);
     expect(artifact.manifest.kind).toBe('recommender');
-    const restored = await RecommenderModel.fromArtifact(tf, artifact);
+    const restored = await loadRecommender(tf, artifact);
     for (const user of ['u0', 'u1', 'u77']) expect(restored.scoreAll(user)).toEqual(implicit.scoreAll(user));
     const cold = { text: 'galaxy android', categories: ['scifi'] };
     expect(restored.itemVector(cold)).toEqual(implicit.itemVector(cold));
@@ -265,23 +267,21 @@ describe('RecommenderModel on a synthetic world (native backend)', () => {
   it('is deterministic for a seed', async () => {
     const small = interactions.slice(0, 1500);
     const hp = { ...SMALL, objective: 'implicit' as const, epochs: 2, seed: 11 };
-    const a = await RecommenderModel.train(tf, { interactions: small, items }, hp);
-    const b = await RecommenderModel.train(tf, { interactions: small, items }, hp);
+    const a = await trainRecommender(tf, { interactions: small, items }, hp);
+    const b = await trainRecommender(tf, { interactions: small, items }, hp);
     expect(a.scoreAll('u1')).toEqual(b.scoreAll('u1'));
-    const c = await RecommenderModel.train(tf, { interactions: small, items }, { ...hp, seed: 12 });
+    const c = await trainRecommender(tf, { interactions: small, items }, { ...hp, seed: 12 });
     expect(c.scoreAll('u1')).not.toEqual(a.scoreAll('u1'));
   });
   it('trains on the pure-JS backend too (embedding gradients as scatter-adds), to the same result', async () => {
     const small = interactions.slice(0, 1500);
     const hp = { ...SMALL, objective: 'explicit' as const, epochs: 3, seed: 5 };
-    const native = await RecommenderModel.train(tf, { interactions: small, items }, hp);
+    const native = await trainRecommender(tf, { interactions: small, items }, hp);
     const previous = tf.getBackend();
     await tf.setBackend('cpu');
     try {
       const losses: number[] = [];
-      const js = await RecommenderModel.train(tf, { interactions: small, items }, hp, (p) =>
-        losses.push(p.loss),
-      );
+      const js = await trainRecommender(tf, { interactions: small, items }, hp, (p) => losses.push(p.loss));
       expect(losses[2]).toBeLessThan(losses[0] as number);
       const a = native.scoreAll('u2');
       const b = js.scoreAll('u2');

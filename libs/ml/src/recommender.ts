@@ -5,22 +5,10 @@
 // dropout" during training teaches the text part to stand alone. Training runs on the TF.js backend
 // in large batches; afterwards everything lives in plain Float32Arrays, so scoring, top-K over the
 // whole catalogue, cold items and fold-in of new users need no TensorFlow at all.
-import {
-  packModel,
-  readManifest,
-  unpackModel,
-  type ArtifactFile,
-  type ModelArtifact,
-  type ModelManifest,
-} from './artifact';
+// This file is the model as it serves (scoring, top-K, fold-in, adding items); training is in
+// recommender-training.ts, the artifact (TF.js layers + manifest) in recommender-artifact.ts.
 import { ItemMatrix } from './kernels/item-matrix';
-import type { TF } from './backend';
-import { seededRandom } from './random';
 import { tokenize } from './tokenizer';
-
-type Tensor = import('@tensorflow/tfjs').Tensor;
-type Variable = import('@tensorflow/tfjs').Variable;
-type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
 
 export type RecommenderObjective = 'explicit' | 'implicit';
 
@@ -154,7 +142,7 @@ export interface RecommenderEmbeddings {
 }
 
 /** The raw learned tables; item vectors are composed from these (see composeItem). */
-interface Tables {
+export interface RecommenderTables {
   userEmbedding: Float32Array;
   userBias: Float32Array;
   itemEmbedding: Float32Array;
@@ -163,7 +151,8 @@ interface Tables {
   tokenBias: Float32Array;
 }
 
-interface ModelState {
+/** Everything a model is: what training produces and the artifact stores. */
+export interface RecommenderState {
   hp: RecommenderHyperparameters;
   users: string[];
   items: string[];
@@ -171,11 +160,11 @@ interface ModelState {
   itemTokens: number[][];
   globalMean: number;
   valueRange: [number, number];
-  tables: Tables;
+  tables: RecommenderTables;
 }
 
-const PAD = '<pad>';
-const CATEGORY_PREFIX = 'cat:';
+export const PAD = '<pad>';
+export const CATEGORY_PREFIX = 'cat:';
 
 /** Text tokens of an item: categories (prefixed, so the genre "Comedy" differs from the title word). */
 export function itemTokens(features: ItemFeatures): string[] {
@@ -193,17 +182,8 @@ export function itemTokens(features: ItemFeatures): string[] {
   return out;
 }
 
-function buildVocabulary(items: RecommenderItem[], minCount: number): string[] {
-  const counts = new Map<string, number>();
-  for (const item of items) for (const t of itemTokens(item)) counts.set(t, (counts.get(t) ?? 0) + 1);
-  const kept = [...counts]
-    .filter(([t, n]) => n >= minCount || t.startsWith(CATEGORY_PREFIX))
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([t]) => t);
-  return [PAD, ...kept];
-}
-
-function encodeTokens(features: ItemFeatures, vocabIndex: Map<string, number>, max: number): number[] {
+/** An item's token ids in the vocabulary, at most `max`. */
+export function encodeTokens(features: ItemFeatures, vocabIndex: Map<string, number>, max: number): number[] {
   const ids: number[] = [];
   for (const t of itemTokens(features)) {
     const id = vocabIndex.get(t);
@@ -225,11 +205,11 @@ export class RecommenderModel {
   private readonly userIndex: Map<string, number>;
   private itemIndex: Map<string, number>;
   private readonly vocabIndex: Map<string, number>;
-  private tables: Tables;
+  private tables: RecommenderTables;
   /** Every item's served vector (id part + text part) and bias, and the scoring of them all. */
   private matrix: ItemMatrix;
 
-  private constructor(state: ModelState) {
+  constructor(state: RecommenderState) {
     this.hp = state.hp;
     this.users = state.users;
     this.items = state.items;
@@ -250,102 +230,18 @@ export class RecommenderModel {
     }
   }
 
-  /**
-   * Fits the model. Interactions on items missing from `items` are fine (they get an id part only);
-   * catalogue items without interactions keep a zero id part and are scored from their text.
-   */
-  static async train(
-    tf: TF,
-    data: RecommenderData,
-    hyperparameters: Partial<RecommenderHyperparameters> = {},
-    onEpoch: (p: RecommenderEpoch) => void = () => undefined,
-  ): Promise<RecommenderModel> {
-    const hp = recommenderHyperparameters(hyperparameters);
-    const { interactions } = data;
-    if (interactions.length === 0) throw new Error('recommender: no interactions to train on');
-    if (hp.objective === 'implicit' && hp.negatives < 1)
-      throw new Error('recommender: implicit training needs negatives >= 1');
-
-    const vocab = buildVocabulary(data.items, hp.minTokenCount);
-    const vocabIndex = new Map(vocab.map((t, i) => [t, i]));
-    const items: string[] = [];
-    const itemTokenIds: number[][] = [];
-    const itemIndex = new Map<string, number>();
-    for (const it of data.items) {
-      if (itemIndex.has(it.item)) continue;
-      itemIndex.set(it.item, items.length);
-      items.push(it.item);
-      itemTokenIds.push(encodeTokens(it, vocabIndex, hp.maxTokensPerItem));
-    }
-    const users: string[] = [];
-    const userIndex = new Map<string, number>();
-    const n = interactions.length;
-    const uIdx = new Int32Array(n);
-    const iIdx = new Int32Array(n);
-    const values = new Float32Array(n);
-    let sum = 0;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let k = 0; k < n; k++) {
-      const r = interactions[k] as Interaction;
-      let u = userIndex.get(r.user);
-      if (u === undefined) {
-        u = users.length;
-        userIndex.set(r.user, u);
-        users.push(r.user);
-      }
-      let i = itemIndex.get(r.item);
-      if (i === undefined) {
-        i = items.length;
-        itemIndex.set(r.item, i);
-        items.push(r.item);
-        itemTokenIds.push([]);
-      }
-      uIdx[k] = u;
-      iIdx[k] = i;
-      values[k] = r.value;
-      sum += r.value;
-      lo = Math.min(lo, r.value);
-      hi = Math.max(hi, r.value);
-    }
-    const globalMean = hp.objective === 'explicit' ? sum / n : 0;
-    const tables = await fitTables(
-      tf,
-      hp,
-      { users: users.length, items: items.length, vocab: vocab.length },
-      itemTokenIds,
-      { uIdx, iIdx, values, globalMean },
-      onEpoch,
-    );
-    // Items that never appeared in training kept their random initial id vectors; zero them so
-    // such items are scored from their text alone, exactly as an item added after training is.
-    const seen = new Uint8Array(items.length);
-    for (let k = 0; k < n; k++) seen[iIdx[k] as number] = 1;
-    // Likewise tokens that occur only on such items: they never got a gradient.
-    const trainedTokens = new Uint8Array(vocab.length);
-    for (let i = 0; i < items.length; i++) {
-      if (seen[i]) {
-        for (const t of itemTokenIds[i] as number[]) trainedTokens[t] = 1;
-        continue;
-      }
-      tables.itemEmbedding.fill(0, i * hp.dim, (i + 1) * hp.dim);
-      tables.itemBias[i] = 0;
-    }
-    for (let t = 0; t < vocab.length; t++) {
-      if (trainedTokens[t]) continue;
-      tables.tokenEmbedding.fill(0, t * hp.dim, (t + 1) * hp.dim);
-      tables.tokenBias[t] = 0;
-    }
-    return new RecommenderModel({
-      hp,
-      users,
-      items,
-      vocab,
-      itemTokens: itemTokenIds,
-      globalMean,
-      valueRange: [lo, hi],
-      tables,
-    });
+  /** The learned state (tables, id maps, vocabulary), as the artifact stores it. */
+  state(): RecommenderState {
+    return {
+      hp: this.hp,
+      users: this.users,
+      items: this.items,
+      vocab: this.vocab,
+      itemTokens: this.itemTokenIds,
+      globalMean: this.globalMean,
+      valueRange: this.valueRange,
+      tables: this.tables,
+    };
   }
 
   get userIds(): readonly string[] {
@@ -597,377 +493,5 @@ export class RecommenderModel {
       itemVectors: this.matrix.vectors.slice(),
       itemBias: this.matrix.bias.slice(),
     };
-  }
-
-  /**
-   * A LayersModel holding the six learned tables as embedding layers (model.json + weights.bin);
-   * the id maps, vocabulary and item tokens go into the manifest's `extra`.
-   */
-  async toArtifact(
-    tf: TF,
-    manifest: Omit<ModelManifest, 'format' | 'kind' | 'hyperparameters' | 'extra'>,
-  ): Promise<ModelArtifact> {
-    const model = tablesModel(tf, this.hp.dim, {
-      users: this.users.length,
-      items: this.items.length,
-      vocab: this.vocab.length,
-    });
-    try {
-      const d = this.hp.dim;
-      const t = this.tables;
-      const weights = [
-        tf.tensor2d(t.userEmbedding, [this.users.length, d]),
-        tf.tensor2d(t.userBias, [this.users.length, 1]),
-        tf.tensor2d(t.itemEmbedding, [this.items.length, d]),
-        tf.tensor2d(t.itemBias, [this.items.length, 1]),
-        tf.tensor2d(t.tokenEmbedding, [this.vocab.length, d]),
-        tf.tensor2d(t.tokenBias, [this.vocab.length, 1]),
-      ];
-      TABLE_LAYERS.forEach((name, k) => model.getLayer(name).setWeights([weights[k] as Tensor]));
-      weights.forEach((w) => w.dispose());
-      const extra: RecommenderExtra = {
-        objective: this.hp.objective,
-        globalMean: this.globalMean,
-        valueRange: this.valueRange,
-        users: this.users,
-        items: this.items,
-        vocab: this.vocab,
-        itemTokens: this.itemTokenIds.map((ids) => ids.join(' ')),
-      };
-      return await packModel(tf, model, {
-        format: 'mercato-model/v1',
-        kind: 'recommender',
-        hyperparameters: { ...this.hp },
-        extra: extra as unknown as Record<string, unknown>,
-        ...manifest,
-      });
-    } finally {
-      model.dispose();
-    }
-  }
-
-  static async fromArtifact(tf: TF, artifact: { files: ArtifactFile[] }): Promise<RecommenderModel> {
-    const manifest = readManifest(artifact);
-    if (manifest.kind !== 'recommender' || !manifest.extra)
-      throw new Error(`not a recommender artifact (kind ${manifest.kind})`);
-    const extra = manifest.extra as unknown as RecommenderExtra;
-    const hp = recommenderHyperparameters(manifest.hyperparameters as Partial<RecommenderHyperparameters>);
-    const model = await unpackModel(tf, artifact);
-    try {
-      const read = (name: string): Float32Array =>
-        Float32Array.from((model.getLayer(name).getWeights()[0] as Tensor).dataSync() as Float32Array);
-      const [userEmbedding, userBias, itemEmbedding, itemBias, tokenEmbedding, tokenBias] = TABLE_LAYERS.map(
-        read,
-      ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-      if (
-        itemEmbedding.length !== extra.items.length * hp.dim ||
-        userEmbedding.length !== extra.users.length * hp.dim
-      ) {
-        throw new Error('recommender artifact: tables do not match the id maps in the manifest');
-      }
-      return new RecommenderModel({
-        hp,
-        users: extra.users,
-        items: extra.items,
-        vocab: extra.vocab,
-        itemTokens: extra.itemTokens.map((ids) => (ids ? ids.split(' ').map(Number) : [])),
-        globalMean: extra.globalMean,
-        valueRange: extra.valueRange,
-        tables: { userEmbedding, userBias, itemEmbedding, itemBias, tokenEmbedding, tokenBias },
-      });
-    } finally {
-      model.dispose();
-    }
-  }
-}
-
-/** What the manifest's `extra` holds for kind 'recommender'. */
-export interface RecommenderExtra {
-  objective: RecommenderObjective;
-  globalMean: number;
-  valueRange: [number, number];
-  users: string[];
-  items: string[];
-  vocab: string[];
-  /**
-   * Per item (itemIds order), its token ids in `vocab`, space-separated: one short string per item
-   * keeps the pretty-printed manifest small (nested number arrays print one number per line).
-   */
-  itemTokens: string[];
-}
-
-const TABLE_LAYERS = [
-  'user_embedding',
-  'user_bias',
-  'item_embedding',
-  'item_bias',
-  'token_embedding',
-  'token_bias',
-] as const;
-
-/** (user, item, token) ids in, their rows of each table out: a container that serializes as TF.js layers. */
-function tablesModel(
-  tf: TF,
-  dim: number,
-  sizes: { users: number; items: number; vocab: number },
-): import('@tensorflow/tfjs').LayersModel {
-  const user = tf.input({ shape: [1], dtype: 'int32', name: 'user' });
-  const item = tf.input({ shape: [1], dtype: 'int32', name: 'item' });
-  const token = tf.input({ shape: [1], dtype: 'int32', name: 'token' });
-  const table = (input: SymbolicTensor, rows: number, width: number, name: string): SymbolicTensor =>
-    tf.layers
-      .flatten({ name: `${name}_row` })
-      .apply(tf.layers.embedding({ inputDim: rows, outputDim: width, name }).apply(input)) as SymbolicTensor;
-  const outputs = [
-    table(user, sizes.users, dim, 'user_embedding'),
-    table(user, sizes.users, 1, 'user_bias'),
-    table(item, sizes.items, dim, 'item_embedding'),
-    table(item, sizes.items, 1, 'item_bias'),
-    table(token, sizes.vocab, dim, 'token_embedding'),
-    table(token, sizes.vocab, 1, 'token_bias'),
-  ];
-  return tf.model({ inputs: [user, item, token], outputs, name: 'mercato_recommender' });
-}
-
-/**
- * Row lookup and segment sum with scatter-add gradients. TF.js differentiates gather through
- * UnsortedSegmentSum, which the pure-JS backend runs as one full pass over the batch per table row
- * (O(rows × batch) for an embedding table: minutes per step on a 10k-item catalogue). ScatterNd
- * adds duplicate indices up in one linear pass on every backend, so these two keep the pure-JS
- * fallback usable and cost the native backend nothing.
- */
-function rowOps(tf: TF): {
-  gatherRows: (table: Tensor, ids: Tensor) => Tensor;
-  segmentSum: (values: Tensor, ids: Tensor, segments: number) => Tensor;
-} {
-  type Save = (tensors: Tensor[]) => void;
-  type Grad = { value: Tensor; gradFunc: (dy: Tensor, saved: Tensor[]) => Tensor[] };
-  const custom = (f: (a: Tensor, ids: Tensor, save: Save) => Grad): ((a: Tensor, ids: Tensor) => Tensor) =>
-    tf.customGrad(f as unknown as Parameters<TF['customGrad']>[0]) as unknown as (
-      a: Tensor,
-      ids: Tensor,
-    ) => Tensor;
-  const gatherRows = custom((table, ids, save) => {
-    save([ids]);
-    return {
-      value: tf.gather(table, ids),
-      // The ids get no gradient; a float zero keeps the engine's bookkeeping happy.
-      gradFunc: (dy, [saved]) => [
-        tf.scatterND(tf.expandDims(saved as Tensor, 1), dy, table.shape),
-        tf.zeros((saved as Tensor).shape),
-      ],
-    };
-  });
-  const segmentSums = new Map<number, (values: Tensor, ids: Tensor) => Tensor>();
-  const segmentSum = (values: Tensor, ids: Tensor, segments: number): Tensor => {
-    let op = segmentSums.get(segments);
-    if (!op) {
-      op = custom((v, segIds, save) => {
-        save([segIds]);
-        return {
-          value: tf.scatterND(tf.expandDims(segIds, 1), v, [segments, ...v.shape.slice(1)]),
-          gradFunc: (dy, [saved]) => [tf.gather(dy, saved as Tensor), tf.zeros((saved as Tensor).shape)],
-        };
-      });
-      segmentSums.set(segments, op);
-    }
-    return op(values, ids);
-  };
-  return { gatherRows, segmentSum };
-}
-
-/**
- * The training loop: tf.variables and optimizer.minimize over whole batches. Per epoch the data is
- * shuffled, negatives and id-dropout masks are drawn (seeded, in typed arrays) and uploaded once;
- * each step then only slices tensors, so no per-example JavaScript runs inside the loop.
- */
-async function fitTables(
-  tf: TF,
-  hp: RecommenderHyperparameters,
-  sizes: { users: number; items: number; vocab: number },
-  itemTokenIds: number[][],
-  data: { uIdx: Int32Array; iIdx: Int32Array; values: Float32Array; globalMean: number },
-  onEpoch: (p: RecommenderEpoch) => void,
-): Promise<Tables> {
-  const { dim: d, seed } = hp;
-  const n = data.uIdx.length;
-  // All items' tokens as one flat list (item row, token id, weight 1/count): an item's text part is
-  // then a gather and a segment sum, over the real tokens only (no padding to the longest title).
-  const flatItem: number[] = [];
-  const flatTok: number[] = [];
-  const flatW: number[] = [];
-  itemTokenIds.forEach((ids, i) => {
-    for (const t of ids) {
-      flatItem.push(i);
-      flatTok.push(t);
-      flatW.push(1 / ids.length);
-    }
-  });
-  // Inside tidy, so the initial values are released once the variables hold them.
-  const init = (shape: [number, number], s: number): Variable =>
-    tf.tidy(() =>
-      tf.variable(
-        tf.initializers.randomNormal({ mean: 0, stddev: hp.initStddev, seed: s }).apply(shape) as Tensor,
-      ),
-    );
-  const zeros = (rows: number): Variable => tf.tidy(() => tf.variable(tf.zeros([rows])));
-  const U = init([sizes.users, d], seed);
-  const Q = init([sizes.items, d], seed + 1);
-  const W = init([sizes.vocab, d], seed + 2);
-  const bu = zeros(sizes.users);
-  const bq = zeros(sizes.items);
-  const bw = zeros(sizes.vocab);
-  const tokItem = tf.tensor1d(Int32Array.from(flatItem), 'int32');
-  const tokId = tf.tensor1d(Int32Array.from(flatTok), 'int32');
-  const tokW = tf.tensor1d(Float32Array.from(flatW));
-  const optimizer = tf.train.adam(hp.learningRate);
-  const { gatherRows, segmentSum } = rowOps(tf);
-  const explicit = hp.objective === 'explicit';
-  // The user bias cancels out of BPR's score differences, so implicit training leaves it at zero.
-  const trainable = explicit ? [U, Q, W, bu, bq, bw] : [U, Q, W, bq, bw];
-
-  /**
-   * The text part of every item, computed once per step: with a catalogue of this size that is
-   * cheaper than gathering each batch item's tokens (a batch holds many more items than it has
-   * distinct ones once negatives are counted).
-   */
-  const textParts = (): { vec: Tensor; bias: Tensor } => {
-    if (flatTok.length === 0) return { vec: tf.zeros([sizes.items, d]), bias: tf.zeros([sizes.items]) };
-    const vec = segmentSum(tf.mul(gatherRows(W, tokId), tf.expandDims(tokW, 1)), tokItem, sizes.items);
-    const bias = segmentSum(tf.mul(gatherRows(bw, tokId), tokW), tokItem, sizes.items);
-    return { vec, bias };
-  };
-
-  /** Item vectors and biases for a batch of item rows, the id part scaled by keep (0 = dropped). */
-  const itemParts = (
-    text: { vec: Tensor; bias: Tensor },
-    items: Tensor,
-    keep: Tensor,
-  ): { vec: Tensor; bias: Tensor; reg: Tensor } => {
-    const textVec = gatherRows(text.vec, items);
-    const textBias = gatherRows(text.bias, items);
-    const id = tf.mul(gatherRows(Q, items), tf.expandDims(keep, 1));
-    const idBias = tf.mul(gatherRows(bq, items), keep);
-    const reg = tf.add(
-      tf.add(tf.sum(tf.square(id), 1), tf.sum(tf.square(textVec), 1)),
-      tf.add(tf.square(idBias), tf.square(textBias)),
-    );
-    return { vec: tf.add(id, textVec), bias: tf.add(idBias, textBias), reg };
-  };
-
-  // For rejecting sampled negatives the user has in fact interacted with.
-  const positives = new Set<number>();
-  if (!explicit)
-    for (let k = 0; k < n; k++)
-      positives.add((data.uIdx[k] as number) * sizes.items + (data.iIdx[k] as number));
-
-  const rand = seededRandom(seed + 3);
-  const perm = new Int32Array(n);
-  const eu = new Int32Array(n);
-  const ei = new Int32Array(n);
-  const ev = new Float32Array(n);
-  const keepPos = new Float32Array(n);
-  const neg = hp.negatives;
-  const negItems = new Int32Array(explicit ? 0 : n * neg);
-  const keepNeg = new Float32Array(explicit ? 0 : n * neg);
-  try {
-    for (let epoch = 1; epoch <= hp.epochs; epoch++) {
-      const t0 = performance.now();
-      for (let k = 0; k < n; k++) perm[k] = k;
-      for (let k = n - 1; k > 0; k--) {
-        const j = Math.floor(rand() * (k + 1));
-        const t = perm[k] as number;
-        perm[k] = perm[j] as number;
-        perm[j] = t;
-      }
-      for (let k = 0; k < n; k++) {
-        const p = perm[k] as number;
-        eu[k] = data.uIdx[p] as number;
-        ei[k] = data.iIdx[p] as number;
-        ev[k] = data.values[p] as number;
-        keepPos[k] = rand() < hp.idDropout ? 0 : 1;
-      }
-      if (!explicit) {
-        for (let k = 0; k < n; k++) {
-          const base = (eu[k] as number) * sizes.items;
-          for (let m = 0; m < neg; m++) {
-            let j = Math.floor(rand() * sizes.items);
-            // A few retries: with sparse data almost every draw is a true negative already.
-            for (let r = 0; r < 5 && positives.has(base + j); r++) j = Math.floor(rand() * sizes.items);
-            negItems[k * neg + m] = j;
-            keepNeg[k * neg + m] = rand() < hp.idDropout ? 0 : 1;
-          }
-        }
-      }
-      const epochTensors = tf.tidy(() => ({
-        u: tf.tensor1d(eu, 'int32'),
-        i: tf.tensor1d(ei, 'int32'),
-        v: tf.tensor1d(ev),
-        kp: tf.tensor1d(keepPos),
-        j: tf.tensor1d(negItems, 'int32'),
-        kn: tf.tensor1d(keepNeg),
-      }));
-      const costs: Tensor[] = [];
-      for (let start = 0; start < n; start += hp.batchSize) {
-        const size = Math.min(hp.batchSize, n - start);
-        const cost = tf.tidy(() => {
-          const users = tf.slice(epochTensors.u, start, size);
-          const items = tf.slice(epochTensors.i, start, size);
-          const keep = tf.slice(epochTensors.kp, start, size);
-          const lossFn = (): import('@tensorflow/tfjs').Scalar => {
-            const u = gatherRows(U, users);
-            const text = textParts();
-            const pos = itemParts(text, items, keep);
-            const userReg = tf.sum(tf.square(u), 1);
-            if (explicit) {
-              const ub = gatherRows(bu, users);
-              const pred = tf.add(
-                tf.add(tf.add(ub, pos.bias), tf.sum(tf.mul(u, pos.vec), 1)),
-                data.globalMean,
-              );
-              const err = tf.sub(pred, tf.slice(epochTensors.v, start, size));
-              const reg = tf.add(tf.add(userReg, tf.square(ub)), pos.reg);
-              return tf.mean(tf.add(tf.square(err), tf.mul(reg, hp.l2))) as import('@tensorflow/tfjs').Scalar;
-            }
-            const negs = itemParts(
-              text,
-              tf.slice(epochTensors.j, start * neg, size * neg),
-              tf.slice(epochTensors.kn, start * neg, size * neg),
-            );
-            const posScore = tf.add(pos.bias, tf.sum(tf.mul(u, pos.vec), 1));
-            const negVec = tf.reshape(negs.vec, [size, neg, d]);
-            const negScore = tf.add(
-              tf.reshape(negs.bias, [size, neg]),
-              tf.sum(tf.mul(tf.expandDims(u, 1), negVec), 2),
-            );
-            // BPR: -log σ(s_ui − s_uj), averaged over the sampled negatives.
-            const bpr = tf.mean(tf.softplus(tf.neg(tf.sub(tf.expandDims(posScore, 1), negScore))), 1);
-            const reg = tf.add(tf.add(userReg, pos.reg), tf.mean(tf.reshape(negs.reg, [size, neg]), 1));
-            return tf.mean(tf.add(bpr, tf.mul(reg, hp.l2))) as import('@tensorflow/tfjs').Scalar;
-          };
-          return tf.mul(optimizer.minimize(lossFn, true, trainable) as Tensor, size);
-        });
-        costs.push(cost);
-      }
-      const total = tf.tidy(() => tf.addN(costs).dataSync()[0] as number);
-      costs.forEach((c) => c.dispose());
-      Object.values(epochTensors).forEach((t) => t.dispose());
-      const seconds = (performance.now() - t0) / 1000;
-      onEpoch({ epoch, epochs: hp.epochs, loss: total / n, samplesPerSecond: n / seconds, seconds });
-      // Yield so a long training run does not starve the event loop (health checks, Kafka heartbeats).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const read = (v: Tensor): Float32Array => Float32Array.from(v.dataSync() as Float32Array);
-    return {
-      userEmbedding: read(U),
-      userBias: read(bu),
-      itemEmbedding: read(Q),
-      itemBias: read(bq),
-      tokenEmbedding: read(W),
-      tokenBias: read(bw),
-    };
-  } finally {
-    [U, Q, W, bu, bq, bw, tokItem, tokId, tokW].forEach((t) => t.dispose());
-    optimizer.dispose();
   }
 }

@@ -112,7 +112,13 @@ describe('mercato train/eval recommender --offline', () => {
     const train = await mercato([...implicitOffline, '--out', out]);
     expect(train.stderr).toMatch(/train epoch 6\/6: loss \d+\.\d+/);
     expect(train.stdout).toMatch(/metric\s+model\s+popularity\s+global mean/);
-    expect(train.stdout).toMatch(/HR@10\s+0\.\d{4}\s+0\.\d{4}/);
+    expect(train.stdout).toMatch(/HR@10 sampled99\s+0\.\d{4}\s+0\.\d{4}/);
+    // Every figure names its protocol (issue 14): sampled negatives or the full catalogue.
+    expect(train.stdout).toMatch(/recall@10 full\s+0\.\d{4}\s+0\.\d{4}/);
+    expect(train.stdout).toContain("sampled: each held-out user's latest held-out item vs 99 sampled items");
+    expect(train.stdout).toContain(
+      "full: top-10 over the whole catalogue, the user's training items excluded",
+    );
     expect(train.stdout).toMatch(/implicit model, leave-last-out split: 3450 training \/ 150 held-out/);
     for (const f of ['manifest.json', 'model.json', 'weights.bin'])
       expect(existsSync(join(out, f))).toBe(true);
@@ -120,7 +126,9 @@ describe('mercato train/eval recommender --offline', () => {
     const trainedJson = await mercato([...implicitOffline, '--out', join(dir, 'model-json'), '--json']);
     const trained = JSON.parse(trainedJson.stdout);
     expect(trainedJson.stderr).not.toMatch(/epoch/);
-    expect(trained.metrics.hr_at_10).toBeGreaterThan(trained.metrics.baseline_popularity_hr_at_10);
+    expect(trained.metrics.hr_at_10_sampled99).toBeGreaterThan(
+      trained.metrics.baseline_popularity_hr_at_10_sampled99,
+    );
     expect(trained.lineage).toMatchObject({
       split: 'leave-last-out',
       trainExamples: 3450,
@@ -134,16 +142,16 @@ describe('mercato train/eval recommender --offline', () => {
         .stdout,
     );
     expect(evaluated).toMatchObject({ split: 'leave-last-out', seed: 5, objective: 'implicit', test: 150 });
-    expect(evaluated.metrics.hr_at_10).toBeCloseTo(trained.metrics.hr_at_10, 6);
-    expect(evaluated.metrics.ndcg_at_10).toBeCloseTo(trained.metrics.ndcg_at_10, 6);
-    expect(evaluated.baselines.popularity_hr_at_10).toBeCloseTo(
-      trained.metrics.baseline_popularity_hr_at_10,
+    expect(evaluated.metrics.hr_at_10_sampled99).toBeCloseTo(trained.metrics.hr_at_10_sampled99, 6);
+    expect(evaluated.metrics.ndcg_at_10_sampled99).toBeCloseTo(trained.metrics.ndcg_at_10_sampled99, 6);
+    expect(evaluated.baselines.popularity_hr_at_10_sampled99).toBeCloseTo(
+      trained.metrics.baseline_popularity_hr_at_10_sampled99,
       6,
     );
 
     const table = await mercato(['eval', 'recommender', '--model', out, ...common]);
     expect(table.stdout).toMatch(/\(implicit\) on 150 held-out interactions \(leave-last-out split, seed 5/);
-    expect(table.stdout).toMatch(/NDCG@10\s+0\.\d{4}\s+0\.\d{4}/);
+    expect(table.stdout).toMatch(/NDCG@10 sampled99\s+0\.\d{4}\s+0\.\d{4}/);
   }, 180_000);
 
   it('reports RMSE beside the global mean for an explicit model on a random split', async () => {
@@ -261,6 +269,6 @@ describe('mercato train recommender through the training service', () => {
         .stdout,
     );
     expect(evaluated.model).toBe(`${name} v1`);
-    expect(evaluated.metrics.hr_at_10).toBeCloseTo(job.metrics.hr_at_10, 6);
+    expect(evaluated.metrics.hr_at_10_sampled99).toBeCloseTo(job.metrics.hr_at_10_sampled99, 6);
   }, 180_000);
 });

@@ -2,7 +2,7 @@
 // (the champion), judged on one metric with a minimum absolute improvement. Pure logic, no I/O.
 
 export interface PromotionPolicy {
-  /** Metric name as registered with the versions, e.g. macro_f1 or ndcg_at_10. */
+  /** Metric name as registered with the versions, e.g. macro_f1 or ndcg_at_10_sampled99. */
   metric: string;
   /** Minimum absolute improvement over the champion (0 still demands a strict improvement). */
   margin: number;

@@ -20,7 +20,7 @@ const policySpec = z
 export const registryEnv = {
   /** Default policy for promotions of sentiment models, e.g. `macro_f1:0.005`. */
   PROMOTION_POLICY_SENTIMENT: policySpec,
-  /** Default policy for promotions of recommender models, e.g. `ndcg_at_10:0.005`. */
+  /** Default policy for promotions of recommender models, e.g. `ndcg_at_10_sampled99:0.005`. */
   PROMOTION_POLICY_RECOMMENDER: policySpec,
   /** How often the outbox relay looks for unpublished events (it is also woken after each change). */
   OUTBOX_POLL_MS: positiveInt(1_000),

@@ -17,12 +17,15 @@ import {
 import { encode } from '@mercato/kafka';
 import { RegistryClient } from '@mercato/registry-client';
 import {
-  RecommenderModel,
+  type RecommenderModel,
   selectBackend,
   type ArtifactFile,
   type Interaction,
   type RecommenderItem,
   type TF,
+  loadRecommender,
+  recommenderToArtifact,
+  trainRecommender,
 } from '@mercato/ml';
 import { DEVELOPMENT_PSEUDONYMIZATION_KEY, Pseudonymizer } from '@mercato/privacy';
 import {
@@ -102,7 +105,7 @@ const recentOf = (user: string): string[] =>
 const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 async function train(seed: number): Promise<RecommenderModel> {
-  return RecommenderModel.train(
+  return trainRecommender(
     tf,
     { interactions: trainingInteractions, items: modelItems },
     { objective: 'implicit', dim: 16, epochs: 6, batchSize: 1024, seed },
@@ -110,7 +113,7 @@ async function train(seed: number): Promise<RecommenderModel> {
 }
 
 async function artifactOf(model: RecommenderModel): Promise<ArtifactFile[]> {
-  const artifact = await model.toArtifact(tf, {
+  const artifact = await recommenderToArtifact(tf, model, {
     backend: 'tensorflow',
     metrics: { hr_at_10: 0.5 },
     createdAt: new Date().toISOString(),
@@ -488,7 +491,7 @@ describe('scoring: recommendations', () => {
       .slice(0, 20);
     expect(victims.length).toBeGreaterThanOrEqual(10);
     const failing = poisonUsers(await artifactOf(v4Model), new Set(victims.map(pseudo)));
-    const probe = await RecommenderModel.fromArtifact(tf, { files: failing });
+    const probe = await loadRecommender(tf, { files: failing });
     expect(() => warmUp(probe)).not.toThrow();
     const bad = await register(failing, 'failing');
     await promote(bad, 'production');

@@ -132,7 +132,7 @@ beforeAll(async () => {
     ...env,
     HTTP_PORT: REGISTRY_PORT,
     KAFKA_CONSUMER_GROUP: `registry-${RUN}`,
-    PROMOTION_POLICY_RECOMMENDER: 'ndcg_at_10:0.001',
+    PROMOTION_POLICY_RECOMMENDER: 'ndcg_at_10_sampled99:0.001',
   });
   const group = `training-${RUN}`;
   await startGroupAtEnd(kafka, group, [Topics.trainingRequests.name, Topics.interactionsRaw.name]);
@@ -223,14 +223,16 @@ describe('recommender training in the training service', () => {
       promoteIfBetter: true,
     });
     const job = await finished(first);
-    expect(job.metrics.hr_at_10).toBeGreaterThan(job.metrics.baseline_popularity_hr_at_10);
+    expect(job.metrics.hr_at_10_sampled99).toBeGreaterThan(
+      job.metrics.baseline_popularity_hr_at_10_sampled99,
+    );
     expect(job.metrics.ranking_users).toBe(200);
     expect(job.progress.filter((p: any) => p.stage === 'epoch')).toHaveLength(8);
     expect(job.promotion.outcome).toBe('promoted');
     expect(job.championMetrics).toBeNull();
 
     const v1 = await json(`${registry.url}/v1/models/${model}/versions/${job.version}`);
-    expect(v1.metrics.ndcg_at_10).toBeCloseTo(job.metrics.ndcg_at_10, 6);
+    expect(v1.metrics.ndcg_at_10_sampled99).toBeCloseTo(job.metrics.ndcg_at_10_sampled99, 6);
     expect(v1.lineage).toMatchObject({
       backend: 'tensorflow',
       trainingRequestId: first,
@@ -257,8 +259,8 @@ describe('recommender training in the training service', () => {
     });
     const weaker = await finished(second);
     expect(weaker.version).toBe(job.version + 1);
-    expect(weaker.championMetrics.ndcg_at_10).toBeCloseTo(job.metrics.ndcg_at_10, 4);
-    expect(weaker.metrics.ndcg_at_10).toBeLessThan(weaker.championMetrics.ndcg_at_10);
+    expect(weaker.championMetrics.ndcg_at_10_sampled99).toBeCloseTo(job.metrics.ndcg_at_10_sampled99, 4);
+    expect(weaker.metrics.ndcg_at_10_sampled99).toBeLessThan(weaker.championMetrics.ndcg_at_10_sampled99);
     expect(weaker.promotion.outcome).toBe('rejected');
     const v2 = await json(`${registry.url}/v1/models/${model}/versions/${weaker.version}`);
     expect(v2.lineage).toMatchObject({
@@ -326,7 +328,9 @@ describe('recommender training in the training service', () => {
     const version: any = await (
       await fetch(`${registry.url}/v1/models/${modelName}/versions/${production.version}`, asTenant)
     ).json();
-    expect(version.metrics.hr_at_10).toBeGreaterThan(version.metrics.baseline_popularity_hr_at_10);
+    expect(version.metrics.hr_at_10_sampled99).toBeGreaterThan(
+      version.metrics.baseline_popularity_hr_at_10_sampled99,
+    );
 
     const requests = (await readTopic(Topics.trainingRequests.name, TrainingRequestSchema)).filter(
       (r) => r.modelName === modelName,

@@ -9,6 +9,10 @@ import {
   RECOMMENDER_SPLITS,
   recommenderArtifactSeed,
   runRecommenderJob,
+  RANKING_K,
+  RECOMMENDER_METRICS,
+  RECOMMENDER_PROTOCOLS,
+  SAMPLED_NEGATIVES,
   type RecommenderEvaluation,
   type RecommenderHyperparameters,
   type RecommenderSplit,
@@ -69,16 +73,20 @@ function testSplitOf(opts: SplitOptions): number | undefined {
   return f;
 }
 
+/** Each figure's label names its protocol, as its metric key does (recommender-eval.ts). */
 const LABELS: [string, string][] = [
-  ['rmse', 'RMSE'],
-  ['mae', 'MAE'],
-  ['hr_at_10', 'HR@10'],
-  ['ndcg_at_10', 'NDCG@10'],
-  ['recall_at_10', 'recall@10'],
-  ['coverage_at_10', 'coverage@10'],
+  [RECOMMENDER_METRICS.rmse, 'RMSE'],
+  [RECOMMENDER_METRICS.mae, 'MAE'],
+  [RECOMMENDER_METRICS.hitRate, `HR@${RANKING_K} sampled${SAMPLED_NEGATIVES}`],
+  [RECOMMENDER_METRICS.ndcg, `NDCG@${RANKING_K} sampled${SAMPLED_NEGATIVES}`],
+  [RECOMMENDER_METRICS.recall, `recall@${RANKING_K} full`],
+  [RECOMMENDER_METRICS.coverage, `coverage@${RANKING_K} full`],
 ];
 
-/** The model beside its baselines, one metric per row; a baseline without the metric stays blank. */
+/**
+ * The model beside its baselines, one metric per row (a baseline without the metric stays blank),
+ * then what each protocol is, and the evaluation's notes (a model no better than popularity).
+ */
 export function recommenderTable(evaluation: RecommenderEvaluation): string {
   const { metrics, baselines } = evaluation;
   const cell = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(4));
@@ -88,7 +96,15 @@ export function recommenderTable(evaluation: RecommenderEvaluation): string {
     cell(baselines[`popularity_${key}`]),
     cell(baselines[`global_mean_${key}`]),
   ]);
-  return table(['metric', 'model', 'popularity', 'global mean'], rows);
+  const protocols = Object.values(RECOMMENDER_PROTOCOLS).filter(
+    (p) => !p.startsWith('ratings') || metrics[RECOMMENDER_METRICS.rmse] !== undefined,
+  );
+  return [
+    table(['metric', 'model', 'popularity', 'global mean'], rows),
+    '',
+    ...protocols.map((p) => `  ${p}`),
+    ...evaluation.notes.map((n) => `note: ${n}`),
+  ].join('\n');
 }
 
 async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
@@ -119,7 +135,7 @@ async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
   process.stdout.write(
     `\n${recommenderTable(result.evaluation)}\n\n` +
       `${lineage.hyperparameters.objective} model, ${lineage.split} split: ${lineage.trainExamples} training / ${lineage.testExamples} held-out interactions, ` +
-      `HR/NDCG over ${result.metrics.ranking_users} users (latest held-out item vs 99 sampled negatives)\n` +
+      `HR/NDCG over ${result.metrics[RECOMMENDER_METRICS.rankingUsers]} users\n` +
       `trained in ${(result.metrics.train_seconds as number).toFixed(1)} s (${Math.round(samplesPerSecond)} samples/s after the first epoch, backend ${lineage.backend}); ` +
       `job ${result.seconds.toFixed(1)} s\nmodel written to ${out}\n`,
   );
@@ -172,6 +188,6 @@ export async function evalRecommender(opts: RecommenderEvalOptions): Promise<voi
   }
   process.stdout.write(
     `${model.label} (${evaluation.objective}) on ${data.test.length} held-out interactions (${data.split} split, seed ${seed}; ` +
-      `${evaluation.metrics.ranking_users} users ranked against 99 sampled negatives)\n\n${recommenderTable(evaluation)}\n`,
+      `${evaluation.metrics[RECOMMENDER_METRICS.rankingUsers]} users ranked)\n\n${recommenderTable(evaluation)}\n`,
   );
 }

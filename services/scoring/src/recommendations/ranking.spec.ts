@@ -1,6 +1,12 @@
 import { create } from '@bufbuild/protobuf';
 import { CatalogItemSchema, UserFeaturesSchema } from '@mercato/contracts';
-import { RecommenderModel, selectBackend, type Interaction, type RecommenderItem } from '@mercato/ml';
+import {
+  type RecommenderModel,
+  selectBackend,
+  type Interaction,
+  type RecommenderItem,
+  trainRecommender,
+} from '@mercato/ml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rank, type ExcludeValue } from './ranking';
 import { RecsState } from './recs-state';
@@ -26,7 +32,7 @@ for (let u = 0; u < 40; u++)
 let model: RecommenderModel;
 beforeAll(async () => {
   const { tf } = await selectBackend('auto');
-  model = await RecommenderModel.train(
+  model = await trainRecommender(
     tf,
     { interactions, items },
     { objective: 'implicit', dim: 8, epochs: 15, batchSize: 256, seed: 3 },

@@ -5,7 +5,7 @@
 import { authHeaders, serviceApiKey } from '@mercato/auth';
 import type { ModelAlias } from '@mercato/contracts';
 import { isIntegrityFailure, RegistryClient, type Promotion } from '@mercato/registry-client';
-import { RecommenderModel, type TF } from '@mercato/ml';
+import { RecommenderModel, type TF, loadRecommender } from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
@@ -106,7 +106,7 @@ export class RecommenderLoader {
       );
     }
     try {
-      const model = await RecommenderModel.fromArtifact(tf, { files });
+      const model = await loadRecommender(tf, { files });
       model.addItems(catalog);
       warmUp(model);
       return new ServingRecommender(name, version, model, new Date(), trigger);
