@@ -3,6 +3,32 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+// The layering, by Nx project tags (project.json): type:service (the six services), type:lib (what
+// services may use), type:dev (the local broker, Postgres and service processes: @mercato/dev-stack),
+// type:test (test fixtures: @mercato/testing), type:tool (the CLI). Product code: services use libs
+// only; libs use libs only (never a service, the dev stack or test code); the dev stack uses libs;
+// the CLI uses libs and the dev stack; libs/contracts depends on nothing of ours.
+const PRODUCT_LAYERS = [
+  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:dev', onlyDependOnLibsWithTags: ['type:lib', 'type:dev'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:dev'] },
+  { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
+];
+// Test files of any project (specs, int-specs, test/ folders) may also use the dev stack and the
+// test fixtures; contracts' own tests still depend on nothing of ours.
+const TEST_LAYERS = [
+  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'type:dev', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:dev', 'type:test'] },
+  { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
+];
+const boundaries = (depConstraints) => ({ enforceBuildableLibDependency: false, allow: [], depConstraints });
+const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/test/**/*.ts', '**/tests/**/*.ts'];
+
 export default tseslint.config(
   {
     ignores: [
@@ -23,19 +49,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(PRODUCT_LAYERS)],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
@@ -51,7 +65,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/test/**/*.ts', '**/tests/**/*.ts', 'bench/**/*.ts'],
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(TEST_LAYERS)] },
+  },
+  {
+    files: [...TEST_FILES, 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -15,7 +15,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { InteractionType, Topics, UserFeaturesSchema } from '@mercato/contracts';
 import { EventProducer } from '@mercato/kafka';
-import { startGroupAtEnd } from '@mercato/testing';
+import { startGroupAtEnd } from '@mercato/dev-stack';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';

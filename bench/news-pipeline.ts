@@ -12,7 +12,7 @@
 // - paced: a smaller stream at a steady rate below the measured throughput (half of it by default),
 //   where the acceptance → scored latency is the pipeline's own.
 //
-// `--own-stack` starts an isolated stack first (startNewsStack from @mercato/testing: the six services
+// `--own-stack` starts an isolated stack first (startNewsStack from @mercato/dev-stack: the six services
 // on free ports, a fresh database, consumer groups at the end of the shared topics, a first model
 // trained and promoted); without it the bench uses a running stack (`npx mercato up --detach` with a
 // production sentiment model) at --ingest / --monitor, whose monitor should allow several hours of
@@ -24,12 +24,12 @@ import { ScoredArticleSchema, Topics } from '@mercato/contracts';
 import {
   ensureLocalKafka,
   ensureLocalPostgres,
-  generateNews,
   startGroupAtEnd,
   startNewsStack,
   testKafka,
   type NewsStack,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
 import type { Kafka } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';

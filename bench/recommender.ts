@@ -14,6 +14,7 @@
 // Usage: node dist/bench/recommender.js [--data ../shared/data/movielens-latest-small]
 //          [--backend auto|tensorflow|cpu] [--only explicit|implicit] [--json] [--seed N]
 //          [--epochs N] [--dim N] [--learning-rate X] [--l2 X] [--batch-size N] [--negatives N] [--id-dropout X]
+import { seededSplit } from '@mercato/synthetic';
 import {
   evaluateRanking,
   evaluateTopK,
@@ -31,7 +32,6 @@ import {
   readMovieLensRatings,
   recommenderHyperparameters,
   SAMPLED_NEGATIVES,
-  seededSplit,
   selectBackend,
   topKUsers,
   trainRecommender,

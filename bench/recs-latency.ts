@@ -17,7 +17,7 @@
 // queueing excluded) is printed beside, to separate the service time from the queueing under load.
 import autocannon from 'autocannon';
 import { selectBackend, recommenderToArtifact, trainRecommender } from '@mercato/ml';
-import { generateRetail } from '@mercato/testing';
+import { generateRetail } from '@mercato/synthetic';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';

@@ -15,11 +15,11 @@ import {
   ensureLocalPostgres,
   startService,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type ServiceProcess,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { testKeys } from '@mercato/testing';
 import { randomUUID } from 'node:crypto';
 
 export interface StackItem {

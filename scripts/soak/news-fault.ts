@@ -3,7 +3,7 @@
 // sentiment-monitor SIGKILLed one at a time in the middle of their stream and restarted with the same
 // consumer group. Prints the report (counts, kills, restart times, redeliveries, duration) and exits 1
 // when an article was lost or counted twice, a window count differs from ingest's, or the surge did
-// not give exactly one alert. The orchestration is runNewsFault() in libs/testing, which the e2e spec
+// not give exactly one alert. The orchestration is runNewsFault() in libs/dev-stack, which the e2e spec
 // scripts/cli/test/news-fault.e2e.int-spec.ts runs at a few thousand articles.
 // Usage: node scripts/build.mjs && node dist/scripts/soak/news-fault.js [--articles 50000] [--rate 200]
 //        [--batch 100] [--tickers 4] [--seed 4242] [--out report.json] [--json]
@@ -12,9 +12,9 @@ import {
   ensureLocalKafka,
   ensureLocalPostgres,
   runNewsFault,
-  testLogger,
   type NewsFaultReport,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { createLogger } from '@mercato/telemetry';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -84,7 +84,11 @@ async function main(): Promise<void> {
   process.env.DATABASE_URL = postgres.url;
   try {
     await ensureTopics(
-      createKafka({ clientId: 'mercato-soak', brokers: kafka.brokers.split(','), logger: testLogger() }),
+      createKafka({
+        clientId: 'mercato-soak',
+        brokers: kafka.brokers.split(','),
+        logger: createLogger('soak', 'warn'),
+      }),
     );
     const report = await runNewsFault({
       articles: Number(values.articles),

@@ -1,6 +1,7 @@
 // libs/db on a real Postgres: migrations in the service's own schema, transactions, and a pool that
 // survives its connections being killed (what a Postgres restart does to it).
-import { createTestDatabase, testLogger, type TestDatabase } from '@mercato/testing';
+import { createTestDatabase, type TestDatabase } from '@mercato/dev-stack';
+import { testLogger } from '@mercato/testing';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

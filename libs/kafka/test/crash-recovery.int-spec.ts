@@ -2,15 +2,8 @@
 // 10,000 events and restarted (every event handled, exactly one result each), and a SIGTERM drain
 // finishes and commits what it started so a restarted consumer redelivers nothing.
 import { Topics } from '@mercato/contracts';
-import {
-  REPO_ROOT,
-  createTestDatabase,
-  createTestTopics,
-  eventually,
-  testKafka,
-  testTopic,
-  type TestDatabase,
-} from '@mercato/testing';
+import { REPO_ROOT, createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
+import { createTestTopics, testTopic } from '@mercato/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';

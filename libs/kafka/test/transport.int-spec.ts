@@ -2,7 +2,8 @@
 // letters without stalling, batch handlers, commits after work, typed producer.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { DeadLetterSchema, Headers, NewsArticleSchema, Topics, type NewsArticle } from '@mercato/contracts';
-import { createTestTopics, eventually, testKafka, testTopic } from '@mercato/testing';
+import { eventually, testKafka } from '@mercato/dev-stack';
+import { createTestTopics, testTopic } from '@mercato/testing';
 import { context, trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';

@@ -2,7 +2,7 @@
 // TF-IDF-weighted unigrams and bigrams (the hashing trick bounds the feature count).
 import type { TF } from './backend';
 import type { LabeledText } from './datasets';
-import { seededShuffle } from './random';
+import { seededShuffle } from '@mercato/synthetic';
 import { tokenize } from './tokenizer';
 
 function hashToken(token: string, buckets: number): number {

@@ -35,7 +35,7 @@ export {
   mean,
   type ClassificationReport,
 } from './metrics';
-export { seededRandom, seededShuffle, seededSplit } from './random';
+export { seededRandom, seededShuffle, seededSplit } from '@mercato/synthetic';
 export {
   packModel,
   unpackModel,

@@ -9,7 +9,7 @@ import { parseLabelMap, readJsonl, readLabeledText, type LabeledText } from './d
 import type { ModelArtifact } from './artifact';
 import type { ClassificationReport } from './metrics';
 import { DEFAULT_PRETRAIN_HP, PretrainedEmbeddings } from './pretrain';
-import { seededSplit } from './random';
+import { seededSplit } from '@mercato/synthetic';
 import { DEFAULT_SENTIMENT_HP, SentimentModel, type SentimentHyperparameters } from './sentiment';
 import { Tokenizer } from './tokenizer';
 

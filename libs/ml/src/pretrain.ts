@@ -3,7 +3,7 @@
 // them. Our users hold far more unlabeled news than labels; this is how that text becomes useful.
 import { packModel, readManifest, unpackModel, type ArtifactFile, type ModelArtifact } from './artifact';
 import type { TF } from './backend';
-import { seededRandom } from './random';
+import { seededRandom } from '@mercato/synthetic';
 import { Tokenizer } from './tokenizer';
 
 export interface PretrainHyperparameters {

@@ -8,7 +8,7 @@
 // The popularity baseline runs the very same cases (and the global mean the same ratings); a model
 // that ranks below popularity gets a note saying so.
 import { coverage, hitAtK, mae, mean, ndcgAtK, recallAtK, rmse } from './metrics';
-import { seededRandom, seededShuffle, seededSplit } from './random';
+import { seededRandom, seededShuffle, seededSplit } from '@mercato/synthetic';
 import type { Interaction, RecommenderItem, RecommenderModel, RecommenderObjective } from './recommender';
 
 export const RANKING_K = 10;

@@ -1,4 +1,4 @@
-import { generateRetail } from '@mercato/testing';
+import { generateRetail } from '@mercato/synthetic';
 import { describe, expect, it } from 'vitest';
 import type { JobProgress } from './jobs';
 import {

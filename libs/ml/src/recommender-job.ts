@@ -11,7 +11,7 @@ import { readManifest, type ArtifactFile, type ModelArtifact } from './artifact'
 import { selectBackend, type BackendPreference } from './backend';
 import { readMovieLensItems, readMovieLensRatings } from './datasets';
 import { CODE_VERSION, type JobProgress } from './jobs';
-import { seededSplit } from './random';
+import { seededSplit } from '@mercato/synthetic';
 import {
   recommenderHyperparameters,
   type Interaction,

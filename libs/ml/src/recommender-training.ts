@@ -3,7 +3,7 @@
 // on explicit ratings, BPR over sampled negatives on implicit feedback), in large batches with
 // scatter-add gradients. What comes out is a RecommenderModel that serves without TensorFlow.
 import type { TF } from './backend';
-import { seededRandom } from './random';
+import { seededRandom } from '@mercato/synthetic';
 import {
   CATEGORY_PREFIX,
   PAD,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type TF } from './backend';
-import { seededRandom } from './random';
+import { seededRandom } from '@mercato/synthetic';
 import { type RecommenderModel, itemTokens, type Interaction, type RecommenderItem } from './recommender';
 import { trainRecommender } from './recommender-training';
 import { loadRecommender, recommenderToArtifact } from './recommender-artifact';

@@ -1,7 +1,7 @@
 // The sentiment classifier on the native backend with seeded synthetic finance news: it learns,
 // explains itself with the words that matter, round-trips through its artifact, and is
 // deterministic for a seed.
-import { generateNews } from '@mercato/testing';
+import { generateNews } from '@mercato/synthetic';
 import { describe, expect, it } from 'vitest';
 import { readArtifact, writeArtifact } from './artifact';
 import { selectBackend } from './backend';

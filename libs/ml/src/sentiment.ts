@@ -13,7 +13,7 @@ import {
 import type { TF } from './backend';
 import { SENTIMENT_LABELS, type LabeledText } from './datasets';
 import { classificationReport, type ClassificationReport } from './metrics';
-import { seededShuffle } from './random';
+import { seededShuffle } from '@mercato/synthetic';
 import { Tokenizer } from './tokenizer';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;

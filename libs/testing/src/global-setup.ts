@@ -10,7 +10,7 @@ import {
   ensureLocalPostgres,
   type KafkaHandle,
   type PostgresHandle,
-} from './infra';
+} from '@mercato/dev-stack';
 
 const run = promisify(execFile);
 let kafka: KafkaHandle | undefined;

@@ -7,19 +7,17 @@
 // @mercato/runtime (`{ statusCode, error, message, errors: [{ field, reason }] }`). Seeded and
 // bounded (the same requests every run, ~1 minute).
 import {
-  bearer,
   createTestDatabase,
   requireEnv,
   startGroupAtEnd,
   startService,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-  type TestKeys,
   freePort,
-} from '../src';
+} from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '../src';
 import { Topics } from '@mercato/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

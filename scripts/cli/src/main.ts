@@ -1,6 +1,6 @@
 // The `mercato` command for operators and data scientists (run as `npx mercato …`).
 import { SERVICE_NAMES } from '@mercato/runtime';
-import { ensureLocalKafka } from '@mercato/testing';
+import { ensureLocalKafka } from '@mercato/dev-stack';
 import { Command } from 'commander';
 import { registerKeysCommand } from './commands/keys';
 import { migrateServices } from './commands/migrate';

@@ -8,7 +8,7 @@ import {
   uniqueSuffix,
   type TestDatabase,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

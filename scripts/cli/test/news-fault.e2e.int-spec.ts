@@ -1,5 +1,5 @@
 // The news pipeline under SIGKILL, scaled down from the 50,000-article soak run
-// (scripts/soak/news-fault.ts, same orchestration: runNewsFault in @mercato/testing): a seeded stream
+// (scripts/soak/news-fault.ts, same orchestration: runNewsFault in @mercato/dev-stack): a seeded stream
 // of 4,000 articles in which one ticker gets a negative surge goes through ingest at a steady rate
 // while feature, then scoring, then sentiment-monitor are SIGKILLed in the middle of their stream and
 // restarted with the same consumer group. Every accepted article is enriched and stored once, scored
@@ -7,7 +7,7 @@
 // monitor persisted (per ticker and window, against what ingest accepted); the surge raises exactly
 // one alert, on the table and on the topic, and the mixed tickers none. (Other people's monitors on the
 // shared topics may alert on these tickers too, by their own rules: only this run's table is judged.)
-import { runNewsFault, type NewsFaultReport } from '@mercato/testing';
+import { runNewsFault, type NewsFaultReport } from '@mercato/dev-stack';
 import { describe, expect, it } from 'vitest';
 
 describe('news pipeline fault run', () => {

@@ -9,7 +9,6 @@
 import {
   createTestDatabase,
   eventually,
-  generateRetail,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -18,7 +17,8 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateRetail } from '@mercato/synthetic';
 import { Topics } from '@mercato/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -14,7 +14,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import type { Consumer } from 'kafkajs';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

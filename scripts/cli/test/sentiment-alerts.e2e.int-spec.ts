@@ -7,14 +7,14 @@ import { Topics } from '@mercato/contracts';
 import {
   createTestDatabase,
   eventually,
-  generateNews,
   requireEnv,
   startGroupAtEnd,
   startService,
   testKafka,
   type ServiceProcess,
   type TestDatabase,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

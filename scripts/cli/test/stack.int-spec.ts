@@ -1,8 +1,8 @@
 // The local stack as a user runs it: `mercato up --detach` brings all six services up on the real
 // broker and database, each answers its health and metrics endpoints, and `mercato down` stops them.
 // Single services are also started with bad configuration and with an unreachable database.
-import { REPO_ROOT, portOpen, requireEnv } from '@mercato/testing';
-import { execFile, spawn } from 'node:child_process';
+import { REPO_ROOT, portOpen, requireEnv, spawnService } from '@mercato/dev-stack';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -17,18 +17,6 @@ const PORTS = {
   scoring: 8085,
   'sentiment-monitor': 8086,
 };
-
-function startService(name: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/services', name, 'src/main.js')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exit, output: () => output };
-}
 
 async function waitFor(url: string, timeoutMs = 30_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
@@ -75,18 +63,18 @@ describe('mercato up / down', () => {
 
 describe('a service process', () => {
   it('refuses to start on bad configuration and names the variable', async () => {
-    const svc = startService('ingest', {
+    const svc = spawnService('ingest', {
       HTTP_PORT: 'eighty',
       KAFKA_SSL: 'perhaps',
       DATABASE_URL: requireEnv('DATABASE_URL'),
     });
-    expect(await svc.exit).toBe(78);
+    expect(await svc.exited).toBe(78);
     expect(svc.output()).toMatch(/HTTP_PORT: .*"eighty"/);
     expect(svc.output()).toMatch(/KAFKA_SSL: expected true or false/);
   });
 
   it('is live but not ready while Postgres is unreachable, and drains on SIGTERM', async () => {
-    const svc = startService('feature', {
+    const svc = spawnService('feature', {
       HTTP_PORT: '18082',
       DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
       MIGRATE_ON_START: 'false',
@@ -102,7 +90,7 @@ describe('a service process', () => {
     } finally {
       svc.child.kill('SIGTERM');
     }
-    expect(await svc.exit).toBe(0);
+    expect(await svc.exited).toBe(0);
     expect(svc.output()).toContain('"msg":"stopped"');
   }, 60_000);
 });

@@ -6,7 +6,6 @@
 import {
   REPO_ROOT,
   createTestDatabase,
-  generateRetail,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -14,7 +13,8 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateRetail } from '@mercato/synthetic';
 import { Topics } from '@mercato/contracts';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -19,7 +19,6 @@ import { tokenize } from '@mercato/ml';
 import {
   createTestDatabase,
   eventually,
-  generateNews,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -28,7 +27,8 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';

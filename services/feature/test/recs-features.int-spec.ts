@@ -30,7 +30,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import type { Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';

@@ -6,17 +6,15 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { NewsArticleSchema, Topics } from '@mercato/contracts';
 import {
-  bearer,
   createTestDatabase,
   startService,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-  type TestKeys,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];

@@ -22,7 +22,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -9,20 +9,18 @@
 import { Topics } from '@mercato/contracts';
 import {
   REPO_ROOT,
-  bearer,
   createTestDatabase,
   eventually,
   requireEnv,
   startGroupAtEnd,
   startService,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-  type TestKeys,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';

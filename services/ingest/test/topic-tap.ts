@@ -2,7 +2,7 @@
 // that starts at the topic's end offsets when the tap opens (other engineers' records before that are
 // never read) and can wait until it has read everything written up to now.
 import type { Kafka, Consumer, IHeaders } from 'kafkajs';
-import { uniqueSuffix } from '@mercato/testing';
+import { uniqueSuffix } from '@mercato/dev-stack';
 
 export interface TappedRecord {
   partition: number;

@@ -12,7 +12,13 @@ import {
   Topics,
   type ModelEvent,
 } from '@mercato/contracts';
-import { createTestDatabase, eventually, testKafka, uniqueSuffix, type TestDatabase } from '@mercato/testing';
+import {
+  createTestDatabase,
+  eventually,
+  testKafka,
+  uniqueSuffix,
+  type TestDatabase,
+} from '@mercato/dev-stack';
 import type { Consumer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,13 @@
 // event is published loses nothing — the outbox publishes it after the restart.
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelEventSchema, ModelEventType, Topics, type ModelEvent } from '@mercato/contracts';
-import { createTestDatabase, eventually, testKafka, uniqueSuffix, type TestDatabase } from '@mercato/testing';
+import {
+  createTestDatabase,
+  eventually,
+  testKafka,
+  uniqueSuffix,
+  type TestDatabase,
+} from '@mercato/dev-stack';
 import type { Consumer } from 'kafkajs';
 import { request } from 'node:http';
 import pg from 'pg';

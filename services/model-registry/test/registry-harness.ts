@@ -1,6 +1,6 @@
 // Test helpers: the registry as a real process (the built dist/, on the real broker and a fresh
 // database), a tiny HTTP client, and real TF.js LayersModel artifacts (model.json + float32 shards).
-import { REPO_ROOT, requireEnv, freePort } from '@mercato/testing';
+import { REPO_ROOT, requireEnv, freePort } from '@mercato/dev-stack';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';

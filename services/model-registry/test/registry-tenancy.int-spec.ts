@@ -2,14 +2,8 @@
 // read, download, promote, roll back, archive or register versions of tenant A's model — each answers
 // 404 as if the model did not exist — while B may have its own model of the same name. Scopes: a
 // models:read key cannot change anything.
-import {
-  bearer,
-  createTestDatabase,
-  testKeys,
-  uniqueSuffix,
-  type TestDatabase,
-  type TestKeys,
-} from '@mercato/testing';
+import { createTestDatabase, uniqueSuffix, type TestDatabase } from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, lineage, startRegistry, tfjsArtifact, type RegistryProcess } from './registry-harness';
 

@@ -31,17 +31,16 @@ import { DEVELOPMENT_PSEUDONYMIZATION_KEY, Pseudonymizer } from '@mercato/privac
 import {
   createTestDatabase,
   eventually,
-  generateRetail,
-  metricValue,
   requireEnv,
   startService,
   testKafka,
   uniqueSuffix,
-  type GeneratedItem,
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateRetail, type GeneratedItem } from '@mercato/synthetic';
+import { metricValue } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -18,8 +18,6 @@ import { SENTIMENT_LABELS, runSentimentJob, type JobResult, type LabeledText } f
 import {
   createTestDatabase,
   eventually,
-  generateNews,
-  metricValue,
   requireEnv,
   startService,
   testKafka,
@@ -27,7 +25,9 @@ import {
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
+import { metricValue } from '@mercato/testing';
 import type { Consumer, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';

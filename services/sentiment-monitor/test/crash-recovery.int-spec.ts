@@ -4,7 +4,7 @@
 // stream arrives while it is down, and a new process takes over the same consumer group. Every
 // record is counted exactly once, and the surge is still exactly one alert — in the database and
 // on the alerts topic (where a republish after the crash carries the same event id).
-import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/testing';
+import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
 import type { Producer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

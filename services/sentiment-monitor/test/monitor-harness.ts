@@ -21,7 +21,7 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   freePort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';

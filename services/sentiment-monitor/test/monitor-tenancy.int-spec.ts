@@ -2,15 +2,13 @@
 // webhook subscriptions are invisible to tenant B's key — reads, the live SSE stream, and changes by
 // id all answer as if they did not exist (404, never 403) — and a `tenant` query parameter is ignored.
 import {
-  bearer,
   createTestDatabase,
   eventually,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type TestDatabase,
-  type TestKeys,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -5,7 +5,7 @@
 // stream is published twice (same event ids), a late record is kept out of the windows and a record
 // that cannot be counted is dead-lettered without disturbing the others.
 import { AlertDirection, AlertSeverity } from '@mercato/contracts';
-import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/testing';
+import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/webhook-signature';

@@ -12,7 +12,7 @@ import {
   type RecommenderJobSpec,
   type SentimentJobSpec,
 } from '@mercato/ml';
-import { generateNews } from '@mercato/testing';
+import { generateNews } from '@mercato/synthetic';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatasetUnavailableError, readFeatureDataset } from './feature-dataset';
 import type { RecommenderWorkerJob, SentimentWorkerJob, WorkerJob, WorkerMessage } from './worker-protocol';

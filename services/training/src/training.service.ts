@@ -8,12 +8,12 @@ import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth'
 import { isModelName, type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError } from '@mercato/kafka';
 import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
+import { seededSplit } from '@mercato/synthetic';
 import {
   evaluateSentimentArtifact,
   parseRecommenderHyperparameters,
   readLabeledText,
   parseLabelMap,
-  seededSplit,
   type ArtifactFile,
   type JobProgress,
   type RecommenderHyperparameters,

@@ -19,7 +19,6 @@ import {
 import {
   createTestDatabase,
   eventually,
-  generateRetail,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -27,7 +26,8 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateRetail } from '@mercato/synthetic';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';

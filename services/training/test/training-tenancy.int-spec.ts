@@ -3,20 +3,18 @@
 // see it in its list — and reading jobs needs training:read.
 import { Topics } from '@mercato/contracts';
 import {
-  bearer,
   createTestDatabase,
   eventually,
   requireEnv,
   startGroupAtEnd,
   startService,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-  type TestKeys,
   freePort as freeTcpPort,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RUN = uniqueSuffix()

@@ -14,7 +14,7 @@ import {
   uniqueSuffix,
   type ServiceProcess,
   type TestDatabase,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../random';
+import { seededRandom } from '@mercato/synthetic';
 import { ItemMatrix, scoresInJs } from './item-matrix';
 
 function filled(rows: number, dim: number, seed: number): { matrix: ItemMatrix; query: Float32Array } {

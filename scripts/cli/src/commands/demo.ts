@@ -3,7 +3,7 @@
 // replay a generated two-hour news stream into ingest in which a few tickers get a burst of negative
 // news at the end, and point at the dashboard where the alerts appear.
 import { cliAuthHeaders } from './keys';
-import { generateNews } from '@mercato/testing';
+import { generateNews } from '@mercato/synthetic';
 import { randomBytes } from 'node:crypto';
 import { registryClient } from './models';
 import { DEFAULT_INGEST_URL, IngestSender } from './replay';

@@ -13,7 +13,7 @@ import {
 } from '@mercato/auth';
 import { Database } from '@mercato/db';
 import { createLogger } from '@mercato/telemetry';
-import { EMBEDDED_PG_PORT, REPO_ROOT, ensureLocalPostgres, portOpen } from '@mercato/testing';
+import { EMBEDDED_PG_PORT, REPO_ROOT, ensureLocalPostgres, portOpen } from '@mercato/dev-stack';
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

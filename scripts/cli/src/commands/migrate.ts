@@ -3,7 +3,7 @@ import { migrate } from '@mercato/db';
 import { migrateAuthSchema } from '@mercato/auth';
 import { SERVICE_NAMES, schemaFor, type ServiceName } from '@mercato/runtime';
 import { createLogger } from '@mercato/telemetry';
-import { REPO_ROOT } from '@mercato/testing';
+import { REPO_ROOT } from '@mercato/dev-stack';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -1,19 +1,25 @@
 // `mercato up` / `mercato down`: the whole platform locally on embedded defaults — a real Kafka
-// broker, Postgres, the catalogue's topics and all six services — stopped cleanly on Ctrl-C.
+// broker, Postgres, the catalogue's topics and all six services — stopped cleanly on Ctrl-C. The
+// broker, Postgres and the service processes come from @mercato/dev-stack, as for the benches and
+// the tests; what is here is the platform's keys, the demo settings and the pid file.
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@mercato/runtime';
 import {
   ensureLocalKafka,
   ensureLocalPostgres,
   REPO_ROOT,
+  spawnService,
+  stopServices,
+  waitReady,
   type KafkaHandle,
   type PostgresHandle,
-} from '@mercato/testing';
+  type ServiceProcess,
+} from '@mercato/dev-stack';
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
 import { runDemo } from './demo';
 import { STACK_KEYS_FILE, withKeyStore, type StackKeys } from './keys';
 import { SCOPES, type Scope } from '@mercato/auth';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
@@ -78,10 +84,8 @@ async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<
   return keys;
 }
 
-interface RunningService {
+interface RunningService extends ServiceProcess {
   name: ServiceName;
-  url: string;
-  child: ChildProcess;
 }
 
 const say = (msg: string): void => {
@@ -97,34 +101,13 @@ export async function createTopics(brokers: string): Promise<void> {
   );
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/healthz/ready`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`not ready after ${timeoutMs} ms`);
-}
-
 function startService(name: ServiceName, env: NodeJS.ProcessEnv): RunningService {
-  const port = DEFAULT_PORTS[name];
-  const log = openSync(join(LOG_DIR, `${name}.log`), 'a');
-  const child = spawn(
-    process.execPath,
-    ['--enable-source-maps', join(REPO_ROOT, 'dist/services', name, 'src/main.js')],
-    {
-      env: { ...env, HTTP_PORT: String(port) },
-      stdio: ['ignore', log, log],
-    },
+  const svc = spawnService(
+    name,
+    { ...env, HTTP_PORT: String(DEFAULT_PORTS[name]) },
+    { logFile: join(LOG_DIR, `${name}.log`) },
   );
-  closeSync(log);
-  return { name, url: `http://127.0.0.1:${port}`, child };
+  return Object.assign(svc, { name });
 }
 
 async function stopAll(
@@ -133,20 +116,7 @@ async function stopAll(
   kafka: KafkaHandle | undefined,
 ): Promise<void> {
   say('stopping services…');
-  await Promise.all(
-    services.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopServices(services);
   if (pg?.started) {
     say('stopping postgres…');
     await pg.stop();
@@ -210,7 +180,7 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
         try {
           // Scoring is ready only once it has rebuilt its in-memory recommendation state from the
           // compacted topics, which takes longer the more users and items a broker holds.
-          await waitReady(s.url, s.child, READY_TIMEOUT_MS);
+          await waitReady(s, READY_TIMEOUT_MS);
         } catch (err) {
           throw new Error(
             `${s.name} did not become ready (${(err as Error).message}); see .mercato/logs/${s.name}.log`,

@@ -10,7 +10,7 @@ import {
   type JobProgress,
   type ModelArtifact,
 } from '@mercato/ml';
-import { REPO_ROOT } from '@mercato/testing';
+import { REPO_ROOT } from '@mercato/dev-stack';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { registryClient, table } from './models';

@@ -4,7 +4,8 @@
 import { create } from '@bufbuild/protobuf';
 import { ModelEventSchema, ModelEventType, type ModelEvent } from '@mercato/contracts';
 import type { SentimentModel, TF } from '@mercato/ml';
-import { eventually, testLogger } from '@mercato/testing';
+import { eventually } from '@mercato/dev-stack';
+import { testLogger } from '@mercato/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScoringConfig } from '../scoring.config';
 import type { ModelLifecycleListener } from './model-lifecycle.listener';

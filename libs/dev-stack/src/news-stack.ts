@@ -4,7 +4,6 @@
 // the training service and promoted, as `npm start` does. A killed service restarts with its own
 // environment: the same port, database and consumer group.
 import { Topics } from '@mercato/contracts';
-import { createServer } from 'node:net';
 import {
   createTestDatabase,
   eventually,
@@ -12,8 +11,8 @@ import {
   startGroupAtEnd,
   testKafka,
   type TestDatabase,
-} from './fixtures';
-import { startService, type ServiceProcess } from './services';
+} from './scratch';
+import { freePort, getJson, startService, type ServiceProcess } from './services';
 
 export type NewsServiceName =
   'model-registry' | 'training' | 'ingest' | 'feature' | 'scoring' | 'sentiment-monitor';
@@ -41,26 +40,6 @@ export interface NewsStack {
   /** Stops every service (SIGTERM) and drops the database. */
   stop(): Promise<void>;
 }
-
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** GET a JSON document; the caller states the shape it relies on. */
-export const getJson = async <T>(url: string): Promise<T> => {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
 
 interface TrainingJob {
   status: 'running' | 'succeeded' | 'failed';

@@ -1,18 +1,7 @@
 // Seeded synthetic data for tests, benchmarks and the demo: finance news with tickers and a known
 // sentiment (optionally with a negative surge for chosen tickers), and a retail catalog with
 // users × items interactions driven by per-user category tastes. The same seed gives the same data.
-
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG; enough for synthetic data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './random';
 
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)];
 

@@ -1,4 +1,5 @@
-// Seeded randomness for data shuffling and sampling, so training runs are reproducible.
+// Seeded randomness, the one source of it for data shuffling, sampling and synthetic data, so
+// training runs, evaluations and generated data are reproducible.
 
 /** mulberry32: a small, fast 32-bit PRNG. */
 export function seededRandom(seed: number): () => number {

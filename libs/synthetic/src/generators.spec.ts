@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateNews, generateRetail, seededRandom } from './generators';
+import { generateNews, generateRetail } from './generators';
+import { seededRandom } from './random';
 
 describe('seeded generators', () => {
   it('give the same data for the same seed and other data for another', () => {

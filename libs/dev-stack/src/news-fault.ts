@@ -18,8 +18,8 @@ import { ScoredArticleSchema, Topics } from '@mercato/contracts';
 import type { Consumer } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { eventually, startGroupAtEnd, testKafka } from './fixtures';
-import { generateNews } from './generators';
+import { generateNews } from '@mercato/synthetic';
+import { eventually, startGroupAtEnd, testKafka } from './scratch';
 import { startNewsStack, type NewsStack, type NewsServiceName } from './news-stack';
 
 export type FaultService = Extract<NewsServiceName, 'feature' | 'scoring' | 'sentiment-monitor'>;

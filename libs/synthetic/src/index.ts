@@ -1,0 +1,12 @@
+export { seededRandom, seededShuffle, seededSplit } from './random';
+export {
+  generateNews,
+  generateRetail,
+  COMPANIES,
+  type Sentiment,
+  type GeneratedArticle,
+  type NewsOptions,
+  type GeneratedItem,
+  type GeneratedInteraction,
+  type CatalogOptions,
+} from './generators';
