@@ -1,6 +1,6 @@
 // One pg pool per service, pinned to the service's own schema. Pool errors (a Postgres restart, a
 // dropped idle connection) are logged, never thrown: the pool reconnects on the next query.
-import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 
 export interface DatabaseOptions {
@@ -68,4 +68,12 @@ export class Database {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/**
+ * What repositories run SQL on: the pool for single statements, or the client of a transaction the
+ * service opened (so several repositories can write in one transaction).
+ */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
 }

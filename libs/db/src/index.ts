@@ -1,4 +1,4 @@
-export { Database, type DatabaseOptions } from './database';
+export { Database, type DatabaseOptions, type Queryable } from './database';
 export { migrate, type MigrateOptions } from './migrations';
 export { DbModule, type DbModuleOptions } from './db.module';
 export { relayOutbox, type Outbox, type PublishOutcome, type RelayOutcome } from './outbox';

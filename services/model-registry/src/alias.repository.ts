@@ -1,9 +1,8 @@
 // Postgres access for aliases (production, staging, shadow) and their history of moves.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 import { type ModelAlias } from '@mercato/contracts';
 import type { PromotionDecision } from './promotion-policy';
-import type { Queryable } from './queryable';
 
 export type AliasAction = 'promote' | 'rollback';
 

@@ -1,9 +1,8 @@
 // Postgres access for versions and their artifact files (bytes in bytea, each with its SHA-256).
 // The only code that reads or writes artifact bytes.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 import type { ArtifactRole } from './artifact-bundle';
-import type { Queryable } from './queryable';
 
 export type VersionStatus = 'registered' | 'archived';
 

@@ -2,9 +2,8 @@
 // version numbering and alias moves per model. A model belongs to one tenant: every lookup is by
 // (tenant, name), so another tenant's model of the same name is invisible.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 import { type ModelAlias, type ModelKindName } from '@mercato/contracts';
-import type { Queryable } from './queryable';
 
 export interface ModelRow {
   id: string;

@@ -3,8 +3,7 @@
 // replicas), and marked sent once the broker has acknowledged them.
 import { Injectable } from '@nestjs/common';
 import type { JsonValue } from '@bufbuild/protobuf';
-import { Database, type Outbox } from '@mercato/db';
-import type { Queryable } from './queryable';
+import { Database, type Outbox, type Queryable } from '@mercato/db';
 
 export interface OutboxRow {
   id: string;

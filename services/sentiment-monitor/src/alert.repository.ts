@@ -3,9 +3,8 @@
 // "seq > n" without skipping one), the recent alerts the cooldown looks at, the Kafka outbox state,
 // and the queries of the HTTP API and the live stream.
 import { Injectable } from '@nestjs/common';
-import { Database, type Outbox } from '@mercato/db';
+import { Database, type Outbox, type Queryable } from '@mercato/db';
 import type { Direction, Severity } from './alert-rules';
-import type { Queryable } from './queryable';
 import { tickerKey, type TickerKey } from './sentiment-window.repository';
 import type { AlertMark } from './surge';
 import type { Evidence } from './window-aggregate';

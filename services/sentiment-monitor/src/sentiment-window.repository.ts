@@ -2,10 +2,9 @@
 // late records. The write methods take the transaction of the batch being counted (rows are locked
 // in a fixed order, so concurrent batches cannot deadlock); the read methods serve the HTTP API.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 import type { Direction } from './alert-rules';
 import type { EwmaState } from './ewma';
-import type { Queryable } from './queryable';
 import type { Baseline } from './surge';
 import type { Evidence, Label, WindowCounts } from './window-aggregate';
 

@@ -3,10 +3,9 @@
 // dispatcher's claim/outcome cycle. A claim leases a delivery (next_attempt_at moves past the
 // request timeout), so a crash mid-request makes it due again rather than losing it.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 import { severityRank, SEVERITIES, type Direction, type Severity } from './alert-rules';
 import type { AlertRecord } from './alert.repository';
-import type { Queryable } from './queryable';
 import type { Evidence } from './window-aggregate';
 
 export interface Subscription {
