@@ -2,6 +2,7 @@
 // broker and database, each answers its health and metrics endpoints, and `mercato down` stops them.
 // Single services are also started with bad configuration and with an unreachable database.
 import { REPO_ROOT, portOpen, requireEnv, spawnService } from '@mercato/dev-stack';
+import { DEFAULT_PORTS } from '@mercato/runtime';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,14 +10,6 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const CLI = join(REPO_ROOT, 'dist/scripts/cli/src/main.js');
-const PORTS = {
-  ingest: 8081,
-  feature: 8082,
-  training: 8083,
-  'model-registry': 8084,
-  scoring: 8085,
-  'sentiment-monitor': 8086,
-};
 
 async function waitFor(url: string, timeoutMs = 30_000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +33,7 @@ describe('mercato up / down', () => {
     const up = await run(process.execPath, [CLI, 'up', '--detach'], { env, cwd: REPO_ROOT });
     expect(up.stdout).toContain('Mercato is up');
     try {
-      for (const [name, port] of Object.entries(PORTS)) {
+      for (const [name, port] of Object.entries(DEFAULT_PORTS)) {
         const ready = await fetch(`http://127.0.0.1:${port}/healthz/ready`);
         const body = (await ready.json()) as { status: string; checks: Record<string, string> };
         expect({ name, status: ready.status, body }).toMatchObject({
@@ -56,7 +49,7 @@ describe('mercato up / down', () => {
       const down = await run(process.execPath, [CLI, 'down'], { env, cwd: REPO_ROOT });
       expect(down.stdout).toContain('stopped');
     }
-    for (const port of Object.values(PORTS)) expect(await portOpen('127.0.0.1', port)).toBe(false);
+    for (const port of Object.values(DEFAULT_PORTS)) expect(await portOpen('127.0.0.1', port)).toBe(false);
     // The stack's own consumer groups may start with every earlier spec's records behind them.
   }, 420_000);
 });
