@@ -3,9 +3,8 @@
 // the one way to refer to a model version, `name`, `name@alias` or `name@version`.
 
 /** 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit. */
-export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const MODEL_NAME_RULE =
-  'must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit (^[a-z0-9][a-z0-9._-]{0,62}$)';
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9-_.]{0,62}$/;
+export const MODEL_NAME_RULE = `must be 1-63 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit (${MODEL_NAME_PATTERN.source})`;
 
 export const MODEL_KINDS = ['sentiment', 'recommender'] as const;
 export type ModelKindName = (typeof MODEL_KINDS)[number];

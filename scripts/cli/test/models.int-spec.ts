@@ -184,7 +184,17 @@ describe('mercato models', () => {
       ['promote (undone)', 'v1', 'v2', 'ops@test'],
       ['promote', '-', 'v1', 'ops@test'],
     ]);
-    // One model reference syntax everywhere (issue 14): name@version and name@alias name a version.
+    const showJson = JSON.parse((await mercato('models', 'show', NAME, '--json')).stdout) as {
+      aliases: Record<string, number>;
+      versions: unknown[];
+    };
+    expect(showJson.aliases).toEqual({ production: 1, staging: 3 });
+    expect(showJson.versions).toHaveLength(3);
+  });
+
+  // One model reference syntax everywhere (issue 14): name@version and name@alias name a version.
+  // After the test above: v2 holds no alias (rolled back), staging points at v3.
+  it('shows the version a reference names: name@version, name@alias', async () => {
     const atVersion = await mercato('models', 'show', `${NAME}@2`);
     expect(atVersion.code).toBe(0);
     expect(atVersion.stdout.startsWith(`${NAME} v2\nmetrics: accuracy=0.87 macro_f1=0.85\n`)).toBe(true);
@@ -198,12 +208,6 @@ describe('mercato models', () => {
     expect((await mercato('models', 'show', `${NAME}@canary`)).stderr).toContain(
       'after "@" comes an alias (production, staging, shadow) or a version number, not "canary"',
     );
-    const showJson = JSON.parse((await mercato('models', 'show', NAME, '--json')).stdout) as {
-      aliases: Record<string, number>;
-      versions: unknown[];
-    };
-    expect(showJson.aliases).toEqual({ production: 1, staging: 3 });
-    expect(showJson.versions).toHaveLength(3);
   });
 
   it('explains errors: unknown model, bad input, unreachable registry', async () => {
