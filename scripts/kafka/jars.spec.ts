@@ -1,7 +1,7 @@
 // The broker's jar fetcher (scripts/kafka/jars.ts) against a local Maven mirror on node:http: it
 // verifies every file against the lock, refuses a corrupted download, downloads it once more, and
 // when the second copy is bad too fails naming the file, the expected SHA-256 and the mirror variable.
-import { REPO_ROOT } from '@mercato/testing';
+import { REPO_ROOT } from '@mercato/dev-stack';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

