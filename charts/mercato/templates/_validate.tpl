@@ -25,6 +25,13 @@ naming the values to change; rendering stops with all of them at once.
 {{- if and $v.sentimentMonitor.enabled (not $v.sentimentMonitor.webhook.existingSecret) -}}
 {{- $errors = append $errors "sentimentMonitor.webhook.existingSecret: sentiment-monitor needs a Secret with the webhook signing secret" -}}
 {{- end -}}
+{{- $callers := list -}}
+{{- range $key := list "ingest" "scoring" "training" -}}
+{{- if (index $v $key).enabled }}{{ $callers = append $callers (index $catalogue $key).name }}{{ end -}}
+{{- end -}}
+{{- if and $callers (not $v.auth.serviceKey.existingSecret) -}}
+{{- $errors = append $errors (printf "auth.serviceKey.existingSecret: %s call other services with the platform API key (the chart always requires authentication); create one with `mercato keys create --platform`, store it in a Secret under key %q and name that Secret here" (join ", " $callers) $v.auth.serviceKey.key) -}}
+{{- end -}}
 {{- if not $v.kafka.brokers -}}
 {{- $errors = append $errors "kafka.brokers: at least one bootstrap server is required" -}}
 {{- end -}}
@@ -36,6 +43,22 @@ naming the values to change; rendering stops with all of them at once.
 {{- end -}}
 {{- if lt (int $v.training.gpu.count) 1 -}}
 {{- $errors = append $errors "training.gpu.count: must be at least 1 when training.gpu.enabled=true" -}}
+{{- end -}}
+{{- end -}}
+{{- range $key := include "mercato.serviceKeys" . | fromYamlArray -}}
+{{- $svc := index $v $key -}}
+{{- $asksGpu := false -}}
+{{- range $kind := list "requests" "limits" -}}
+{{- if hasKey (index ($svc.resources | default dict) $kind | default dict) "nvidia.com/gpu" }}{{ $asksGpu = true }}{{ end -}}
+{{- end -}}
+{{- if and $svc.enabled $asksGpu -}}
+{{- if ne $key "training" -}}
+{{- $errors = append $errors (printf "%s.resources: asks for nvidia.com/gpu, but only training is scheduled on GPU nodes: %s gets no GPU node selector or toleration, so the pod would never schedule (or land where no GPU runtime is); remove it" $key (index $catalogue $key).name) -}}
+{{- else if not $svc.gpu.enabled -}}
+{{- $errors = append $errors "training.resources: asks for nvidia.com/gpu while training.gpu.enabled=false, so the pod gets no GPU node selector, affinity or toleration and runs the CPU image; set training.gpu.enabled=true and training.gpu.count instead" -}}
+{{- else -}}
+{{- $errors = append $errors "training.resources: nvidia.com/gpu is set from training.gpu.count (request and limit); remove it from training.resources" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if and (eq $v.training.tfBackend "tensorflow-gpu") (not $v.training.gpu.enabled) -}}
@@ -59,8 +82,7 @@ naming the values to change; rendering stops with all of them at once.
 {{- $svc := index $v $key -}}
 {{- $cat := index $catalogue $key -}}
 {{- if $svc.enabled -}}
-{{- if and $v.keda.enabled $cat.topics -}}
-{{- $k := $svc.autoscaling.keda -}}
+{{- /* The fewest partitions among the topics the consumer reads: more replicas than that sit idle. */ -}}
 {{- $smallest := 0 -}}
 {{- $smallestTopic := "" -}}
 {{- range $topic := $cat.topics -}}
@@ -74,6 +96,11 @@ naming the values to change; rendering stops with all of them at once.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- if and $smallestTopic (not (include "mercato.autoscaler" (dict "root" $ "key" $key))) (gt (int $svc.replicaCount) $smallest) -}}
+{{- $errors = append $errors (printf "%s.replicaCount: %d is more than the %d partition(s) of %s that %s reads; extra replicas would sit idle in consumer group mercato-%s (lower it, or add partitions and raise kafka.partitions)" $key (int $svc.replicaCount) $smallest $smallestTopic $cat.name $cat.name) -}}
+{{- end -}}
+{{- if and $v.keda.enabled $cat.topics -}}
+{{- $k := $svc.autoscaling.keda -}}
 {{- if and $smallestTopic (gt (int $k.maxReplicaCount) $smallest) -}}
 {{- $errors = append $errors (printf "%s.autoscaling.keda.maxReplicaCount: %d is more than the %d partition(s) of %s that %s reads; extra replicas would sit idle in consumer group mercato-%s (lower it, or add partitions and raise kafka.partitions)" $key (int $k.maxReplicaCount) $smallest $smallestTopic $cat.name $cat.name) -}}
 {{- end -}}

@@ -633,6 +633,41 @@ describe('validateValues and values.schema.json reject bad combinations', () => 
       /training\.autoscaling\.keda\.maxReplicaCount: 2 is more than the 1 partition\(s\) of training\.requests\.v1/,
     ],
     [
+      'fixed replicas above the partitions (KEDA off)',
+      ['keda.enabled=false', 'feature.replicaCount=8'],
+      /feature\.replicaCount: 8 is more than the 6 partition\(s\) of news\.raw\.v1 that feature reads/,
+    ],
+    [
+      'a GPU asked for without GPU mode (no GPU node selector)',
+      ['training.gpu.enabled=false', 'training.resources.limits.nvidia\\.com/gpu=1'],
+      /training\.resources: asks for nvidia\.com\/gpu while training\.gpu\.enabled=false, so the pod gets no GPU node selector/,
+    ],
+    [
+      'a GPU asked for by a service that never runs on GPU nodes',
+      ['scoring.resources.requests.nvidia\\.com/gpu=1'],
+      /scoring\.resources: asks for nvidia\.com\/gpu, but only training is scheduled on GPU nodes/,
+    ],
+    [
+      'a GPU count given twice',
+      ['training.resources.limits.nvidia\\.com/gpu=2'],
+      /training\.resources: nvidia\.com\/gpu is set from training\.gpu\.count/,
+    ],
+    [
+      'an empty GPU node label (schema)',
+      ['gpuNodes.labelKey='],
+      /values don't meet the specifications of the schema[\s\S]*labelKey/,
+    ],
+    [
+      'no platform service key',
+      ['auth.serviceKey.existingSecret='],
+      /auth\.serviceKey\.existingSecret: ingest, scoring, training call other services with the platform API key/,
+    ],
+    [
+      'no platform service key, only training enabled among its users',
+      ['auth.serviceKey.existingSecret=', 'ingest.enabled=false', 'scoring.enabled=false'],
+      /auth\.serviceKey\.existingSecret: training call other services/,
+    ],
+    [
       'SASL without a secret',
       ['kafka.sasl.existingSecret='],
       /kafka\.sasl\.existingSecret: SASL mechanism "scram-sha-512" is set/,
@@ -704,6 +739,18 @@ describe('validateValues and values.schema.json reject bad combinations', () => 
     expect(r.code, r.stdout.slice(0, 200)).not.toBe(0);
     expect(r.stderr).toMatch(message);
   });
+
+  it.each(fs.readdirSync(path.join(CHART, 'tests/bad-values')).filter((f) => f.endsWith('.yaml')))(
+    'bad values file %s fails with the reason its header expects',
+    (file) => {
+      const f = path.join(CHART, 'tests/bad-values', file);
+      const expected = /^# Expected: (.+)$/m.exec(fs.readFileSync(f, 'utf8'))?.[1];
+      expect(expected, `${file} names no "# Expected:" line`).toBeTruthy();
+      const r = template([minimal, f]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(expected);
+    },
+  );
 
   it('reports every broken rule at once', () => {
     const r = template(
