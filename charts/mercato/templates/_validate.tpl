@@ -124,6 +124,12 @@ naming the values to change; rendering stops with all of them at once.
 {{- if and $v.metrics.serviceMonitor.enabled (not $v.metrics.enabled) -}}
 {{- $errors = append $errors "metrics.serviceMonitor.enabled: needs metrics.enabled=true" -}}
 {{- end -}}
+{{- if and $v.metrics.prometheusRule.enabled (not $v.metrics.enabled) -}}
+{{- $errors = append $errors "metrics.prometheusRule.enabled: needs metrics.enabled=true (the alerts read the services' /metrics)" -}}
+{{- end -}}
+{{- if and $v.metrics.grafanaDashboard.enabled (not $v.metrics.enabled) -}}
+{{- $errors = append $errors "metrics.grafanaDashboard.enabled: needs metrics.enabled=true (the dashboard reads the services' /metrics)" -}}
+{{- end -}}
 {{- if and $v.publicApi.gatewayApi.enabled (not $v.publicApi.gatewayApi.parentRefs) -}}
 {{- $errors = append $errors "publicApi.gatewayApi.parentRefs: Gateway API routes need at least one parent Gateway" -}}
 {{- end -}}
