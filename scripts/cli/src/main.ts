@@ -1,4 +1,5 @@
 // The `mercato` command for operators and data scientists (run as `npx mercato …`).
+import { readSecret } from '@mercato/auth';
 import { SERVICE_NAMES } from '@mercato/runtime';
 import { ensureLocalKafka } from '@mercato/dev-stack';
 import { Command } from 'commander';
@@ -49,11 +50,12 @@ program
 
 program
   .command('migrate')
-  .description('apply Postgres migrations for services (DATABASE_URL)')
+  .description('apply Postgres migrations for services (DATABASE_URL, or the file DATABASE_URL_FILE names)')
   .option('--service <names>', 'comma-separated services (default: all)', list)
   .action(async (opts: { service?: string[] }) => {
-    const url = process.env.DATABASE_URL;
-    if (!url) throw new Error('DATABASE_URL is not set');
+    // The chart's migration hook Jobs mount the URL as a Secret file, as the services read it.
+    const url = readSecret('DATABASE_URL');
+    if (!url) throw new Error('DATABASE_URL (or DATABASE_URL_FILE) is not set');
     await migrateServices(url, opts.service ?? [...SERVICE_NAMES]);
   });
 

@@ -78,7 +78,8 @@ export function parseScopes(text: string): Scope[] {
 }
 
 async function platformDatabaseUrl(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const url = readSecret('DATABASE_URL');
+  if (url) return url;
   // Only an already running local database: a keys command never starts one.
   if (await portOpen('127.0.0.1', EMBEDDED_PG_PORT)) return (await ensureLocalPostgres()).url;
   throw new Error('DATABASE_URL is not set and no local stack database is running');
