@@ -95,8 +95,10 @@ function kedaReplicas(lag: number, keda: KedaSettings, partitions: number): numb
 }
 
 async function main(): Promise<void> {
-  await ensureLocalKafka(log);
-  await ensureLocalPostgres(log);
+  const broker = await ensureLocalKafka(log);
+  process.env.KAFKA_BROKERS = broker.brokers;
+  const postgres = await ensureLocalPostgres(log);
+  process.env.DATABASE_URL = postgres.url;
   const run = `scale-${randomBytes(3).toString('hex')}`;
   const kafka = testKafka(`bench-${run}`);
   const admin = kafka.admin();
@@ -268,6 +270,8 @@ async function main(): Promise<void> {
     await producer.disconnect();
     await admin.disconnect();
     await stack.stop();
+    await postgres.stop();
+    await broker.stop();
   }
 
   const keda = { feature: chartKeda('feature'), scoring: chartKeda('scoring') };
