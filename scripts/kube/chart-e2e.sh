@@ -162,21 +162,25 @@ secrets() { # namespace
   done
 }
 
-# Every pod the controllers should create exists (admitted by Pod Security "restricted") and no
-# controller reported FailedCreate. Deployments without an autoscaler in the cluster run 1 replica.
-pods_admitted() { # namespace
-  local ns="$1" want got
+# await_pods NAMESPACE WANT [SELECTOR]: waits until the controllers created WANT pods (each one
+# admitted, so Pod Security "restricted" let it in) and fails on any FailedCreate event.
+await_pods() {
+  local ns="$1" want="$2" selector="${3:-}" got
   for _ in $(seq 1 60); do
-    want="$(kubectl -n "$ns" get deploy -o jsonpath='{range .items[*]}{.spec.replicas}{"\n"}{end}' | awk '{ s += $1 } END { print s }')"
-    got="$(kubectl -n "$ns" get pods --no-headers 2>/dev/null | wc -l)"
+    got="$(kubectl -n "$ns" get pods ${selector:+-l "$selector"} --no-headers 2>/dev/null | wc -l)"
     [ "$got" -lt "$want" ] || break
     sleep 1
   done
   if kubectl -n "$ns" get events --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep .; then
     return 1
   fi
-  echo "$got pods for $want replicas"
-  [ "$got" -ge "$want" ]
+  echo "$got pods for $want wanted"
+  [ "$want" -gt 0 ] && [ "$got" -ge "$want" ]
+}
+
+# Every Deployment's pods (those without an autoscaler in the cluster run their default 1 replica).
+pods_admitted() { # namespace
+  await_pods "$1" "$(kubectl -n "$1" get deploy -o jsonpath='{range .items[*]}{.spec.replicas}{"\n"}{end}' | awk '{ s += $1 } END { print s }')"
 }
 
 install_case() { # case namespace
@@ -191,18 +195,7 @@ install_case() { # case namespace
   hook_jobs() {
     "$HELM" template mercato charts/mercato -n "$ns" -f "$values" --show-only templates/hooks/jobs.yaml |
       kubectl -n "$ns" apply -f - >/dev/null
-    local jobs pods
-    jobs="$(kubectl -n "$ns" get jobs --no-headers | wc -l)"
-    for _ in $(seq 1 60); do
-      pods="$(kubectl -n "$ns" get pods -l app.kubernetes.io/component=setup --no-headers 2>/dev/null | wc -l)"
-      [ "$pods" -lt "$jobs" ] || break
-      sleep 1
-    done
-    if kubectl -n "$ns" get events --field-selector reason=FailedCreate -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep .; then
-      return 1
-    fi
-    echo "$pods pods for $jobs jobs"
-    [ "$jobs" -gt 0 ] && [ "$pods" -ge "$jobs" ]
+    await_pods "$ns" "$(kubectl -n "$ns" get jobs --no-headers | wc -l)" app.kubernetes.io/component=setup
   }
   check "  $c: pre-install hook Jobs (topics, migrations) and their pods admitted" hook_jobs
   test_hooks() {
