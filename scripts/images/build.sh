@@ -59,6 +59,27 @@ SYFT="$ROOT/.mercato/bin/syft"
 mapfile -t bases < <(bash scripts/images/base.sh "${refresh[@]}")
 [ ${#bases[@]} -eq 2 ] || die "base.sh did not name two base images"
 
+# The GPU image cannot run here (no GPU); check on its filesystem instead that every shared library
+# the binding and TensorFlow link is in the image, and that the CUDA libraries TensorFlow 2.12 opens
+# at run time (dlopen) are in /opt/cuda/lib. Only the driver's libraries may come from the node.
+check_gpu_libraries() { # rootfs
+  local root="$1" missing=0 lib needed dirs
+  dirs=("$root/opt/cuda/lib" "$root/app/node_modules/@tensorflow/tfjs-node-gpu/deps/lib" "$root/usr/lib/x86_64-linux-gnu" "$root/lib/x86_64-linux-gnu")
+  for needed in libcudart.so.11.0 libcublas.so.11 libcublasLt.so.11 libcufft.so.10 libcurand.so.10 libcusolver.so.11 libcusparse.so.11 libcudnn.so.8; do
+    [ -e "$root/opt/cuda/lib/$needed" ] || { log "GPU image: $needed (opened by TensorFlow) is missing"; missing=1; }
+  done
+  while read -r lib; do
+    for needed in $(readelf -d "$lib" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+      case "$needed" in libcuda.so* | libnvidia-*) continue ;; esac
+      local found=0 dir
+      for dir in "${dirs[@]}" "$(dirname "$lib")"; do [ -e "$dir/$needed" ] && found=1 && break; done
+      [ "$found" = 1 ] || { log "GPU image: ${lib#"$root"} needs $needed, which the image lacks"; missing=1; }
+    done
+  done < <(find "$root/opt/cuda/lib" "$root/app/node_modules/@tensorflow/tfjs-node-gpu" -name '*.so*' -type f; find "$root/app/node_modules/@tensorflow/tfjs-node-gpu" -name '*.node' -type f)
+  [ "$missing" = 0 ] || die "the GPU image would not load TensorFlow's CUDA libraries on a GPU node"
+  log "GPU image: every library TensorFlow and the binding need is inside (driver from the node)"
+}
+
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f MB", b / 1048576 }'; }
 
 for variant in "${variants[@]}"; do
@@ -85,7 +106,9 @@ for variant in "${variants[@]}"; do
   name="${tag#localhost/}"
   sbom="$out/${name/:/-}.cdx.json"
   ctr="$(buildah from "$tag.nosbom")"
-  "$SYFT" scan "dir:$(buildah mount "$ctr")" --quiet --source-name "${tag#localhost/}" \
+  rootfs="$(buildah mount "$ctr")"
+  if [ "$variant" = gpu ]; then check_gpu_libraries "$rootfs"; fi
+  "$SYFT" scan "dir:$rootfs" --quiet --source-name "${tag#localhost/}" \
     --source-version "$revision" --output "cyclonedx-json=$sbom" || die "syft could not scan $tag.nosbom"
   buildah umount "$ctr" >/dev/null
   buildah copy --chown 0:0 --chmod 0444 "$ctr" "$sbom" /usr/share/mercato/sbom.cdx.json >/dev/null
