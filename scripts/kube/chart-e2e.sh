@@ -214,8 +214,18 @@ ns=mercato-production
 upgrade() {
   "$HELM" upgrade mercato charts/mercato -n "$ns" -f charts/mercato/ci/values-production.yaml \
     --set image.digest= --set image.tag=0.1.1 --no-hooks --timeout 2m >/dev/null
-  [ "$(kubectl -n "$ns" get deploy mercato-ingest -o jsonpath='{.spec.template.spec.containers[0].image}')" = "registry.example.com/mercato/mercato:0.1.1" ]
-  pods_admitted "$ns"
+  local image=registry.example.com/mercato/mercato:0.1.1 want got
+  [ "$(kubectl -n "$ns" get deploy mercato-ingest -o jsonpath='{.spec.template.spec.containers[0].image}')" = "$image" ]
+  # The Deployment controller rolls a new ReplicaSet: its pods (new image) must be admitted too.
+  images() { kubectl -n "$ns" get "$1" -o jsonpath='{range .items[*]}{.spec.template.spec.containers[0].image}{.spec.containers[0].image}{"\n"}{end}'; }
+  want="$(images deploy | grep -cx "$image")"
+  for _ in $(seq 1 60); do
+    got="$(images pods | grep -cx "$image" || true)"
+    [ "$got" -lt "$want" ] || break
+    sleep 1
+  done
+  echo "$want Deployments on the new image, $got of their new pods admitted"
+  [ "$want" -gt 0 ] && [ "$got" -ge "$want" ]
 }
 check "helm upgrade (image 0.1.1): revision 2 rolled out, new pods admitted" upgrade
 rollback() {
