@@ -5,7 +5,7 @@
 #
 #   localhost/mercato-build-base:<key>    Debian minbase + g++, make, python3-pip, binutils, tini, and
 #                                         the whole Node.js (headers for node-gyp) and npm in /usr/local
-#   localhost/mercato-runtime-base:<key>  only the files of libc6, libgcc-s1, libstdc++6, dash,
+#   localhost/mercato-runtime-base:<key>  only the files of libc6, libgcc-s1, libstdc++6, zlib1g (cuDNN), dash,
 #                                         ca-certificates, base-files, netbase (taken from the same rootfs,
 #                                         with their dpkg records so SBOM tools see them) and a stripped
 #                                         node in /usr/local/bin: no package manager, no compilers
@@ -25,7 +25,7 @@ source "$ROOT/scripts/env.sh"
 SUITE="${DEBIAN_SUITE:-bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 BUILD_PACKAGES="ca-certificates,g++,make,python3,python3-pip,binutils,tini,netbase"
-RUNTIME_PACKAGES="base-files libc6 libgcc-s1 libstdc++6 dash ca-certificates netbase"
+RUNTIME_PACKAGES="base-files libc6 libgcc-s1 libstdc++6 zlib1g dash ca-certificates netbase"
 REFRESH=0
 [ "${1:-}" != "--refresh" ] || REFRESH=1
 

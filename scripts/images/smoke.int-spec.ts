@@ -52,6 +52,7 @@ const UID = 10001;
 
 /** Why the smoke test cannot run here, or undefined when it can. */
 function unavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'it needs root (rootful podman, volumes owned by uid 10001)';
   try {
     execFileSync('podman', ['image', 'exists', IMAGE], { stdio: 'ignore' });
   } catch (err) {
