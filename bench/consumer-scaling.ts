@@ -21,14 +21,14 @@ import {
   ensureLocalPostgres,
   eventually,
   freePort,
-  generateNews,
   getJson,
   startGroupAtEnd,
   startNewsStack,
   startService,
   testKafka,
   type ServiceProcess,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

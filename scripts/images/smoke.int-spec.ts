@@ -15,15 +15,14 @@ import {
   createTestDatabase,
   eventually,
   freePort,
-  generateNews,
-  metricValue,
   requireEnv,
   startGroupAtEnd,
   testKafka,
-  testKeys,
   uniqueSuffix,
   type TestDatabase,
-} from '@mercato/testing';
+} from '@mercato/dev-stack';
+import { generateNews } from '@mercato/synthetic';
+import { metricValue, testKeys } from '@mercato/testing';
 import { execFile, execFileSync } from 'node:child_process';
 import {
   chmodSync,
