@@ -1,5 +1,6 @@
 export * from './topics';
 export * from './headers';
+export * from './tickers';
 export * from './gen/mercato/platform/v1/dead_letter_pb';
 export * from './gen/mercato/news/v1/news_pb';
 export * from './gen/mercato/sentiment/v1/alerts_pb';

@@ -1,8 +1,8 @@
 // The article a news client sends to POST /v1/news, validated one record at a time.
 import { z } from '@mercato/config';
+import { TICKER_RULE, normalizeTicker } from '@mercato/contracts';
 import { text, timestamp, type TimestampOptions } from './record-validation';
 
-export const TICKER = /^[A-Z][A-Z0-9.-]{0,9}$/;
 export const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
 
 export interface NewsLimits extends TimestampOptions {
@@ -21,14 +21,25 @@ export function newsArticleSchema(limits: NewsLimits) {
     headline: text({ min: 1, max: 1000, nonBlank: true }).describe('1–1000 characters'),
     body: text({ max: limits.maxBodyChars }).optional().describe('at most INGEST_MAX_BODY_CHARS characters'),
     tickers: z
-      .array(z.string({ error: 'expected a string' }).regex(TICKER, `must match ${TICKER.source}`), {
-        error: 'expected an array of ticker strings',
-      })
+      .array(
+        // The ticker contract every service shares: what is accepted here is kept downstream.
+        z.string({ error: 'expected a string' }).transform((raw, ctx) => {
+          const ticker = normalizeTicker(raw);
+          if (ticker === undefined) {
+            ctx.addIssue({ code: 'custom', message: TICKER_RULE });
+            return z.NEVER;
+          }
+          return ticker;
+        }),
+        { error: 'expected an array of ticker strings' },
+      )
       .max(50, 'at most 50 tickers')
       // Repeats carry no information and would count the article twice for one ticker downstream.
       .transform((tickers) => [...new Set(tickers)])
       .optional()
-      .describe(`ticker symbols matching ${TICKER.source}, at most 50`),
+      .describe(
+        'at most 50 ticker symbols such as TSLA, BRK.B, VOD.L, 7203.T or NOVO-B.CO ($tsla, NASDAQ:TSLA and brk/b are read as TSLA and BRK.B)',
+      ),
     language: z
       .string({ error: 'expected a string' })
       .regex(LANGUAGE, 'expected a BCP-47 language tag such as en or en-US')

@@ -267,7 +267,7 @@ describe('POST /v1/news', () => {
       article({ headline: 'lone \ud800 surrogate' }),
       article({ headline: 'replacement \ufffd char' }),
       article({ body: 'b'.repeat(100_001) }),
-      article({ tickers: ['acme'] }),
+      article({ tickers: ['not a ticker'] }),
       article({ language: 'english' }),
       article({ id: 'i'.repeat(201) }),
       { source: SOURCE, headline: 'no id' },

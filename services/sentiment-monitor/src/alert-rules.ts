@@ -2,6 +2,7 @@
 // string, or a file through ALERT_RULES_FILE). Every field is optional; what is left out comes from
 // the defaults below. Thresholds must not decrease with severity once merged.
 import { z } from '@mercato/config';
+import { TICKER_PATTERN, TICKER_RULE } from '@mercato/contracts';
 import { parseDuration } from './durations';
 
 export const DIRECTIONS = ['negative', 'positive'] as const;
@@ -73,7 +74,7 @@ type RuleOverride = z.output<typeof RuleOverride>;
 const RulesDocument = z
   .object({
     defaults: RuleOverride.default({}),
-    tickers: z.record(z.string().min(1), RuleOverride).default({}),
+    tickers: z.record(z.string().regex(TICKER_PATTERN, TICKER_RULE), RuleOverride).default({}),
   })
   .strict();
 

@@ -1,10 +1,19 @@
 // What the HTTP API accepts, as zod schemas (the OpenAPI document is built from them too). Window
 // sizes are checked against the configured ones; "60m" and "1h" name the same window.
 import { z } from '@mercato/config';
+import { TICKER_RULE, normalizeTicker } from '@mercato/contracts';
 import { DIRECTIONS, SEVERITIES } from './alert-rules';
 import { formatDuration, parseDuration } from './durations';
 
-export const Ticker = z.string().regex(/^\S{1,32}$/, 'must be 1-32 characters without spaces');
+/** A ticker of the platform's contract, in any spelling ingest takes (tsla, $TSLA → TSLA). */
+export const Ticker = z.string().transform((raw, ctx) => {
+  const ticker = normalizeTicker(raw);
+  if (ticker === undefined) {
+    ctx.addIssue({ code: 'custom', message: TICKER_RULE });
+    return z.NEVER;
+  }
+  return ticker;
+});
 const Instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-03-02T10:00:00Z' })
   .transform((s) => Date.parse(s));

@@ -74,6 +74,17 @@ describe('scored record → observation', () => {
     );
   });
 
+  it('counts every ticker of the contract, in its canonical form', () => {
+    for (const [given, counted] of [
+      ['BRK.B', 'BRK.B'],
+      ['VOD.L', 'VOD.L'],
+      ['7203.T', '7203.T'],
+      ['novo-b.co', 'NOVO-B.CO'],
+      ['ABCDEFG', 'ABCDEFG'],
+    ])
+      expect(toObservation(article({ ticker: given }), record(), 'd').ticker).toBe(counted);
+  });
+
   it('labels an unlabelled record by its highest probability', () => {
     const unlabelled = (n: number, u: number, p: number) =>
       toObservation(
@@ -90,6 +101,7 @@ describe('scored record → observation', () => {
     const bad = [
       article({ ticker: '', label: SentimentLabel.NEGATIVE }),
       article({ ticker: 'TWO WORDS' }),
+      article({ ticker: 'A'.repeat(21) }),
       article({ probNegative: 1.5 }),
       article({ probPositive: Number.NaN }),
       article({ label: SentimentLabel.UNSPECIFIED, probNegative: 0, probNeutral: 0, probPositive: 0 }),

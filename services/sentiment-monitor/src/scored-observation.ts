@@ -2,7 +2,7 @@
 // counted. The event time is published_at (falling back to received_at, then the broker timestamp,
 // for producers that leave it out); a record without a label is labelled by its highest probability.
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { SentimentLabel, type ScoredArticle } from '@mercato/contracts';
+import { SentimentLabel, TICKER_RULE, normalizeTicker, type ScoredArticle } from '@mercato/contracts';
 import type { KafkaRecordInfo } from '@mercato/kafka';
 import type { Label, Observation } from './window-aggregate';
 
@@ -13,7 +13,6 @@ export class InvalidScoredRecord extends Error {
   }
 }
 
-const TICKER = /^\S{1,32}$/;
 const MAX_HEADLINE = 500;
 const MAX_SOURCE = 100;
 
@@ -47,9 +46,9 @@ export function toObservation(
   record: KafkaRecordInfo,
   defaultTenant: string,
 ): Observation {
-  const ticker = (value.ticker || record.key || '').trim();
-  if (!TICKER.test(ticker))
-    throw new InvalidScoredRecord(`ticker must be 1-32 non-space characters, got "${ticker}"`);
+  const raw = value.ticker || record.key || '';
+  const ticker = normalizeTicker(raw);
+  if (ticker === undefined) throw new InvalidScoredRecord(`ticker "${raw}" ${TICKER_RULE}`);
   const eventTime = value.publishedAt
     ? timestampMs(value.publishedAt)
     : value.receivedAt

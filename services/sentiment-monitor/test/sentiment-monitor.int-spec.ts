@@ -381,6 +381,27 @@ describe('HTTP API', () => {
   });
 });
 
+describe('the ticker contract', () => {
+  it('counts exchange-qualified and share-class tickers and answers for them in any spelling', async () => {
+    const base = uniqueTicker('X').slice(0, 12);
+    const tickers = [`${base}.L`, `${base}-B.CO`, `${base}.B`];
+    await publish(
+      producer,
+      tickers.flatMap((ticker) => mixedWindow(ticker, T0)),
+    );
+    for (const ticker of tickers) {
+      const spelled = encodeURIComponent(`$${ticker.toLowerCase()}`);
+      await eventually(
+        async () => ((await totals(spelled)).counted === 10 ? true : undefined),
+        30_000,
+        `${ticker} counted`,
+      );
+    }
+    const refused = await getJson(`${monitor.url}/v1/tickers/two%20words/sentiment`);
+    expect(refused.status).toBe(400);
+  });
+});
+
 describe('shutdown', () => {
   it('drains on SIGTERM with live streams open: they are ended and the process exits 0', async () => {
     const open = await openSse(`${monitor.url}/v1/alerts/stream`);

@@ -2,9 +2,12 @@
 // published on news.enriched.v1. Write first, then publish, then let the transport commit: a crash
 // anywhere before the commit redelivers the batch, the store appends nothing twice, and the
 // republished records carry the stored event ids, so everything converges to one of each.
-import type { NewsArticle } from '@mercato/contracts';
+// Explicit tickers that are no ticker under the contract (ingest refuses them, so only a producer
+// other than ingest can send them) are left out of the enriched article, counted and logged.
+import { TICKER_RULE, normalizeTickers, type NewsArticle } from '@mercato/contracts';
 import type { DecodedRecord } from '@mercato/kafka';
-import { SERVICE_CONFIG } from '@mercato/runtime';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FeatureConfig } from '../feature.config';
 import { enrichArticle, validateArticle } from './article-features';
@@ -20,6 +23,7 @@ export class NewsEnrichmentService {
     private readonly store: ArticleFeaturesRepository,
     private readonly publisher: EnrichedArticlePublisher,
     @Inject(SERVICE_CONFIG) private readonly config: FeatureConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
@@ -28,6 +32,7 @@ export class NewsEnrichmentService {
    */
   async enrichBatch(records: readonly DecodedRecord<NewsArticle>[]): Promise<void> {
     for (const { value, record } of records) validateArticle(value, record);
+    for (const { value, record } of records) this.reportDroppedTickers(value, record.eventId);
     const enriched = records.map(({ value, record }) =>
       enrichArticle(value, record, this.tickers, this.config.TENANT_ID),
     );
@@ -40,5 +45,15 @@ export class NewsEnrichmentService {
       newsMetrics.tickersPerArticle.observe(features.tickers.length);
     }
     for (const { record } of records) newsMetrics.lag.observe(Math.max(0, now - record.timestamp) / 1000);
+  }
+
+  private reportDroppedTickers(article: NewsArticle, eventId: string): void {
+    const { rejected } = normalizeTickers(article.tickers);
+    if (rejected.length === 0) return;
+    newsMetrics.droppedTickers.inc({ reason: 'invalid_ticker' }, rejected.length);
+    this.logger.warn(
+      { articleId: article.articleId, eventId, tickers: rejected, reason: 'invalid_ticker' },
+      `explicit tickers left out of the enriched article: each ${TICKER_RULE}`,
+    );
   }
 }

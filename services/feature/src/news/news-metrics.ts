@@ -7,6 +7,11 @@ export const newsMetrics = {
     'Enriched articles published, by whether this delivery stored them (stored) or found them already stored (redelivered)',
     ['result'],
   ),
+  droppedTickers: counter(
+    'mercato_feature_dropped_tickers_total',
+    'Explicit tickers of raw articles left out of the enriched article, by reason (invalid_ticker: no ticker under the contract)',
+    ['reason'],
+  ),
   tickersPerArticle: histogram(
     'mercato_feature_article_tickers',
     'Tickers found per enriched article',

@@ -2,16 +2,14 @@
 // (inline JSON, or a file named by TICKER_DICTIONARY_FILE through the platform's `_FILE` rule) or,
 // when unset, the default of ~60 large US companies shipped as services/feature/ticker-dictionary.json.
 import { z } from '@mercato/config';
+import { TICKER_PATTERN, TICKER_RULE } from '@mercato/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type TickerDictionary = Record<string, string[]>;
 
-/** The ticker forms the service emits: upper-case symbol, optional share-class suffix (BRK.B). */
-export const TICKER_PATTERN = /^[A-Z0-9]{1,6}(?:\.[A-Z0-9]{1,3})?$/;
-
 const dictionarySchema = z.record(
-  z.string().regex(TICKER_PATTERN, 'must be an upper-case ticker such as TSLA or BRK.B'),
+  z.string().regex(TICKER_PATTERN, TICKER_RULE),
   z
     .array(z.string().trim().min(1, 'company names must not be empty').max(100, 'company name too long'))
     .min(1, 'lists no company name'),

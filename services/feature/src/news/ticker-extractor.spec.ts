@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTickerDictionary, parseTickerDictionary } from './ticker-dictionary';
-import { TickerExtractor, normalizeTicker } from './ticker-extractor';
+import { TickerExtractor } from './ticker-extractor';
 
 const extractor = new TickerExtractor(defaultTickerDictionary());
 const tickers = (text: string, explicit: string[] = []): string[] => extractor.extract(text, explicit);
@@ -13,6 +13,17 @@ describe('cashtags', () => {
   it('ends a cashtag at punctuation and never takes prices, lower case or glued symbols', () => {
     expect(tickers('Bought $AAPL. Sold at $170.50, not $tsla or X$MSFT or $GOOGLx.')).toEqual(['AAPL']);
     expect(tickers('($AMD) and "$F", $C!')).toEqual(['AMD', 'F', 'C']);
+  });
+
+  it('takes every symbol of the ticker contract: long, share-class and exchange-qualified', () => {
+    expect(tickers('$ABCDEFG, $NOVO-B.CO, $VOD.L and $BRK-B move; $TSLA-led rally')).toEqual([
+      'ABCDEFG',
+      'NOVO-B.CO',
+      'VOD.L',
+      'BRK-B',
+      'TSLA',
+    ]);
+    expect(tickers(`$${'A'.repeat(21)} is too long`)).toEqual([]);
   });
 
   it('treats $US and similar currency prefixes as money', () => {
@@ -31,15 +42,13 @@ describe('bare upper-case words', () => {
 describe('explicit tickers', () => {
   it('come first, normalized, deduplicated with the text mentions', () => {
     expect(
-      tickers('Tesla and $NVDA', [' nvda ', '$msft', 'NASDAQ:TSLA', 'BRK-B', 'not a ticker', '']),
+      tickers('Tesla and $NVDA', [' nvda ', '$msft', 'NASDAQ:TSLA', 'brk/b', 'not a ticker', '']),
     ).toEqual(['NVDA', 'MSFT', 'TSLA', 'BRK.B']);
   });
 
-  it('normalizeTicker accepts the usual spellings and refuses the rest', () => {
-    expect(normalizeTicker('brk/b')).toBe('BRK.B');
-    expect(normalizeTicker('NYSE: TGT')).toBe('TGT');
-    expect(normalizeTicker('TOOLONGSYMBOL')).toBeUndefined();
-    expect(normalizeTicker('two words')).toBeUndefined();
+  it('keep every symbol ingest accepts: seven letters, share classes, exchange suffixes', () => {
+    const explicit = ['ABCDEFG', 'BRK.B', 'VOD.L', '7203.T', 'NOVO-B', 'NOVO-B.CO'];
+    expect(tickers('No names here.', explicit)).toEqual(explicit);
   });
 });
 
@@ -148,7 +157,7 @@ describe('parseTickerDictionary', () => {
     expect(() => parseTickerDictionary('{ nope')).toThrow(/not valid JSON/);
     expect(() => parseTickerDictionary('["Tesla"]')).toThrow(/expected \{ "TICKER"/);
     expect(() => parseTickerDictionary('{ "tsla": ["Tesla"], "AAPL": [], "MSFT": [""] }')).toThrow(
-      /tsla: must be an upper-case ticker.*AAPL: lists no company name.*MSFT\.0: company names must not be empty/,
+      /tsla: must be a ticker such as TSLA.*AAPL: lists no company name.*MSFT\.0: company names must not be empty/,
     );
   });
 

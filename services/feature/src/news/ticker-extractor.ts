@@ -12,8 +12,10 @@
 //    corporate-action verb from CUE_WORDS ("Target Corp", "Apple shares", "Ford recalls"); a
 //    following "(TGT)" or "(NYSE: TGT)" naming the same ticker; or a preceding "shares of" /
 //    "stake in". Multi-word registered names ("Target Corp", "Ford Motor") need no cue.
-// The result is explicit tickers first, then the text's in order of first mention, deduplicated.
-import { TICKER_PATTERN, type TickerDictionary } from './ticker-dictionary';
+// The result is explicit tickers first, then the text's in order of first mention, deduplicated, all
+// in the canonical form of the ticker contract (@mercato/contracts).
+import { TICKER_PATTERN, normalizeTickers } from '@mercato/contracts';
+import type { TickerDictionary } from './ticker-dictionary';
 
 /** Single-word company names that are also everyday words or people's names (lower-cased). */
 export const AMBIGUOUS_NAMES: ReadonlySet<string> = new Set([
@@ -76,7 +78,8 @@ export const CUE_WORDS: ReadonlySet<string> = new Set(
     .split(' '),
 );
 
-const CASHTAG = /(?<![\p{L}\p{N}$])\$([A-Z]{1,5}(?:\.[A-Z]{1,2})?)(?![\p{L}\p{N}])/gu;
+/** $TSLA, $BRK.B, $NOVO-B.CO: a letter first ("$5" is money), then whatever the contract allows. */
+const CASHTAG = /(?<![\p{L}\p{N}$])\$([A-Z][A-Z0-9]*(?:[.-][A-Z0-9]+)*)(?![\p{L}\p{N}])/gu;
 /** "$US 5 billion" is money, not a ticker. */
 const CURRENCY_AFTER_DOLLAR: ReadonlySet<string> = new Set([
   'US',
@@ -91,23 +94,12 @@ const CURRENCY_AFTER_DOLLAR: ReadonlySet<string> = new Set([
   'SGD',
 ]);
 const PRECEDING_CUE = /(?:\bshares|\bstock|\bstake|\binvestors)\s+(?:of|in)\s+$/iu;
-const PARENTHESIZED_TICKER = /^\s*\(\s*(?:[A-Za-z]+\s*:\s*)?\$?([A-Z0-9.]{1,10})\s*\)/u;
+const PARENTHESIZED_TICKER = /^\s*\(\s*(?:[A-Za-z]+\s*:\s*)?\$?([A-Z0-9.-]{1,20})\s*\)/u;
 const POSSESSIVE = /^['’]s(?![\p{L}\p{N}])/u;
 const NEXT_WORD = /^\s+(\p{L}+)/u;
 
 const canonicalName = (name: string): string => name.replace(/’/g, "'");
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** An explicit ticker in the forms publishers use ($tsla, NASDAQ:TSLA, BRK-B) → TSLA, BRK.B. */
-export function normalizeTicker(raw: string): string | undefined {
-  const symbol = raw
-    .trim()
-    .toUpperCase()
-    .replace(/^\$/, '')
-    .replace(/^[A-Z]+:\s*/, '')
-    .replace(/[-/]/, '.');
-  return TICKER_PATTERN.test(symbol) ? symbol : undefined;
-}
 
 export class TickerExtractor {
   private readonly tickersByName = new Map<string, string[]>();
@@ -137,12 +129,17 @@ export class TickerExtractor {
         : undefined;
   }
 
-  /** Tickers of a normalized article text, after the publisher's explicit ones. */
+  /**
+   * Tickers of a normalized article text, after the publisher's explicit ones ($tsla, NASDAQ:TSLA
+   * and brk/b read as TSLA and BRK.B; what is no ticker under the contract is left out: see
+   * normalizeTickers for the list of those).
+   */
   extract(text: string, explicit: readonly string[] = []): string[] {
     const mentions: { at: number; ticker: string }[] = [];
     for (const match of text.matchAll(CASHTAG)) {
       const ticker = match[1] as string;
-      if (!CURRENCY_AFTER_DOLLAR.has(ticker)) mentions.push({ at: match.index, ticker });
+      if (!CURRENCY_AFTER_DOLLAR.has(ticker) && TICKER_PATTERN.test(ticker))
+        mentions.push({ at: match.index, ticker });
     }
     if (this.names) {
       for (const match of text.matchAll(this.names)) {
@@ -154,11 +151,7 @@ export class TickerExtractor {
       }
     }
     mentions.sort((a, b) => a.at - b.at);
-    const out = new Set<string>();
-    for (const raw of explicit) {
-      const ticker = normalizeTicker(raw);
-      if (ticker) out.add(ticker);
-    }
+    const out = new Set(normalizeTickers(explicit).tickers);
     for (const mention of mentions) out.add(mention.ticker);
     return [...out];
   }

@@ -2,7 +2,7 @@
 // (a swap takes effect from the next batch), inference in bounded slices, one ScoredArticle per
 // (article, ticker). Until a production model exists the batch is held, uncommitted, so the news
 // waits in Kafka; nothing is dropped, dead-lettered or scored by nothing.
-import type { EnrichedArticle } from '@mercato/contracts';
+import { normalizeTickers, type EnrichedArticle } from '@mercato/contracts';
 import { DrainInterruptedError, type DecodedRecord, type KafkaEventContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -10,7 +10,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
 import type { Lease } from './model-slot';
 import { ScoredArticleRepository } from './scored-article.repository';
-import { normalizeTickers, scoringText, toScoredRecords, type ScoringInput } from './scored-article.mapper';
+import { scoringText, toScoredRecords, type ScoringInput } from './scored-article.mapper';
 import { SentimentInference } from './sentiment-inference';
 import type { ServingModel } from './sentiment-model.loader';
 import { SentimentModelService } from './sentiment-model.service';
@@ -43,7 +43,20 @@ export class NewsScoringService implements OnModuleDestroy {
     sentimentMetrics.batchArticles.observe(records.length);
     const inputs: (ScoringInput & { text: string })[] = [];
     for (const { value, record } of records) {
-      if (normalizeTickers(value.tickers).length === 0) {
+      const { tickers, rejected } = normalizeTickers(value.tickers);
+      if (rejected.length > 0) {
+        sentimentMetrics.droppedTickers.inc({ reason: 'invalid_ticker' }, rejected.length);
+        this.logger.warn(
+          {
+            articleId: value.articleId,
+            eventId: record.eventId,
+            tickers: rejected,
+            reason: 'invalid_ticker',
+          },
+          'tickers of an enriched article left out of scoring: no ticker under the contract',
+        );
+      }
+      if (tickers.length === 0) {
         sentimentMetrics.skippedArticles.inc({ reason: 'no_tickers' });
         continue;
       }

@@ -2,13 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { EnrichedArticleSchema, SentimentLabel } from '@mercato/contracts';
 import { describe, expect, it } from 'vitest';
-import {
-  normalizeTickers,
-  scoredEventId,
-  scoringText,
-  toScoredRecords,
-  type ArticleScore,
-} from './scored-article.mapper';
+import { scoredEventId, scoringText, toScoredRecords, type ArticleScore } from './scored-article.mapper';
 
 const article = (fields: { tickers?: string[]; headline?: string; normalizedText?: string } = {}) =>
   create(EnrichedArticleSchema, {
@@ -43,13 +37,6 @@ describe('scored event ids', () => {
     expect(scoredEventId('4a7d1ed4-1b3c-4c8e-9f00-000000000002', 'AAPL')).not.toBe(id);
     // The separator keeps ("ab", "C") and ("a", "bC") apart.
     expect(scoredEventId('ab', 'C')).not.toBe(scoredEventId('a', 'bC'));
-  });
-});
-
-describe('normalizeTickers', () => {
-  it('trims, upper-cases, drops empties and keeps each ticker once in first-seen order', () => {
-    expect(normalizeTickers([' aapl', 'MSFT', 'AAPL', '', '  ', 'brk.b'])).toEqual(['AAPL', 'MSFT', 'BRK.B']);
-    expect(normalizeTickers([])).toEqual([]);
   });
 });
 

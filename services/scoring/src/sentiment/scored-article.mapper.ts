@@ -3,7 +3,12 @@
 // article (after a crash or rebalance) produces the very same ids and the monitor can dedupe.
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SentimentLabel, type EnrichedArticle, type ScoredArticleSchema } from '@mercato/contracts';
+import {
+  SentimentLabel,
+  normalizeTickers,
+  type EnrichedArticle,
+  type ScoredArticleSchema,
+} from '@mercato/contracts';
 import { uuidV5, type OutgoingRecord } from '@mercato/kafka';
 import type { SentimentLabelName, TokenWeight } from '@mercato/ml';
 
@@ -13,16 +18,6 @@ export const SCORED_EVENT_NAMESPACE = '6f878cb8-5154-4a18-9e84-266f4761d565';
 /** The event id of the scored record for (input event, ticker); the NUL keeps the two parts apart. */
 export const scoredEventId = (inputEventId: string, ticker: string): string =>
   uuidV5(SCORED_EVENT_NAMESPACE, `${inputEventId}\u0000${ticker}`);
-
-/** Distinct tickers in first-seen order, trimmed and upper-cased (the monitor keys windows by them). */
-export function normalizeTickers(tickers: readonly string[]): string[] {
-  const seen = new Set<string>();
-  for (const raw of tickers) {
-    const ticker = raw.trim().toUpperCase();
-    if (ticker) seen.add(ticker);
-  }
-  return [...seen];
-}
 
 /**
  * The text the classifier reads: the headline, which is what sentiment models are trained on
@@ -57,7 +52,7 @@ export function toScoredRecords(
   scoredAt: Date,
 ): OutgoingRecord<typeof ScoredArticleSchema>[] {
   const { article } = input;
-  return normalizeTickers(article.tickers).map((ticker) => {
+  return normalizeTickers(article.tickers).tickers.map((ticker) => {
     const value: MessageInitShape<typeof ScoredArticleSchema> = {
       tenantId: input.tenantId,
       articleId: article.articleId,

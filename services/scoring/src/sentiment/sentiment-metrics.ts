@@ -12,6 +12,11 @@ export const sentimentMetrics = {
     'Enriched articles that produce no scored record (no_tickers, no_text)',
     ['reason'],
   ),
+  droppedTickers: counter(
+    'mercato_scoring_dropped_tickers_total',
+    'Tickers of enriched articles given no scored record, by reason (invalid_ticker: no ticker under the contract)',
+    ['reason'],
+  ),
   batchArticles: histogram(
     'mercato_scoring_batch_articles',
     'Articles per consumed batch',
