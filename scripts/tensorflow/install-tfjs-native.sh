@@ -16,7 +16,9 @@
 #      against the local Node headers (npm_config_nodedir, set by scripts/env.sh) - no network;
 #   5. verifies that the backend is `tensorflow` and that a matMul gives the right numbers.
 # Idempotent: when the binding already loads, computes, and was staged from the requested wheel,
-# it is a fast no-op. See docs/tensorflow-native.md.
+# it is a no-op; once verified, later runs only compare file sizes and times (no node, no TensorFlow
+# load), since every `npx mercato` runs this first. All its messages go to stderr, so a command's
+# stdout (`mercato … --json`) holds only the command's own output. See docs/tensorflow-native.md.
 #
 # Usage: scripts/tensorflow/install-tfjs-native.sh [--root DIR] [--force] [--check]
 #   --root DIR  project whose node_modules to fix (default: $MERCATO_ROOT, else this repo)
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
 done
 ROOT="$(cd "${ROOT:-$SCRIPT_REPO}" && pwd)"
 
-log() { echo "tfjs-native: $*"; }
+log() { echo "tfjs-native: $*" >&2; }
 die() { echo "tfjs-native: ERROR: $*" >&2; exit 1; }
 indent() { sed 's/^/    /'; }
 
@@ -263,6 +265,37 @@ build_binding() {
 
 stamp_of() { cat "$1/deps/$STAMP_NAME" 2>/dev/null || true; }
 
+# What a verification vouches for: the staged libtensorflow and the built binding, by name, size and
+# modification time. Recorded in deps/$VERIFIED_NAME after a successful verify_pkg.
+VERIFIED_NAME=".mercato-verified"
+verified_key() {
+  local f
+  echo "$(stamp_of "$1")"
+  for f in "$1"/deps/lib/* "$1"/lib/napi-v*/tfjs_binding.node; do
+    [ -e "$f" ] && stat -L -c '%n %s %Y' "$f"
+  done
+}
+record_verified() { verified_key "$1" >"$1/deps/$VERIFIED_NAME"; }
+verified_before() { [ -f "$1/deps/$VERIFIED_NAME" ] && [ "$(verified_key "$1")" = "$(cat "$1/deps/$VERIFIED_NAME")" ]; }
+
+# True when a plain run has nothing to do: no option or local wheel asks for something else, every
+# tfjs-node package was staged from the requested wheel and verified with the files it has now, and
+# a tfjs-node-gpu package is either verified too or was never staged (it needs TF_GPU_*).
+nothing_to_do() {
+  [ "$FORCE" = 0 ] && [ "$CHECK_ONLY" = 0 ] || return 1
+  [ -z "${TF_WHEEL:-}${TF_GPU_LIBTENSORFLOW_DIR:-}${TF_GPU_WHEEL:-}" ] || return 1
+  local pkg
+  for pkg in "$ROOT"/node_modules/@tensorflow/tfjs-node{,-gpu} "$ROOT"/*/node_modules/@tensorflow/tfjs-node{,-gpu} \
+             "$ROOT"/*/*/node_modules/@tensorflow/tfjs-node{,-gpu}; do
+    [ -f "$pkg/package.json" ] || continue
+    case "$pkg" in
+      *-gpu) [ -n "$(stamp_of "$pkg")" ] || continue ;;
+      *) [ "$(stamp_of "$pkg")" = "tensorflow-cpu==$TF_WHEEL_VERSION" ] || return 1 ;;
+    esac
+    verified_before "$pkg" || return 1
+  done
+}
+
 # ---------------------------------------------------------------------------------------------
 
 install_pkg() {
@@ -280,7 +313,7 @@ install_pkg() {
       log "  SKIP: tfjs-node-gpu was never installed by this script"; return 0
     fi
     local out; if out="$(verify_pkg "$pkg")"; then log "  $out"; return 0; fi
-    log "  NOT WORKING:"; indent <<<"$out"; CHECK_FAILED=1; return 0
+    log "  NOT WORKING:"; indent <<<"$out" >&2; CHECK_FAILED=1; return 0
   fi
   if [ "$gpu" = 1 ]; then
     if [ -n "${TF_GPU_LIBTENSORFLOW_DIR:-}" ]; then
@@ -290,6 +323,7 @@ install_pkg() {
     else
       local out
       if [ -n "$(stamp_of "$pkg")" ] && out="$(verify_pkg "$pkg")"; then
+        record_verified "$pkg"
         log "  already installed from $(stamp_of "$pkg"): $out"; return 0
       fi
       log "  SKIP: tfjs-node-gpu needs a CUDA build of libtensorflow; its install.js always downloads"
@@ -309,7 +343,7 @@ install_pkg() {
   patch_dist "$pkg"
   if [ "$FORCE" = 0 ] && [ "$(stamp_of "$pkg")" = "$want" ]; then
     local out
-    if out="$(verify_pkg "$pkg")"; then log "  already installed: $out"; return 0; fi
+    if out="$(verify_pkg "$pkg")"; then record_verified "$pkg"; log "  already installed: $out"; return 0; fi
     log "  binding present but not working, rebuilding"
   fi
 
@@ -348,6 +382,7 @@ install_pkg() {
     die "$name built but does not work (see docs/tensorflow-native.md, troubleshooting)"
   fi
   echo "$want" >"$pkg/deps/$STAMP_NAME"
+  record_verified "$pkg"
   log "  verified: $out"
 }
 
@@ -356,8 +391,9 @@ install_pkg() {
 CLEANUP=""  # a half-staged deps.tmp to remove if we die
 trap '[ -z "$CLEANUP" ] || rm -rf "$CLEANUP"' EXIT
 
-log "project root $ROOT (node $(node -v))"
 shopt -s nullglob
+nothing_to_do && exit 0
+log "project root $ROOT (node $(node -v))"
 found=0
 CHECK_FAILED=0
 for name in tfjs-node tfjs-node-gpu; do

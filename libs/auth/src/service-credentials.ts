@@ -1,15 +1,8 @@
 // The credential a service (or the CLI) sends on its calls to other Mercato services: a platform API
 // key from MERCATO_SERVICE_API_KEY or the file MERCATO_SERVICE_API_KEY_FILE names (a Kubernetes
 // Secret volume). A platform key acts for the tenant named in X-Mercato-Tenant.
-import { readFileSync } from 'node:fs';
+import { readSecret } from '@mercato/config';
 import { TENANT_HEADER } from './authenticator';
-
-export function readSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const direct = env[name];
-  if (direct) return direct.trim();
-  const file = env[`${name}_FILE`];
-  return file ? readFileSync(file, 'utf8').trim() || undefined : undefined;
-}
 
 /** Headers for a call to another service: the key (when configured) and the tenant acted for. */
 export function authHeaders(key: string | undefined, tenantId?: string): Record<string, string> {

@@ -38,6 +38,14 @@ function withFileSecrets(
   return { values, problems };
 }
 
+/** One secret outside a schema (the CLI's key, a service's key): X, else the trimmed content of X_FILE. */
+export function readSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const direct = env[name];
+  if (direct) return direct.trim();
+  const file = env[`${name}_FILE`];
+  return file ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
 export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,

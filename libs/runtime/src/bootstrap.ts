@@ -8,7 +8,7 @@ import { authEnv, resolveAuthSettings } from '@mercato/auth';
 import { AuthModule } from './auth.module';
 import { HTTP_ERROR_OPTIONS, HttpErrorFilter, type HttpErrorOptions } from './http/http-error.filter';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfig, platformEnv, z } from '@mercato/config';
+import { DEFAULT_PORTS, loadConfig, platformEnv, z, type ServiceName } from '@mercato/config';
 import { DbModule } from '@mercato/db';
 import { KafkaModule, KafkaTransport, kafkaClientOptionsFromEnv, type RetryPolicy } from '@mercato/kafka';
 import {
@@ -19,25 +19,6 @@ import {
   listenAndDrainOnSignal,
   type Logger,
 } from '@mercato/telemetry';
-
-export const SERVICE_NAMES = [
-  'ingest',
-  'feature',
-  'training',
-  'model-registry',
-  'scoring',
-  'sentiment-monitor',
-] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
-export const DEFAULT_PORTS: Record<ServiceName, number> = {
-  ingest: 8081,
-  feature: 8082,
-  training: 8083,
-  'model-registry': 8084,
-  scoring: 8085,
-  'sentiment-monitor': 8086,
-};
 
 type PlatformShape = ReturnType<typeof platformEnv>;
 export type PlatformConfig = z.infer<z.ZodObject<PlatformShape>>;

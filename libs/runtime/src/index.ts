@@ -1,11 +1,8 @@
 export {
   bootstrapService,
   schemaFor,
-  SERVICE_NAMES,
-  DEFAULT_PORTS,
   SERVICE_CONFIG,
   SERVICE_LOGGER,
-  type ServiceName,
   type ServiceDefinition,
   type PlatformConfig,
 } from './bootstrap';

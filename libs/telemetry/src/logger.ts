@@ -5,8 +5,16 @@ import pino, { type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger } from 'pino';
 
-export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
-  return pino({
+/**
+ * A service logs to stdout (what container runtimes collect); a command-line tool passes 'stderr', so
+ * its stdout holds only the command's output (`mercato … --json`).
+ */
+export function createLogger(
+  service: string,
+  level: LevelWithSilent = 'info',
+  stream: 'stdout' | 'stderr' = 'stdout',
+): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: `mercato-${service}` },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -29,7 +37,8 @@ export function createLogger(service: string, level: LevelWithSilent = 'info'): 
       const ctx = span.spanContext();
       return { trace_id: ctx.traceId, span_id: ctx.spanId };
     },
-  });
+  };
+  return stream === 'stderr' ? pino(options, pino.destination({ fd: 2, sync: true })) : pino(options);
 }
 
 /** Routes Nest's framework logs (module init, routes, errors) into pino. */

@@ -2,7 +2,7 @@
 // broker and database, each answers its health and metrics endpoints, and `mercato down` stops them.
 // Single services are also started with bad configuration and with an unreachable database.
 import { REPO_ROOT, portOpen, requireEnv, spawnService } from '@mercato/dev-stack';
-import { DEFAULT_PORTS } from '@mercato/runtime';
+import { DEFAULT_PORTS } from '@mercato/config';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

@@ -7,10 +7,10 @@ import {
   TENANT_ID_PATTERN,
   isScope,
   migrateAuthSchema,
-  readSecret,
   type ApiKeyRecord,
   type Scope,
 } from '@mercato/auth';
+import { readSecret } from '@mercato/config';
 import { Database } from '@mercato/db';
 import { createLogger } from '@mercato/telemetry';
 import { EMBEDDED_PG_PORT, REPO_ROOT, ensureLocalPostgres, portOpen } from '@mercato/dev-stack';
@@ -18,8 +18,13 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Written by `mercato up` (mode 0600): the tenant admin key and the platform service key it created. */
-export const STACK_KEYS_FILE = join(REPO_ROOT, '.mercato', 'api-keys.json');
+/**
+ * Written by `mercato up` (mode 0600): the tenant admin key and the platform service key it created.
+ * In the checkout scripts/env.sh names (MERCATO_ROOT, set for every `npx mercato`), so a command
+ * that only sends a key does not load the test-infrastructure library to find the checkout.
+ */
+export const stackKeysFile = (): string =>
+  join(process.env.MERCATO_ROOT ?? REPO_ROOT, '.mercato', 'api-keys.json');
 
 export interface StackKeys {
   tenant: string;
@@ -27,13 +32,29 @@ export interface StackKeys {
   service: { id: string; key: string };
 }
 
-/** The key CLI commands send: MERCATO_API_KEY(_FILE), else the admin key `mercato up` wrote. */
-export function cliApiKey(): string | undefined {
-  const configured = readSecret('MERCATO_API_KEY');
-  if (configured) return configured;
-  if (!existsSync(STACK_KEYS_FILE)) return undefined;
-  return (JSON.parse(readFileSync(STACK_KEYS_FILE, 'utf8')) as StackKeys).admin.key;
+export interface CliCredential {
+  key: string | undefined;
+  /** Where the key comes from, in words. */
+  source: string;
+  /** The key's tenant, when the CLI knows it (the stack's key file names it). */
+  tenant?: string;
 }
+
+/** The key CLI commands send: MERCATO_API_KEY(_FILE), else the admin key `mercato up` wrote. */
+export function cliCredential(): CliCredential {
+  const configured = readSecret('MERCATO_API_KEY');
+  if (configured)
+    return {
+      key: configured,
+      source: process.env.MERCATO_API_KEY ? 'MERCATO_API_KEY' : 'MERCATO_API_KEY_FILE',
+    };
+  const file = stackKeysFile();
+  if (!existsSync(file)) return { key: undefined, source: 'no API key (MERCATO_API_KEY is not set)' };
+  const keys = JSON.parse(readFileSync(file, 'utf8')) as StackKeys;
+  return { key: keys.admin.key, source: `the admin key in ${file}`, tenant: keys.tenant };
+}
+
+export const cliApiKey = (): string | undefined => cliCredential().key;
 
 /** Authorization header for CLI calls to the services (empty when no key is known, e.g. AUTH_MODE=off). */
 export function cliAuthHeaders(): Record<string, string> {
@@ -87,7 +108,7 @@ async function platformDatabaseUrl(): Promise<string> {
 
 /** Runs fn with the key store, the auth schema migrated first; closes the pool after. */
 export async function withKeyStore<T>(fn: (store: ApiKeyStore) => Promise<T>, url?: string): Promise<T> {
-  const logger = createLogger('cli', 'warn');
+  const logger = createLogger('cli', 'warn', 'stderr');
   const databaseUrl = url ?? (await platformDatabaseUrl());
   await migrateAuthSchema(databaseUrl, logger);
   const db = new Database({ url: databaseUrl, schema: 'auth', logger, poolMax: 2 });
@@ -133,13 +154,15 @@ export function registerKeysCommand(program: Command): void {
     .command('create')
     .description('create a key; its secret is printed once')
     .requiredOption('--tenant <id>', 'tenant the key acts for')
-    .requiredOption('--scopes <list>', `comma-separated: ${SCOPES.join(', ')}`)
+    .requiredOption('--scopes <list>', 'comma-separated scopes (listed below)')
     .requiredOption('--name <name>', 'what the key is for (shown in lists and logs)')
     .option('--expires <when>', 'a duration (90d, 12h) or an ISO date-time')
     .option('--platform', 'a service key that may act for any tenant named in X-Mercato-Tenant')
     .option('--rate-rps <n>', 'requests per second for this key (overrides RATE_LIMIT_RPS; 0: unlimited)')
     .option('--rate-burst <n>', 'burst for this key (overrides RATE_LIMIT_BURST)')
     .option('--json', 'print as JSON')
+    // A function, so the scope list (and its library) loads only when the help is shown.
+    .addHelpText('after', () => `\nScopes: ${SCOPES.join(', ')}`)
     .action(
       async (opts: {
         tenant: string;

@@ -1,7 +1,8 @@
 // `mercato migrate`: applies a service's SQL migrations to its own schema (the Helm hook Job runs it).
 import { migrate } from '@mercato/db';
 import { migrateAuthSchema } from '@mercato/auth';
-import { SERVICE_NAMES, schemaFor, type ServiceName } from '@mercato/runtime';
+import { SERVICE_NAMES, type ServiceName } from '@mercato/config';
+import { schemaFor } from '@mercato/runtime';
 import { createLogger } from '@mercato/telemetry';
 import { REPO_ROOT } from '@mercato/dev-stack';
 import { existsSync } from 'node:fs';
@@ -12,7 +13,7 @@ export function migrationsDir(service: ServiceName): string {
 }
 
 export async function migrateServices(url: string, services: string[]): Promise<void> {
-  const logger = createLogger('cli', 'info');
+  const logger = createLogger('cli', 'info', 'stderr');
   for (const name of services) {
     if (!(SERVICE_NAMES as readonly string[]).includes(name))
       throw new Error(`unknown service "${name}" (one of ${SERVICE_NAMES.join(', ')})`);

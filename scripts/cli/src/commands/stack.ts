@@ -2,7 +2,7 @@
 // broker, Postgres, the catalogue's topics and all six services — stopped cleanly on Ctrl-C. The
 // broker, Postgres and the service processes come from @mercato/dev-stack, as for the benches and
 // the tests; what is here is the platform's keys, the demo settings and the pid file.
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@mercato/runtime';
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '@mercato/config';
 import {
   ensureLocalKafka,
   ensureLocalPostgres,
@@ -17,7 +17,7 @@ import {
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
 import { runDemo } from './demo';
-import { STACK_KEYS_FILE, withKeyStore, type StackKeys } from './keys';
+import { stackKeysFile, withKeyStore, type StackKeys } from './keys';
 import { SCOPES, type Scope } from '@mercato/auth';
 import { spawn } from 'node:child_process';
 import {
@@ -33,10 +33,11 @@ import {
 import { join } from 'node:path';
 
 const READY_TIMEOUT_MS = 300_000;
-const STATE_DIR = join(REPO_ROOT, '.mercato');
-const PID_FILE = join(STATE_DIR, 'stack.pid');
-const LOG_DIR = join(STATE_DIR, 'logs');
-const SERVICE_KEY_FILE = join(STATE_DIR, 'service-api-key');
+// Functions, not constants: the CLI loads this module for every command (see program.ts).
+const stateFile = (...path: string[]): string => join(REPO_ROOT, '.mercato', ...path);
+const pidFile = (): string => stateFile('stack.pid');
+const logDir = (): string => stateFile('logs');
+const serviceKeyFile = (): string => stateFile('service-api-key');
 
 /** What the services need from each other: models, datasets, features, popular items, user deletion. */
 const SERVICE_SCOPES: Scope[] = [
@@ -54,8 +55,9 @@ const SERVICE_SCOPES: Scope[] = [
  * replacing the keys of the previous `mercato up`. Both are written to .mercato/ with mode 0600.
  */
 async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<StackKeys> {
-  const previous = existsSync(STACK_KEYS_FILE)
-    ? (JSON.parse(readFileSync(STACK_KEYS_FILE, 'utf8')) as StackKeys)
+  const keysFile = stackKeysFile();
+  const previous = existsSync(keysFile)
+    ? (JSON.parse(readFileSync(keysFile, 'utf8')) as StackKeys)
     : undefined;
   const keys = await withKeyStore(async (store) => {
     if (previous) for (const id of [previous.admin.id, previous.service.id]) await store.revoke(id);
@@ -77,10 +79,10 @@ async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<
       service: { id: service.record.id, key: service.token },
     };
   }, databaseUrl);
-  writeFileSync(STACK_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
-  chmodSync(STACK_KEYS_FILE, 0o600);
-  writeFileSync(SERVICE_KEY_FILE, keys.service.key, { mode: 0o600 });
-  chmodSync(SERVICE_KEY_FILE, 0o600);
+  writeFileSync(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  chmodSync(keysFile, 0o600);
+  writeFileSync(serviceKeyFile(), keys.service.key, { mode: 0o600 });
+  chmodSync(serviceKeyFile(), 0o600);
   return keys;
 }
 
@@ -93,7 +95,7 @@ const say = (msg: string): void => {
 };
 
 export async function createTopics(brokers: string): Promise<void> {
-  const logger = createLogger('cli', 'warn');
+  const logger = createLogger('cli', 'warn', 'stderr');
   const kafka = createKafka({ clientId: 'mercato-cli', brokers: brokers.split(','), logger });
   const result = await ensureTopics(kafka);
   say(
@@ -105,7 +107,7 @@ function startService(name: ServiceName, env: NodeJS.ProcessEnv): RunningService
   const svc = spawnService(
     name,
     { ...env, HTTP_PORT: String(DEFAULT_PORTS[name]) },
-    { logFile: join(LOG_DIR, `${name}.log`) },
+    { logFile: join(logDir(), `${name}.log`) },
   );
   return Object.assign(svc, { name });
 }
@@ -128,7 +130,7 @@ async function stopAll(
 }
 
 export async function up(options: { only?: string[]; demo?: boolean }): Promise<void> {
-  mkdirSync(LOG_DIR, { recursive: true });
+  mkdirSync(logDir(), { recursive: true });
   const names = options.only?.length
     ? SERVICE_NAMES.filter((n) => options.only?.includes(n))
     : [...SERVICE_NAMES];
@@ -141,13 +143,13 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     stopping ??= stopAll(services, pg, kafka)
       .catch((err: unknown) => say(`error while stopping: ${String(err)}`))
       .finally(() => {
-        rmSync(PID_FILE, { force: true });
+        rmSync(pidFile(), { force: true });
         process.exit(code);
       });
   };
   process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
-  writeFileSync(PID_FILE, String(process.pid));
+  writeFileSync(pidFile(), String(process.pid));
   try {
     kafka = await ensureLocalKafka(say);
     pg = await ensureLocalPostgres(say);
@@ -162,7 +164,7 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
       DATABASE_URL: pg.url,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       AUTH_MODE: authMode,
-      ...(keys ? { MERCATO_SERVICE_API_KEY: undefined, MERCATO_SERVICE_API_KEY_FILE: SERVICE_KEY_FILE } : {}),
+      ...(keys ? { MERCATO_SERVICE_API_KEY: undefined, MERCATO_SERVICE_API_KEY_FILE: serviceKeyFile() } : {}),
     };
     // The demo replays two hours of news in seconds: the monitor allows for the disorder that brings,
     // and judges only windows with enough articles (both can be overridden from the environment).
@@ -226,15 +228,15 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
 }
 
 export async function down(): Promise<void> {
-  if (!existsSync(PID_FILE)) {
+  if (!existsSync(pidFile())) {
     say('no local stack is running');
     return;
   }
-  const pid = Number(readFileSync(PID_FILE, 'utf8'));
+  const pid = Number(readFileSync(pidFile(), 'utf8'));
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
-    rmSync(PID_FILE, { force: true });
+    rmSync(pidFile(), { force: true });
     say('the stack was not running (stale pid file removed)');
     return;
   }
@@ -253,8 +255,8 @@ export async function down(): Promise<void> {
 
 /** Starts `mercato up` in the background, logging to .mercato/logs/stack.log, and waits until it is up. */
 export async function upDetached(only?: string[]): Promise<void> {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const logPath = join(LOG_DIR, 'stack.log');
+  mkdirSync(logDir(), { recursive: true });
+  const logPath = join(logDir(), 'stack.log');
   const log = openSync(logPath, 'w');
   const child = spawn(
     process.execPath,
