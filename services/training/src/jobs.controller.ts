@@ -3,9 +3,10 @@ import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { MODEL_KINDS, MODEL_NAME_PATTERN, MODEL_NAME_RULE, ModelKind, Topics } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
-import { notFound, ValidBody, ValidQuery } from '@mercato/runtime';
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { notFound, SERVICE_CONFIG, ValidBody, ValidQuery } from '@mercato/runtime';
+import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { TrainingConfig } from './training.config';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
 
 const SubmitBody = z.object({
@@ -42,6 +43,7 @@ export class JobsController {
   constructor(
     private readonly jobs: TrainingJobRepository,
     private readonly producer: EventProducer,
+    @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
   ) {}
 
   @RequireScopes('training:write')
@@ -50,7 +52,7 @@ export class JobsController {
   async submit(
     @CurrentPrincipal() principal: Principal,
     @ValidBody(SubmitBody) input: z.output<typeof SubmitBody>,
-  ): Promise<{ requestId: string; topic: string }> {
+  ): Promise<{ requestId: string; topic: string; tenantId: string; modelRegistry: string }> {
     const requestId = randomUUID();
     await this.producer.send(Topics.trainingRequests, [
       {
@@ -71,7 +73,13 @@ export class JobsController {
         },
       },
     ]);
-    return { requestId, topic: Topics.trainingRequests.name };
+    // Where the job's version will be registered, so a client can say so before the job starts.
+    return {
+      requestId,
+      topic: Topics.trainingRequests.name,
+      tenantId: principal.tenantId,
+      modelRegistry: this.config.MODEL_REGISTRY_URL,
+    };
   }
 
   @RequireScopes('training:read')

@@ -1,7 +1,7 @@
 // What `mercato train` and `mercato eval` share across model kinds: progress lines, running a job in
 // this process (--offline), loading a model from a folder or the registry, and submitting a job to the
 // training service and following it.
-import { cliAuthHeaders } from './keys';
+import { cliAuthHeaders, cliCredential } from './keys';
 import { parseModelRef } from '@mercato/contracts';
 import {
   readArtifact,
@@ -93,17 +93,53 @@ export interface JobSubmission {
   promoteIfBetter: boolean;
 }
 
-/** Submits a training request through the training service and prints its progress until it ends. */
+/** What `mercato train --help` says about its two modes. */
+export const TRAIN_MODES_HELP = `
+Two modes:
+  (default)  a job through the running stack: the training service (TRAINING_URL, default
+             ${DEFAULT_TRAINING_URL}) trains the model and registers a new version in its model
+             registry, for the tenant of your API key (MERCATO_API_KEY, else the admin key that
+             \`mercato up\` saved). The data files must be readable by the training service.
+  --offline  trains in this process and writes the model to a folder (--out); nothing is
+             registered. Evaluate it with \`mercato eval --model <folder>\`.`;
+
+/**
+ * Submits a training request through the training service and prints its progress until it ends.
+ * Where the job goes (service, credential, then the tenant and registry the service answers with) is
+ * printed on stderr first, with --json too: training through a stack registers a version there.
+ */
 export async function submitAndFollow(job: JobSubmission, json: boolean | undefined): Promise<void> {
   const base = process.env.TRAINING_URL ?? DEFAULT_TRAINING_URL;
-  const res = await fetch(`${base}/v1/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
-    body: JSON.stringify({ ...job, requestedBy: 'cli' }),
-  });
+  const credential = cliCredential();
+  err(`training as a job through the running stack (--offline trains in this process instead):`);
+  err(
+    `  training service  ${base}${process.env.TRAINING_URL ? ' (TRAINING_URL)' : ' (default; TRAINING_URL sets it)'}`,
+  );
+  err(`  credential        ${credential.source}${credential.tenant ? ` (tenant ${credential.tenant})` : ''}`);
+  err(
+    `  model             ${job.modelName}: a new version${job.promoteIfBetter ? ', promoted if the promotion policy agrees' : ''}`,
+  );
+  let res: Response;
+  try {
+    res = await fetch(`${base}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
+      body: JSON.stringify({ ...job, requestedBy: 'cli' }),
+    });
+  } catch (cause) {
+    const { code } = (cause as { cause?: { code?: string } }).cause ?? {};
+    throw new Error(
+      `cannot reach the training service at ${base}${code ? ` (${code})` : ''}: start the stack (npx mercato up) or train here with --offline`,
+      { cause },
+    );
+  }
   if (!res.ok) throw new Error(`training service answered ${res.status}: ${await res.text()}`);
-  const { requestId } = (await res.json()) as { requestId: string };
-  if (!json) err(`submitted training request ${requestId} to training.requests.v1`);
+  const { requestId, tenantId, modelRegistry } = (await res.json()) as {
+    requestId: string;
+    tenantId: string;
+    modelRegistry: string;
+  };
+  err(`  submitted         request ${requestId} for tenant ${tenantId}; model registry ${modelRegistry}`);
   let shown = 0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 1_000));

@@ -11,7 +11,7 @@ import {
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { table } from './models';
-import { loadModel, runOffline, submitAndFollow } from './train-common';
+import { loadModel, runOffline, submitAndFollow, TRAIN_MODES_HELP } from './train-common';
 import {
   defaultRecommenderName,
   evalRecommender,
@@ -121,7 +121,7 @@ export function registerTrainCommands(program: Command): void {
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
   program
     .command('train')
-    .description('train a model: offline in this process, or as a job through the training service')
+    .description('train a model: as a job through the running stack (default), or here with --offline')
     .argument('<kind>', 'sentiment | recommender')
     .requiredOption(
       '--data <file>',
@@ -137,11 +137,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--pretrain <file>', 'sentiment: unlabeled text for self-supervised pretraining first')
     .option('--epochs <n>', 'maximum epochs')
     .option('--hp <name=value>', 'any other hyperparameter (repeatable)', collect, [])
-    .option('--offline', 'train here and write the model to a folder, without the stack')
+    .option('--offline', 'train in this process and write the model to a folder; nothing is registered')
     .option('--out <dir>', 'with --offline: where to write the model')
     .option('--name <model>', `registry model name (default sentiment, or ${defaultRecommenderName()})`)
-    .option('--promote', 'promote to production if the registry policy agrees')
+    .option('--promote', 'job mode: promote to production if the registry policy agrees')
     .option('--json', 'print JSON')
+    .addHelpText('after', TRAIN_MODES_HELP)
     .action(async (kind: string, opts: TrainOptions & RecommenderTrainOptions) => {
       if (kind === 'recommender') await trainRecommender(opts);
       else if (kind === 'sentiment') {
