@@ -6,6 +6,7 @@
 import {
   REPO_ROOT,
   createTestDatabase,
+  freePort,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -243,27 +244,32 @@ describe('mercato train recommender through the training service', () => {
     const name = `recommender-cli-${RUN}`;
     const env = { TRAINING_URL: training.url, MODEL_REGISTRY_URL: registry.url };
     const args = ['--data', uData, '--items', uItem, '--split', 'leave-last-out'];
-    const job = JSON.parse(
-      (
-        await mercato(
-          [
-            'train',
-            'recommender',
-            ...args,
-            '--objective',
-            'implicit',
-            '--epochs',
-            '4',
-            '--name',
-            name,
-            '--promote',
-            '--json',
-          ],
-          env,
-        )
-      ).stdout,
+    const submitted = await mercato(
+      [
+        'train',
+        'recommender',
+        ...args,
+        '--objective',
+        'implicit',
+        '--epochs',
+        '4',
+        '--name',
+        name,
+        '--promote',
+        '--json',
+      ],
+      env,
     );
+    const job = JSON.parse(submitted.stdout);
     expect(job).toMatchObject({ status: 'succeeded', version: 1, promotion: { outcome: 'promoted' } });
+    // Where the job went, on stderr, before it started: the service, the credential, the model, then
+    // the tenant and the registry the service answered with.
+    expect(submitted.stderr).toContain('training as a job through the running stack');
+    expect(submitted.stderr).toContain(`training service  ${training.url} (TRAINING_URL)`);
+    expect(submitted.stderr).toContain(`model             ${name}: a new version, promoted if`);
+    expect(submitted.stderr).toMatch(
+      new RegExp(`submitted +request [0-9a-f-]{36} for tenant default; model registry ${registry.url}`),
+    );
     const evaluated = JSON.parse(
       (await mercato(['eval', 'recommender', '--model', `${name}@production`, ...args, '--json'], env))
         .stdout,
@@ -271,4 +277,21 @@ describe('mercato train recommender through the training service', () => {
     expect(evaluated.model).toBe(`${name} v1`);
     expect(evaluated.metrics.hr_at_10_sampled99).toBeCloseTo(job.metrics.hr_at_10_sampled99, 6);
   }, 180_000);
+
+  it('says how to train without a stack, in --help and when no training service answers', async () => {
+    const help = (await mercato(['train', '--help'])).stdout;
+    expect(help).toMatch(/\(default\) +a job through the running stack/);
+    expect(help).toMatch(/--offline +trains in this process .* nothing is\s+registered/s);
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await mercato(['train', 'recommender', '--data', uData], {
+      TRAINING_URL: closed,
+    }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(unreachable?.code).toBe(1);
+    expect(unreachable?.stderr).toContain(
+      `cannot reach the training service at ${closed} (ECONNREFUSED): start the stack (npx mercato up) or train here with --offline`,
+    );
+  }, 60_000);
 });
