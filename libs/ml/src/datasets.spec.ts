@@ -2,7 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLabelMap, readLabeledText, readMovieLensItems, readMovieLensRatings } from './datasets';
+import {
+  parseLabelMap,
+  parseTextEncoding,
+  parseTextFormat,
+  readLabeledText,
+  readMovieLensItems,
+  readMovieLensRatings,
+  textFormatOf,
+} from './datasets';
 
 const dir = mkdtempSync(join(tmpdir(), 'ml-data-'));
 const file = (name: string, content: string | Buffer) => {
@@ -25,15 +33,61 @@ describe('dataset readers', () => {
     expect(() => readLabeledText(p)).toThrow(/unknown label "1"/);
   });
 
-  it('reads Financial PhraseBank lines in Latin-1', () => {
+  it('reads Financial PhraseBank lines in Latin-1, saying so', () => {
     const p = file(
       'fpb.txt',
       Buffer.from('Operating profit rose to EUR 13.1 mn .@positive\nSales fell \xe9@negative\n', 'latin1'),
     );
-    expect(readLabeledText(p)).toEqual([
+    const warnings: string[] = [];
+    expect(readLabeledText(p, undefined, { onWarning: (w) => warnings.push(w) })).toEqual([
       { text: 'Operating profit rose to EUR 13.1 mn .', label: 2 },
       { text: 'Sales fell é', label: 0 },
     ]);
+    expect(warnings).toEqual([
+      'fpb.txt is not valid UTF-8 (first at line 2): read as Latin-1; --encoding utf-8 or latin1 decides',
+    ]);
+    // Told it is Latin-1, the reader does not warn.
+    expect(
+      readLabeledText(p, undefined, { encoding: 'latin1', onWarning: (w) => warnings.push(w) }),
+    ).toHaveLength(2);
+    expect(warnings).toHaveLength(1);
+    expect(() => readLabeledText(p, undefined, { encoding: 'utf-8' })).toThrow(
+      /fpb.txt line 2: not valid UTF-8 \(--encoding latin1 reads the file as Latin-1\)/,
+    );
+  });
+
+  it('reads a UTF-8 release of the PhraseBank as UTF-8, with or without a byte-order mark', () => {
+    const text =
+      'Net sales rose 5 % to EUR 1.2 mn in Espoo, Finland — “a record”.@positive\nLänsivayla café closes@neutral\n';
+    const warnings: string[] = [];
+    for (const content of [
+      Buffer.from(text, 'utf8'),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+    ]) {
+      expect(
+        readLabeledText(file('fpb-utf8.txt', content), undefined, { onWarning: (w) => warnings.push(w) }),
+      ).toEqual([
+        { text: 'Net sales rose 5 % to EUR 1.2 mn in Espoo, Finland — “a record”.', label: 2 },
+        { text: 'Länsivayla café closes', label: 1 },
+      ]);
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('takes the format from the extension unless one is given', () => {
+    expect(
+      ['a.csv', 'a.jsonl', 'a.ndjson', 'a.json', 'Sentences_AllAgree.txt', 'data'].map(textFormatOf),
+    ).toEqual(['csv', 'jsonl', 'jsonl', 'jsonl', 'phrasebank', 'phrasebank']);
+    const csvAsData = file('tfns.data', 'text,label\nStocks slide,negative\n');
+    expect(readLabeledText(csvAsData, undefined, { format: 'csv' })).toEqual([
+      { text: 'Stocks slide', label: 0 },
+    ]);
+    expect(() => readLabeledText(csvAsData)).toThrow(/expected sentence@label/);
+    expect(parseTextFormat('jsonl')).toBe('jsonl');
+    expect(() => parseTextFormat('xml')).toThrow(/--format xml: expected csv, phrasebank, jsonl/);
+    expect(parseTextEncoding('ISO-8859-1')).toBe('latin1');
+    expect(parseTextEncoding('utf8')).toBe('utf-8');
+    expect(() => parseTextEncoding('utf-16')).toThrow(/--encoding utf-16: expected utf-8 or latin1/);
   });
 
   it('reads JSON Lines', () => {

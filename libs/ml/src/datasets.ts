@@ -1,10 +1,14 @@
 // Readers for the public formats training and evaluation take directly: CSV `text,label`,
 // Financial PhraseBank (`sentence@label`), JSON Lines, MovieLens `u.data`/`u.item` and
 // `ratings.csv`/`movies.csv`. Labels map onto the canonical negative / neutral / positive order.
+// Labeled text is read as UTF-8 when it is valid UTF-8, else as Latin-1 with a warning naming the
+// first line that is not (the Financial PhraseBank was released in both); the format follows the
+// extension unless one is given.
 import { parse } from 'csv-parse/sync';
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, extname } from 'node:path';
 
 export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
 export type SentimentLabelName = (typeof SENTIMENT_LABELS)[number];
@@ -52,13 +56,95 @@ function toLabel(
   return SENTIMENT_LABELS.indexOf(name);
 }
 
+export const TEXT_FORMATS = ['csv', 'phrasebank', 'jsonl'] as const;
+export type TextFormat = (typeof TEXT_FORMATS)[number];
+
+export const TEXT_ENCODINGS = ['utf-8', 'latin1'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
+
+export interface TextReadOptions {
+  /** How to decode the file; by default UTF-8 when it is valid UTF-8, else Latin-1 with a warning. */
+  encoding?: TextEncoding;
+  /** What a reader tells the user about the file (how it decoded it); default: stderr. */
+  onWarning?: (message: string) => void;
+}
+
+export interface LabeledTextOptions extends TextReadOptions {
+  /** The format, instead of the one the extension implies. */
+  format?: TextFormat;
+}
+
+export function parseTextFormat(value: string): TextFormat {
+  if ((TEXT_FORMATS as readonly string[]).includes(value)) return value as TextFormat;
+  throw new Error(`--format ${value}: expected ${TEXT_FORMATS.join(', ')}`);
+}
+
+const ENCODING_NAMES: Record<string, TextEncoding> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  latin1: 'latin1',
+  'latin-1': 'latin1',
+  'iso-8859-1': 'latin1',
+};
+
+export function parseTextEncoding(value: string): TextEncoding {
+  const encoding = ENCODING_NAMES[value.toLowerCase()];
+  if (!encoding) throw new Error(`--encoding ${value}: expected utf-8 or latin1`);
+  return encoding;
+}
+
+/** The format a file's name implies: .csv, .jsonl/.ndjson/.json, else PhraseBank (.txt). */
+export function textFormatOf(path: string): TextFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  return 'phrasebank';
+}
+
+const warnOnStderr = (message: string): void => {
+  process.stderr.write(`warning: ${message}\n`);
+};
+
+/** The 1-based number of the first line that is not valid UTF-8. */
+function firstNonUtf8Line(bytes: Buffer): number {
+  let line = 1;
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(0x0a, start);
+    if (!isUtf8(bytes.subarray(start, end === -1 ? bytes.length : end))) return line;
+    if (end === -1) return line;
+    line++;
+    start = end + 1;
+  }
+}
+
+/** A text file's content: decoded as asked, or as UTF-8 when valid, else as Latin-1 (with a warning). */
+export function readText(path: string, options: TextReadOptions = {}): string {
+  let bytes = readFileSync(path);
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  if (options.encoding === 'latin1') return bytes.toString('latin1');
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const line = firstNonUtf8Line(bytes);
+  if (options.encoding === 'utf-8')
+    throw new Error(
+      `${basename(path)} line ${line}: not valid UTF-8 (--encoding latin1 reads the file as Latin-1)`,
+    );
+  (options.onWarning ?? warnOnStderr)(
+    `${basename(path)} is not valid UTF-8 (first at line ${line}): read as Latin-1; --encoding utf-8 or latin1 decides`,
+  );
+  return bytes.toString('latin1');
+}
+
 /** CSV with a header naming `text` and `label` columns (other columns are ignored). */
-export function readTextLabelCsv(path: string, labelMap?: Record<string, SentimentLabelName>): LabeledText[] {
-  const rows = parse<Record<string, string>>(readFileSync(path), {
+export function readTextLabelCsv(
+  path: string,
+  labelMap?: Record<string, SentimentLabelName>,
+  options: TextReadOptions = {},
+): LabeledText[] {
+  const rows = parse<Record<string, string>>(readText(path, options), {
     columns: true,
     skip_empty_lines: true,
     relax_quotes: true,
-    bom: true,
   });
   if (rows.length > 0 && (!('text' in (rows[0] as object)) || !('label' in (rows[0] as object)))) {
     throw new Error(`${basename(path)}: expected a header with "text" and "label" columns`);
@@ -69,9 +155,9 @@ export function readTextLabelCsv(path: string, labelMap?: Record<string, Sentime
   }));
 }
 
-/** Financial PhraseBank: one `sentence@label` per line, in Latin-1. */
-export function readPhraseBank(path: string): LabeledText[] {
-  const lines = readFileSync(path, 'latin1')
+/** Financial PhraseBank: one `sentence@label` per line (released in Latin-1, re-released in UTF-8). */
+export function readPhraseBank(path: string, options: TextReadOptions = {}): LabeledText[] {
+  const lines = readText(path, options)
     .split(/\r?\n/)
     .filter((l) => l.trim());
   return lines.map((line, i) => {
@@ -88,8 +174,9 @@ export function readPhraseBank(path: string): LabeledText[] {
 export function readJsonl(
   path: string,
   labelMap?: Record<string, SentimentLabelName>,
+  options: TextReadOptions = {},
 ): { text: string; label?: number }[] {
-  return readFileSync(path, 'utf8')
+  return readText(path, options)
     .split(/\r?\n/)
     .filter((l) => l.trim())
     .map((line, i) => {
@@ -112,13 +199,20 @@ export function readJsonl(
     });
 }
 
-/** Reads labeled text from any supported format, chosen by extension (.csv, .jsonl, .txt = PhraseBank). */
-export function readLabeledText(path: string, labelMap?: Record<string, SentimentLabelName>): LabeledText[] {
-  if (path.endsWith('.csv')) return readTextLabelCsv(path, labelMap);
-  if (path.endsWith('.jsonl') || path.endsWith('.json')) {
-    return readJsonl(path, labelMap).filter((r): r is LabeledText => r.label !== undefined);
+/** Reads labeled text in any supported format: the one given, else the extension's (textFormatOf). */
+export function readLabeledText(
+  path: string,
+  labelMap?: Record<string, SentimentLabelName>,
+  options: LabeledTextOptions = {},
+): LabeledText[] {
+  switch (options.format ?? textFormatOf(path)) {
+    case 'csv':
+      return readTextLabelCsv(path, labelMap, options);
+    case 'jsonl':
+      return readJsonl(path, labelMap, options).filter((r): r is LabeledText => r.label !== undefined);
+    case 'phrasebank':
+      return readPhraseBank(path, options);
   }
-  return readPhraseBank(path);
 }
 
 export interface Rating {

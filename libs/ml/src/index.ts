@@ -11,7 +11,13 @@ export {
 export { Tokenizer, tokenize, type TokenizerConfig, type TokenizerJSON } from './tokenizer';
 export {
   SENTIMENT_LABELS,
+  TEXT_FORMATS,
+  TEXT_ENCODINGS,
   parseLabelMap,
+  parseTextFormat,
+  parseTextEncoding,
+  textFormatOf,
+  readText,
   readLabeledText,
   readTextLabelCsv,
   readPhraseBank,
@@ -20,6 +26,10 @@ export {
   readMovieLensItems,
   fileHash,
   type LabeledText,
+  type LabeledTextOptions,
+  type TextReadOptions,
+  type TextFormat,
+  type TextEncoding,
   type Rating,
   type ItemInfo,
   type SentimentLabelName,
@@ -35,7 +45,7 @@ export {
   mean,
   type ClassificationReport,
 } from './metrics';
-export { seededRandom, seededShuffle, seededSplit } from '@mercato/synthetic';
+export { seededRandom, seededShuffle, seededSplit, stratifiedSplit } from '@mercato/synthetic';
 export {
   packModel,
   unpackModel,

@@ -5,11 +5,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { selectBackend, type BackendPreference } from './backend';
-import { parseLabelMap, readJsonl, readLabeledText, type LabeledText } from './datasets';
+import {
+  parseLabelMap,
+  readJsonl,
+  readLabeledText,
+  readText,
+  type LabeledText,
+  type TextEncoding,
+  type TextFormat,
+  type TextReadOptions,
+} from './datasets';
 import type { ModelArtifact } from './artifact';
 import type { ClassificationReport } from './metrics';
 import { DEFAULT_PRETRAIN_HP, PretrainedEmbeddings } from './pretrain';
-import { seededSplit } from '@mercato/synthetic';
+import { stratifiedSplit } from '@mercato/synthetic';
 import { DEFAULT_SENTIMENT_HP, SentimentModel, type SentimentHyperparameters } from './sentiment';
 import { Tokenizer } from './tokenizer';
 
@@ -20,8 +29,12 @@ export interface SentimentJobSpec {
   /** Labeled training data: CSV text,label / PhraseBank / JSON Lines. */
   trainPath: string;
   testPath?: string;
+  /** Held out of trainPath when there is no testPath, stratified by label. */
   testSplit?: number;
   labelMap?: string;
+  /** The data files' format and encoding, when not the ones detected (see readLabeledText). */
+  format?: TextFormat;
+  encoding?: TextEncoding;
   /** Unlabeled text (JSON Lines or one sentence per line) for self-supervised pretraining. */
   pretrainPath?: string;
   /** Fine-tune from this model (its tokenizer is kept). */
@@ -33,7 +46,11 @@ export interface SentimentJobSpec {
 }
 
 export type JobProgress =
-  | { stage: 'loading' | 'pretraining' | 'training' | 'evaluating' | 'packaging'; message: string }
+  | {
+      /** 'warning': something the user should know about the data (shown with --json too). */
+      stage: 'loading' | 'warning' | 'pretraining' | 'training' | 'evaluating' | 'packaging';
+      message: string;
+    }
   | {
       stage: 'epoch';
       phase: 'pretrain' | 'train';
@@ -67,10 +84,10 @@ function datasetHash(parts: (string | undefined)[], inline?: SentimentJobSpec['i
   return `sha256:${h.digest('hex')}`;
 }
 
-function readUnlabeled(path: string): string[] {
-  if (path.endsWith('.jsonl')) return readJsonl(path).map((r) => r.text);
-  if (path.endsWith('.csv')) return readLabeledText(path).map((r) => r.text);
-  return readFileSync(path, 'utf8')
+function readUnlabeled(path: string, read: TextReadOptions): string[] {
+  if (path.endsWith('.jsonl')) return readJsonl(path, undefined, read).map((r) => r.text);
+  if (path.endsWith('.csv')) return readLabeledText(path, undefined, read).map((r) => r.text);
+  return readText(path, read)
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
@@ -84,6 +101,10 @@ export async function runSentimentJob(
   const { tf, name: backend } = await selectBackend(spec.backend);
   onProgress({ stage: 'loading', message: `backend ${backend}` });
   const labelMap = spec.labelMap ? parseLabelMap(spec.labelMap) : undefined;
+  const read = {
+    encoding: spec.encoding,
+    onWarning: (message: string) => onProgress({ stage: 'warning', message }),
+  };
   const seed = spec.hyperparameters?.seed ?? DEFAULT_SENTIMENT_HP.seed;
   let train: LabeledText[];
   let test: LabeledText[];
@@ -91,10 +112,11 @@ export async function runSentimentJob(
     train = spec.inline.train;
     test = spec.inline.test ?? [];
   } else {
-    train = readLabeledText(spec.trainPath, labelMap);
-    test = spec.testPath ? readLabeledText(spec.testPath, labelMap) : [];
+    train = readLabeledText(spec.trainPath, labelMap, { ...read, format: spec.format });
+    test = spec.testPath ? readLabeledText(spec.testPath, labelMap, { ...read, format: spec.format }) : [];
   }
-  if (test.length === 0) ({ train, test } = seededSplit(train, spec.testSplit ?? 0.2, seed));
+  if (test.length === 0)
+    ({ train, test } = stratifiedSplit(train, spec.testSplit ?? 0.2, seed, (d) => d.label));
   if (train.length < 10) throw new Error(`too little training data (${train.length} examples)`);
 
   let tokenizer: Tokenizer;
@@ -106,7 +128,8 @@ export async function runSentimentJob(
     hp = model.hp;
   } else {
     hp = { ...DEFAULT_SENTIMENT_HP, ...spec.hyperparameters };
-    const unlabeled = spec.inline?.unlabeled ?? (spec.pretrainPath ? readUnlabeled(spec.pretrainPath) : []);
+    const unlabeled =
+      spec.inline?.unlabeled ?? (spec.pretrainPath ? readUnlabeled(spec.pretrainPath, read) : []);
     tokenizer = Tokenizer.fit([...train.map((d) => d.text), ...unlabeled], {
       maxVocab: hp.maxVocab,
       minCount: hp.minCount,

@@ -1,4 +1,4 @@
-export { seededRandom, seededShuffle, seededSplit } from './random';
+export { seededRandom, seededShuffle, seededSplit, stratifiedSplit } from './random';
 export {
   generateNews,
   generateRetail,

@@ -34,3 +34,43 @@ export function seededSplit<T>(
   const nTest = Math.round(shuffled.length * testFraction);
   return { test: shuffled.slice(0, nTest), train: shuffled.slice(nTest) };
 }
+
+/**
+ * Splits into (train, test) keeping each class's share in both (for classification data): every
+ * class is shuffled with the seed and gives its quota of test items; quotas are the class's share of
+ * round(n · testFraction), rounded by largest remainder so they add up to it exactly. Both parts come
+ * back in a seeded shuffled order.
+ */
+export function stratifiedSplit<T>(
+  items: readonly T[],
+  testFraction: number,
+  seed: number,
+  classOf: (item: T) => string | number,
+): { train: T[]; test: T[] } {
+  const classes = new Map<string | number, T[]>();
+  for (const item of items) {
+    const key = classOf(item);
+    const members = classes.get(key) ?? [];
+    members.push(item);
+    classes.set(key, members);
+  }
+  const total = Math.round(items.length * testFraction);
+  const groups = [...classes.values()].map((members) => {
+    const exact = (members.length * total) / Math.max(1, items.length);
+    return { members, quota: Math.floor(exact), remainder: exact - Math.floor(exact) };
+  });
+  let left = total - groups.reduce((sum, g) => sum + g.quota, 0);
+  for (const g of [...groups].sort((a, b) => b.remainder - a.remainder)) {
+    if (left <= 0) break;
+    g.quota++;
+    left--;
+  }
+  const train: T[] = [];
+  const test: T[] = [];
+  groups.forEach((g, i) => {
+    const shuffled = seededShuffle(g.members, seed + i);
+    test.push(...shuffled.slice(0, g.quota));
+    train.push(...shuffled.slice(g.quota));
+  });
+  return { train: seededShuffle(train, seed), test: seededShuffle(test, seed + 1) };
+}

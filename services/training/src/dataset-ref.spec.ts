@@ -20,8 +20,18 @@ describe('parseDatasetRef', () => {
       testPath: undefined,
       pretrainPath: undefined,
       itemsPath: undefined,
+      format: undefined,
+      encoding: undefined,
     });
     expect(parseDatasetRef(train)).toMatchObject({ type: 'file', path: train });
+    expect(parseDatasetRef(`file://${train}?format=phrasebank&encoding=latin-1`)).toMatchObject({
+      format: 'phrasebank',
+      encoding: 'latin1',
+    });
+    expect(() => parseDatasetRef(`file://${train}?format=xml`)).toThrow(
+      /dataset_ref format xml: expected csv/,
+    );
+    expect(() => parseDatasetRef(`file://${train}?encoding=utf-16`)).toThrow(/dataset_ref encoding utf-16/);
   });
 
   it('reads synthetic references', () => {

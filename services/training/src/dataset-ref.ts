@@ -1,9 +1,11 @@
 // Dataset references in training requests: `file:<path>?labelMap=…&test=<path>&testSplit=0.2&pretrain=<path>`
+// (labeled text may add `format=csv|phrasebank|jsonl` and `encoding=utf-8|latin1` over detection)
 // (a plain absolute path works too; recommenders add `items=<path>` and `split=random|time|leave-last-out`),
 // `synthetic:news?seed=1&count=3000` for generated demo data, or
 // `feature:interactions?as_of=<ISO>&split_at=<ISO>` for the feature service's point-in-time export.
 // A bad reference is a validation error: the request is dead-lettered, never retried.
 import { NonRetriableError } from '@mercato/kafka';
+import { parseTextEncoding, parseTextFormat, type TextEncoding, type TextFormat } from '@mercato/ml';
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 
@@ -14,6 +16,8 @@ export type DatasetRef =
       testPath?: string;
       testSplit?: number;
       labelMap?: string;
+      format?: TextFormat;
+      encoding?: TextEncoding;
       pretrainPath?: string;
       itemsPath?: string;
       split?: 'random' | 'time' | 'leave-last-out';
@@ -78,6 +82,15 @@ export function parseDatasetRef(ref: string): DatasetRef {
   if (split !== undefined && !(split > 0 && split < 1))
     throw new NonRetriableError('dataset_ref testSplit: expected a fraction between 0 and 1');
   const splitKind = params.get('split') ?? undefined;
+  const option = <T>(name: string, parseValue: (value: string) => T): T | undefined => {
+    const value = params.get(name);
+    if (value === null) return undefined;
+    try {
+      return parseValue(value);
+    } catch (err) {
+      throw new NonRetriableError(`dataset_ref ${(err as Error).message.replace(/^--/, '')}`);
+    }
+  };
   if (splitKind !== undefined && !(FILE_SPLITS as readonly string[]).includes(splitKind))
     throw new NonRetriableError(`dataset_ref split: "${splitKind}" is not one of ${FILE_SPLITS.join(', ')}`);
   return {
@@ -90,6 +103,8 @@ export function parseDatasetRef(ref: string): DatasetRef {
     itemsPath: params.get('items') ? readableFile(params.get('items') as string, 'items') : undefined,
     testSplit: split,
     labelMap: params.get('labelMap') ?? undefined,
+    format: option('format', parseTextFormat),
+    encoding: option('encoding', parseTextEncoding),
     split: splitKind as (typeof FILE_SPLITS)[number] | undefined,
   };
 }

@@ -46,6 +46,8 @@ async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
           testPath: dataset.testPath,
           testSplit: dataset.testSplit,
           labelMap: dataset.labelMap,
+          format: dataset.format,
+          encoding: dataset.encoding,
           pretrainPath: dataset.pretrainPath,
         };
   return runSentimentJob(

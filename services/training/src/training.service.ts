@@ -8,7 +8,7 @@ import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth'
 import { isModelName, type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError } from '@mercato/kafka';
 import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
-import { seededSplit } from '@mercato/synthetic';
+import { stratifiedSplit } from '@mercato/synthetic';
 import {
   evaluateSentimentArtifact,
   parseRecommenderHyperparameters,
@@ -279,6 +279,8 @@ export class TrainingService {
       epochLoss.set({ model: request.modelName, phase: p.phase }, p.loss);
       epochSpeed.set({ model: request.modelName, phase: p.phase }, p.samplesPerSecond);
       log.info(p, `${p.phase} epoch ${p.epoch}/${p.epochs}`);
+    } else if (p.stage === 'warning') {
+      log.warn(p, p.message);
     } else {
       log.info(p, p.stage);
     }
@@ -298,9 +300,16 @@ export class TrainingService {
     const version = await registry.resolveAlias(name, 'production');
     if (version === undefined || dataset.type !== 'file') return undefined;
     const labelMap = dataset.labelMap ? parseLabelMap(dataset.labelMap) : undefined;
+    const read = { format: dataset.format, encoding: dataset.encoding, onWarning: () => undefined };
+    // The very held-out part the job evaluated the new version on (runSentimentJob's split).
     const test = dataset.testPath
-      ? readLabeledText(dataset.testPath, labelMap)
-      : seededSplit(readLabeledText(dataset.path, labelMap), dataset.testSplit ?? 0.2, seed ?? 42).test;
+      ? readLabeledText(dataset.testPath, labelMap, read)
+      : stratifiedSplit(
+          readLabeledText(dataset.path, labelMap, read),
+          dataset.testSplit ?? 0.2,
+          seed ?? 42,
+          (d) => d.label,
+        ).test;
     try {
       const { files } = await registry.download(name, version);
       const report = await evaluateSentimentArtifact({ files }, test, this.config.TF_BACKEND);

@@ -6,14 +6,9 @@
 // with backoff, a batch over ingest's limits is split, and only after --max-wait seconds of failing
 // does the command stop, saying how far it got. `--json` prints the final counts.
 import { cliAuthHeaders } from './keys';
-import {
-  parseLabelMap,
-  readLabeledText,
-  readPhraseBank,
-  readTextLabelCsv,
-  type LabeledText,
-} from '@mercato/ml';
+import { parseLabelMap, readLabeledText, textFormatOf, type LabeledText, type TextFormat } from '@mercato/ml';
 import type { Command } from 'commander';
+import { encodingOption, formatOption, type TextDataOptions } from './text-data';
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -21,14 +16,11 @@ import { createInterface } from 'node:readline';
 
 export const DEFAULT_INGEST_URL = 'http://127.0.0.1:8081';
 
-type Format = 'csv' | 'phrasebank' | 'jsonl';
-
-interface ReplayOptions {
+interface ReplayOptions extends TextDataOptions {
   rate?: number;
   batch: number;
   ingestUrl: string;
   labelMap?: string;
-  format?: Format;
   source: string;
   maxWait: number;
   json?: boolean;
@@ -60,7 +52,7 @@ interface BatchAnswer {
 
 export interface ReplayCounts {
   file: string;
-  format: Format;
+  format: TextFormat;
   sent: number;
   accepted: number;
   duplicate: number;
@@ -74,29 +66,11 @@ const SHOWN_REJECTIONS = 10;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function formatOf(file: string, forced?: string): Format {
-  if (forced !== undefined) {
-    if (forced === 'csv' || forced === 'phrasebank' || forced === 'jsonl') return forced;
-    throw new Error(`--format ${forced}: expected csv, phrasebank or jsonl`);
-  }
-  const ext = extname(file).toLowerCase();
-  if (ext === '.csv') return 'csv';
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  return 'phrasebank';
-}
-
 /** Headline = the text; text longer than a headline may be is cut there and kept whole as the body. */
 export function articleFromText(text: string, id: string, source: string): Record<string, unknown> {
   const chars = [...text.trim()];
   if (chars.length <= HEADLINE_MAX) return { id, source, headline: chars.join('') };
   return { id, source, headline: `${chars.slice(0, HEADLINE_MAX - 1).join('')}…`, body: text };
-}
-
-/** Reads a CSV or PhraseBank file with the training readers (by extension, or the forced format). */
-function labeledRows(file: string, format: Format, forced: boolean, labelMap?: string): LabeledText[] {
-  const map = labelMap ? parseLabelMap(labelMap) : undefined;
-  if (!forced) return readLabeledText(file, map);
-  return format === 'csv' ? readTextLabelCsv(file, map) : readPhraseBank(file);
 }
 
 async function* generatedEntries(file: string, rows: LabeledText[], source: string): AsyncGenerator<Entry> {
@@ -129,11 +103,15 @@ async function* jsonlEntries(file: string): AsyncGenerator<Entry> {
 /** The file's entries, and how many there are when that is known up front. */
 function openSource(
   file: string,
-  format: Format,
+  format: TextFormat,
   opts: ReplayOptions,
 ): { entries: AsyncGenerator<Entry>; total?: number } {
   if (format === 'jsonl') return { entries: jsonlEntries(file) };
-  const rows = labeledRows(file, format, opts.format !== undefined, opts.labelMap);
+  // CSV and PhraseBank through the training readers (encoding detected unless --encoding says).
+  const rows = readLabeledText(file, opts.labelMap ? parseLabelMap(opts.labelMap) : undefined, {
+    format,
+    encoding: opts.encoding,
+  });
   return { entries: generatedEntries(file, rows, opts.source), total: rows.length };
 }
 
@@ -273,7 +251,7 @@ class Progress {
 }
 
 export async function replayNews(file: string, opts: ReplayOptions): Promise<ReplayCounts> {
-  const format = formatOf(file, opts.format);
+  const format = opts.format ?? textFormatOf(file);
   const rate = opts.rate;
   // With a rate, at least one request a second, so the pace stays even.
   const batchSize = rate ? Math.max(1, Math.min(opts.batch, Math.floor(rate))) : opts.batch;
@@ -392,7 +370,8 @@ export function registerReplayCommand(program: Command): void {
       process.env.INGEST_URL ?? DEFAULT_INGEST_URL,
     )
     .option('--label-map <map>', 'CSV labels to classes, e.g. 0=negative,1=positive,2=neutral (TFNS)')
-    .option('--format <format>', 'csv, phrasebank or jsonl (default: by extension; .txt is PhraseBank)')
+    .addOption(formatOption())
+    .addOption(encodingOption('CSV and PhraseBank: '))
     .option('--source <name>', 'source of the generated articles (CSV, PhraseBank)', 'replay')
     .option(
       '--max-wait <seconds>',

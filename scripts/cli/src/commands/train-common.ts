@@ -30,7 +30,7 @@ export function progressLine(p: JobProgress): string {
 }
 
 /**
- * `--offline`: runs a job in this process (progress on stderr unless --json), writes its model to
+ * `--offline`: runs a job in this process (progress on stderr; only warnings with --json), writes its model to
  * `out` (default .mercato/models/<name>-<time>). With --json it prints the folder and `jsonView` of the
  * result and returns nothing; otherwise it returns the folder and the result for a table.
  */
@@ -44,7 +44,7 @@ export async function runOffline<R extends { artifact: ModelArtifact }>(
       join(REPO_ROOT, '.mercato/models', `${opts.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   );
   const result = await run((p) => {
-    if (!opts.json) err(progressLine(p));
+    if (!opts.json || p.stage === 'warning') err(progressLine(p));
   });
   await writeArtifact(out, result.artifact);
   if (!opts.json) return { out, result };
@@ -146,7 +146,7 @@ export async function submitAndFollow(job: JobSubmission, json: boolean | undefi
     const poll = await fetch(`${base}/v1/jobs/${requestId}`, { headers: cliAuthHeaders() });
     if (poll.status === 404) continue;
     const view = (await poll.json()) as JobView;
-    if (!json) for (const p of view.progress.slice(shown)) err(progressLine(p));
+    for (const p of view.progress.slice(shown)) if (!json || p.stage === 'warning') err(progressLine(p));
     shown = view.progress.length;
     if (view.status === 'failed') throw new Error(`training failed: ${view.error}`);
     if (view.status === 'succeeded') {

@@ -11,6 +11,7 @@ import {
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { table } from './models';
+import { encodingOption, formatOption, refuseTextDataOptions, type TextDataOptions } from './text-data';
 import { loadModel, runOffline, submitAndFollow, TRAIN_MODES_HELP } from './train-common';
 import {
   defaultRecommenderName,
@@ -20,7 +21,7 @@ import {
   type RecommenderTrainOptions,
 } from './train-recommender';
 
-interface TrainOptions {
+interface TrainOptions extends TextDataOptions {
   data: string;
   labelMap?: string;
   test?: string;
@@ -85,6 +86,8 @@ async function trainOffline(opts: TrainOptions): Promise<void> {
           testPath: opts.test && resolve(opts.test),
           testSplit: opts.testSplit ? Number(opts.testSplit) : undefined,
           labelMap: opts.labelMap,
+          format: opts.format,
+          encoding: opts.encoding,
           pretrainPath: opts.pretrain && resolve(opts.pretrain),
           hyperparameters: hyperparameters(opts),
         },
@@ -105,6 +108,8 @@ async function trainAsJob(opts: TrainOptions): Promise<void> {
   if (opts.test) params.set('test', resolve(opts.test));
   if (opts.testSplit) params.set('testSplit', opts.testSplit);
   if (opts.pretrain) params.set('pretrain', resolve(opts.pretrain));
+  if (opts.format) params.set('format', opts.format);
+  if (opts.encoding) params.set('encoding', opts.encoding);
   await submitAndFollow(
     {
       modelName: opts.name ?? 'sentiment',
@@ -128,11 +133,13 @@ export function registerTrainCommands(program: Command): void {
       'sentiment: CSV text,label / PhraseBank sentence@label / JSON Lines; recommender: MovieLens ratings.csv or u.data',
     )
     .option('--label-map <map>', 'sentiment: raw label to class, e.g. 0=negative,1=positive,2=neutral (TFNS)')
+    .addOption(formatOption('sentiment: '))
+    .addOption(encodingOption('sentiment: '))
     .option('--items <file>', 'recommender: MovieLens movies.csv or u.item (titles and genres)')
     .option('--objective <objective>', 'recommender: explicit (ratings, MSE; default) or implicit (BPR)')
     .option('--split <split>', 'recommender: random, time or leave-last-out (default random)')
     .option('--test <file>', 'held-out evaluation data')
-    .option('--test-split <fraction>', 'hold out this fraction of --data instead (default 0.2)')
+    .option('--test-split <fraction>', 'hold out this fraction of --data (default 0.2; sentiment: per label)')
     .option('--seed <n>', 'seed for the split, initialisation and shuffling')
     .option('--pretrain <file>', 'sentiment: unlabeled text for self-supervised pretraining first')
     .option('--epochs <n>', 'maximum epochs')
@@ -144,8 +151,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', TRAIN_MODES_HELP)
     .action(async (kind: string, opts: TrainOptions & RecommenderTrainOptions) => {
-      if (kind === 'recommender') await trainRecommender(opts);
-      else if (kind === 'sentiment') {
+      if (kind === 'recommender') {
+        refuseTextDataOptions(kind, opts);
+        await trainRecommender(opts);
+      } else if (kind === 'sentiment') {
         if (opts.offline) await trainOffline(opts);
         else await trainAsJob(opts);
       } else throw new Error(`train ${kind}: expected sentiment or recommender`);
@@ -158,6 +167,8 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption('--model <ref>', 'model folder or registry reference, e.g. sentiment@production')
     .requiredOption('--data <file>', 'sentiment: labeled data; recommender: MovieLens ratings.csv or u.data')
     .option('--label-map <map>', 'sentiment: raw label to class, e.g. 0=negative,1=positive,2=neutral')
+    .addOption(formatOption('sentiment: '))
+    .addOption(encodingOption('sentiment: '))
     .option('--items <file>', 'recommender: MovieLens movies.csv or u.item')
     .option('--split <split>', 'recommender: the held-out split to rebuild (default random)')
     .option('--test <file>', 'recommender: held-out ratings (then --data is the training history)')
@@ -167,14 +178,19 @@ export function registerTrainCommands(program: Command): void {
     .action(
       async (
         kind: string,
-        opts: { model: string; data: string; labelMap?: string; json?: boolean } & RecommenderEvalOptions,
+        opts: { model: string; data: string; labelMap?: string; json?: boolean } & TextDataOptions &
+          RecommenderEvalOptions,
       ) => {
-        if (kind === 'recommender') return evalRecommender(opts);
+        if (kind === 'recommender') {
+          refuseTextDataOptions(kind, opts);
+          return evalRecommender(opts);
+        }
         if (kind !== 'sentiment') throw new Error(`eval ${kind}: expected sentiment or recommender`);
         const model = await loadModel(opts.model);
         const data = readLabeledText(
           resolve(opts.data),
           opts.labelMap ? parseLabelMap(opts.labelMap) : undefined,
+          opts,
         );
         const report = await evaluateSentimentArtifact(model, data);
         if (opts.json)
