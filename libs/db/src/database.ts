@@ -34,7 +34,10 @@ export class Database {
     };
     this.pool = new Pool(config);
     this.pool.on('error', (err) => {
-      options.logger.warn({ err: err.message }, 'postgres connection lost; the pool will reconnect');
+      // The SQLSTATE tells a server shutdown (57P01, e.g. Ctrl-C of `npm start`: docs/runbook.md)
+      // from a dropped network connection (no code).
+      const { code } = err as { code?: string };
+      options.logger.warn({ err: err.message, code }, 'postgres connection lost; the pool will reconnect');
     });
   }
 

@@ -10,11 +10,22 @@ export interface KafkaClientOptions {
   logger: Logger;
 }
 
+/**
+ * kafkajs warnings about choices the platform made on purpose, logged at debug level: bounded retries
+ * on the idempotent producer (EventProducer retires a producer after a failed send, so the hazard
+ * the warning names cannot happen; see producer.ts).
+ */
+const DELIBERATE = new Set(['Limiting retries for the idempotent producer may invalidate EoS guarantees']);
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const child = { ...extra, component: 'kafkajs' };
+      if (DELIBERATE.has(message)) {
+        logger.debug(child, message);
+        return;
+      }
       switch (level) {
         case logLevel.ERROR:
         case logLevel.NOTHING:

@@ -4,7 +4,7 @@ export { uuidV5, uuidV8 } from './event-id';
 export { KafkaEventContext, type KafkaRecordInfo, type DecodedRecord } from './context';
 export { OnTopic, OnTopicBatch } from './decorators';
 export { NonRetriableError, DecodeError, DrainInterruptedError } from './errors';
-export { EventProducer, type OutgoingRecord } from './producer';
+export { EventProducer, type EventProducerOptions, type OutgoingRecord } from './producer';
 export {
   KafkaTransport,
   KafkaErrorPassthroughFilter,

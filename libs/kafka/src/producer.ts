@@ -2,11 +2,29 @@
 // acks from all in-sync replicas, each with an event id and the caller's trace context in headers.
 // A large call goes out as several produce requests of bounded encoded size, in order: the broker
 // refuses a partition's record batch above its message.max.bytes (1 MiB by default).
+//
+// Retries are bounded (a send fails after about half a minute, so ingest can answer 503 and a
+// consumer can leave its batch for redelivery) and the producer is idempotent, which kafkajs warns
+// "may invalidate EoS guarantees": after a send that gave up, kafkajs rolls the partitions' sequence
+// numbers back although the broker may have stored the last attempt, and the next send would reuse
+// them: the broker would take it for a duplicate of the stored batch and drop it while answering
+// success (same record count), or refuse every later send as out of order. So a send that fails
+// retires its producer: the next send starts a new one (a new producer id, sequences from zero).
+// Delivery stays at-least-once (a resent record may be stored twice; consumers dedupe on event-id),
+// never lossy, which is all the platform asks of Kafka: it uses no transactions. kafkajs's warning
+// says exactly that trade-off, so the Kafka client logs it at debug level (client.ts).
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@mercato/contracts';
 import { counter } from '@mercato/telemetry';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Kafka, Message, Producer, RecordMetadata } from 'kafkajs';
+import {
+  Partitioners,
+  type Kafka,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+  type RetryOptions,
+} from 'kafkajs';
 import { encode, recordHeaders } from './codec';
 
 export interface OutgoingRecord<S extends DescMessage> {
@@ -50,18 +68,37 @@ function messageBytes(m: Message): number {
 }
 
 const produced = counter('mercato_kafka_produced_records_total', 'Records written to Kafka', ['topic']);
+const retired = counter(
+  'mercato_kafka_producers_retired_total',
+  'Producers replaced after a failed send, so no later send reuses sequence numbers of unknown fate',
+  [],
+);
 const tracer = trace.getTracer('@mercato/kafka');
 
+export interface EventProducerOptions {
+  /** kafkajs retry policy of one send (default: 10 retries, 100 ms growing to 5 s). */
+  retry?: RetryOptions;
+}
+
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected: Promise<void> | undefined;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly options: EventProducerOptions = {},
+  ) {
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 5_000 },
+      // Java's murmur2 partitioner, kafkajs's default since 2.0 (named, so kafkajs does not warn).
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: this.options.retry ?? { retries: 10, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
   }
 
@@ -70,12 +107,28 @@ export class EventProducer {
     return this.connected;
   }
 
+  /** Sends with the current producer; when that fails, the next send uses a new one (see the header). */
+  private async produce(send: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
+    await this.connect();
+    const producer = this.producer;
+    try {
+      return await send(producer);
+    } catch (err) {
+      if (this.producer === producer) {
+        this.producer = this.create();
+        this.connected = undefined;
+        retired.inc();
+        producer.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
   async send<S extends DescMessage>(
     spec: TopicSpec<S>,
     records: OutgoingRecord<S>[],
   ): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
-    await this.connect();
     return tracer.startActiveSpan(
       `${spec.name} publish`,
       {
@@ -95,7 +148,9 @@ export class EventProducer {
           }));
           const meta: RecordMetadata[] = [];
           for (const chunk of chunkBySize(messages, messageBytes, SEND_BUDGET_BYTES)) {
-            meta.push(...(await this.producer.send({ topic: spec.name, acks: -1, messages: chunk })));
+            meta.push(
+              ...(await this.produce((p) => p.send({ topic: spec.name, acks: -1, messages: chunk }))),
+            );
             produced.inc({ topic: spec.name }, chunk.length);
           }
           return meta;
@@ -112,8 +167,7 @@ export class EventProducer {
 
   /** Writes already-encoded records (dead letters, replays) as they are. */
   async sendRaw(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
-    await this.connect();
-    const meta = await this.producer.send({ topic, acks: -1, messages });
+    const meta = await this.produce((p) => p.send({ topic, acks: -1, messages }));
     produced.inc({ topic }, messages.length);
     return meta;
   }
