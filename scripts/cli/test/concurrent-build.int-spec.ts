@@ -3,12 +3,10 @@
 // of loading half-written files, and a later command finds nothing to build. Runs the CLI as a user
 // does (scripts/cli/bin/mercato, what `npx mercato` executes) on the real broker and database.
 import { REPO_ROOT, createTestDatabase, type TestDatabase } from '@mercato/dev-stack';
-import { execFile } from 'node:child_process';
 import { statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const BIN = join(REPO_ROOT, 'scripts/cli/bin/mercato');
+import { runCli, type CliOutcome } from './run-cli';
 const OUTPUT = join(REPO_ROOT, 'dist/libs/telemetry/src/health.js');
 // Sources every command below loads: the module of the crash seen before builds were locked, and
 // the CLI's own entry point.
@@ -16,25 +14,9 @@ const TOUCHED = ['libs/telemetry/src/health.ts', 'scripts/cli/src/program.ts'].m
 
 let db: TestDatabase;
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const mercato = (args: string[]): Promise<CliOutcome> => runCli(args, { env: { DATABASE_URL: db.url } });
 
-function mercato(args: string[]): Promise<Outcome> {
-  return new Promise((resolve) =>
-    execFile(
-      BIN,
-      args,
-      { env: { ...process.env, DATABASE_URL: db.url }, cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
-
-const rebuilt = (o: Outcome): boolean => /build: \d+ files compiled/.test(o.stderr);
+const rebuilt = (o: CliOutcome): boolean => /build: \d+ files compiled/.test(o.stderr);
 
 beforeAll(async () => {
   db = await createTestDatabase('cli_build');
@@ -56,7 +38,7 @@ describe('the build before every command', () => {
     ]);
     for (const o of outcomes)
       expect({ code: o.code, stderr: o.code === 0 ? '' : o.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse((outcomes[0] as Outcome).stdout)).toHaveProperty('items');
+    expect(JSON.parse((outcomes[0] as CliOutcome).stdout)).toHaveProperty('items');
     expect(outcomes.filter(rebuilt)).toHaveLength(1);
   }, 180_000);
 

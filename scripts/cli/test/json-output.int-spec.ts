@@ -5,7 +5,6 @@
 // and a fresh database. The list of --json commands comes from the CLI's own definition, so a new
 // one fails this spec until it is run here too.
 import {
-  REPO_ROOT,
   createTestDatabase,
   freePort,
   requireEnv,
@@ -19,20 +18,21 @@ import {
 import { generateNews, generateRetail } from '@mercato/synthetic';
 import { Topics } from '@mercato/contracts';
 import type { Command } from 'commander';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProgram } from '../src/program';
-
-const BIN = join(REPO_ROOT, 'scripts/cli/bin/mercato');
+import { runCli } from './run-cli';
 const RUN = uniqueSuffix();
 const dir = mkdtempSync(join(tmpdir(), 'cli-json-'));
 const sentimentCsv = join(dir, 'headlines.csv');
 const ratingsCsv = join(dir, 'ratings.csv');
 const SENTIMENT = `cli-json-sentiment-${RUN}`;
 const RECOMMENDER = `cli-json-recommender-${RUN}`;
+/** One short epoch of each kind: this spec is about the output, not the models. */
+const SENTIMENT_TRAINING = ['sentiment', '--data', sentimentCsv, '--epochs', '1'];
+const RECOMMENDER_TRAINING = ['recommender', '--data', ratingsCsv, '--epochs', '1', '--hp', 'dims=8'];
 
 let db: TestDatabase;
 const services: Partial<Record<'model-registry' | 'training' | 'ingest' | 'feature', ServiceProcess>> = {};
@@ -51,20 +51,7 @@ function jsonCommands(command: Command, path: string[] = []): string[] {
 
 /** Runs `mercato <args> --json` as `npx mercato` does; exit 0 and one JSON document on stdout. */
 async function mercatoJson(path: string, args: string[]): Promise<any> {
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (resolve) =>
-      execFile(
-        BIN,
-        [...path.split(' '), ...args, '--json'],
-        { env: { ...process.env, ...env }, cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
-        (err, out, errOut) =>
-          resolve({
-            code: err ? Number((err as { code?: number }).code ?? 1) : 0,
-            stdout: out,
-            stderr: errOut,
-          }),
-      ),
-  );
+  const { code, stdout, stderr } = await runCli([...path.split(' '), ...args, '--json'], { env });
   expect({ path, code, stderr: code === 0 ? '' : stderr }).toEqual({ path, code: 0, stderr: '' });
   let document: unknown;
   expect(() => (document = JSON.parse(stdout)), `stdout of mercato ${path} --json:\n${stdout}`).not.toThrow();
@@ -169,16 +156,7 @@ describe('every --json command prints one JSON document on stdout', () => {
 
   it('train and eval, offline, sentiment and recommender', async () => {
     const sentimentOut = join(dir, 'sentiment-model');
-    const trained = await mercatoJson('train', [
-      'sentiment',
-      '--data',
-      sentimentCsv,
-      '--epochs',
-      '1',
-      '--offline',
-      '--out',
-      sentimentOut,
-    ]);
+    const trained = await mercatoJson('train', [...SENTIMENT_TRAINING, '--offline', '--out', sentimentOut]);
     expect(trained.out).toBe(sentimentOut);
     const evaluated = await mercatoJson('eval', [
       'sentiment',
@@ -190,55 +168,17 @@ describe('every --json command prints one JSON document on stdout', () => {
     expect(evaluated.examples).toBe(240);
 
     const recommenderOut = join(dir, 'recommender-model');
-    await mercatoJson('train', [
-      'recommender',
-      '--data',
-      ratingsCsv,
-      '--epochs',
-      '1',
-      '--hp',
-      'dims=8',
-      '--offline',
-      '--out',
-      recommenderOut,
-    ]);
+    await mercatoJson('train', [...RECOMMENDER_TRAINING, '--offline', '--out', recommenderOut]);
     const recs = await mercatoJson('eval', ['recommender', '--model', recommenderOut, '--data', ratingsCsv]);
     expect(recs.split).toBe('random');
   }, 300_000);
 
   it('train as jobs through the training service, then models list, show, promote, rollback, history', async () => {
-    const first = await mercatoJson('train', [
-      'sentiment',
-      '--data',
-      sentimentCsv,
-      '--epochs',
-      '1',
-      '--name',
-      SENTIMENT,
-      '--promote',
-    ]);
+    const first = await mercatoJson('train', [...SENTIMENT_TRAINING, '--name', SENTIMENT, '--promote']);
     expect(first).toMatchObject({ status: 'succeeded', version: 1 });
-    const second = await mercatoJson('train', [
-      'sentiment',
-      '--data',
-      sentimentCsv,
-      '--epochs',
-      '1',
-      '--name',
-      SENTIMENT,
-    ]);
+    const second = await mercatoJson('train', [...SENTIMENT_TRAINING, '--name', SENTIMENT]);
     expect(second).toMatchObject({ status: 'succeeded', version: 2 });
-    await mercatoJson('train', [
-      'recommender',
-      '--data',
-      ratingsCsv,
-      '--epochs',
-      '1',
-      '--hp',
-      'dims=8',
-      '--name',
-      RECOMMENDER,
-    ]);
+    await mercatoJson('train', [...RECOMMENDER_TRAINING, '--name', RECOMMENDER]);
 
     const listed = await mercatoJson('models list', []);
     expect(listed.items.map((m: { name: string }) => m.name)).toEqual(

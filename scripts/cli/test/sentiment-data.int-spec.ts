@@ -2,29 +2,16 @@
 // CLI as a process): --format overrides the extension, --test-split holds out every label at its
 // share, a Latin-1 PhraseBank is read with a warning on stderr (none with --encoding latin1), and the
 // text options are refused for recommender data.
-import { REPO_ROOT, generateNews, type Sentiment } from '@mercato/testing';
-import { execFile } from 'node:child_process';
+import { generateNews, type Sentiment } from '@mercato/synthetic';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli, type CliOutcome } from './run-cli';
 
-const CLI = join(REPO_ROOT, 'dist/scripts/cli/src/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'cli-sentiment-data-'));
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mercato(args: string[]): Promise<Outcome> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const mercato = (args: string[]): Promise<CliOutcome> => runCli(args, { via: 'node' });
 
 /** Headlines with exactly `wanted` of each label, listed label by label. */
 function headlines(wanted: Record<Sentiment, number>): { text: string; label: Sentiment }[] {
@@ -83,35 +70,18 @@ describe('sentiment data in train and eval', () => {
         'latin1',
       ),
     );
-    const detected = await mercato(['eval', 'sentiment', '--model', model, '--data', phrasebank, '--json']);
+    const evaluate = (...extra: string[]) =>
+      mercato(['eval', 'sentiment', '--model', model, '--data', phrasebank, ...extra]);
+    const detected = await evaluate('--json');
     expect(detected.code, detected.stderr).toBe(0);
     expect(JSON.parse(detected.stdout).examples).toBe(3);
     expect(detected.stderr).toContain(
       'warning: Sentences_50Agree.txt is not valid UTF-8 (first at line 2): read as Latin-1',
     );
-    const told = await mercato([
-      'eval',
-      'sentiment',
-      '--model',
-      model,
-      '--data',
-      phrasebank,
-      '--encoding',
-      'latin1',
-      '--json',
-    ]);
+    const told = await evaluate('--encoding', 'latin1', '--json');
     expect(told.code, told.stderr).toBe(0);
     expect(told.stderr).not.toContain('warning');
-    const strict = await mercato([
-      'eval',
-      'sentiment',
-      '--model',
-      model,
-      '--data',
-      phrasebank,
-      '--encoding',
-      'utf-8',
-    ]);
+    const strict = await evaluate('--encoding', 'utf-8');
     expect(strict.code).toBe(1);
     expect(strict.stderr).toContain('Sentences_50Agree.txt line 2: not valid UTF-8');
   }, 120_000);
