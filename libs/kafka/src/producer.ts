@@ -107,11 +107,14 @@ export class EventProducer {
     return this.connected;
   }
 
-  /** Sends with the current producer; when that fails, the next send uses a new one (see the header). */
+  /**
+   * Sends with the current producer; when that fails (or cannot connect), the next send uses a new
+   * one (see the header).
+   */
   private async produce(send: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
-    await this.connect();
     const producer = this.producer;
     try {
+      await this.connect();
       return await send(producer);
     } catch (err) {
       if (this.producer === producer) {
