@@ -10,10 +10,10 @@
 // and pairs (BTC-USD). Mercato does not translate between symbologies: BRK-B and BRK.B are two
 // symbols, as the publisher wrote them.
 
-export const TICKER_MAX_LENGTH = 20;
+export const TICKER_MAX_LENGTH = 32;
 
 /** A canonical ticker. */
-export const TICKER_PATTERN = /^(?=.{1,20}$)[A-Z0-9]+(?:[.-][A-Z0-9]+)*$/;
+export const TICKER_PATTERN = /^(?=.{1,32}$)[A-Z0-9]+(?:[.-][A-Z0-9]+)*$/;
 
 /** The rule in words, for validation messages. */
 export const TICKER_RULE =

@@ -96,9 +96,9 @@ describe('news article validation', () => {
   });
 
   it('checks tickers and the language tag', () => {
-    expect(errorsOf({ ...good, tickers: ['two words', 'A'.repeat(21)] })).toEqual([
+    expect(errorsOf({ ...good, tickers: ['two words', 'A'.repeat(33)] })).toEqual([
       { field: 'tickers[0]', reason: expect.stringMatching(/must be a ticker such as TSLA/) },
-      { field: 'tickers[1]', reason: expect.stringMatching(/at most 20 characters/) },
+      { field: 'tickers[1]', reason: expect.stringMatching(/at most 32 characters/) },
     ]);
     expect(errorsOf({ ...good, tickers: Array.from({ length: 51 }, (_, i) => `T${i}`) })).toEqual([
       { field: 'tickers', reason: 'at most 50 tickers' },

@@ -101,7 +101,7 @@ describe('scored record → observation', () => {
     const bad = [
       article({ ticker: '', label: SentimentLabel.NEGATIVE }),
       article({ ticker: 'TWO WORDS' }),
-      article({ ticker: 'A'.repeat(21) }),
+      article({ ticker: 'A'.repeat(33) }),
       article({ probNegative: 1.5 }),
       article({ probPositive: Number.NaN }),
       article({ label: SentimentLabel.UNSPECIFIED, probNegative: 0, probNeutral: 0, probPositive: 0 }),

@@ -23,7 +23,7 @@ describe('cashtags', () => {
       'BRK-B',
       'TSLA',
     ]);
-    expect(tickers(`$${'A'.repeat(21)} is too long`)).toEqual([]);
+    expect(tickers(`$${'A'.repeat(33)} is too long`)).toEqual([]);
   });
 
   it('treats $US and similar currency prefixes as money', () => {

@@ -94,7 +94,7 @@ const CURRENCY_AFTER_DOLLAR: ReadonlySet<string> = new Set([
   'SGD',
 ]);
 const PRECEDING_CUE = /(?:\bshares|\bstock|\bstake|\binvestors)\s+(?:of|in)\s+$/iu;
-const PARENTHESIZED_TICKER = /^\s*\(\s*(?:[A-Za-z]+\s*:\s*)?\$?([A-Z0-9.-]{1,20})\s*\)/u;
+const PARENTHESIZED_TICKER = /^\s*\(\s*(?:[A-Za-z]+\s*:\s*)?\$?([A-Z0-9.-]{1,32})\s*\)/u;
 const POSSESSIVE = /^['’]s(?![\p{L}\p{N}])/u;
 const NEXT_WORD = /^\s+(\p{L}+)/u;
 
