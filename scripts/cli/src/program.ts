@@ -5,6 +5,7 @@
 import { SERVICE_NAMES, readSecret } from '@mercato/config';
 import { ensureLocalKafka } from '@mercato/dev-stack';
 import { Command } from 'commander';
+import { registerEncoderCommand } from './commands/encoder';
 import { registerKeysCommand } from './commands/keys';
 import { registerModelsCommand } from './commands/models';
 import { registerReplayCommand } from './commands/replay';
@@ -70,6 +71,7 @@ export function createProgram(): Command {
   registerTrainCommands(program);
   registerReplayCommand(program);
   registerUsersCommand(program);
+  registerEncoderCommand(program);
 
   return program;
 }
