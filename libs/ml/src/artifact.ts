@@ -10,7 +10,7 @@ import type { TokenizerJSON } from './tokenizer';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';
 
-export type ModelKindName = 'sentiment' | 'sentiment-embeddings' | 'recommender';
+export type ModelKindName = 'sentiment' | 'recommender';
 
 export interface ModelManifest {
   format: 'mercato-model/v1';
@@ -37,8 +37,76 @@ export interface ModelArtifact {
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 
+export interface PackOptions {
+  /**
+   * 'float16' stores float32 weights as IEEE half floats (TF.js quantization, widened again on
+   * load): half the bytes, and a relative error below 1e-3 that no classification here notices.
+   */
+  weightDtype?: 'float32' | 'float16';
+}
+
+/** float32 -> IEEE 754 binary16 bits, rounding to nearest even (overflow saturates to infinity). */
+export function toHalf(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0] as number;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rest > mid || (rest === mid && half & 1)) half++;
+    return sign | half;
+  }
+  // A carry out of the mantissa bumps the exponent, up to infinity: that is the right rounding.
+  let half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
+  return sign | half;
+}
+
+const ELEMENT_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+
+function halveWeights(
+  specs: import('@tensorflow/tfjs').io.WeightsManifestEntry[],
+  data: Uint8Array,
+): { specs: import('@tensorflow/tfjs').io.WeightsManifestEntry[]; data: Uint8Array } {
+  const out: Buffer[] = [];
+  let offset = 0;
+  const halved = specs.map((spec) => {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const bytes = count * (ELEMENT_BYTES[spec.dtype] ?? 4);
+    const slice = data.subarray(offset, offset + bytes);
+    offset += bytes;
+    if (spec.dtype !== 'float32' || spec.quantization) {
+      out.push(Buffer.from(slice));
+      return spec;
+    }
+    const floats = new Float32Array(new Uint8Array(slice).buffer);
+    const halves = new Uint16Array(count);
+    for (let i = 0; i < count; i++) halves[i] = toHalf(floats[i] as number);
+    out.push(Buffer.from(halves.buffer));
+    return { ...spec, quantization: { dtype: 'float16' as const } };
+  });
+  if (offset !== data.byteLength)
+    throw new Error(`weights hold ${data.byteLength} bytes, specs describe ${offset}`);
+  return { specs: halved, data: Buffer.concat(out) };
+}
+
 /** Serializes a LayersModel into model.json + one weights shard, and adds the manifest. */
-export async function packModel(tf: TF, model: LayersModel, manifest: ModelManifest): Promise<ModelArtifact> {
+export async function packModel(
+  tf: TF,
+  model: LayersModel,
+  manifest: ModelManifest,
+  options: PackOptions = {},
+): Promise<ModelArtifact> {
   let captured: import('@tensorflow/tfjs').io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -48,17 +116,19 @@ export async function packModel(tf: TF, model: LayersModel, manifest: ModelManif
   );
   if (!captured?.weightData || !captured.weightSpecs) throw new Error('model produced no weights');
   const weightData = captured.weightData;
-  const weights = new Uint8Array(
+  let weights: Uint8Array = new Uint8Array(
     Array.isArray(weightData)
       ? Buffer.concat(weightData.map((b) => Buffer.from(b)))
       : Buffer.from(weightData),
   );
+  let specs = captured.weightSpecs;
+  if (options.weightDtype === 'float16') ({ specs, data: weights } = halveWeights(specs, weights));
   const modelJson = {
     format: 'layers-model',
     generatedBy: captured.generatedBy,
     convertedBy: null,
     modelTopology: captured.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: captured.weightSpecs }],
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
   };
   return {
     manifest,

@@ -1,7 +1,9 @@
-// The sentiment classifier (negative / neutral / positive): token embeddings, a 1-D convolution with
-// global max pooling beside mean pooling, a dense layer, softmax. Its embeddings can start from
-// self-supervised pretraining on unlabeled text (see pretrain.ts). Training is seeded: the same
-// data, hyperparameters and seed give the same model on the same backend.
+// The fast sentiment classifier (negative / neutral / positive) that serves the stream: token
+// embeddings, a 1-D convolution with global max pooling beside mean pooling, a dense layer, softmax.
+// Two ways to train it: from labels alone (the `cnn` architecture, over the word tokenizer), or as the
+// `student` of a fine-tuned transformer, over the teacher's word pieces with embeddings that start
+// from the teacher's, learning the teacher's soft labels on unlabeled and augmented text (see
+// transformer/distill.ts). Training is seeded: same data, hyperparameters and seed, same model.
 import {
   packModel,
   unpackModel,
@@ -9,12 +11,14 @@ import {
   type ArtifactFile,
   type ModelArtifact,
   type ModelManifest,
+  type PackOptions,
 } from './artifact';
 import type { TF } from './backend';
 import { SENTIMENT_LABELS, type LabeledText } from './datasets';
 import { classificationReport, type ClassificationReport } from './metrics';
 import { seededShuffle } from '@mercato/synthetic';
-import { Tokenizer } from './tokenizer';
+import { Tokenizer, type SequenceEncoder } from './tokenizer';
+import { PieceSequenceEncoder } from './transformer/wordpiece-sequence';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type Tensor = import('@tensorflow/tfjs').Tensor;
@@ -31,6 +35,8 @@ export interface SentimentHyperparameters {
   maxLength: number;
   maxVocab: number;
   minCount: number;
+  /** 1: the embedding table learns; 0: it stays as initialized (a student keeps the teacher's geometry). */
+  trainEmbeddings: number;
   seed: number;
   /** Epochs without validation improvement before stopping early. */
   patience: number;
@@ -50,6 +56,7 @@ export const DEFAULT_SENTIMENT_HP: SentimentHyperparameters = {
   maxLength: 48,
   maxVocab: 20_000,
   minCount: 1,
+  trainEmbeddings: 1,
   seed: 42,
   patience: 3,
   validationFraction: 0.1,
@@ -62,8 +69,15 @@ export interface EpochProgress {
   accuracy: number;
   valLoss: number;
   valAccuracy: number;
+  valMacroF1: number;
   samplesPerSecond: number;
 }
+
+const oneHot = (label: number): [number, number, number] => [
+  label === 0 ? 1 : 0,
+  label === 1 ? 1 : 0,
+  label === 2 ? 1 : 0,
+];
 
 export interface TokenWeight {
   token: string;
@@ -75,23 +89,44 @@ export interface SentimentPrediction {
   probabilities: [number, number, number];
 }
 
+/** A training example whose target is a distribution (a teacher's soft label) rather than one class. */
+export interface SoftLabeledText {
+  text: string;
+  /** Probabilities in label order; `label` is its argmax. */
+  target: [number, number, number];
+  label: number;
+}
+
+export type SentimentArchitecture = 'cnn' | 'student' | 'transformer';
+
+export interface CnnFitOptions {
+  onEpoch?: (p: EpochProgress) => void;
+  /** Labeled data to stop early on (macro-F1); by default a seeded slice of the training data. */
+  validation?: LabeledText[];
+  shouldStop?: () => boolean;
+}
+
 export class SentimentModel {
   private constructor(
     readonly tf: TF,
     readonly model: LayersModel,
-    readonly tokenizer: Tokenizer,
+    readonly tokenizer: SequenceEncoder,
     readonly hp: SentimentHyperparameters,
+    readonly architecture: 'cnn' | 'student',
   ) {}
 
-  /** A new, untrained model; pretrained embeddings (vocab × dim, from the same tokenizer) are optional. */
+  /**
+   * A new, untrained model; initial embeddings (vocab x embeddingDim, rows in the tokenizer's
+   * order) are optional. Over word pieces it is a `student`, over words a `cnn`.
+   */
   static create(
     tf: TF,
-    tokenizer: Tokenizer,
+    tokenizer: SequenceEncoder,
     hp: SentimentHyperparameters,
     pretrained?: Float32Array,
   ): SentimentModel {
     const { embeddingDim: dim, seed } = hp;
-    const input = tf.input({ shape: [tokenizer.config.maxLength], dtype: 'int32', name: 'tokens' });
+    const input = tf.input({ shape: [tokenizer.maxLength], dtype: 'int32', name: 'tokens' });
     const embeddingLayer = tf.layers.embedding({
       inputDim: tokenizer.size,
       outputDim: dim,
@@ -136,42 +171,53 @@ export class SentimentModel {
     if (pretrained) {
       if (pretrained.length !== tokenizer.size * dim)
         throw new Error('pretrained embeddings do not match the tokenizer and embedding size');
-      embeddingLayer.setWeights([tf.tensor2d(pretrained, [tokenizer.size, dim])]);
+      const table = tf.tensor2d(pretrained, [tokenizer.size, dim]);
+      embeddingLayer.setWeights([table]);
+      table.dispose();
     }
-    return new SentimentModel(tf, model, tokenizer, hp);
+    embeddingLayer.trainable = hp.trainEmbeddings !== 0;
+    return new SentimentModel(tf, model, tokenizer, hp, tokenizer instanceof Tokenizer ? 'cnn' : 'student');
   }
 
-  /** Trains with early stopping on a held-out slice of the training data; keeps the best epoch's weights. */
+  /**
+   * Trains on hard labels, soft targets (a teacher's probabilities) or a mix, with early stopping on
+   * validation macro-F1 (a seeded labeled slice of `data` unless `validation` is given); keeps the
+   * best epoch's weights.
+   */
   async fit(
-    data: LabeledText[],
-    onEpoch: (p: EpochProgress) => void = () => undefined,
-  ): Promise<{ epochs: number; seconds: number }> {
+    data: (LabeledText | SoftLabeledText)[],
+    options: CnnFitOptions | ((p: EpochProgress) => void) = {},
+  ): Promise<{ epochs: number; seconds: number; bestValMacroF1: number }> {
     const { tf, hp } = this;
-    const shuffled = seededShuffle(data, hp.seed);
-    const nVal = Math.max(1, Math.floor(shuffled.length * hp.validationFraction));
-    const val = shuffled.slice(0, nVal);
-    const train = shuffled.slice(nVal);
+    const { onEpoch, validation, shouldStop } =
+      typeof options === 'function' ? { onEpoch: options } : options;
+    let train = data;
+    let val: LabeledText[];
+    if (validation) {
+      val = validation;
+    } else {
+      const shuffled = seededShuffle(data, hp.seed);
+      const nVal = Math.max(1, Math.floor(shuffled.length * hp.validationFraction));
+      val = shuffled.slice(0, nVal).map((d) => ({ text: d.text, label: d.label }));
+      train = shuffled.slice(nVal);
+    }
     this.model.compile({
       optimizer: tf.train.adam(hp.learningRate),
-      loss: 'sparseCategoricalCrossentropy',
+      loss: 'categoricalCrossentropy',
       metrics: ['accuracy'],
     });
-    const xVal = this.encode(val.map((d) => d.text));
-    const yVal = tf.tensor1d(
-      val.map((d) => d.label),
-      'float32',
-    );
-    let best = { valLoss: Infinity, weights: [] as Tensor[] };
+    let best = { f1: -1, weights: [] as Tensor[] };
     let sinceBest = 0;
     const started = Date.now();
     let epoch = 0;
     try {
       for (epoch = 1; epoch <= hp.epochs; epoch++) {
+        if (shouldStop?.()) break;
         const order = seededShuffle(train, hp.seed + epoch);
         const x = this.encode(order.map((d) => d.text));
-        const y = tf.tensor1d(
-          order.map((d) => d.label),
-          'float32',
+        const y = tf.tensor2d(
+          order.flatMap((d) => ('target' in d ? d.target : oneHot(d.label))),
+          [order.length, 3],
         );
         const t0 = Date.now();
         const history = await this.model.fit(x, y, {
@@ -179,24 +225,34 @@ export class SentimentModel {
           epochs: 1,
           shuffle: false,
           verbose: 0,
-          validationData: [xVal, yVal],
         });
         x.dispose();
         y.dispose();
+        const predictions = this.predict(val.map((d) => d.text));
+        const report = classificationReport(
+          val.map((d) => d.label),
+          predictions.map((p) => p.label),
+          [...SENTIMENT_LABELS],
+        );
+        const valLoss =
+          -val.reduce(
+            (sum, d, i) => sum + Math.log(Math.max(1e-12, predictions[i]?.probabilities[d.label] ?? 0)),
+            0,
+          ) / Math.max(1, val.length);
         const h = history.history;
-        const progress: EpochProgress = {
+        onEpoch?.({
           epoch,
           epochs: hp.epochs,
           loss: Number(h.loss?.[0]),
           accuracy: Number(h.acc?.[0] ?? h.accuracy?.[0]),
-          valLoss: Number(h.val_loss?.[0]),
-          valAccuracy: Number(h.val_acc?.[0] ?? h.val_accuracy?.[0]),
+          valLoss,
+          valAccuracy: report.accuracy,
+          valMacroF1: report.macroF1,
           samplesPerSecond: order.length / ((Date.now() - t0) / 1000),
-        };
-        onEpoch(progress);
-        if (progress.valLoss < best.valLoss - 1e-4) {
+        });
+        if (report.macroF1 > best.f1 + 1e-4) {
           best.weights.forEach((w) => w.dispose());
-          best = { valLoss: progress.valLoss, weights: this.model.getWeights().map((w) => w.clone()) };
+          best = { f1: report.macroF1, weights: this.model.getWeights().map((w) => w.clone()) };
           sinceBest = 0;
         } else if (++sinceBest >= hp.patience) {
           break;
@@ -205,16 +261,18 @@ export class SentimentModel {
       if (best.weights.length > 0) this.model.setWeights(best.weights);
     } finally {
       best.weights.forEach((w) => w.dispose());
-      xVal.dispose();
-      yVal.dispose();
     }
-    return { epochs: Math.min(epoch, hp.epochs), seconds: (Date.now() - started) / 1000 };
+    return {
+      epochs: Math.min(epoch, hp.epochs),
+      seconds: (Date.now() - started) / 1000,
+      bestValMacroF1: best.f1,
+    };
   }
 
   private encode(texts: string[]): Tensor {
     return this.tf.tensor2d(
       this.tokenizer.encodeBatch(texts),
-      [texts.length, this.tokenizer.config.maxLength],
+      [texts.length, this.tokenizer.maxLength],
       'int32',
     );
   }
@@ -239,9 +297,7 @@ export class SentimentModel {
    */
   explain(texts: string[], topN = 5): TokenWeight[][] {
     const base = this.predict(texts);
-    const tokenLists = texts.map((text) =>
-      this.tokenizer.tokenize(text).slice(0, this.tokenizer.config.maxLength),
-    );
+    const tokenLists = texts.map((text) => this.tokenizer.words(text).slice(0, this.tokenizer.maxLength));
     const variants = tokenLists.flatMap((tokens) =>
       tokens.map((_, i) => tokens.filter((__, j) => j !== i).join(' ')),
     );
@@ -275,15 +331,29 @@ export class SentimentModel {
 
   async toArtifact(
     manifest: Omit<ModelManifest, 'format' | 'kind' | 'labels' | 'tokenizer' | 'hyperparameters'>,
+    options: PackOptions = {},
   ): Promise<ModelArtifact> {
-    return packModel(this.tf, this.model, {
-      format: 'mercato-model/v1',
-      kind: 'sentiment',
-      labels: [...SENTIMENT_LABELS],
-      tokenizer: this.tokenizer.toJSON(),
-      hyperparameters: { ...this.hp },
-      ...manifest,
-    });
+    const encoder = this.tokenizer;
+    const artifact = await packModel(
+      this.tf,
+      this.model,
+      {
+        format: 'mercato-model/v1',
+        kind: 'sentiment',
+        labels: [...SENTIMENT_LABELS],
+        ...(encoder instanceof Tokenizer ? { tokenizer: encoder.toJSON() } : {}),
+        hyperparameters: { ...this.hp },
+        ...manifest,
+        extra: {
+          ...manifest.extra,
+          architecture: this.architecture,
+          ...(encoder instanceof PieceSequenceEncoder ? { tokenizer: encoder.describe() } : {}),
+        },
+      },
+      options,
+    );
+    if (encoder instanceof PieceSequenceEncoder) artifact.files.push(encoder.file());
+    return artifact;
   }
 
   /** Loads a trained model; overrides change training hyperparameters for fine-tuning it further. */
@@ -293,17 +363,43 @@ export class SentimentModel {
     overrides: Partial<SentimentHyperparameters> = {},
   ): Promise<SentimentModel> {
     const manifest = readManifest(artifact);
-    if (manifest.kind !== 'sentiment' || !manifest.tokenizer)
-      throw new Error(`not a sentiment model artifact (kind ${manifest.kind})`);
+    const architecture = sentimentArchitecture(manifest);
+    if (manifest.kind !== 'sentiment' || architecture === 'transformer')
+      throw new Error(
+        `not a CNN sentiment model artifact (kind ${manifest.kind}, architecture ${architecture})`,
+      );
+    const encoder: SequenceEncoder =
+      architecture === 'student'
+        ? PieceSequenceEncoder.fromArtifact(artifact, manifest)
+        : wordTokenizerOf(manifest);
     const model = await unpackModel(tf, artifact);
-    return new SentimentModel(tf, model, Tokenizer.fromJSON(manifest.tokenizer), {
-      ...DEFAULT_SENTIMENT_HP,
-      ...(manifest.hyperparameters as Partial<SentimentHyperparameters>),
-      ...overrides,
-    });
+    return new SentimentModel(
+      tf,
+      model,
+      encoder,
+      {
+        ...DEFAULT_SENTIMENT_HP,
+        ...(manifest.hyperparameters as Partial<SentimentHyperparameters>),
+        ...overrides,
+      },
+      architecture,
+    );
   }
 
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The architecture a sentiment manifest declares; artifacts from before architectures were named are CNNs. */
+export function sentimentArchitecture(manifest: ModelManifest): SentimentArchitecture {
+  const declared = (manifest.extra as { architecture?: unknown } | undefined)?.architecture ?? 'cnn';
+  if (declared !== 'cnn' && declared !== 'student' && declared !== 'transformer')
+    throw new Error(`unknown sentiment architecture "${String(declared)}"`);
+  return declared;
+}
+
+function wordTokenizerOf(manifest: ModelManifest): Tokenizer {
+  if (!manifest.tokenizer) throw new Error('CNN sentiment artifact has no tokenizer in its manifest');
+  return Tokenizer.fromJSON(manifest.tokenizer);
 }

@@ -8,6 +8,19 @@ export const UNK = '<unk>';
 export const MASK = '<mask>';
 const RESERVED = [PAD, UNK, MASK];
 
+/** What the CNN classifier needs from a tokenizer (the word tokenizer here, or word pieces). */
+export interface SequenceEncoder {
+  readonly kind: 'word' | 'wordpiece';
+  /** Vocabulary size: the embedding table's rows. */
+  readonly size: number;
+  /** Ids per text: longer texts are truncated, shorter ones padded with id 0. */
+  readonly maxLength: number;
+  readonly version: string;
+  /** The units explanations name (words, not pieces). */
+  words(text: string): string[];
+  encodeBatch(texts: string[]): Int32Array;
+}
+
 export interface TokenizerConfig {
   maxVocab: number;
   minCount: number;
@@ -36,7 +49,8 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
-export class Tokenizer {
+export class Tokenizer implements SequenceEncoder {
+  readonly kind = 'word' as const;
   private readonly index: Map<string, number>;
   readonly version: string;
 
@@ -76,7 +90,15 @@ export class Tokenizer {
     return this.vocab.length;
   }
 
+  get maxLength(): number {
+    return this.config.maxLength;
+  }
+
   tokenize(text: string): string[] {
+    return tokenize(text);
+  }
+
+  words(text: string): string[] {
     return tokenize(text);
   }
 
