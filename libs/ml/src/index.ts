@@ -8,7 +8,13 @@ export {
   type BackendPreference,
   type SelectedBackend,
 } from './backend';
-export { Tokenizer, tokenize, type TokenizerConfig, type TokenizerJSON } from './tokenizer';
+export {
+  Tokenizer,
+  tokenize,
+  type SequenceEncoder,
+  type TokenizerConfig,
+  type TokenizerJSON,
+} from './tokenizer';
 export {
   SENTIMENT_LABELS,
   TEXT_FORMATS,
@@ -54,36 +60,79 @@ export {
   readArtifact,
   safeArtifactPath,
   sha256,
+  toHalf,
   MANIFEST_FILE,
   MODEL_FILE,
   type ModelArtifact,
   type ModelManifest,
   type ArtifactFile,
   type ModelKindName,
+  type PackOptions,
 } from './artifact';
 export {
   SentimentModel,
   DEFAULT_SENTIMENT_HP,
+  sentimentArchitecture,
+  type SentimentArchitecture,
   type SentimentHyperparameters,
   type EpochProgress,
   type SentimentPrediction,
+  type SoftLabeledText,
   type TokenWeight,
 } from './sentiment';
-export {
-  PretrainedEmbeddings,
-  DEFAULT_PRETRAIN_HP,
-  skipGramPairs,
-  type PretrainHyperparameters,
-} from './pretrain';
-export { BagOfWordsBaseline } from './baseline';
+export { LinearTextBaseline, type LinearBaselineOptions } from './baseline';
+export { CODE_VERSION, type JobProgress } from './jobs';
 export {
   runSentimentJob,
   evaluateSentimentArtifact,
-  CODE_VERSION,
+  loadSentimentClassifier,
+  coerceHyperparameters,
+  defaultHyperparameters,
+  inferenceThroughput,
+  readUnlabeled,
+  type SentimentClassifier,
+  type SentimentHyperparameterValues,
   type SentimentJobSpec,
-  type JobProgress,
   type JobResult,
-} from './jobs';
+} from './sentiment-job';
+export {
+  TransformerSentimentModel,
+  DEFAULT_TRANSFORMER_HP,
+  stratifiedHoldout,
+  type TransformerHyperparameters,
+  type EncoderSource,
+  type StepProgress,
+} from './transformer/transformer-sentiment';
+export {
+  distillStudent,
+  augmentTexts,
+  principalProjection,
+  DEFAULT_AUGMENT,
+  DEFAULT_STUDENT_HP,
+  type AugmentOptions,
+  type StudentHyperparameters,
+  type DistillResult,
+} from './transformer/distill';
+export { loadPretrainedEncoder, encoderDir, type PretrainedEncoder } from './transformer/pretrained-encoder';
+export {
+  ensureEncoder,
+  MINILM_ENCODER,
+  ENCODER_REQUIRED_FILES,
+  DEFAULT_SIMPLE_INDEX,
+  type EncoderPackage,
+  type EnsureEncoderOptions,
+  type StagedEncoder,
+  type StagedFile,
+} from './transformer/encoder-package';
+export {
+  readSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  type SafeTensor,
+} from './transformer/safetensors';
+export { bertConfigFrom, type BertConfig } from './transformer/bert';
+export { WordPieceTokenizer, wordScores, type WordPieceEncoding } from './transformer/wordpiece';
+export { PieceSequenceEncoder, encoderText, TOKENIZER_FILE } from './transformer/wordpiece-sequence';
 export {
   RecommenderModel,
   DEFAULT_RECOMMENDER_HP,

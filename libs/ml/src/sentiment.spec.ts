@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readArtifact, writeArtifact } from './artifact';
 import { selectBackend } from './backend';
 import { SENTIMENT_LABELS, type LabeledText } from './datasets';
-import { runSentimentJob } from './jobs';
+import { runSentimentJob } from './sentiment-job';
 import { DEFAULT_SENTIMENT_HP, SentimentModel } from './sentiment';
 import { Tokenizer } from './tokenizer';
 import { mkdtempSync } from 'node:fs';
