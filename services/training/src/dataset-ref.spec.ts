@@ -18,7 +18,7 @@ describe('parseDatasetRef', () => {
       labelMap: '0=negative,1=positive,2=neutral',
       testSplit: 0.25,
       testPath: undefined,
-      pretrainPath: undefined,
+      unlabeledPath: undefined,
       itemsPath: undefined,
       format: undefined,
       encoding: undefined,

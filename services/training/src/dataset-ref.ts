@@ -1,4 +1,4 @@
-// Dataset references in training requests: `file:<path>?labelMap=…&test=<path>&testSplit=0.2&pretrain=<path>`
+// Dataset references in training requests: `file:<path>?labelMap=…&test=<path>&testSplit=0.2&unlabeled=<path>`
 // (labeled text may add `format=csv|phrasebank|jsonl` and `encoding=utf-8|latin1` over detection)
 // (a plain absolute path works too; recommenders add `items=<path>` and `split=random|time|leave-last-out`),
 // `synthetic:news?seed=1&count=3000` for generated demo data, or
@@ -18,7 +18,7 @@ export type DatasetRef =
       labelMap?: string;
       format?: TextFormat;
       encoding?: TextEncoding;
-      pretrainPath?: string;
+      unlabeledPath?: string;
       itemsPath?: string;
       split?: 'random' | 'time' | 'leave-last-out';
     }
@@ -97,8 +97,8 @@ export function parseDatasetRef(ref: string): DatasetRef {
     type: 'file',
     path: readableFile(decodeURIComponent(asUrl.pathname), 'path'),
     testPath: params.get('test') ? readableFile(params.get('test') as string, 'test') : undefined,
-    pretrainPath: params.get('pretrain')
-      ? readableFile(params.get('pretrain') as string, 'pretrain')
+    unlabeledPath: params.get('unlabeled')
+      ? readableFile(params.get('unlabeled') as string, 'unlabeled')
       : undefined,
     itemsPath: params.get('items') ? readableFile(params.get('items') as string, 'items') : undefined,
     testSplit: split,

@@ -1,23 +1,54 @@
 // HTTP: submit training requests (published to training.requests.v1) and follow their progress.
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { MODEL_KINDS, MODEL_NAME_PATTERN, MODEL_NAME_RULE, ModelKind, Topics } from '@mercato/contracts';
+import {
+  MODEL_KINDS,
+  MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
+  ModelKind,
+  Topics,
+  parseModelRef,
+} from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
-import { notFound, SERVICE_CONFIG, ValidBody, ValidQuery } from '@mercato/runtime';
+import { conflict, notFound, SERVICE_CONFIG, ValidBody, ValidQuery } from '@mercato/runtime';
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { TrainingConfig } from './training.config';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
 
-const SubmitBody = z.object({
-  modelName: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE),
-  kind: z.enum(MODEL_KINDS),
-  datasetRef: z.string().min(1, 'is required').max(2_000),
-  hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
-  baseVersion: z.number().int().positive().optional(),
-  promoteIfBetter: z.boolean().default(false),
-  requestedBy: z.string().max(200).default('api'),
-});
+const SENTIMENT_ARCHITECTURES = ['transformer', 'student', 'cnn'] as const;
+
+const SubmitBody = z
+  .object({
+    modelName: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE),
+    kind: z.enum(MODEL_KINDS),
+    architecture: z.enum(SENTIMENT_ARCHITECTURES).optional(),
+    /** A student's teacher: `name`, `name@alias` or `name@version` (parseModelRef). */
+    teacher: z
+      .string()
+      .refine((ref) => {
+        try {
+          parseModelRef(ref);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a model reference: name, name@alias or name@version')
+      .optional(),
+    datasetRef: z.string().min(1, 'is required').max(2_000),
+    hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
+    baseVersion: z.number().int().positive().optional(),
+    promoteIfBetter: z.boolean().default(false),
+    requestedBy: z.string().max(200).default('api'),
+  })
+  .superRefine((body, ctx) => {
+    if (body.kind === 'recommender' && (body.architecture || body.teacher))
+      ctx.addIssue({ code: 'custom', path: ['architecture'], message: 'applies to sentiment models only' });
+    if (body.architecture === 'student' && !body.teacher)
+      ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'is required for a student' });
+    if (body.teacher && body.architecture !== 'student')
+      ctx.addIssue({ code: 'custom', path: ['teacher'], message: 'applies to architecture student only' });
+  });
 
 const Limit = z.coerce.number().int().min(1).max(500).default(50);
 
@@ -25,6 +56,7 @@ const view = (row: JobRow) => ({
   requestId: row.request_id,
   model: row.model_name,
   kind: row.kind,
+  architecture: row.architecture,
   datasetRef: row.dataset_ref,
   status: row.status,
   attempts: row.attempts,
@@ -33,6 +65,7 @@ const view = (row: JobRow) => ({
   championMetrics: row.champion_metrics,
   promotion: row.promotion,
   error: row.error,
+  cancelRequestedAt: row.cancel_requested_at,
   progress: row.progress,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
@@ -63,6 +96,8 @@ export class JobsController {
           tenantId: principal.tenantId,
           modelName: input.modelName,
           kind: input.kind === 'sentiment' ? ModelKind.SENTIMENT : ModelKind.RECOMMENDER,
+          architecture: input.architecture ?? '',
+          teacher: input.teacher ?? '',
           datasetRef: input.datasetRef,
           hyperparameters: Object.fromEntries(
             Object.entries(input.hyperparameters).map(([k, v]) => [k, String(v)]),
@@ -89,6 +124,21 @@ export class JobsController {
     @ValidQuery(Limit, 'limit') n: number,
   ): Promise<{ items: ReturnType<typeof view>[] }> {
     return { items: (await this.jobs.list(principal.tenantId, n)).map(view) };
+  }
+
+  /** Stops a running job at its next step; it ends as cancelled and registers nothing. */
+  @RequireScopes('training:write')
+  @Post(':requestId/cancel')
+  @HttpCode(202)
+  async cancel(
+    @CurrentPrincipal() principal: Principal,
+    @Param('requestId') requestId: string,
+  ): Promise<ReturnType<typeof view>> {
+    const row = await this.jobs.requestCancel(principal.tenantId, requestId, principal.subject);
+    if (!row) throw notFound(`no training job ${requestId}`);
+    if (row.status !== 'running')
+      throw conflict('not_running', `training job ${requestId} is ${row.status}, not running`);
+    return view(row);
   }
 
   @RequireScopes('training:read')

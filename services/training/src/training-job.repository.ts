@@ -9,7 +9,10 @@ export interface JobRow {
   kind: string;
   dataset_ref: string;
   hyperparameters: Record<string, string>;
-  status: 'running' | 'succeeded' | 'failed';
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  architecture: string | null;
+  cancel_requested_at: Date | null;
+  cancel_requested_by: string | null;
   attempts: number;
   progress: unknown[];
   metrics: Record<string, number> | null;
@@ -33,12 +36,19 @@ export class TrainingJobRepository {
   async claim(
     job: Pick<
       JobRow,
-      'request_id' | 'tenant_id' | 'model_name' | 'kind' | 'dataset_ref' | 'hyperparameters' | 'requested_by'
+      | 'request_id'
+      | 'tenant_id'
+      | 'model_name'
+      | 'kind'
+      | 'dataset_ref'
+      | 'hyperparameters'
+      | 'requested_by'
+      | 'architecture'
     >,
   ): Promise<{ row: JobRow; fresh: boolean }> {
     const rows = await this.db.query<JobRow & { inserted: boolean }>(
-      `INSERT INTO jobs (request_id, tenant_id, model_name, kind, dataset_ref, hyperparameters, requested_by, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'running')
+      `INSERT INTO jobs (request_id, tenant_id, model_name, kind, dataset_ref, hyperparameters, requested_by, architecture, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')
        ON CONFLICT (request_id) DO UPDATE
          SET attempts = jobs.attempts + CASE WHEN jobs.status = 'running' THEN 1 ELSE 0 END,
              started_at = CASE WHEN jobs.status = 'running' THEN now() ELSE jobs.started_at END,
@@ -52,6 +62,7 @@ export class TrainingJobRepository {
         job.dataset_ref,
         JSON.stringify(job.hyperparameters),
         job.requested_by,
+        job.architecture,
       ],
     );
     const row = rows[0] as JobRow & { inserted: boolean };
@@ -92,6 +103,36 @@ export class TrainingJobRepository {
       `UPDATE jobs SET status = 'failed', error = $2, finished_at = now() WHERE request_id = $1`,
       [requestId, error.slice(0, 4000)],
     );
+  }
+
+  async cancelled(requestId: string, error: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET status = 'cancelled', error = $2, finished_at = now() WHERE request_id = $1`,
+      [requestId, error.slice(0, 4000)],
+    );
+  }
+
+  /**
+   * Records a cancellation request on a running job of the tenant; the replica running it stops it.
+   * Returns the row, or undefined when the tenant has no such job.
+   */
+  async requestCancel(tenantId: string, requestId: string, by: string): Promise<JobRow | undefined> {
+    return (
+      await this.db.query<JobRow>(
+        `UPDATE jobs SET cancel_requested_at = COALESCE(cancel_requested_at, now()),
+                         cancel_requested_by = COALESCE(cancel_requested_by, $3)
+         WHERE tenant_id = $1 AND request_id = $2 RETURNING *`,
+        [tenantId, requestId, by],
+      )
+    )[0];
+  }
+
+  async cancelRequested(requestId: string): Promise<boolean> {
+    const rows = await this.db.query<{ cancel_requested_at: Date | null }>(
+      'SELECT cancel_requested_at FROM jobs WHERE request_id = $1',
+      [requestId],
+    );
+    return Boolean(rows[0]?.cancel_requested_at);
   }
 
   /** The tenant's job (another tenant's is not found, so its existence does not leak). */

@@ -3,6 +3,7 @@
 // and Kafka heartbeats stay responsive while a model trains. Feature-store exports are fetched and
 // parsed here too, for the same reason.
 import {
+  encoderDir,
   runRecommenderJob,
   runSentimentJob,
   SENTIMENT_LABELS,
@@ -15,7 +16,22 @@ import {
 import { generateNews } from '@mercato/synthetic';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DatasetUnavailableError, readFeatureDataset } from './feature-dataset';
-import type { RecommenderWorkerJob, SentimentWorkerJob, WorkerJob, WorkerMessage } from './worker-protocol';
+import type {
+  RecommenderWorkerJob,
+  SentimentWorkerJob,
+  WorkerCommand,
+  WorkerJob,
+  WorkerMessage,
+} from './worker-protocol';
+
+let cancelled = false;
+parentPort?.on('message', (command: WorkerCommand) => {
+  if (command.type === 'cancel') cancelled = true;
+});
+const shouldStop = (): boolean => cancelled;
+
+/** The job ended because the service asked it to stop. */
+class CancelledError extends Error {}
 
 function syntheticNews(seed: number, count: number): SentimentJobSpec['inline'] {
   const toLabeled = (s: number, n: number) =>
@@ -48,12 +64,27 @@ async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
           labelMap: dataset.labelMap,
           format: dataset.format,
           encoding: dataset.encoding,
-          pretrainPath: dataset.pretrainPath,
+          unlabeledPath: dataset.unlabeledPath,
         };
-  return runSentimentJob(
-    { ...spec, hyperparameters: job.hyperparameters, base: job.base, backend: job.backend },
+  const encoder =
+    job.architecture === 'transformer' && !job.base
+      ? await encoderDir((message) => onProgress({ stage: 'loading', message }))
+      : undefined;
+  const result = await runSentimentJob(
+    {
+      ...spec,
+      architecture: job.architecture,
+      hyperparameters: job.hyperparameters,
+      base: job.base,
+      teacher: job.teacher,
+      encoderDir: encoder,
+      backend: job.backend,
+    },
     onProgress,
+    shouldStop,
   );
+  if (cancelled) throw new CancelledError('cancelled on request; nothing was registered');
+  return result;
 }
 
 async function runRecommender(job: RecommenderWorkerJob): Promise<RecommenderJobResult> {
@@ -100,5 +131,6 @@ const job = workerData as WorkerJob;
       type: 'error',
       message: err instanceof Error ? err.message : String(err),
       retriable: err instanceof DatasetUnavailableError,
+      cancelled: err instanceof CancelledError || cancelled,
     });
   });

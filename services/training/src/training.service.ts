@@ -10,6 +10,8 @@ import { NonRetriableError } from '@mercato/kafka';
 import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
 import { stratifiedSplit } from '@mercato/synthetic';
 import {
+  coerceHyperparameters,
+  defaultHyperparameters,
   evaluateSentimentArtifact,
   parseRecommenderHyperparameters,
   readLabeledText,
@@ -17,6 +19,8 @@ import {
   type ArtifactFile,
   type JobProgress,
   type RecommenderHyperparameters,
+  type SentimentArchitecture,
+  type SentimentHyperparameterValues,
 } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, gauge, type Logger } from '@mercato/telemetry';
@@ -24,7 +28,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
 import { serviceApiKey, type TrainingConfig } from './training.config';
 import { TrainingJobRepository } from './training-job.repository';
-import { runJobInWorker, TrainingFailedError } from './worker-runner';
+import { runJobInWorker, TrainingCancelledError, TrainingFailedError } from './worker-runner';
 
 /** What a finished job hands to registration, whatever the model kind. */
 interface TrainedModel {
@@ -78,7 +82,8 @@ export class TrainingService {
       throw new NonRetriableError('dataset_ref: sentiment models do not train on feature datasets');
     if (kind === 'recommender' && dataset.type === 'synthetic')
       throw new NonRetriableError('dataset_ref: recommenders train on file: or feature: datasets');
-    const sentimentHp = kind === 'sentiment' ? parseHyperparameters(request.hyperparameters) : {};
+    const architecture = kind === 'sentiment' ? parseArchitecture(request) : undefined;
+    const sentimentHp = architecture ? parseSentimentHp(architecture, request.hyperparameters) : {};
     const recommenderHp = kind === 'recommender' ? parseRecommenderHp(request.hyperparameters, dataset) : {};
 
     const { row, fresh } = await this.jobs.claim({
@@ -89,6 +94,7 @@ export class TrainingService {
       dataset_ref: request.datasetRef,
       hyperparameters: request.hyperparameters,
       requested_by: request.requestedBy,
+      architecture: architecture ?? null,
     });
     if (!fresh) {
       this.logger.info(
@@ -99,12 +105,32 @@ export class TrainingService {
     }
     const log = this.logger.child({ requestId: request.requestId, model: request.modelName });
     log.info({ dataset: request.datasetRef, attempt: row.attempts }, 'training started');
-    const heartbeat = setInterval(() => void keepAlive().catch(() => undefined), 3_000);
+    // The heartbeat also looks for a cancellation recorded by the API (on any replica).
+    const cancel = new AbortController();
+    const heartbeat = setInterval(() => {
+      void keepAlive().catch(() => undefined);
+      void this.jobs
+        .cancelRequested(request.requestId)
+        .then((requested) => {
+          if (requested && !cancel.signal.aborted) {
+            log.info('cancellation requested: stopping the job at its next step');
+            cancel.abort();
+          }
+        })
+        .catch(() => undefined);
+    }, 3_000);
     try {
       const trained =
         kind === 'sentiment'
-          ? await this.trainSentiment(request, dataset, sentimentHp, log)
-          : await this.trainRecommender(request, dataset, recommenderHp, log);
+          ? await this.trainSentiment(
+              request,
+              architecture ?? 'transformer',
+              dataset,
+              sentimentHp,
+              log,
+              cancel.signal,
+            )
+          : await this.trainRecommender(request, dataset, recommenderHp, log, cancel.signal);
       const { champion } = trained;
       await this.registryFor(request).ensureModel(request.modelName, kind);
       const registered = await this.registryFor(request).register(request.modelName, {
@@ -147,6 +173,12 @@ export class TrainingService {
         'training finished and registered',
       );
     } catch (err) {
+      if (err instanceof TrainingCancelledError) {
+        await this.jobs.cancelled(request.requestId, err.message);
+        jobsTotal.inc({ kind, outcome: 'cancelled' });
+        log.info('training cancelled; nothing registered');
+        return;
+      }
       // Bad data or a model that cannot train will fail the same way again: record and dead-letter it.
       const permanent =
         err instanceof NonRetriableError ||
@@ -167,28 +199,36 @@ export class TrainingService {
 
   private async trainSentiment(
     request: TrainingRequest,
+    architecture: SentimentArchitecture,
     dataset: DatasetRef,
-    hyperparameters: Record<string, number> & { seed?: number },
+    hyperparameters: SentimentHyperparameterValues,
     log: Logger,
+    signal: AbortSignal,
   ): Promise<TrainedModel> {
+    const registry = this.registryFor(request);
     const base = request.baseVersion
-      ? await this.registryFor(request).download(request.modelName, Number(request.baseVersion))
+      ? await registry.download(request.modelName, Number(request.baseVersion))
       : undefined;
+    const teacher =
+      architecture === 'student' ? await this.resolveTeacher(registry, request.teacher) : undefined;
     const result = await runJobInWorker(
       {
         kind: 'sentiment',
+        architecture,
         dataset,
         hyperparameters,
         base: base && { files: base.files, version: request.baseVersion },
+        teacher,
         backend: this.config.TF_BACKEND,
       },
       (p) => this.onProgress(request, p, log),
+      signal,
     );
     const champion = await this.evaluateChampion(
-      this.registryFor(request),
+      registry,
       request.modelName,
       dataset,
-      hyperparameters.seed,
+      typeof hyperparameters.seed === 'number' ? hyperparameters.seed : undefined,
       log,
     );
     return {
@@ -199,10 +239,26 @@ export class TrainingService {
         ...(request.baseVersion
           ? { parent: { model: request.modelName, version: Number(request.baseVersion) } }
           : {}),
+        ...(teacher ? { teacher: { model: teacher.name, version: Number(teacher.version) } } : {}),
       },
       champion,
       seconds: result.seconds,
     };
+  }
+
+  /** A student's teacher: `name`, `name@alias` or `name@version` in the request's tenant. */
+  private async resolveTeacher(
+    registry: RegistryClient,
+    reference: string,
+  ): Promise<{ files: ArtifactFile[]; name: string; version: string }> {
+    if (!reference) throw new NonRetriableError('teacher: a student needs a teacher model reference');
+    const [name, which = 'production'] = reference.split('@') as [string, string?];
+    const version = /^\d+$/.test(which)
+      ? Number(which)
+      : await registry.resolveAlias(name, which as 'production' | 'staging' | 'shadow');
+    if (version === undefined) throw new NonRetriableError(`teacher: ${name} has no ${which} alias`);
+    const { files } = await registry.download(name, version);
+    return { files, name, version: String(version) };
   }
 
   /**
@@ -215,6 +271,7 @@ export class TrainingService {
     dataset: DatasetRef,
     hyperparameters: Partial<RecommenderHyperparameters>,
     log: Logger,
+    signal: AbortSignal,
   ): Promise<TrainedModel> {
     const championVersion = await this.registryFor(request).resolveAlias(request.modelName, 'production');
     let champion: { files: ArtifactFile[]; version: number } | undefined;
@@ -250,6 +307,7 @@ export class TrainingService {
         },
       },
       (p) => this.onProgress(request, p, log),
+      signal,
     );
     if (result.champion && 'error' in result.champion)
       log.warn(
@@ -281,6 +339,9 @@ export class TrainingService {
       log.info(p, `${p.phase} epoch ${p.epoch}/${p.epochs}`);
     } else if (p.stage === 'warning') {
       log.warn(p, p.message);
+    } else if (p.stage === 'step') {
+      epochSpeed.set({ model: request.modelName, phase: p.phase }, p.samplesPerSecond);
+      log.debug(p, `${p.phase} step ${p.step}/${p.steps}`);
     } else {
       log.info(p, p.stage);
     }
@@ -339,13 +400,31 @@ function parseRecommenderHp(
   }
 }
 
-function parseHyperparameters(raw: Record<string, string>): Record<string, number> & { seed?: number } {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const n = Number(value);
-    if (!Number.isFinite(n))
-      throw new NonRetriableError(`hyperparameters.${key}: expected a number, got "${value}"`);
-    out[key] = n;
+const ARCHITECTURES: readonly SentimentArchitecture[] = ['transformer', 'student', 'cnn'];
+
+/** A sentiment request's architecture: transformer unless it names another. */
+function parseArchitecture(request: TrainingRequest): SentimentArchitecture {
+  const architecture = (request.architecture || 'transformer') as SentimentArchitecture;
+  if (!ARCHITECTURES.includes(architecture))
+    throw new NonRetriableError(
+      `architecture "${request.architecture}": expected ${ARCHITECTURES.join(', ')}`,
+    );
+  if (architecture === 'student' && !request.teacher)
+    throw new NonRetriableError('teacher: a student request needs a teacher model reference');
+  return architecture;
+}
+
+function parseSentimentHp(
+  architecture: SentimentArchitecture,
+  raw: Record<string, string>,
+): SentimentHyperparameterValues {
+  try {
+    return coerceHyperparameters(
+      architecture,
+      defaultHyperparameters(architecture),
+      raw,
+    ) as SentimentHyperparameterValues;
+  } catch (err) {
+    throw new NonRetriableError((err as Error).message);
   }
-  return out;
 }

@@ -6,15 +6,19 @@ import type {
   JobResult,
   RecommenderHyperparameters,
   RecommenderJobResult,
-  SentimentHyperparameters,
+  SentimentArchitecture,
+  SentimentHyperparameterValues,
 } from '@mercato/ml';
 import type { DatasetRef } from './dataset-ref';
 
 export interface SentimentWorkerJob {
   kind: 'sentiment';
+  architecture: SentimentArchitecture;
   dataset: DatasetRef;
-  hyperparameters: Partial<SentimentHyperparameters>;
+  hyperparameters: SentimentHyperparameterValues;
   base?: { files: ArtifactFile[]; version?: string };
+  /** A student's teacher, downloaded from the registry by the service. */
+  teacher?: { files: ArtifactFile[]; name: string; version: string };
   backend?: BackendPreference;
 }
 
@@ -31,8 +35,11 @@ export interface RecommenderWorkerJob {
 
 export type WorkerJob = SentimentWorkerJob | RecommenderWorkerJob;
 
+/** From the service to its worker: stop at the next step (the job ends as cancelled). */
+export type WorkerCommand = { type: 'cancel' };
+
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'result'; result: JobResult | RecommenderJobResult }
   /** `retriable`: the failure is outside the job (a dependency down), so the request is retried. */
-  | { type: 'error'; message: string; retriable?: boolean };
+  | { type: 'error'; message: string; retriable?: boolean; cancelled?: boolean };

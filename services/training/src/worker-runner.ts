@@ -4,7 +4,13 @@ import type { JobProgress, JobResult, RecommenderJobResult } from '@mercato/ml';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RecommenderWorkerJob, SentimentWorkerJob, WorkerJob, WorkerMessage } from './worker-protocol';
+import type {
+  RecommenderWorkerJob,
+  SentimentWorkerJob,
+  WorkerCommand,
+  WorkerJob,
+  WorkerMessage,
+} from './worker-protocol';
 
 /** The compiled worker; from the TypeScript sources (tests) the build in dist/ is used. */
 function workerFile(): string {
@@ -20,6 +26,14 @@ export class TrainingFailedError extends Error {
   }
 }
 
+/** The job was stopped on request (POST /v1/jobs/{id}/cancel): nothing was registered. */
+export class TrainingCancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingCancelledError';
+  }
+}
+
 /** A job failed on something outside it (e.g. the feature service is down): worth retrying. */
 export class TrainingDependencyError extends Error {
   constructor(message: string) {
@@ -31,18 +45,26 @@ export class TrainingDependencyError extends Error {
 export function runJobInWorker(
   job: SentimentWorkerJob,
   onProgress: (p: JobProgress) => void,
+  signal?: AbortSignal,
 ): Promise<JobResult>;
 export function runJobInWorker(
   job: RecommenderWorkerJob,
   onProgress: (p: JobProgress) => void,
+  signal?: AbortSignal,
 ): Promise<RecommenderJobResult>;
 export function runJobInWorker(
   job: WorkerJob,
   onProgress: (p: JobProgress) => void,
+  signal?: AbortSignal,
 ): Promise<JobResult | RecommenderJobResult> {
   return new Promise((resolvePromise, reject) => {
     const worker = new Worker(workerFile(), { workerData: job });
     let settled = false;
+    // The worker stops between steps and answers with a cancelled error.
+    const cancel = (): void => worker.postMessage({ type: 'cancel' } satisfies WorkerCommand);
+    if (signal?.aborted) cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    worker.once('exit', () => signal?.removeEventListener('abort', cancel));
     worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {
         case 'progress':
@@ -55,9 +77,11 @@ export function runJobInWorker(
         case 'error':
           settled = true;
           reject(
-            message.retriable
-              ? new TrainingDependencyError(message.message)
-              : new TrainingFailedError(message.message),
+            message.cancelled
+              ? new TrainingCancelledError(message.message)
+              : message.retriable
+                ? new TrainingDependencyError(message.message)
+                : new TrainingFailedError(message.message),
           );
           break;
       }

@@ -22,11 +22,20 @@ export const err = (text: string): void => {
 };
 
 export function progressLine(p: JobProgress): string {
-  if (p.stage === 'epoch') {
-    const acc = p.valAccuracy === undefined ? '' : ` val_acc ${p.valAccuracy.toFixed(3)}`;
-    return `  ${p.phase} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}${acc} (${Math.round(p.samplesPerSecond)}/s)`;
+  switch (p.stage) {
+    case 'epoch': {
+      const acc = p.valAccuracy === undefined ? '' : ` val_acc ${p.valAccuracy.toFixed(3)}`;
+      const f1 = p.valMacroF1 === undefined ? '' : ` val_macro_f1 ${p.valMacroF1.toFixed(3)}`;
+      return `  ${p.phase} epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)}${acc}${f1} (${Math.round(p.samplesPerSecond)}/s)`;
+    }
+    case 'step': {
+      const loss = p.loss === undefined ? '' : ` loss ${p.loss.toFixed(4)}`;
+      const lr = p.learningRate === undefined ? '' : ` lr ${p.learningRate.toExponential(2)}`;
+      return `  ${p.phase} ${p.step}/${p.steps}${loss}${lr} (${Math.round(p.samplesPerSecond)}/s)`;
+    }
+    default:
+      return `  ${p.stage}: ${p.message}`;
   }
-  return `  ${p.stage}: ${p.message}`;
 }
 
 /**
@@ -88,6 +97,8 @@ export interface JobView {
 export interface JobSubmission {
   modelName: string;
   kind: 'sentiment' | 'recommender';
+  architecture?: string;
+  teacher?: string;
   datasetRef: string;
   hyperparameters: Record<string, string | number>;
   promoteIfBetter: boolean;

@@ -1,18 +1,22 @@
 // `mercato train` and `mercato eval`: train offline in this process (`--offline`, the same job code
 // the training service runs) or as a job through Kafka via the training service, and evaluate a
-// model from a folder or the registry. Tables for people, --json for scripts.
+// model from a folder or the registry. Sentiment has three architectures: `transformer` (the
+// pretrained encoder fine-tuned: the teacher), `student` (a fast CNN distilled from a teacher) and
+// `cnn` (the CNN from labels alone). Tables for people, --json for scripts.
 import {
+  encoderDir,
   evaluateSentimentArtifact,
   parseLabelMap,
   readLabeledText,
   runSentimentJob,
   type ClassificationReport,
+  type SentimentArchitecture,
 } from '@mercato/ml';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { table } from './models';
 import { encodingOption, formatOption, refuseTextDataOptions, type TextDataOptions } from './text-data';
-import { loadModel, runOffline, submitAndFollow, TRAIN_MODES_HELP } from './train-common';
+import { err, hpPairs, loadModel, runOffline, submitAndFollow, TRAIN_MODES_HELP } from './train-common';
 import {
   defaultRecommenderName,
   evalRecommender,
@@ -23,11 +27,13 @@ import {
 
 interface TrainOptions extends TextDataOptions {
   data: string;
+  architecture?: string;
+  teacher?: string;
+  unlabeled?: string;
   labelMap?: string;
   test?: string;
   testSplit?: string;
   seed?: string;
-  pretrain?: string;
   epochs?: string;
   hp: string[];
   offline?: boolean;
@@ -37,16 +43,23 @@ interface TrainOptions extends TextDataOptions {
   json?: boolean;
 }
 
-function hyperparameters(opts: TrainOptions): Record<string, number> {
-  const hp: Record<string, number> = {};
-  for (const pair of opts.hp) {
-    const [key, value] = pair.split('=');
-    if (!key || value === undefined || !Number.isFinite(Number(value)))
-      throw new Error(`--hp ${pair}: expected name=number`);
-    hp[key] = Number(value);
-  }
-  if (opts.epochs) hp.epochs = Number(opts.epochs);
-  if (opts.seed) hp.seed = Number(opts.seed);
+const ARCHITECTURES: SentimentArchitecture[] = ['transformer', 'student', 'cnn'];
+
+function architectureOf(opts: TrainOptions): SentimentArchitecture {
+  const architecture = (opts.architecture ?? 'transformer') as SentimentArchitecture;
+  if (!ARCHITECTURES.includes(architecture))
+    throw new Error(`--architecture ${opts.architecture}: expected ${ARCHITECTURES.join(', ')}`);
+  if (architecture === 'student' && !opts.teacher)
+    throw new Error('--architecture student needs --teacher <folder | name@version | name@alias>');
+  if (architecture !== 'student' && opts.teacher)
+    throw new Error('--teacher only applies to --architecture student');
+  return architecture;
+}
+
+function hyperparameters(opts: TrainOptions): Record<string, string> {
+  const hp = hpPairs(opts.hp);
+  if (opts.epochs) hp.epochs = opts.epochs;
+  if (opts.seed) hp.seed = opts.seed;
   return hp;
 }
 
@@ -76,19 +89,25 @@ export function reportTable(report: ClassificationReport): string {
 }
 
 async function trainOffline(opts: TrainOptions): Promise<void> {
+  const architecture = architectureOf(opts);
+  const teacher = opts.teacher ? await loadModel(opts.teacher) : undefined;
+  const encoder = architecture === 'transformer' ? await encoderDir(err) : undefined;
   const done = await runOffline(
     { name: opts.name ?? 'sentiment', out: opts.out, json: opts.json },
     (onProgress) =>
       runSentimentJob(
         {
           kind: 'sentiment',
+          architecture,
           trainPath: resolve(opts.data),
           testPath: opts.test && resolve(opts.test),
           testSplit: opts.testSplit ? Number(opts.testSplit) : undefined,
           labelMap: opts.labelMap,
           format: opts.format,
           encoding: opts.encoding,
-          pretrainPath: opts.pretrain && resolve(opts.pretrain),
+          unlabeledPath: opts.unlabeled && resolve(opts.unlabeled),
+          teacher: teacher && { files: teacher.files, name: teacher.label },
+          encoderDir: encoder,
           hyperparameters: hyperparameters(opts),
         },
         onProgress,
@@ -103,17 +122,20 @@ async function trainOffline(opts: TrainOptions): Promise<void> {
 }
 
 async function trainAsJob(opts: TrainOptions): Promise<void> {
+  const architecture = architectureOf(opts);
   const params = new URLSearchParams();
   if (opts.labelMap) params.set('labelMap', opts.labelMap);
   if (opts.test) params.set('test', resolve(opts.test));
   if (opts.testSplit) params.set('testSplit', opts.testSplit);
-  if (opts.pretrain) params.set('pretrain', resolve(opts.pretrain));
+  if (opts.unlabeled) params.set('unlabeled', resolve(opts.unlabeled));
   if (opts.format) params.set('format', opts.format);
   if (opts.encoding) params.set('encoding', opts.encoding);
   await submitAndFollow(
     {
-      modelName: opts.name ?? 'sentiment',
+      modelName: opts.name ?? (architecture === 'transformer' ? 'sentiment-teacher' : 'sentiment'),
       kind: 'sentiment',
+      architecture,
+      teacher: opts.teacher,
       datasetRef: `file://${resolve(opts.data)}${params.size > 0 ? `?${params.toString()}` : ''}`,
       hyperparameters: hyperparameters(opts),
       promoteIfBetter: Boolean(opts.promote),
@@ -132,6 +154,18 @@ export function registerTrainCommands(program: Command): void {
       '--data <file>',
       'sentiment: CSV text,label / PhraseBank sentence@label / JSON Lines; recommender: MovieLens ratings.csv or u.data',
     )
+    .option(
+      '--architecture <name>',
+      'sentiment: transformer (fine-tune the pretrained encoder: the teacher; default), student (distil a fast CNN from --teacher) or cnn (CNN from labels only)',
+    )
+    .option(
+      '--teacher <ref>',
+      'sentiment student: the fine-tuned transformer, a folder or name@version|@alias',
+    )
+    .option(
+      '--unlabeled <file>',
+      'sentiment student: unlabeled in-domain text the teacher labels for the student',
+    )
     .option('--label-map <map>', 'sentiment: raw label to class, e.g. 0=negative,1=positive,2=neutral (TFNS)')
     .addOption(formatOption('sentiment: '))
     .addOption(encodingOption('sentiment: '))
@@ -141,12 +175,14 @@ export function registerTrainCommands(program: Command): void {
     .option('--test <file>', 'held-out evaluation data')
     .option('--test-split <fraction>', 'hold out this fraction of --data (default 0.2; sentiment: per label)')
     .option('--seed <n>', 'seed for the split, initialisation and shuffling')
-    .option('--pretrain <file>', 'sentiment: unlabeled text for self-supervised pretraining first')
     .option('--epochs <n>', 'maximum epochs')
     .option('--hp <name=value>', 'any other hyperparameter (repeatable)', collect, [])
     .option('--offline', 'train in this process and write the model to a folder; nothing is registered')
     .option('--out <dir>', 'with --offline: where to write the model')
-    .option('--name <model>', `registry model name (default sentiment, or ${defaultRecommenderName()})`)
+    .option(
+      '--name <model>',
+      `registry model name (default sentiment-teacher for transformers, sentiment otherwise, or ${defaultRecommenderName()})`,
+    )
     .option('--promote', 'job mode: promote to production if the registry policy agrees')
     .option('--json', 'print JSON')
     .addHelpText('after', TRAIN_MODES_HELP)
@@ -197,7 +233,10 @@ export function registerTrainCommands(program: Command): void {
           process.stdout.write(
             `${JSON.stringify({ model: model.label, examples: data.length, ...report }, null, 2)}\n`,
           );
-        else process.stdout.write(`${model.label} on ${data.length} examples\n\n${reportTable(report)}\n`);
+        else
+          process.stdout.write(
+            `${model.label} on ${data.length} examples (protocol: every example scored once, batch 64)\n\n${reportTable(report)}\n\ninference ${Math.round(report.sentencesPerSecond)} sentences/s (single process)\n`,
+          );
       },
     );
 }

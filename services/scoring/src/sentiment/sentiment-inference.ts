@@ -5,7 +5,7 @@
 // predict), so every slice goes through one process-wide lane that gives the event loop a turn between
 // slices: health checks, HTTP requests and Kafka heartbeats wait for one slice at most, whatever the
 // number of partitions and requests being scored.
-import { SENTIMENT_LABELS, type SentimentLabelName, type SentimentModel } from '@mercato/ml';
+import { SENTIMENT_LABELS, type SentimentClassifier, type SentimentLabelName } from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
@@ -28,7 +28,7 @@ export class SentimentInference {
     this.explainBatch = config.SENTIMENT_EXPLAIN_BATCH;
   }
 
-  async score(model: SentimentModel, texts: string[], path: InferencePath): Promise<ArticleScore[]> {
+  async score(model: SentimentClassifier, texts: string[], path: InferencePath): Promise<ArticleScore[]> {
     const scores: ArticleScore[] = [];
     for (let i = 0; i < texts.length; i += this.predictBatch) {
       const slice = texts.slice(i, i + this.predictBatch);

@@ -3,7 +3,13 @@
 // few predictions, so a version that cannot serve is refused before it is swapped in.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
 import { isIntegrityFailure, RegistryClient } from '@mercato/registry-client';
-import { SENTIMENT_LABELS, SentimentModel, readManifest, type TF } from '@mercato/ml';
+import {
+  SENTIMENT_LABELS,
+  loadSentimentClassifier,
+  readManifest,
+  type SentimentClassifier,
+  type TF,
+} from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
@@ -16,7 +22,7 @@ export class ServingModel implements Disposable {
   constructor(
     readonly name: string,
     readonly version: number,
-    readonly model: SentimentModel,
+    readonly model: SentimentClassifier,
     readonly loadedAt: Date,
     readonly trigger: SwapTrigger,
   ) {}
@@ -70,12 +76,12 @@ export class SentimentModelLoader {
         cause: err,
       });
     }
-    let model: SentimentModel | undefined;
+    let model: SentimentClassifier | undefined;
     try {
       const labels = readManifest({ files }).labels ?? [];
       if (labels.join() !== SENTIMENT_LABELS.join())
         throw new Error(`labels [${labels.join(', ')}] are not [${SENTIMENT_LABELS.join(', ')}]`);
-      model = await SentimentModel.fromArtifact(tf, { files });
+      model = await loadSentimentClassifier(tf, { files });
       warmUp(model);
       return new ServingModel(name, version, model, new Date(), trigger);
     } catch (err) {
@@ -92,7 +98,7 @@ export class SentimentModelLoader {
 }
 
 /** Runs the model once (kernels get initialized) and refuses one whose outputs are not probabilities. */
-function warmUp(model: SentimentModel): void {
+function warmUp(model: SentimentClassifier): void {
   for (const { probabilities } of model.predict(WARM_UP_TEXTS)) {
     const sum = probabilities.reduce((a, b) => a + b, 0);
     if (probabilities.some((p) => !Number.isFinite(p) || p < 0 || p > 1) || Math.abs(sum - 1) > 1e-3)
