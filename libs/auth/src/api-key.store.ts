@@ -1,6 +1,7 @@
 // The API key table (schema `auth`, shared by every service in the database): create, list, revoke
 // and rotate for the CLI, find by id for the authenticator. Secrets never reach this module's
 // callers except once, as the token returned by create/rotate.
+import { PLATFORM_TENANT } from './authenticator';
 import type { QueryResultRow } from 'pg';
 import { generateApiKey, hashSecret } from './api-key';
 import type { Scope } from './scopes';
@@ -77,6 +78,10 @@ export class ApiKeyStore {
 
   /** Stores a new key and returns it with its token (the only time the secret is available). */
   async create(key: NewApiKey): Promise<{ record: ApiKeyRecord; token: string }> {
+    if (key.tenantId === PLATFORM_TENANT && !key.platform)
+      throw new Error(
+        `tenant ${PLATFORM_TENANT} is reserved for platform keys (create it with platform: true)`,
+      );
     const { id, secret, token } = generateApiKey();
     const [row] = await this.db.query<Row>(
       `INSERT INTO auth.api_keys (id, tenant_id, name, secret_sha256, scopes, platform, rate_rps, rate_burst, rotated_from, expires_at)

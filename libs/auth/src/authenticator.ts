@@ -18,6 +18,12 @@ export const TENANT_HEADER = 'x-mercato-tenant';
 /** Tenant ids are part of model names (`recommender-<tenant>`), so they follow the same rules. */
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
+/**
+ * The tenant that owns platform-wide models (the default sentiment model every tenant without its
+ * own is scored with). Reserved: only platform keys act for it; no tenant key or token can hold it.
+ */
+export const PLATFORM_TENANT = 'platform';
+
 export interface AuthenticatorOptions {
   mode: AuthMode;
   /** The development principal's tenant when mode is off. */
@@ -176,6 +182,12 @@ export class Authenticator {
 
   /** A platform key acts for the tenant it names; any other key only for its own. */
   private tenantFor(record: ApiKeyRecord, requested: string | undefined): string {
+    if (record.tenantId === PLATFORM_TENANT && !record.platform)
+      throw new AuthError(
+        403,
+        'tenant_not_allowed',
+        `only platform keys act for the ${PLATFORM_TENANT} tenant`,
+      );
     if (requested === undefined || requested === record.tenantId) return record.tenantId;
     if (!record.platform)
       throw new AuthError(
@@ -196,6 +208,12 @@ export class Authenticator {
     const verified = await this.jwt.verify(token);
     if (!TENANT_ID_PATTERN.test(verified.tenantId))
       throw new AuthError(401, 'invalid_claims', 'the token names an invalid tenant id');
+    if (verified.tenantId === PLATFORM_TENANT)
+      throw new AuthError(
+        403,
+        'tenant_not_allowed',
+        `tokens cannot act for the reserved ${PLATFORM_TENANT} tenant`,
+      );
     return {
       principal: {
         tenantId: verified.tenantId,

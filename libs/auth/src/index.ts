@@ -15,6 +15,7 @@ export {
   Authenticator,
   TENANT_HEADER,
   TENANT_ID_PATTERN,
+  PLATFORM_TENANT,
   type AuthMode,
   type AuthenticatorOptions,
   type HeaderBag,

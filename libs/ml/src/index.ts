@@ -42,6 +42,7 @@ export {
 } from './datasets';
 export {
   classificationReport,
+  betterEpoch,
   rmse,
   mae,
   hitAtK,

@@ -43,6 +43,18 @@ export function classificationReport(
   };
 }
 
+/**
+ * Early stopping's test for sentiment models: a higher validation macro-F1, or the same one (within
+ * 1e-4: on easy data it saturates) with a lower validation loss, so calibration still improves.
+ */
+export function betterEpoch(
+  candidate: { macroF1: number; loss: number },
+  best: { macroF1: number; loss: number },
+): boolean {
+  if (candidate.macroF1 > best.macroF1 + 1e-4) return true;
+  return candidate.macroF1 >= best.macroF1 - 1e-4 && candidate.loss < best.loss - 1e-4;
+}
+
 export function rmse(actual: number[], predicted: number[]): number {
   let sum = 0;
   for (let i = 0; i < actual.length; i++) sum += (actual[i] - predicted[i]) ** 2;

@@ -15,7 +15,7 @@ import {
 } from './artifact';
 import type { TF } from './backend';
 import { SENTIMENT_LABELS, type LabeledText } from './datasets';
-import { classificationReport, type ClassificationReport } from './metrics';
+import { betterEpoch, classificationReport, type ClassificationReport } from './metrics';
 import { seededShuffle } from '@mercato/synthetic';
 import { Tokenizer, type SequenceEncoder } from './tokenizer';
 import { PieceSequenceEncoder } from './transformer/wordpiece-sequence';
@@ -206,7 +206,7 @@ export class SentimentModel {
       loss: 'categoricalCrossentropy',
       metrics: ['accuracy'],
     });
-    let best = { f1: -1, weights: [] as Tensor[] };
+    let best = { macroF1: -1, loss: Infinity, weights: [] as Tensor[] };
     let sinceBest = 0;
     const started = Date.now();
     let epoch = 0;
@@ -250,9 +250,13 @@ export class SentimentModel {
           valMacroF1: report.macroF1,
           samplesPerSecond: order.length / ((Date.now() - t0) / 1000),
         });
-        if (report.macroF1 > best.f1 + 1e-4) {
+        if (betterEpoch({ macroF1: report.macroF1, loss: valLoss }, best)) {
           best.weights.forEach((w) => w.dispose());
-          best = { f1: report.macroF1, weights: this.model.getWeights().map((w) => w.clone()) };
+          best = {
+            macroF1: report.macroF1,
+            loss: valLoss,
+            weights: this.model.getWeights().map((w) => w.clone()),
+          };
           sinceBest = 0;
         } else if (++sinceBest >= hp.patience) {
           break;
@@ -265,7 +269,7 @@ export class SentimentModel {
     return {
       epochs: Math.min(epoch, hp.epochs),
       seconds: (Date.now() - started) / 1000,
-      bestValMacroF1: best.f1,
+      bestValMacroF1: best.macroF1,
     };
   }
 

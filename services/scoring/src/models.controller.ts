@@ -1,6 +1,6 @@
 // HTTP: GET /v1/models/current names the model versions this replica serves.
 import { JsonResponse } from '@mercato/runtime';
-import { RequireScopes } from '@mercato/auth';
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SentimentModelService } from './sentiment/sentiment-model.service';
@@ -15,10 +15,12 @@ export class ModelsController {
   @Get('current')
   @ApiOperation({
     summary: 'The model versions this replica serves',
-    description: 'The loaded version (null before the first promotion) and the last version refused, if any.',
+    description:
+      "The platform's sentiment models and the caller's tenant's own: each with the loaded version (null " +
+      'before the first promotion), its architecture, and the last version refused, if any.',
   })
   @JsonResponse(200, 'the serving models', CurrentModelsView)
-  current(): CurrentModelsView {
-    return { sentiment: this.sentiment.status() };
+  current(@CurrentPrincipal() principal: Principal): CurrentModelsView {
+    return { sentiment: this.sentiment.status(principal.tenantId) };
   }
 }

@@ -11,6 +11,13 @@ export const scoringEnv = {
   TF_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'cpu', 'wasm']).default('auto'),
   /** The registry model whose production version scores news. */
   SENTIMENT_MODEL_NAME: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE).default('sentiment'),
+  /** The fine-tuned transformer POST /v1/sentiment uses when asked for the teacher; empty: none. */
+  SENTIMENT_TEACHER_MODEL_NAME: z
+    .string()
+    .refine((name) => name === '' || MODEL_NAME_PATTERN.test(name), `${MODEL_NAME_RULE}, or empty`)
+    .default('sentiment-teacher'),
+  /** Tenants' own sentiment models kept loaded at once (least recently used unloaded beyond). */
+  SENTIMENT_TENANT_MODELS: z.coerce.number().int().min(0).default(16),
   /** How often the production alias is re-read, in case a lifecycle event was missed. */
   MODEL_POLL_INTERVAL_MS: positiveInt(30_000),
   /** Articles per predict call: the native binding blocks the event loop for the whole call. */

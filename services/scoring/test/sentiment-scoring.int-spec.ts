@@ -1,9 +1,12 @@
 // The scoring service's sentiment part end to end, as real processes on the real broker and database:
 // the model registry and scoring, with sentiment models trained here and registered over HTTP.
 // Without a production model scoring is ready, answers 503 and holds the news in Kafka (also across a
-// restart); the first promotion scores what waited; the HTTP API validates and scores; a promotion
-// while 2,000 records flow swaps versions between batches with every (article, ticker) scored exactly
-// once; tampered or broken versions are refused and the serving version stays.
+// restart); the first promotion of the platform's model scores what waited; the HTTP API validates
+// and scores; a promotion while 2,000 records flow swaps versions between batches with every
+// (article, ticker) scored exactly once; tampered or broken versions are refused and the serving
+// version stays; a tenant's own model scores only that tenant's news; the teacher (a fine-tuned
+// transformer) answers POST /v1/sentiment on request; a transformer whose tokenizer does not match
+// its weights is refused.
 import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
@@ -14,7 +17,16 @@ import {
   type ScoredArticle,
 } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
-import { SENTIMENT_LABELS, runSentimentJob, type JobResult, type LabeledText } from '@mercato/ml';
+import {
+  SENTIMENT_LABELS,
+  WordPieceTokenizer,
+  runSentimentJob,
+  type JobResult,
+  type LabeledText,
+} from '@mercato/ml';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createTestDatabase,
   eventually,
@@ -22,6 +34,7 @@ import {
   startService,
   testKafka,
   uniqueSuffix,
+  writeTinyEncoder,
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,
@@ -36,6 +49,10 @@ import { scoredEventId } from '../src/sentiment/scored-article.mapper';
 
 const suffix = uniqueSuffix();
 const MODEL = `sentiment-it-${suffix}`;
+const TEACHER = `${MODEL}-teacher`;
+const PLATFORM = 'platform';
+/** A tenant that gets a sentiment model of its own. */
+const OWN_TENANT = `own-${suffix}`;
 const SCORING_GROUP = `mercato-scoring-it-${suffix}`;
 const PREFIX = `Q${suffix.toUpperCase()}`;
 const ticker = (name: string): string => `${PREFIX}-${name}`;
@@ -44,6 +61,7 @@ const kafka = testKafka();
 let db: TestDatabase;
 let registry: ServiceProcess;
 let scoring: ServiceProcess;
+/** Acts for the platform tenant (AUTH_MODE=off honours the tenant header, as a platform key does). */
 let registryClient: RegistryClient;
 let producer: Producer;
 let scoredConsumer: Consumer;
@@ -65,6 +83,7 @@ const toLabeled = (seed: number, count: number): LabeledText[] =>
 
 const train = (seed: number): Promise<JobResult> =>
   runSentimentJob({
+    architecture: 'cnn',
     kind: 'sentiment',
     trainPath: '',
     inline: { train: toLabeled(seed, 1500), test: toLabeled(seed + 100, 300) },
@@ -79,19 +98,24 @@ const train = (seed: number): Promise<JobResult> =>
     },
   });
 
-async function registerAndPromote(result: JobResult, key: string): Promise<number> {
-  const registered = await registryClient.register(MODEL, {
+async function registerAndPromote(
+  result: JobResult,
+  key: string,
+  client = registryClient,
+  name = MODEL,
+): Promise<number> {
+  const registered = await client.register(name, {
     metrics: result.metrics,
     lineage: result.lineage,
     idempotencyKey: key,
     files: result.artifact.files,
   });
-  await promote(registered.version);
+  await promote(registered.version, client, name);
   return registered.version;
 }
 
-async function promote(version: number): Promise<void> {
-  const promotion = await registryClient.promote(MODEL, {
+async function promote(version: number, client = registryClient, name = MODEL): Promise<void> {
+  const promotion = await client.promote(name, {
     version,
     alias: 'production',
     actor: 'scoring-int-spec',
@@ -114,6 +138,7 @@ async function startScoring(): Promise<ServiceProcess> {
 }
 
 interface Article {
+  tenantId?: string;
   eventId: string;
   articleId: string;
   headline: string;
@@ -122,8 +147,15 @@ interface Article {
 }
 
 let articleSeq = 0;
-function article(headline: string, tickers: string[], partition?: number): Article {
-  return { eventId: randomUUID(), articleId: `${suffix}-${articleSeq++}`, headline, tickers, partition };
+function article(headline: string, tickers: string[], partition?: number, tenantId?: string): Article {
+  return {
+    eventId: randomUUID(),
+    articleId: `${suffix}-${articleSeq++}`,
+    headline,
+    tickers,
+    partition,
+    tenantId,
+  };
 }
 
 const PUBLISHED = new Date('2026-03-02T09:30:00Z');
@@ -139,7 +171,7 @@ async function produce(articles: Article[]): Promise<void> {
         toBinary(
           EnrichedArticleSchema,
           create(EnrichedArticleSchema, {
-            tenantId: 'tenant-it',
+            tenantId: a.tenantId ?? 'tenant-it',
             articleId: a.articleId,
             source: 'newswire',
             headline: a.headline,
@@ -156,17 +188,21 @@ async function produce(articles: Article[]): Promise<void> {
   });
 }
 
-async function current(): Promise<any> {
-  return (await fetch(`${scoring.url}/v1/models/current`)).json();
+/** The platform's track of a model in GET /v1/models/current, with the backend. */
+async function current(name = MODEL, tenant?: string): Promise<any> {
+  const headers = tenant ? { 'x-mercato-tenant': tenant } : undefined;
+  const body: any = await (await fetch(`${scoring.url}/v1/models/current`, { headers })).json();
+  const track = body.sentiment.models.find((m: any) => m.owner === (tenant ?? PLATFORM) && m.name === name);
+  return { sentiment: { backend: body.sentiment.backend, ...track } };
 }
 
 const metric = (name: string, labels: Record<string, string> = {}): Promise<number> =>
   metricValue(scoring.url, name, labels);
 
-const postSentiment = async (body: unknown): Promise<{ status: number; body: any }> => {
+const postSentiment = async (body: unknown, tenant?: string): Promise<{ status: number; body: any }> => {
   const res = await fetch(`${scoring.url}/v1/sentiment`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(tenant ? { 'x-mercato-tenant': tenant } : {}) },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -207,7 +243,7 @@ beforeAll(async () => {
     HTTP_PORT: await freePort(),
     OUTBOX_POLL_MS: '200',
   });
-  registryClient = new RegistryClient(registry.url);
+  registryClient = new RegistryClient(registry.url).forTenant(PLATFORM);
   await registryClient.ensureModel(MODEL, 'sentiment');
 
   await startGroupAtEnd(SCORING_GROUP, Topics.newsEnriched.name);
@@ -235,6 +271,7 @@ beforeAll(async () => {
     KAFKA_CONSUMER_GROUP: SCORING_GROUP,
     MODEL_REGISTRY_URL: registry.url,
     SENTIMENT_MODEL_NAME: MODEL,
+    SENTIMENT_TEACHER_MODEL_NAME: TEACHER,
     // Long enough that every swap in this spec comes from a lifecycle event, not the poll.
     MODEL_POLL_INTERVAL_MS: '600000',
   };
@@ -323,6 +360,7 @@ describe('scoring: sentiment', () => {
       label: SentimentLabel.NEGATIVE,
       modelName: MODEL,
       modelVersion: '1',
+      modelOwner: PLATFORM,
     });
     const v = n?.value as ScoredArticle;
     expect(v.probNegative).toBeGreaterThan(0.5);
@@ -357,7 +395,7 @@ describe('scoring: sentiment', () => {
       ],
     });
     expect(ok.status).toBe(200);
-    expect(ok.body.model).toEqual({ name: MODEL, version: 1 });
+    expect(ok.body.model).toEqual({ name: MODEL, version: 1, owner: 'platform', architecture: 'cnn' });
     expect(ok.body.results.map((r: any) => r.label)).toEqual(['negative', 'positive']);
     const [first] = ok.body.results;
     expect(Object.keys(first.probabilities).sort()).toEqual(['negative', 'neutral', 'positive']);
@@ -452,7 +490,7 @@ describe('scoring: sentiment', () => {
       const res = await client.query(
         `UPDATE model_registry.artifacts a SET ${sql}
            FROM model_registry.versions v JOIN model_registry.models m ON m.id = v.model_id
-          WHERE a.version_id = v.id AND m.name = $1 AND v.version = $2 AND a.path = $3`,
+          WHERE a.version_id = v.id AND m.name = $1 AND m.tenant_id = 'platform' AND v.version = $2 AND a.path = $3`,
         [MODEL, version, version === 3 ? 'weights.bin' : 'manifest.json'],
       );
       expect(res.rowCount).toBe(1);
@@ -523,6 +561,129 @@ describe('scoring: sentiment', () => {
     expect((await postSentiment({ texts: ['shares plunge'] })).body.model.version).toBe(2);
     expect(await metric('mercato_scoring_model_version', { model: MODEL })).toBe(2);
   }, 90_000);
+
+  it("scores a tenant's news with its own model, and every other tenant's with the platform's", async () => {
+    const ownClient = new RegistryClient(registry.url).forTenant(OWN_TENANT);
+    await ownClient.ensureModel(MODEL, 'sentiment');
+    expect(await registerAndPromote(await v1Training, `own-${suffix}`, ownClient)).toBe(1);
+    const own = article(
+      'Tesla ($TSLA) shares plunge after a product recall',
+      [ticker('OWN')],
+      undefined,
+      OWN_TENANT,
+    );
+    const other = article(
+      'Tesla ($TSLA) shares plunge after a product recall',
+      [ticker('OTHER')],
+      undefined,
+      `other-${suffix}`,
+    );
+    await produce([own, other]);
+    const ownScored = await eventually(
+      async () => seenFor((x) => x.key === ticker('OWN'))[0],
+      30_000,
+      'own news',
+    );
+    const otherScored = await eventually(
+      async () => seenFor((x) => x.key === ticker('OTHER'))[0],
+      30_000,
+      'other news',
+    );
+    expect(ownScored.value).toMatchObject({
+      tenantId: OWN_TENANT,
+      modelOwner: OWN_TENANT,
+      modelVersion: '1',
+    });
+    expect(otherScored.value).toMatchObject({ modelOwner: PLATFORM, modelVersion: '2' });
+
+    const asOwn = await postSentiment({ texts: ['shares plunge'] }, OWN_TENANT);
+    expect(asOwn.body.model).toMatchObject({ name: MODEL, version: 1, owner: 'tenant' });
+    const asOther = await postSentiment({ texts: ['shares plunge'] }, `other-${suffix}`);
+    expect(asOther.body.model).toMatchObject({ name: MODEL, version: 2, owner: 'platform' });
+    expect((await current(MODEL, OWN_TENANT)).sentiment.serving).toMatchObject({ version: 1 });
+    // Another tenant never sees this tenant's model in the status either.
+    const theirs: any = await (
+      await fetch(`${scoring.url}/v1/models/current`, { headers: { 'x-mercato-tenant': `other-${suffix}` } })
+    ).json();
+    expect(theirs.sentiment.models.map((m: any) => m.owner)).not.toContain(OWN_TENANT);
+  }, 90_000);
+
+  it('answers with the teacher on request, and refuses a transformer whose tokenizer does not match its weights', async () => {
+    expect((await postSentiment({ texts: ['shares plunge'], model: 'teacher' })).status).toBe(503);
+    const texts = [...toLabeled(5, 600), ...toLabeled(6, 100)];
+    const encoderDir = writeTinyEncoder(mkdtempSync(join(tmpdir(), 'tiny-encoder-')), {
+      texts: texts.map((t) => t.text),
+    });
+    const teacher = await runSentimentJob({
+      kind: 'sentiment',
+      architecture: 'transformer',
+      trainPath: '',
+      encoderDir,
+      inline: { train: texts.slice(0, 600), test: texts.slice(600) },
+      hyperparameters: { epochs: 4, learningRate: 0.003, batchSize: 16, maxLength: 24 },
+    });
+    expect(teacher.metrics.accuracy).toBeGreaterThan(0.9);
+    await registryClient.ensureModel(TEACHER, 'sentiment');
+    expect(await registerAndPromote(teacher, `teacher-1-${suffix}`, registryClient, TEACHER)).toBe(1);
+    const answered = await eventually(
+      async () => {
+        const res = await postSentiment({
+          texts: ['Tesla ($TSLA) shares plunge after a product recall'],
+          model: 'teacher',
+        });
+        return res.status === 200 ? res.body : undefined;
+      },
+      30_000,
+      'the teacher to serve',
+    );
+    expect(answered.model).toEqual({
+      name: TEACHER,
+      version: 1,
+      owner: 'platform',
+      architecture: 'transformer',
+    });
+    expect(answered.results[0].label).toBe('negative');
+    expect(answered.results[0].topTokens.length).toBeGreaterThan(0);
+    // The default model still answers requests that do not ask for the teacher.
+    expect((await postSentiment({ texts: ['shares plunge'] })).body.model.architecture).toBe('cnn');
+
+    // v2: a tokenizer with one word more than the embedding matrix has rows, consistent in every
+    // checksum and in the manifest: scoring loads it, finds the mismatch, and keeps v1.
+    const tokenizerFile = teacher.artifact.files.find((f) => f.path === 'tokenizer.json');
+    const manifestFile = teacher.artifact.files.find((f) => f.path === 'manifest.json');
+    const tokenizer = JSON.parse(Buffer.from(tokenizerFile?.bytes ?? []).toString('utf8'));
+    tokenizer.model.vocab.unmatchedword = Object.keys(tokenizer.model.vocab).length;
+    const manifest = JSON.parse(Buffer.from(manifestFile?.bytes ?? []).toString('utf8'));
+    manifest.extra.tokenizer.version = WordPieceTokenizer.fromJSON(tokenizer).version;
+    const files = teacher.artifact.files.map((f) =>
+      f.path === 'tokenizer.json'
+        ? { path: f.path, bytes: Buffer.from(JSON.stringify(tokenizer)) }
+        : f.path === 'manifest.json'
+          ? { path: f.path, bytes: Buffer.from(JSON.stringify(manifest)) }
+          : f,
+    );
+    const v2 = await registryClient.register(TEACHER, {
+      metrics: teacher.metrics,
+      lineage: teacher.lineage,
+      idempotencyKey: `teacher-2-${suffix}`,
+      files,
+    });
+    await promote(v2.version, registryClient, TEACHER);
+    const refused = await eventually(
+      async () => {
+        const t = (await current(TEACHER)).sentiment;
+        return t.lastRefused?.version === 2 ? t : undefined;
+      },
+      30_000,
+      'the mismatched teacher to be refused',
+    );
+    expect(refused.lastRefused.reason).toBe('invalid_model');
+    expect(refused.lastRefused.error).toMatch(
+      /tokenizer has \d+ entries but the weights' embedding matrix has \d+ rows/,
+    );
+    expect(refused.serving).toMatchObject({ version: 1, architecture: 'transformer' });
+    expect((await postSentiment({ texts: ['shares plunge'], model: 'teacher' })).body.model.version).toBe(1);
+  }, 180_000);
 
   it('drains on SIGTERM', async () => {
     expect(await scoring.stop()).toBe(0);

@@ -9,7 +9,7 @@ import type { ArtifactFile, ModelArtifact, ModelManifest } from '../artifact';
 import { packModel, readManifest, unpackModel } from '../artifact';
 import type { TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
-import { classificationReport, type ClassificationReport } from '../metrics';
+import { betterEpoch, classificationReport, type ClassificationReport } from '../metrics';
 import { seededRandom, seededShuffle } from '../random';
 import type { EpochProgress, SentimentPrediction, TokenWeight } from '../sentiment';
 import { AdamW, warmupLinearDecay } from './adamw';
@@ -254,7 +254,7 @@ export class TransformerSentimentModel {
     const totalSteps = stepsPerEpoch * hp.epochs;
     const warmup = Math.round(totalSteps * hp.warmupFraction);
     const weightsTensor = tf.tensor1d(classWeights);
-    let best = { f1: -1, weights: [] as Tensor[] };
+    let best = { macroF1: -1, loss: Infinity, weights: [] as Tensor[] };
     let sinceBest = 0;
     let step = 0;
     let epochsRun = 0;
@@ -332,9 +332,9 @@ export class TransformerSentimentModel {
           valMacroF1: val.report.macroF1,
           samplesPerSecond: seen / Math.max(1e-3, (Date.now() - epochStarted) / 1000),
         });
-        if (val.report.macroF1 > best.f1 + 1e-4) {
+        if (betterEpoch({ macroF1: val.report.macroF1, loss: val.loss }, best)) {
           tf.dispose(best.weights);
-          best = { f1: val.report.macroF1, weights: vars.map((v) => tf.clone(v)) };
+          best = { macroF1: val.report.macroF1, loss: val.loss, weights: vars.map((v) => tf.clone(v)) };
           sinceBest = 0;
         } else if (++sinceBest >= hp.patience) {
           break;
@@ -349,7 +349,7 @@ export class TransformerSentimentModel {
     return {
       epochs: epochsRun,
       seconds: (Date.now() - started) / 1000,
-      bestValMacroF1: best.f1,
+      bestValMacroF1: best.macroF1,
     };
   }
 

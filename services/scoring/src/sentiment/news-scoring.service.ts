@@ -1,7 +1,8 @@
-// Scores consumed batches of enriched articles: one lease on the serving model for the whole batch
-// (a swap takes effect from the next batch), inference in bounded slices, one ScoredArticle per
-// (article, ticker). Until a production model exists the batch is held, uncommitted, so the news
-// waits in Kafka; nothing is dropped, dead-lettered or scored by nothing.
+// Scores consumed batches of enriched articles: the articles of each tenant with that tenant's model
+// (its own production version, else the platform's), one lease per tenant for the whole batch (a swap
+// takes effect from the next batch), inference in bounded slices, one ScoredArticle per (article,
+// ticker) naming the model and its owner. Until a tenant's articles have a model the batch is held,
+// uncommitted, so the news waits in Kafka; nothing is dropped, dead-lettered or scored by nothing.
 import { normalizeTickers, type EnrichedArticle } from '@mercato/contracts';
 import { DrainInterruptedError, type DecodedRecord, type KafkaEventContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -70,7 +71,21 @@ export class NewsScoringService implements OnModuleDestroy {
     }
     if (inputs.length === 0) return;
 
-    const lease = await this.leaseOrHold(ctx, inputs.length);
+    const byTenant = new Map<string, typeof inputs>();
+    for (const input of inputs) {
+      const group = byTenant.get(input.tenantId);
+      if (group) group.push(input);
+      else byTenant.set(input.tenantId, [input]);
+    }
+    for (const [tenantId, group] of byTenant) await this.scoreTenant(tenantId, group, ctx);
+  }
+
+  private async scoreTenant(
+    tenantId: string,
+    inputs: (ScoringInput & { text: string })[],
+    ctx: KafkaEventContext,
+  ): Promise<void> {
+    const lease = await this.leaseOrHold(tenantId, ctx, inputs.length);
     try {
       const serving = lease.model;
       const labels = { model: serving.name, version: String(serving.version) };
@@ -104,21 +119,25 @@ export class NewsScoringService implements OnModuleDestroy {
     }
   }
 
-  private async leaseOrHold(ctx: KafkaEventContext, articles: number): Promise<Lease<ServingModel>> {
-    const first = this.models.acquire();
+  private async leaseOrHold(
+    tenantId: string,
+    ctx: KafkaEventContext,
+    articles: number,
+  ): Promise<Lease<ServingModel>> {
+    const first = await this.models.acquireFor(tenantId);
     if (first) return first;
     const { topic, partition, offset } = ctx.record;
     this.logger.info(
-      { topic, partition, offset, articles },
+      { topic, partition, offset, articles, tenantId },
       'no production sentiment model yet: holding the batch uncommitted',
     );
     sentimentMetrics.waitingBatches.inc();
-    const installed = this.models.whenInstalled();
+    const installed = this.models.whenInstalled(tenantId);
     try {
       for (;;) {
         if (this.stopping) throw new DrainInterruptedError();
         await this.waitForModel(installed);
-        const lease = this.models.acquire();
+        const lease = await this.models.acquireFor(tenantId);
         if (lease) return lease;
         if (this.stopping) throw new DrainInterruptedError();
         try {

@@ -54,7 +54,7 @@ describe('toScoredRecords', () => {
     const records = toScoredRecords(
       { eventId: 'evt-1', tenantId: 'bank-1', article: article({ tickers: ['TSLA', 'tsla', 'F'] }) },
       score,
-      { name: 'sentiment', version: 7 },
+      { owner: 'platform', name: 'sentiment', version: 7 },
       scoredAt,
     );
     expect(records.map((r) => r.key)).toEqual(['TSLA', 'F']);
@@ -76,6 +76,7 @@ describe('toScoredRecords', () => {
       probPositive: 0.03,
       modelName: 'sentiment',
       modelVersion: '7',
+      modelOwner: 'platform',
       topTokens: [
         { token: 'plunge', weight: 0.4 },
         { token: 'recall', weight: 0.1 },
@@ -96,7 +97,7 @@ describe('toScoredRecords', () => {
       toScoredRecords(
         { eventId: 'e', tenantId: 't', article: article() },
         { ...score, label },
-        { name: 'm', version: 1 },
+        { owner: 'acme', name: 'm', version: 1 },
         new Date(),
       )[0]?.value.label;
     expect([labelOf('negative'), labelOf('neutral'), labelOf('positive')]).toEqual([
@@ -111,7 +112,7 @@ describe('toScoredRecords', () => {
       toScoredRecords(
         { eventId: 'e', tenantId: 't', article: article({ tickers: [' '] }) },
         score,
-        { name: 'm', version: 1 },
+        { owner: 'acme', name: 'm', version: 1 },
         new Date(),
       ),
     ).toEqual([]);

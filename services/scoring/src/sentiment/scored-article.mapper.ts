@@ -48,7 +48,7 @@ export interface ScoringInput {
 export function toScoredRecords(
   input: ScoringInput,
   score: ArticleScore,
-  model: { name: string; version: number },
+  model: { owner: string; name: string; version: number },
   scoredAt: Date,
 ): OutgoingRecord<typeof ScoredArticleSchema>[] {
   const { article } = input;
@@ -66,6 +66,7 @@ export function toScoredRecords(
       probPositive: score.probabilities.positive,
       modelName: model.name,
       modelVersion: String(model.version),
+      modelOwner: model.owner,
       topTokens: score.topTokens.map((t) => ({ token: t.token, weight: t.weight })),
       receivedAt: article.receivedAt,
       scoredAt: timestampFromDate(scoredAt),

@@ -1,6 +1,8 @@
-// Fetches a sentiment model version from the model registry (every file checked against its SHA-256),
-// loads it into TensorFlow.js, checks it is a three-label sentiment classifier and warms it up with a
-// few predictions, so a version that cannot serve is refused before it is swapped in.
+// Fetches a sentiment model version of an owner (the platform tenant or a tenant) from the model
+// registry, acting for that owner (every file checked against its SHA-256), loads it into
+// TensorFlow.js as the architecture its manifest names, checks it is a three-label sentiment
+// classifier and warms it up with a few predictions, so a version that cannot serve is refused
+// before it is swapped in.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
 import { isIntegrityFailure, RegistryClient } from '@mercato/registry-client';
 import {
@@ -20,6 +22,8 @@ export type SwapTrigger = 'startup' | 'event' | 'poll';
 /** A loaded version as the slot holds it. */
 export class ServingModel implements Disposable {
   constructor(
+    /** Whose model it is: the platform tenant or a tenant's own. */
+    readonly owner: string,
     readonly name: string,
     readonly version: number,
     readonly model: SentimentClassifier,
@@ -61,15 +65,21 @@ export class SentimentModelLoader {
     this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000, authHeaders(serviceApiKey()));
   }
 
-  /** The version the production alias points to; undefined when there is none (or no such model). */
-  productionVersion(name: string): Promise<number | undefined> {
-    return this.registry.resolveAlias(name, 'production');
+  /** The version the owner's production alias points to; undefined when there is none (or no such model). */
+  productionVersion(owner: string, name: string): Promise<number | undefined> {
+    return this.registry.forTenant(owner).resolveAlias(name, 'production');
   }
 
-  async load(tf: TF, name: string, version: number, trigger: SwapTrigger): Promise<ServingModel> {
+  async load(
+    tf: TF,
+    owner: string,
+    name: string,
+    version: number,
+    trigger: SwapTrigger,
+  ): Promise<ServingModel> {
     let files;
     try {
-      ({ files } = await this.registry.download(name, version));
+      ({ files } = await this.registry.forTenant(owner).download(name, version));
     } catch (err) {
       const reason: RefusalReason = isIntegrityFailure(err) ? 'integrity' : 'registry';
       throw new ModelRefusedError(`${name} v${version}: download failed: ${(err as Error).message}`, reason, {
@@ -83,7 +93,7 @@ export class SentimentModelLoader {
         throw new Error(`labels [${labels.join(', ')}] are not [${SENTIMENT_LABELS.join(', ')}]`);
       model = await loadSentimentClassifier(tf, { files });
       warmUp(model);
-      return new ServingModel(name, version, model, new Date(), trigger);
+      return new ServingModel(owner, name, version, model, new Date(), trigger);
     } catch (err) {
       model?.dispose();
       throw new ModelRefusedError(

@@ -1,9 +1,10 @@
 // The model manager's decisions with the registry and the lifecycle topic replaced by fakes (the
 // integration spec drives the real ones): start-up without a model, the alias poll, promotions and
-// rollbacks, refusals, and the races between events, polls and slow loads.
+// rollbacks, refusals, the races between events, polls and slow loads, and whose model scores whose
+// text (a tenant's own, else the platform's; the teacher on request; least recently used unloaded).
 import { create } from '@bufbuild/protobuf';
 import { ModelEventSchema, ModelEventType, type ModelEvent } from '@mercato/contracts';
-import type { SentimentModel, TF } from '@mercato/ml';
+import type { SentimentClassifier, TF } from '@mercato/ml';
 import { eventually } from '@mercato/dev-stack';
 import { testLogger } from '@mercato/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,9 +21,16 @@ import { sentimentMetrics } from './sentiment-metrics';
 
 const NAME = 'sentiment-unit';
 
+const PLATFORM = 'platform';
+
 class FakeRegistry {
+  /** The platform's production version of NAME. */
   alias: number | undefined;
+  /** Other (owner/name) production versions. */
+  aliases = new Map<string, number>();
   loads: number[] = [];
+  /** Every load as owner/name@version. */
+  loaded: string[] = [];
   broken = new Set<number>();
   disposed: number[] = [];
   /** While set, loads wait for it (a slow download). */
@@ -30,18 +38,28 @@ class FakeRegistry {
   /** While set, alias reads wait for it (a slow registry). */
   aliasGate: Promise<void> | undefined;
 
-  async productionVersion(): Promise<number | undefined> {
-    const alias = this.alias;
+  async productionVersion(owner: string, name: string): Promise<number | undefined> {
+    const alias = owner === PLATFORM && name === NAME ? this.alias : this.aliases.get(`${owner}/${name}`);
     await this.aliasGate;
     return alias;
   }
 
-  async load(_tf: TF, name: string, version: number, trigger: SwapTrigger): Promise<ServingModel> {
-    this.loads.push(version);
+  async load(
+    _tf: TF,
+    owner: string,
+    name: string,
+    version: number,
+    trigger: SwapTrigger,
+  ): Promise<ServingModel> {
+    if (owner === PLATFORM && name === NAME) this.loads.push(version);
+    this.loaded.push(`${owner}/${name}@${version}`);
     await this.loadGate;
     if (this.broken.has(version)) throw new ModelRefusedError(`v${version} is broken`, 'invalid_model');
-    const model = { dispose: () => this.disposed.push(version) } as unknown as SentimentModel;
-    return new ServingModel(name, version, model, new Date(), trigger);
+    const model = {
+      architecture: 'student',
+      dispose: () => this.disposed.push(version),
+    } as unknown as SentimentClassifier;
+    return new ServingModel(owner, name, version, model, new Date(), trigger);
   }
 }
 
@@ -55,9 +73,10 @@ class FakeListener {
   }
 }
 
-const promoted = (version: number, model = NAME): ModelEvent =>
+const promoted = (version: number, model = NAME, tenantId = PLATFORM): ModelEvent =>
   create(ModelEventSchema, {
     eventId: `e-${version}`,
+    tenantId,
     type: ModelEventType.PROMOTED,
     modelName: model,
     version: String(version),
@@ -78,13 +97,18 @@ afterEach(async () => {
   }
 });
 
+const TEACHER = 'sentiment-unit-teacher';
+
 async function start(
   registry: FakeRegistry,
   pollMs = 600_000,
   listener = new FakeListener(),
+  tenantModels = 16,
 ): Promise<{ service: SentimentModelService; listener: FakeListener }> {
   const config = {
     SENTIMENT_MODEL_NAME: NAME,
+    SENTIMENT_TEACHER_MODEL_NAME: TEACHER,
+    SENTIMENT_TENANT_MODELS: tenantModels,
     MODEL_POLL_INTERVAL_MS: pollMs,
     TF_BACKEND: 'auto',
   } as ScoringConfig;
@@ -99,8 +123,14 @@ async function start(
   return { service, listener };
 }
 
+/** The platform's track of NAME, as status() reports it. */
+const platformStatus = (service: SentimentModelService) =>
+  service.status().models.find((m) => m.owner === PLATFORM && m.name === NAME);
+
 const servingVersion = (service: SentimentModelService): number | undefined =>
-  service.status().serving?.version;
+  platformStatus(service)?.serving?.version;
+
+const acquire = (service: SentimentModelService) => service.acquireFor(PLATFORM);
 
 const eventSwaps = async (): Promise<number> =>
   (await sentimentMetrics.swaps.get()).values.find(
@@ -111,13 +141,13 @@ describe('SentimentModelService', () => {
   it('starts without a production model and picks up the first one from the alias poll', async () => {
     const registry = new FakeRegistry();
     const { service } = await start(registry, 20);
-    expect(service.status()).toMatchObject({ name: NAME, serving: null, lastRefused: null });
-    expect(service.acquire()).toBeUndefined();
-    const installed = service.whenInstalled();
+    expect(platformStatus(service)).toMatchObject({ name: NAME, serving: null, lastRefused: null });
+    expect(await acquire(service)).toBeUndefined();
+    const installed = service.whenInstalled(PLATFORM);
 
     registry.alias = 1;
     await installed;
-    expect(service.status().serving).toMatchObject({ version: 1, trigger: 'poll' });
+    expect(platformStatus(service)?.serving).toMatchObject({ version: 1, trigger: 'poll' });
     expect(registry.loads).toEqual([1]);
   });
 
@@ -125,12 +155,12 @@ describe('SentimentModelService', () => {
     const registry = new FakeRegistry();
     registry.alias = 1;
     const { service, listener } = await start(registry);
-    expect(service.status().serving).toMatchObject({ version: 1, trigger: 'startup' });
+    expect(platformStatus(service)?.serving).toMatchObject({ version: 1, trigger: 'startup' });
 
-    const held = service.acquire();
+    const held = await acquire(service);
     listener.deliver?.(promoted(2));
     await eventually(async () => (servingVersion(service) === 2 ? true : undefined), 2_000);
-    expect(service.status().serving?.trigger).toBe('event');
+    expect(platformStatus(service)?.serving?.trigger).toBe('event');
     // v1 is still leased by work that started before the swap; it is disposed when released.
     expect(held?.model.version).toBe(1);
     expect(registry.disposed).toEqual([]);
@@ -151,8 +181,8 @@ describe('SentimentModelService', () => {
     registry.broken.add(2);
     registry.alias = 2;
     listener.deliver?.(promoted(2));
-    await eventually(async () => (service.status().lastRefused ? true : undefined), 2_000);
-    expect(service.status()).toMatchObject({
+    await eventually(async () => (platformStatus(service)?.lastRefused ? true : undefined), 2_000);
+    expect(platformStatus(service)).toMatchObject({
       serving: { version: 1 },
       lastRefused: { version: 2, reason: 'invalid_model', error: 'v2 is broken' },
     });
@@ -198,5 +228,63 @@ describe('SentimentModelService', () => {
     expect((await eventSwaps()) - swapsBefore).toBe(1);
     // v2 never served: disposed as soon as its load finished; v1 once replaced by v3.
     expect(registry.disposed.sort()).toEqual([1, 2]);
+  });
+
+  it("scores a tenant's text with its own production version, other tenants' with the platform's", async () => {
+    const registry = new FakeRegistry();
+    registry.alias = 1;
+    registry.aliases.set('acme/' + NAME, 7);
+    const { service, listener } = await start(registry);
+
+    const acme = await service.acquireFor('acme');
+    expect(acme?.model).toMatchObject({ owner: 'acme', version: 7 });
+    acme?.release();
+    const other = await service.acquireFor('other');
+    expect(other?.model).toMatchObject({ owner: PLATFORM, version: 1 });
+    other?.release();
+    // The alias of each tenant is read once, then followed by events.
+    await service.acquireFor('other').then((l) => l?.release());
+    expect(registry.loaded.filter((l) => l.startsWith('acme/'))).toEqual([`acme/${NAME}@7`]);
+
+    // Another tenant's promotion never moves acme's model, nor the platform's.
+    listener.deliver?.(promoted(9, NAME, 'other'));
+    registry.aliases.set('other/' + NAME, 9);
+    listener.deliver?.(promoted(8, NAME, 'acme'));
+    await eventually(async () => {
+      const lease = await service.acquireFor('acme');
+      lease?.release();
+      return lease?.model.version === 8 ? true : undefined;
+    }, 2_000);
+    expect(servingVersion(service)).toBe(1);
+    expect(
+      service.status('acme').models.map((m) => `${m.owner}/${m.name}@${m.serving?.version ?? '-'}`),
+    ).toEqual(expect.arrayContaining([`${PLATFORM}/${NAME}@1`, `acme/${NAME}@8`]));
+    expect(service.status('acme').models.some((m) => m.owner === 'other')).toBe(false);
+  });
+
+  it('serves the teacher on request, the tenant own one first', async () => {
+    const registry = new FakeRegistry();
+    registry.alias = 1;
+    registry.aliases.set(`${PLATFORM}/${TEACHER}`, 3);
+    registry.aliases.set(`acme/${TEACHER}`, 4);
+    const { service } = await start(registry);
+    const platformTeacher = await service.acquireFor('other', 'teacher');
+    expect(platformTeacher?.model).toMatchObject({ owner: PLATFORM, name: TEACHER, version: 3 });
+    platformTeacher?.release();
+    const acmeTeacher = await service.acquireFor('acme', 'teacher');
+    expect(acmeTeacher?.model).toMatchObject({ owner: 'acme', name: TEACHER, version: 4 });
+    acmeTeacher?.release();
+  });
+
+  it('keeps at most SENTIMENT_TENANT_MODELS tenant models loaded, unloading the least recently used', async () => {
+    const registry = new FakeRegistry();
+    registry.alias = 1;
+    for (const [i, tenant] of ['t1', 't2', 't3'].entries()) registry.aliases.set(`${tenant}/${NAME}`, 10 + i);
+    const { service } = await start(registry, 600_000, new FakeListener(), 2);
+    for (const tenant of ['t1', 't2', 't3']) (await service.acquireFor(tenant))?.release();
+    await eventually(async () => (registry.disposed.includes(10) ? true : undefined), 2_000);
+    // t1's model was unloaded; its next text loads it again.
+    expect((await service.acquireFor('t1'))?.model.version).toBe(10);
+    expect(registry.loaded.filter((l) => l === `t1/${NAME}@10`)).toHaveLength(2);
   });
 });

@@ -1,8 +1,13 @@
-// Keeps the production sentiment model loaded and current. Start-up loads the version the production
-// alias points to (none yet is fine: scoring waits); promotions and rollbacks on models.lifecycle.v1,
-// and a periodic re-read of the alias for missed events, load the new version, warm it up and swap it
-// in for all work that starts afterwards. Loads run one at a time; a version that fails to download,
-// verify or load is refused and the previous one keeps serving.
+// Keeps the sentiment models this replica serves loaded and current, and decides whose model scores
+// whose text. Two models per owner: the fast one (SENTIMENT_MODEL_NAME, the distilled student) that
+// scores the stream and POST /v1/sentiment by default, and the teacher (SENTIMENT_TEACHER_MODEL_NAME,
+// the fine-tuned transformer) that POST /v1/sentiment uses when asked. The platform tenant's models
+// (promotable only with a platform credential) serve every tenant that has no production version of
+// its own; a tenant's own version serves only that tenant. Start-up loads the platform's versions;
+// a tenant's alias is read the first time its text arrives. Promotions and rollbacks on
+// models.lifecycle.v1 and a periodic re-read of every alias keep each track current (model-track.ts).
+// At most SENTIMENT_TENANT_MODELS tenant models stay loaded; the least recently used is unloaded.
+import { PLATFORM_TENANT } from '@mercato/auth';
 import type { ModelEvent } from '@mercato/contracts';
 import { selectBackend, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -17,41 +22,32 @@ import {
 import type { ScoringConfig } from '../scoring.config';
 import { productionVersionOf } from './model-events';
 import { ModelLifecycleListener } from './model-lifecycle.listener';
-import { ModelSlot, type Lease } from './model-slot';
-import {
-  ModelRefusedError,
-  SentimentModelLoader,
-  type RefusalReason,
-  type ServingModel,
-  type SwapTrigger,
-} from './sentiment-model.loader';
+import type { Lease } from './model-slot';
+import { ModelTrack, type TrackStatus } from './model-track';
+import { SentimentModelLoader, type ServingModel } from './sentiment-model.loader';
 import { sentimentMetrics } from './sentiment-metrics';
 
+/** `default`: the stream's fast model; `teacher`: the fine-tuned transformer, on request. */
+export type SentimentRole = 'default' | 'teacher';
+
 export interface SentimentModelStatus {
-  name: string;
   backend: string | null;
-  serving: { version: number; loadedAt: string; trigger: SwapTrigger } | null;
-  lastRefused: { version: number; reason: RefusalReason; error: string; at: string } | null;
+  models: TrackStatus[];
 }
 
-interface Target {
-  version: number;
-  trigger: SwapTrigger;
-}
+/** Tenants' tracks kept even without a loaded model (their alias was read and is unset). */
+const MAX_TRACKS = 10_000;
 
 @Injectable()
 export class SentimentModelService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
-  private readonly slot = new ModelSlot<ServingModel>();
-  private readonly name: string;
+  private readonly tracks = new Map<string, ModelTrack>();
   private tf: TF | undefined;
   private backend: string | null = null;
-  private desired: Target | undefined;
-  private reconciling: Promise<void> | undefined;
-  /** Bumped by every lifecycle event, so an alias read that raced with one does not undo it. */
-  private eventsSeen = 0;
   private poller: NodeJS.Timeout | undefined;
   private closing = false;
-  private lastRefused: SentimentModelStatus['lastRefused'] = null;
+  /** Settles once the backend is chosen: work that arrives before that (a consumed batch) waits. */
+  private readonly backendChosen: Promise<void>;
+  private markBackendChosen!: () => void;
 
   constructor(
     private readonly loader: SentimentModelLoader,
@@ -59,23 +55,24 @@ export class SentimentModelService implements OnApplicationBootstrap, OnModuleDe
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    this.name = config.SENTIMENT_MODEL_NAME;
+    this.backendChosen = new Promise((resolve) => (this.markBackendChosen = resolve));
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const selected = await selectBackend(this.config.TF_BACKEND);
     this.tf = selected.tf;
     this.backend = selected.name;
+    this.markBackendChosen();
     sentimentMetrics.backend.set({ backend: selected.name }, 1);
-    sentimentMetrics.modelVersion.set({ model: this.name }, 0);
+    sentimentMetrics.modelVersion.set({ model: this.config.SENTIMENT_MODEL_NAME }, 0);
     this.logger.info(
       { backend: selected.name, module: selected.module, fallbacks: selected.fallbacks },
       'tensorflow backend selected',
     );
     // Listening first: a promotion made while the start-up load runs is not missed.
     await this.listener.start((event) => this.onLifecycleEvent(event));
-    await this.syncWithAlias('startup');
-    this.poller = setInterval(() => void this.syncWithAlias('poll'), this.config.MODEL_POLL_INTERVAL_MS);
+    await Promise.all(this.roles().map((role) => this.track(PLATFORM_TENANT, this.nameOf(role)).settled()));
+    this.poller = setInterval(() => void this.pollAll(), this.config.MODEL_POLL_INTERVAL_MS);
     this.poller.unref();
   }
 
@@ -87,140 +84,121 @@ export class SentimentModelService implements OnApplicationBootstrap, OnModuleDe
 
   /** After the consumer has drained and HTTP has closed: nothing holds a lease any more. */
   async onApplicationShutdown(): Promise<void> {
-    await this.reconciling;
-    this.slot.clear();
+    await Promise.all([...this.tracks.values()].map((t) => t.close()));
+    this.tracks.clear();
   }
 
-  /** A lease on the serving model (release it when done), or undefined before the first one. */
-  acquire(): Lease<ServingModel> | undefined {
-    return this.slot.acquire();
+  private roles(): SentimentRole[] {
+    return this.config.SENTIMENT_TEACHER_MODEL_NAME ? ['default', 'teacher'] : ['default'];
   }
 
-  whenInstalled(): Promise<void> {
-    return this.slot.whenInstalled();
+  private nameOf(role: SentimentRole): string {
+    if (role === 'default') return this.config.SENTIMENT_MODEL_NAME;
+    const name = this.config.SENTIMENT_TEACHER_MODEL_NAME;
+    if (!name) throw new Error('no teacher model is configured (SENTIMENT_TEACHER_MODEL_NAME)');
+    return name;
   }
 
-  status(): SentimentModelStatus {
-    const serving = this.slot.model;
+  private track(owner: string, name: string): ModelTrack {
+    const key = `${owner}\u0000${name}`;
+    let track = this.tracks.get(key);
+    if (!track) {
+      track = new ModelTrack(owner, name, this.tf as TF, this.loader, this.logger);
+      this.tracks.set(key, track);
+    }
+    return track;
+  }
+
+  /**
+   * The track that scores the tenant's texts in a role: the tenant's own production version when it
+   * has one that loaded, else the platform's. The first call for a tenant reads its alias (and loads
+   * its version) before answering.
+   */
+  async choose(tenantId: string, role: SentimentRole): Promise<ModelTrack> {
+    await this.backendChosen;
+    const name = this.nameOf(role);
+    const platform = this.track(PLATFORM_TENANT, name);
+    if (tenantId === PLATFORM_TENANT || this.closing) return platform;
+    const own = this.track(tenantId, name);
+    await own.settled();
+    this.evictIdle();
+    return own.serving ? own : platform;
+  }
+
+  /** A lease on the model that scores the tenant's texts, or undefined when neither it nor the platform has one. */
+  async acquireFor(
+    tenantId: string,
+    role: SentimentRole = 'default',
+  ): Promise<Lease<ServingModel> | undefined> {
+    return (await this.choose(tenantId, role)).acquire();
+  }
+
+  /** Resolves when the tenant's texts have a model in this role (its own or the platform's). */
+  async whenInstalled(tenantId: string, role: SentimentRole = 'default'): Promise<void> {
+    await this.backendChosen;
+    const name = this.nameOf(role);
+    const waits = [this.track(PLATFORM_TENANT, name).whenInstalled()];
+    if (tenantId !== PLATFORM_TENANT) waits.push(this.track(tenantId, name).whenInstalled());
+    await Promise.race(waits);
+  }
+
+  /** The platform's tracks and, for a tenant, its own. */
+  status(tenantId?: string): SentimentModelStatus {
     return {
-      name: this.name,
       backend: this.backend,
-      serving: serving
-        ? { version: serving.version, loadedAt: serving.loadedAt.toISOString(), trigger: serving.trigger }
-        : null,
-      lastRefused: this.lastRefused,
+      models: [...this.tracks.values()]
+        .filter((t) => t.owner === PLATFORM_TENANT || t.owner === tenantId)
+        .filter((t) => t.owner === PLATFORM_TENANT || t.known !== false)
+        .map((t) => t.status()),
     };
   }
 
   private onLifecycleEvent(event: ModelEvent): void {
-    const version = productionVersionOf(event, this.name);
-    if (version === undefined) return;
-    this.eventsSeen++;
-    this.logger.info(
-      { model: this.name, version, previousVersion: event.previousVersion || null, eventId: event.eventId },
-      'production alias moved',
-    );
-    void this.request({ version, trigger: 'event' });
-  }
-
-  /** Reads the alias and loads its version when it is not the one serving. Never throws. */
-  private async syncWithAlias(trigger: 'startup' | 'poll'): Promise<void> {
-    const eventsBefore = this.eventsSeen;
-    let version: number | undefined;
-    try {
-      version = await this.loader.productionVersion(this.name);
-    } catch (err) {
-      this.logger.warn(
-        { model: this.name, trigger, err: (err as Error).message },
-        'could not read the production alias; will try again',
-      );
-      return;
-    }
-    if (version === undefined) {
-      if (trigger === 'startup' || this.slot.model)
-        this.logger.info(
-          { model: this.name, serving: this.slot.model?.version ?? null },
-          this.slot.model
-            ? 'the production alias is not set; keeping the serving version'
-            : 'no production sentiment model yet; news stays in Kafka until one is promoted',
-        );
-      return;
-    }
-    if (this.eventsSeen !== eventsBefore) return;
-    if (version === this.slot.model?.version && !this.reconciling) return;
-    // A version that loaded but could not serve will not get better; a new promotion event retries it.
-    const refused = this.lastRefused;
-    if (trigger === 'poll' && refused?.version === version && refused.reason === 'invalid_model') return;
-    await this.request({ version, trigger });
-  }
-
-  private request(target: Target): Promise<void> {
-    this.desired = target;
-    this.reconciling ??= this.reconcile();
-    return this.reconciling;
-  }
-
-  /** Loads the desired version until it is the serving one; one load at a time. */
-  private async reconcile(): Promise<void> {
-    // Settles asynchronously, so `reconciling` is assigned before the finally below clears it.
-    await Promise.resolve();
-    try {
-      for (;;) {
-        const target = this.desired;
-        if (this.closing || !target || target.version === this.slot.model?.version) return;
-        const loaded = await this.load(target);
-        if (loaded && this.desired === target && !this.closing) this.install(loaded);
-        else loaded?.dispose();
-        // A failed version is tried again by the next alias poll, not in a loop here.
-        if (this.desired === target) return;
-      }
-    } finally {
-      this.desired = undefined;
-      this.reconciling = undefined;
-    }
-  }
-
-  private async load(target: Target): Promise<ServingModel | undefined> {
-    const started = performance.now();
-    try {
-      const loaded = await this.loader.load(this.tf as TF, this.name, target.version, target.trigger);
+    const owner = event.tenantId || PLATFORM_TENANT;
+    for (const role of this.roles()) {
+      const name = this.nameOf(role);
+      const version = productionVersionOf(event, name);
+      if (version === undefined) continue;
+      // Tenants are tracked from their first text on; until then their alias is read on first use.
+      const track =
+        owner === PLATFORM_TENANT ? this.track(owner, name) : this.tracks.get(`${owner}\u0000${name}`);
+      if (!track) continue;
       this.logger.info(
-        { model: this.name, version: target.version, ms: Math.round(performance.now() - started) },
-        'sentiment model loaded and warmed up',
-      );
-      return loaded;
-    } catch (err) {
-      const reason: RefusalReason = err instanceof ModelRefusedError ? err.reason : 'invalid_model';
-      const message = (err as Error).message;
-      this.lastRefused = { version: target.version, reason, error: message, at: new Date().toISOString() };
-      sentimentMetrics.swapFailures.inc({ model: this.name, reason });
-      this.logger.error(
         {
-          model: this.name,
-          version: target.version,
-          trigger: target.trigger,
-          reason,
-          err: message,
-          serving: this.slot.model?.version ?? null,
+          owner,
+          model: name,
+          version,
+          previousVersion: event.previousVersion || null,
+          eventId: event.eventId,
         },
-        'refused a sentiment model version; the serving version stays',
+        'production alias moved',
       );
-      return undefined;
+      track.onPromoted(version);
     }
   }
 
-  private install(next: ServingModel): void {
-    const previous = this.slot.swap(next);
-    sentimentMetrics.modelVersion.set({ model: this.name }, next.version);
-    sentimentMetrics.swaps.inc({ model: this.name, trigger: next.trigger });
-    this.logger.info(
-      {
-        model: this.name,
-        version: next.version,
-        previousVersion: previous?.version ?? null,
-        trigger: next.trigger,
-      },
-      'sentiment model swapped in',
-    );
+  private async pollAll(): Promise<void> {
+    await Promise.all([...this.tracks.values()].map((t) => t.syncWithAlias('poll')));
+  }
+
+  /** Unloads the least recently used tenant models beyond the configured number, and forgets idle tenants. */
+  private evictIdle(): void {
+    const tenantTracks = [...this.tracks.entries()].filter(([, t]) => t.owner !== PLATFORM_TENANT);
+    const loaded = tenantTracks.filter(([, t]) => t.serving).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    const evict = [
+      ...loaded.slice(0, Math.max(0, loaded.length - this.config.SENTIMENT_TENANT_MODELS)),
+      ...tenantTracks
+        .filter(([, t]) => !t.serving)
+        .sort(([, a], [, b]) => a.lastUsed - b.lastUsed)
+        .slice(0, Math.max(0, tenantTracks.length - MAX_TRACKS)),
+    ];
+    for (const [key, track] of evict) {
+      this.tracks.delete(key);
+      this.logger.info(
+        { owner: track.owner, model: track.name },
+        'unloading a tenant model that was used least recently',
+      );
+      void track.close();
+    }
   }
 }

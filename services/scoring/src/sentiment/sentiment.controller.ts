@@ -1,5 +1,5 @@
 // HTTP: POST /v1/sentiment scores texts synchronously with the production sentiment model.
-import { RequireScopes } from '@mercato/auth';
+import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { ErrorResponses, JsonBody, JsonResponse, parseInput } from '@mercato/runtime';
 import { Body, Controller, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -17,22 +17,25 @@ export class SentimentController {
   @ApiOperation({
     summary: 'Score texts',
     description:
-      'Label (negative, neutral, positive), class probabilities and the five tokens that pushed each ' +
-      'decision most (occlusion weights), from the production model.',
+      'Label (negative, neutral, positive), class probabilities and the five words that pushed each ' +
+      "decision most, from the production model of the caller's tenant (its own, else the platform's): " +
+      'the fast default model, or the fine-tuned transformer with "model": "teacher". The answer names ' +
+      'the model, its version, whose it is and its architecture.',
   })
   @JsonBody(SentimentRequest, '1 to 100 texts of 1 to 5,000 characters')
   @JsonResponse(200, 'one result per text, in order', SentimentResponse)
   @ErrorResponses(
     [400, 'invalid body: each field with its reason'],
-    [503, 'no production sentiment model yet'],
+    [503, 'no production sentiment model (in the asked role) yet'],
   )
-  async score(@Body() body: unknown): Promise<SentimentResponse> {
-    const { texts } = parseInput(SentimentRequest, body);
-    const response = await this.scoring.score(texts);
+  async score(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<SentimentResponse> {
+    const { texts, model } = parseInput(SentimentRequest, body);
+    const response = await this.scoring.score(principal.tenantId, texts, model);
     if (!response)
       throw new ServiceUnavailableException({
         statusCode: 503,
-        message: 'no production sentiment model yet',
+        message:
+          model === 'teacher' ? 'no production teacher model yet' : 'no production sentiment model yet',
       });
     return response;
   }

@@ -17,7 +17,12 @@ function errorsOf(body: unknown): { field: string; reason: string }[] {
 
 describe('POST /v1/sentiment body', () => {
   it('accepts 1 to 100 texts of 1 to 5,000 characters', () => {
-    expect(parseInput(SentimentRequest, { texts: ['a'] })).toEqual({ texts: ['a'] });
+    expect(parseInput(SentimentRequest, { texts: ['a'] })).toEqual({ texts: ['a'], model: 'default' });
+    expect(parseInput(SentimentRequest, { texts: ['a'], model: 'teacher' })).toEqual({
+      texts: ['a'],
+      model: 'teacher',
+    });
+    expect(() => parseInput(SentimentRequest, { texts: ['a'], model: 'biggest' })).toThrow();
     const largest = { texts: Array.from({ length: 100 }, () => 'x'.repeat(5_000)) };
     expect(parseInput(SentimentRequest, largest).texts).toHaveLength(100);
   });

@@ -17,12 +17,20 @@ export const SentimentRequest = z.object({
     )
     .min(1, 'must hold at least one text')
     .max(MAX_TEXTS, `must hold at most ${MAX_TEXTS} texts`),
+  /** `default`: the fast production model that scores the stream; `teacher`: the fine-tuned transformer. */
+  model: z.enum(['default', 'teacher'], { message: 'must be default or teacher' }).default('default'),
 });
 
 const Probabilities = z.object({ negative: z.number(), neutral: z.number(), positive: z.number() });
 
 export const SentimentResponse = z.object({
-  model: z.object({ name: z.string(), version: z.number().int() }),
+  model: z.object({
+    name: z.string(),
+    version: z.number().int(),
+    /** `platform`: the platform's default model; `tenant`: the caller's tenant's own. */
+    owner: z.enum(['platform', 'tenant']),
+    architecture: z.enum(['cnn', 'student', 'transformer']),
+  }),
   results: z.array(
     z.object({
       label: z.enum(SENTIMENT_LABELS),
@@ -33,25 +41,28 @@ export const SentimentResponse = z.object({
 });
 export type SentimentResponse = z.infer<typeof SentimentResponse>;
 
+const TrackView = z.object({
+  owner: z.string(),
+  name: z.string(),
+  serving: z
+    .object({
+      version: z.number().int(),
+      loadedAt: z.string(),
+      trigger: z.enum(['startup', 'event', 'poll']),
+      architecture: z.string(),
+    })
+    .nullable(),
+  lastRefused: z
+    .object({
+      version: z.number().int(),
+      reason: z.enum(['integrity', 'registry', 'invalid_model']),
+      error: z.string(),
+      at: z.string(),
+    })
+    .nullable(),
+});
+
 export const CurrentModelsView = z.object({
-  sentiment: z.object({
-    name: z.string(),
-    backend: z.string().nullable(),
-    serving: z
-      .object({
-        version: z.number().int(),
-        loadedAt: z.string(),
-        trigger: z.enum(['startup', 'event', 'poll']),
-      })
-      .nullable(),
-    lastRefused: z
-      .object({
-        version: z.number().int(),
-        reason: z.enum(['integrity', 'registry', 'invalid_model']),
-        error: z.string(),
-        at: z.string(),
-      })
-      .nullable(),
-  }),
+  sentiment: z.object({ backend: z.string().nullable(), models: z.array(TrackView) }),
 });
 export type CurrentModelsView = z.infer<typeof CurrentModelsView>;
