@@ -59,7 +59,12 @@ const log = (msg: string): void => {
   process.stderr.write(`${msg}\n`);
 };
 
-const row = (model: string, seed: number, report: ClassificationReport, extra: Omit<Row, 'model' | 'seed' | 'accuracy' | 'macroF1'>): Row => {
+const row = (
+  model: string,
+  seed: number,
+  report: ClassificationReport,
+  extra: Omit<Row, 'model' | 'seed' | 'accuracy' | 'macroF1'>,
+): Row => {
   const r = { model, seed, accuracy: report.accuracy, macroF1: report.macroF1, ...extra };
   log(
     `  ${model} seed ${seed}: accuracy ${r.accuracy.toFixed(4)} macro-F1 ${r.macroF1.toFixed(4)} train ${r.trainSeconds.toFixed(0)} s, ${Math.round(r.sentencesPerSecond)} sentences/s`,
@@ -98,8 +103,12 @@ async function main(): Promise<void> {
   const testTexts = test.map((d) => d.text);
   const seeds = values.seeds.split(',').map(Number);
   const models = new Set(values.models.split(','));
-  const encoderDir = models.has('transformer') ? (values.encoder ?? (await ensureEncoder({ log })).dir) : undefined;
-  log(`backend ${backend}; ${train.length} training and ${test.length} test sentences; seeds ${seeds.join(', ')}`);
+  const encoderDir = models.has('transformer')
+    ? (values.encoder ?? (await ensureEncoder({ log })).dir)
+    : undefined;
+  log(
+    `backend ${backend}; ${train.length} training and ${test.length} test sentences; seeds ${seeds.join(', ')}`,
+  );
   const rows: Row[] = [];
 
   for (const seed of seeds) {
@@ -114,7 +123,12 @@ async function main(): Promise<void> {
       );
       const s0 = performance.now();
       baseline.predictLabels(testTexts);
-      rows.push(row('tf-idf linear', seed, report, { trainSeconds: seconds, sentencesPerSecond: test.length / ((performance.now() - s0) / 1000) }));
+      rows.push(
+        row('tf-idf linear', seed, report, {
+          trainSeconds: seconds,
+          sentencesPerSecond: test.length / ((performance.now() - s0) / 1000),
+        }),
+      );
     }
     if (models.has('cnn')) {
       const t0 = Date.now();
@@ -204,9 +218,13 @@ async function main(): Promise<void> {
 
   const summary = summarize(rows);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ backend, train: train.length, test: test.length, rows, summary }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ backend, train: train.length, test: test.length, rows, summary }, null, 2)}\n`,
+    );
   } else {
-    process.stdout.write(`TFNS: train ${train.length}, test ${test.length} (sent_valid.csv), backend ${backend}\n`);
+    process.stdout.write(
+      `TFNS: train ${train.length}, test ${test.length} (sent_valid.csv), backend ${backend}\n`,
+    );
     console.table(
       rows.map((r) => ({
         ...r,
@@ -226,4 +244,3 @@ main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
-

@@ -32,7 +32,8 @@ function features(text: string): string[] {
   }
   for (const w of words) {
     const padded = ` ${w} `;
-    for (let n = 2; n <= 5; n++) for (let i = 0; i + n <= padded.length; i++) out.push(`c:${padded.slice(i, i + n)}`);
+    for (let n = 2; n <= 5; n++)
+      for (let i = 0; i + n <= padded.length; i++) out.push(`c:${padded.slice(i, i + n)}`);
   }
   return out;
 }
@@ -56,7 +57,8 @@ export class LinearTextBaseline {
     const df = new Map<string, number>();
     for (const g of grams) for (const f of new Set(g)) df.set(f, (df.get(f) ?? 0) + 1);
     const vocabulary = new Map<string, number>();
-    for (const [f, n] of [...df].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (n >= opts.minDf) vocabulary.set(f, vocabulary.size);
+    for (const [f, n] of [...df].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      if (n >= opts.minDf) vocabulary.set(f, vocabulary.size);
     const idf = new Float32Array(vocabulary.size);
     for (const [f, i] of vocabulary) idf[i] = Math.log((1 + data.length) / (1 + (df.get(f) as number))) + 1;
     const model = new LinearTextBaseline(vocabulary, idf, []);
@@ -110,7 +112,8 @@ export class LinearTextBaseline {
 
 function dot(w: Float32Array, row: SparseRow): number {
   let s = 0;
-  for (let k = 0; k < row.indices.length; k++) s += (w[row.indices[k] as number] as number) * (row.values[k] as number);
+  for (let k = 0; k < row.indices.length; k++)
+    s += (w[row.indices[k] as number] as number) * (row.values[k] as number);
   return s;
 }
 

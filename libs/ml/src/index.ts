@@ -115,6 +115,7 @@ export {
   type DistillResult,
 } from './transformer/distill';
 export { loadPretrainedEncoder, encoderDir, type PretrainedEncoder } from './transformer/pretrained-encoder';
+export { writeTinyEncoder, tinyTokenizerJson, type TinyEncoderOptions } from './transformer/tiny-encoder';
 export {
   ensureEncoder,
   MINILM_ENCODER,

@@ -399,7 +399,7 @@ export class SentimentModel {
 export function sentimentArchitecture(manifest: ModelManifest): SentimentArchitecture {
   const declared = (manifest.extra as { architecture?: unknown } | undefined)?.architecture ?? 'cnn';
   if (declared !== 'cnn' && declared !== 'student' && declared !== 'transformer')
-    throw new Error(`unknown sentiment architecture "${String(declared)}"`);
+    throw new Error(`unknown sentiment architecture ${JSON.stringify(declared)}`);
   return declared;
 }
 

@@ -1,4 +1,3 @@
 export { testLogger, testTopic, createTestTopics } from './fixtures';
 export { testKeys, bearer, type TestKeys } from './auth';
 export { metricValue } from './metrics';
-export { writeTinyEncoder, tinyTokenizerJson, type TinyEncoderOptions } from './tiny-encoder';

@@ -21,6 +21,7 @@ import {
   SENTIMENT_LABELS,
   WordPieceTokenizer,
   runSentimentJob,
+  writeTinyEncoder,
   type JobResult,
   type LabeledText,
 } from '@mercato/ml';
@@ -34,7 +35,6 @@ import {
   startService,
   testKafka,
   uniqueSuffix,
-  writeTinyEncoder,
   type ServiceProcess,
   type TestDatabase,
   freePort as freeTcpPort,

@@ -58,8 +58,9 @@ export function bertConfigFrom(json: Record<string, unknown>): BertConfig {
 }
 
 function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
-  const { mean, variance } = tfjs.moments(x, -1, true);
-  return tfjs.add(tfjs.mul(tfjs.mul(tfjs.sub(x, mean), tfjs.rsqrt(tfjs.add(variance, eps))), gamma), beta);
+  const centered = tfjs.sub(x, tfjs.mean(x, -1, true));
+  const variance = tfjs.mean(tfjs.square(centered), -1, true);
+  return tfjs.add(tfjs.mul(centered, tfjs.mul(tfjs.rsqrt(tfjs.add(variance, eps)), gamma)), beta);
 }
 
 /** The exact (erf) GELU BERT was trained with. */
@@ -234,22 +235,23 @@ export class BertBlock extends tfjs.layers.Layer {
       const heads = this.args.numHeads;
       const d = h / heads;
       const v = (name: string): Tensor => (this.w[name] as tfjs.LayerVariable).read();
+      // Dense layers are fused matmul + bias: one kernel instead of two passes over the activations.
+      const dense = (x: Tensor, kernel: Tensor, bias: Tensor): Tensor =>
+        tfjs.fused.matMul({ a: x as tfjs.Tensor2D, b: kernel as tfjs.Tensor2D, bias });
       const x = tfjs.reshape(hidden as Tensor, [b * l, h]);
-      const project = (name: string): Tensor =>
-        tfjs.reshape(
-          tfjs.transpose(
-            tfjs.reshape(tfjs.add(tfjs.matMul(x, v(`${name}_kernel`)), v(`${name}_bias`)), [b, l, heads, d]),
-            [0, 2, 1, 3],
-          ),
-          [b * heads, l, d],
-        );
-      const q = project('query');
-      const k = project('key');
-      const values = project('value');
+      // Queries, keys and values in one product, then one transpose to [3, batch, heads, length, depth].
+      const qkv = dense(
+        x,
+        tfjs.concat([v('query_kernel'), v('key_kernel'), v('value_kernel')], 1),
+        tfjs.concat([v('query_bias'), v('key_bias'), v('value_bias')]),
+      );
+      const [q, k, values] = tfjs
+        .unstack(tfjs.transpose(tfjs.reshape(qkv, [b, l, 3, heads, d]), [2, 0, 3, 1, 4]))
+        .map((t) => tfjs.reshape(t, [b * heads, l, d])) as [Tensor, Tensor, Tensor];
       // Padding positions get a large negative score, so softmax gives them no weight.
       const bias = tfjs.reshape(tfjs.mul(tfjs.sub(1, mask as Tensor), -1e9), [b, 1, 1, l]);
       const scores = tfjs.add(
-        tfjs.reshape(tfjs.mul(tfjs.matMul(q, k, false, true), 1 / Math.sqrt(d)), [b, heads, l, l]),
+        tfjs.reshape(tfjs.matMul(tfjs.mul(q, 1 / Math.sqrt(d)), k, false, true), [b, heads, l, l]),
         bias,
       );
       const probs = this.dropAttention.apply(tfjs.softmax(scores, -1), training);
@@ -261,7 +263,7 @@ export class BertBlock extends tfjs.layers.Layer {
         [b * l, h],
       );
       const attended = this.dropOutput.apply(
-        tfjs.add(tfjs.matMul(context, v('attention_output_kernel')), v('attention_output_bias')),
+        dense(context, v('attention_output_kernel'), v('attention_output_bias')),
         training,
       );
       const normed = layerNorm(
@@ -270,11 +272,8 @@ export class BertBlock extends tfjs.layers.Layer {
         v('attention_norm_beta'),
         this.args.layerNormEps,
       );
-      const inner = gelu(tfjs.add(tfjs.matMul(normed, v('intermediate_kernel')), v('intermediate_bias')));
-      const out = this.dropFfn.apply(
-        tfjs.add(tfjs.matMul(inner, v('output_kernel')), v('output_bias')),
-        training,
-      );
+      const inner = gelu(dense(normed, v('intermediate_kernel'), v('intermediate_bias')));
+      const out = this.dropFfn.apply(dense(inner, v('output_kernel'), v('output_bias')), training);
       const result = layerNorm(
         tfjs.add(out, normed),
         v('output_norm_gamma'),

@@ -1,7 +1,7 @@
 // Fine-tuning, explaining, packaging and distilling the transformer classifier, on a tiny seeded BERT
 // (two layers, 32 wide) and generated finance headlines, so the whole teacher -> student path runs
 // in seconds. The real encoder's numerics are checked in bert.spec.ts.
-import { generateNews, writeTinyEncoder } from '@mercato/testing';
+import { generateNews } from '@mercato/testing';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { SentimentModel } from '../sentiment';
 import { loadSentimentClassifier } from '../sentiment-job';
 import { augmentTexts, distillStudent } from './distill';
 import { loadPretrainedEncoder, type PretrainedEncoder } from './pretrained-encoder';
+import { writeTinyEncoder } from './tiny-encoder';
 import { TransformerSentimentModel } from './transformer-sentiment';
 
 const labeled = (seed: number, count: number): LabeledText[] =>
@@ -140,7 +141,15 @@ describe('transformer sentiment (tiny encoder)', () => {
       labeled: train.slice(0, 500),
       validation: train.slice(500),
       augment: { variantsPerText: 3 },
-      hyperparameters: { embeddingDim: 16, filters: 32, hidden: 16, epochs: 6, batchSize: 32, learningRate: 0.005, maxLength: 24 },
+      hyperparameters: {
+        embeddingDim: 16,
+        filters: 32,
+        hidden: 16,
+        epochs: 6,
+        batchSize: 32,
+        learningRate: 0.005,
+        maxLength: 24,
+      },
     });
     expect(result.augmentedExamples).toBeGreaterThan(1000);
     expect(result.teacherAgreement).toBeGreaterThan(0.9);

@@ -44,7 +44,13 @@ export interface TransformerHyperparameters {
   gradientClip: number;
   patience: number;
   validationFraction: number;
+  /** Initialization of the head and the validation split. */
   seed: number;
+  /**
+   * Shuffling and dropout; -1: the seed. Runs that share `seed` and differ here start from the same
+   * weights and can be averaged into one model (a weight soup, see `averageWeights`).
+   */
+  dataSeed: number;
 }
 
 export const DEFAULT_TRANSFORMER_HP: TransformerHyperparameters = {
@@ -64,6 +70,7 @@ export const DEFAULT_TRANSFORMER_HP: TransformerHyperparameters = {
   patience: 2,
   validationFraction: 0.1,
   seed: 42,
+  dataSeed: -1,
 };
 
 /** Where the pretrained encoder came from, recorded in every manifest built on it. */
@@ -142,10 +149,10 @@ export class TransformerSentimentModel {
     const graph = bertGraph(tf, encoder.config, {
       dropout: hp.dropout,
       attentionDropout: hp.attentionDropout,
-      seed: hp.seed,
+      seed: dataSeedOf(hp),
     });
     const dropped = tf.layers
-      .dropout({ rate: hp.dropout, seed: hp.seed + 7, name: 'head_dropout' })
+      .dropout({ rate: hp.dropout, seed: dataSeedOf(hp) + 7, name: 'head_dropout' })
       .apply(graph.pooled);
     const logits = tf.layers
       .dense({
@@ -264,9 +271,9 @@ export class TransformerSentimentModel {
         epochsRun = epoch;
         const order = seededShuffle(
           train.map((_, i) => i),
-          hp.seed + epoch,
+          dataSeedOf(hp) + epoch,
         );
-        const batches = this.lengthBatches(encodedTrain, order, hp.batchSize, hp.seed * 7 + epoch);
+        const batches = this.lengthBatches(encodedTrain, order, hp.batchSize, dataSeedOf(hp) * 7 + epoch);
         let lossSum = 0;
         let correct = 0;
         const epochStarted = Date.now();
@@ -446,6 +453,29 @@ export class TransformerSentimentModel {
     return this.logits.apply(this.pooling.apply([hidden, mask])) as Tensor;
   }
 
+  /**
+   * Replaces this model's weights by the mean of its own and the others' (a uniform weight soup).
+   * Meaningful for fine-tunes of the same encoder with the same head initialization (same `seed`):
+   * they stay in one basin, and their average usually beats each of them.
+   */
+  averageWith(others: TransformerSentimentModel[]): void {
+    const { tf } = this;
+    const mine = this.model.weights;
+    for (const other of others)
+      if (other.model.weights.length !== mine.length)
+        throw new Error('cannot average models of different architectures');
+    mine.forEach((w, i) => {
+      const mean = tf.tidy(() =>
+        tf.div(
+          tf.addN([w.read(), ...others.map((o) => (o.model.weights[i] as typeof w).read())]),
+          others.length + 1,
+        ),
+      );
+      w.write(mean);
+      mean.dispose();
+    });
+  }
+
   /** The word-piece embedding table (rows in tokenizer id order): where a student's table starts. */
   wordEmbeddings(): { values: Float32Array; rows: number; cols: number } {
     const table = this.embeddings.weights[0];
@@ -526,6 +556,8 @@ export class TransformerSentimentModel {
   }
 }
 
+const dataSeedOf = (hp: TransformerHyperparameters): number => (hp.dataSeed < 0 ? hp.seed : hp.dataSeed);
+
 function validateHyperparameters(hp: TransformerHyperparameters, config: BertConfig): void {
   const bad = (field: string, why: string): never => {
     throw new Error(`hyperparameters.${field}: ${why}`);
@@ -533,7 +565,8 @@ function validateHyperparameters(hp: TransformerHyperparameters, config: BertCon
   if (!(hp.learningRate > 0 && hp.learningRate < 1)) bad('learningRate', 'must be in (0, 1)');
   if (!Number.isInteger(hp.epochs) || hp.epochs < 1) bad('epochs', 'must be a positive integer');
   if (!Number.isInteger(hp.batchSize) || hp.batchSize < 1) bad('batchSize', 'must be a positive integer');
-  if (!Number.isInteger(hp.trainLayers) || hp.trainLayers < 0) bad('trainLayers', 'must be a non-negative integer');
+  if (!Number.isInteger(hp.trainLayers) || hp.trainLayers < 0)
+    bad('trainLayers', 'must be a non-negative integer');
   if (!Number.isInteger(hp.maxLength) || hp.maxLength < 8 || hp.maxLength > config.maxPositions)
     bad('maxLength', `must be an integer from 8 to ${config.maxPositions}`);
   if (!(hp.dropout >= 0 && hp.dropout < 1)) bad('dropout', 'must be in [0, 1)');

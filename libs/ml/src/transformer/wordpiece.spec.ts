@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tinyTokenizerJson } from '@mercato/testing';
+import { tinyTokenizerJson } from './tiny-encoder';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureEncoder } from './encoder-package';
 import { WordPieceTokenizer, wordScores } from './wordpiece';

@@ -33,7 +33,12 @@ export function progressLine(p: JobProgress): string {
       const lr = p.learningRate === undefined ? '' : ` lr ${p.learningRate.toExponential(2)}`;
       return `  ${p.phase} ${p.step}/${p.steps}${loss}${lr} (${Math.round(p.samplesPerSecond)}/s)`;
     }
-    default:
+    case 'loading':
+    case 'augmenting':
+    case 'labeling':
+    case 'training':
+    case 'evaluating':
+    case 'packaging':
       return `  ${p.stage}: ${p.message}`;
   }
 }

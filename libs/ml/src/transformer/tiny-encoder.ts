@@ -1,11 +1,12 @@
 // A tiny BERT encoder folder in the layout of a staged pretrained one (config.json, tokenizer.json,
 // model.safetensors), with seeded random weights and a vocabulary built from given texts: what the
 // transformer code paths (fine-tuning, distillation, the training service, scoring) are tested with
-// in seconds, without the 90 MB real encoder.
-import { writeSafetensors } from '@mercato/ml';
+// in seconds, and what an operator can point MERCATO_ENCODER_DIR at to smoke-test a deployment
+// without the 90 MB real encoder. Its predictions mean nothing until it is fine-tuned.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from './generators';
+import { seededRandom } from '../random';
+import { writeSafetensors } from './safetensors';
 
 export interface TinyEncoderOptions {
   /** Texts whose lower-cased words (and punctuation) make up the vocabulary. */
@@ -102,7 +103,12 @@ export function writeTinyEncoder(dir: string, options: TinyEncoderOptions): stri
   ];
   for (let i = 0; i < layers; i++) {
     const p = `encoder.layer.${i}.`;
-    for (const part of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense'])
+    for (const part of [
+      'attention.self.query',
+      'attention.self.key',
+      'attention.self.value',
+      'attention.output.dense',
+    ])
       tensors.push(
         { name: `${p}${part}.weight`, shape: [h, h], values: normal(h * h, 0.1) },
         { name: `${p}${part}.bias`, shape: [h], values: filled(h, 0) },
