@@ -9,10 +9,13 @@
 // its weights is refused.
 import { fromBinary, toBinary, create } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code, createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
 import {
   EnrichedArticleSchema,
   ScoredArticleSchema,
   SentimentLabel,
+  SentimentService,
   Topics,
   type ScoredArticle,
 } from '@mercato/contracts';
@@ -66,6 +69,7 @@ let registryClient: RegistryClient;
 let producer: Producer;
 let scoredConsumer: Consumer;
 let scoringEnv: Record<string, string>;
+let grpcPort: string;
 
 interface Seen {
   eventId: string;
@@ -128,7 +132,12 @@ const freePort = async (): Promise<string> => String(await freeTcpPort());
 
 /** Starts scoring and waits until its per-process lifecycle listener has joined its group. */
 async function startScoring(): Promise<ServiceProcess> {
-  const svc = await startService('scoring', { ...scoringEnv, HTTP_PORT: await freePort() }, 90_000);
+  grpcPort = await freePort();
+  const svc = await startService(
+    'scoring',
+    { ...scoringEnv, HTTP_PORT: await freePort(), GRPC_PORT: grpcPort },
+    90_000,
+  );
   await eventually(
     async () => (svc.output().includes('listening for model lifecycle events') ? true : undefined),
     30_000,
@@ -425,6 +434,24 @@ describe('scoring: sentiment', () => {
     expect(
       (await postSentiment({ texts: Array.from({ length: 100 }, () => 'x'.repeat(5_000)) })).status,
     ).toBe(200);
+
+    // The same over gRPC: SentimentService.ScoreText, and INVALID_ARGUMENT naming the field.
+    const grpc = createClient(
+      SentimentService,
+      createGrpcTransport({ baseUrl: `http://127.0.0.1:${grpcPort}` }),
+    );
+    const viaGrpc = await grpc.scoreText({ texts: ['Nvidia ($NVDA) shares plunge after weak demand'] });
+    expect(viaGrpc).toMatchObject({
+      modelName: MODEL,
+      modelVersion: '1',
+      modelOwner: 'platform',
+      modelArchitecture: 'cnn',
+    });
+    expect(viaGrpc.scores[0]?.label).toBe(SentimentLabel.NEGATIVE);
+    await expect(grpc.scoreText({ texts: [] })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringMatching(/texts: must hold at least one text/),
+    });
 
     const doc: any = await (await fetch(`${scoring.url}/v1/openapi.json`)).json();
     expect(doc.paths['/v1/sentiment'].post.responses).toHaveProperty('503');

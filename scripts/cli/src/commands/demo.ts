@@ -1,64 +1,91 @@
-// The demo behind `npm start`: once the stack is up, make sure a production sentiment model exists
-// (train one on generated finance news through the training service when there is none), then
-// replay a generated two-hour news stream into ingest in which a few tickers get a burst of negative
-// news at the end, and point at the dashboard where the alerts appear.
-import { cliAuthHeaders } from './keys';
-import { generateNews } from '@mercato/synthetic';
+// The demo behind `npm start`, and the platform's default sentiment model behind every `mercato up`.
+// The default model is the student distilled from the fine-tuned all-MiniLM-L6-v2 teacher on TFNS
+// (real finance headlines), shipped in libs/ml/assets/sentiment-default (see its README for how it
+// was built and what it scores): `mercato up` registers it as the platform tenant's `sentiment`
+// model when the platform has none, so every tenant's news is scored from the start. The demo then
+// replays two hours of real TFNS headlines into ingest, with tickers assigned by a seeded scenario in
+// which two tickers get a burst of real negative headlines at the end, and points at the dashboard.
+import { PLATFORM_TENANT, authHeaders } from '@mercato/auth';
+import { REPO_ROOT } from '@mercato/dev-stack';
+import {
+  SENTIMENT_LABELS,
+  parseLabelMap,
+  readArtifact,
+  readManifest,
+  readTextLabelCsv,
+  type LabeledText,
+} from '@mercato/ml';
+import { RegistryClient } from '@mercato/registry-client';
+import { generateNews, seededShuffle } from '@mercato/synthetic';
 import { randomBytes } from 'node:crypto';
-import { registryClient } from './models';
+import { join } from 'node:path';
+import { cliAuthHeaders, stackServiceKey } from './keys';
+import { DEFAULT_REGISTRY_URL } from './models';
 import { DEFAULT_INGEST_URL, IngestSender } from './replay';
 
-const TRAINING_URL = 'http://127.0.0.1:8083';
 const MONITOR_URL = 'http://127.0.0.1:8086';
 const SURGING = ['TSLA', 'BA'];
+export const DEFAULT_MODEL_DIR = join(REPO_ROOT, 'libs/ml/assets/sentiment-default');
+const TFNS_DIR = join(REPO_ROOT, 'libs/ml/assets/tfns');
+/** TFNS labels: 0 bearish, 1 bullish, 2 neutral. */
+const TFNS_LABELS = '0=negative,1=positive,2=neutral';
 
 const say = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
 };
 
-async function ensureModel(): Promise<void> {
-  const registry = registryClient();
+/**
+ * Registers and promotes the shipped default model as the platform's `sentiment` when the platform
+ * has no production version yet (a platform credential acts for the platform tenant). Returns the
+ * serving version.
+ */
+export async function ensureDefaultSentimentModel(log: (msg: string) => void = say): Promise<number> {
+  const registry = new RegistryClient(
+    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
+    60_000,
+    authHeaders(stackServiceKey()),
+  ).forTenant(PLATFORM_TENANT);
   const current = await registry.resolveAlias('sentiment', 'production');
   if (current !== undefined) {
-    say(`demo: sentiment v${current} is in production`);
-    return;
+    log(`sentiment: the platform's v${current} is in production`);
+    return current;
   }
-  say('demo: no production sentiment model yet: training one on generated finance news');
-  const res = await fetch(`${TRAINING_URL}/v1/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...cliAuthHeaders() },
-    body: JSON.stringify({
-      modelName: 'sentiment',
-      kind: 'sentiment',
-      datasetRef: 'synthetic:news?seed=1&count=4000',
-      promoteIfBetter: true,
-      requestedBy: 'demo',
-    }),
+  const artifact = await readArtifact(DEFAULT_MODEL_DIR);
+  const manifest = readManifest(artifact);
+  await registry.ensureModel('sentiment', 'sentiment', 'default sentiment model (student distilled on TFNS)');
+  const registered = await registry.register('sentiment', {
+    metrics: manifest.metrics,
+    lineage: {
+      source: 'libs/ml/assets/sentiment-default',
+      ...((manifest.extra as { lineage?: Record<string, unknown> } | undefined)?.lineage ?? {}),
+    },
+    idempotencyKey: `default-sentiment-${manifest.createdAt}`,
+    files: artifact.files,
   });
-  if (!res.ok) throw new Error(`training service answered ${res.status}: ${await res.text()}`);
-  const { requestId } = (await res.json()) as { requestId: string };
-  for (let shown = 0; ;) {
-    await new Promise((r) => setTimeout(r, 1_000));
-    const poll = await fetch(`${TRAINING_URL}/v1/jobs/${requestId}`, { headers: cliAuthHeaders() });
-    if (poll.status === 404) continue;
-    const job = (await poll.json()) as {
-      status: string;
-      error: string | null;
-      version: number | null;
-      metrics: Record<string, number> | null;
-      progress: { stage: string; epoch?: number; loss?: number }[];
-    };
-    for (const p of job.progress.slice(shown))
-      say(`demo:   ${p.stage}${p.epoch ? ` ${p.epoch} loss ${p.loss?.toFixed(3)}` : ''}`);
-    shown = job.progress.length;
-    if (job.status === 'failed') throw new Error(`training failed: ${job.error}`);
-    if (job.status === 'succeeded') {
-      say(
-        `demo: sentiment v${job.version} trained (accuracy ${job.metrics?.accuracy?.toFixed(3)}) and promoted`,
-      );
-      return;
-    }
-  }
+  await registry.promote('sentiment', {
+    version: registered.version,
+    alias: 'production',
+    actor: 'mercato up',
+    reason: 'the shipped default model (libs/ml/assets/sentiment-default)',
+  });
+  log(
+    `sentiment: registered the shipped default model as the platform's v${registered.version} (TFNS accuracy ${manifest.metrics.accuracy?.toFixed(3)}, macro-F1 ${manifest.metrics.macro_f1?.toFixed(3)})`,
+  );
+  return registered.version;
+}
+
+/** Real TFNS headlines by label, in a seeded order. */
+function headlinesByLabel(seed: number): Record<(typeof SENTIMENT_LABELS)[number], string[]> {
+  const labelMap = parseLabelMap(TFNS_LABELS);
+  const all: LabeledText[] = ['sent_train.csv', 'sent_valid.csv'].flatMap((f) =>
+    readTextLabelCsv(join(TFNS_DIR, f), labelMap),
+  );
+  const shuffled = seededShuffle(all, seed);
+  return {
+    negative: shuffled.filter((d) => d.label === 0).map((d) => d.text),
+    neutral: shuffled.filter((d) => d.label === 1).map((d) => d.text),
+    positive: shuffled.filter((d) => d.label === 2).map((d) => d.text),
+  };
 }
 
 async function replayStream(count: number): Promise<void> {
@@ -66,12 +93,22 @@ async function replayStream(count: number): Promise<void> {
   const spacingMs = Math.round((2 * 60 * 60 * 1000) / count);
   const start = new Date(Date.now() - count * spacingMs);
   const surgeFrom = Math.round(count * 0.85);
-  const news = generateNews({
+  // The scenario (which ticker, when, which sentiment, the bursts) is seeded; every headline is a
+  // real one of that sentiment from TFNS, with the scenario's ticker given explicitly.
+  const scenario = generateNews({
     seed: 2026,
     count,
     start,
     spacingMs,
+    mix: { negative: 0.15, neutral: 0.55, positive: 0.3 },
     surges: SURGING.map((ticker) => ({ ticker, from: surgeFrom, to: count, negativeShare: 0.9, share: 0.3 })),
+  });
+  const headlines = headlinesByLabel(2026);
+  const used = { negative: 0, neutral: 0, positive: 0 };
+  const news = scenario.map((a) => {
+    const pool = headlines[a.sentiment];
+    const headline = pool[used[a.sentiment]++ % pool.length] as string;
+    return { ...a, headline };
   });
   const sender = new IngestSender(process.env.INGEST_URL ?? DEFAULT_INGEST_URL, 120_000, (reason) =>
     say(`demo: retrying: ${reason}`),
@@ -84,13 +121,14 @@ async function replayStream(count: number): Promise<void> {
       source: a.source,
       published_at: a.published_at,
       headline: a.headline,
-      body: `${a.headline}. Reported by ${a.source} at ${a.published_at} (demo ${run}).`,
+      body: `${a.headline} (demo ${run}, ${a.id})`,
+      tickers: a.tickers,
       language: 'en',
     }));
     accepted += (await sender.send(batch)).accepted;
   }
   say(
-    `demo: replayed ${news.length} generated articles over two hours of event time (${accepted} accepted); ${SURGING.join(' and ')} get a negative burst at the end`,
+    `demo: replayed ${news.length} real TFNS headlines over two hours of event time (${accepted} accepted); ${SURGING.join(' and ')} get a burst of negative headlines at the end`,
   );
 }
 
@@ -102,7 +140,7 @@ async function waitForAlerts(timeoutMs: number): Promise<void> {
     );
     if (res?.ok) {
       const body = (await res.json()) as {
-        items: { ticker: string; direction: string; severity: string; zScore?: number }[];
+        items: { ticker: string; direction: string; severity: string }[];
       };
       if (body.items.length > 0) {
         for (const a of body.items) say(`demo: alert ${a.ticker} ${a.direction} ${a.severity}`);
@@ -115,7 +153,6 @@ async function waitForAlerts(timeoutMs: number): Promise<void> {
 }
 
 export async function runDemo(): Promise<void> {
-  await ensureModel();
   await replayStream(3_000);
   say(`demo: dashboard at ${MONITOR_URL}/ — alerts appear there as the monitor catches up`);
   await waitForAlerts(90_000);

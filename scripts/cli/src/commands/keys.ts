@@ -56,6 +56,18 @@ export function cliCredential(): CliCredential {
 
 export const cliApiKey = (): string | undefined => cliCredential().key;
 
+/**
+ * The platform key for operations on platform-owned things (the platform's models):
+ * MERCATO_SERVICE_API_KEY(_FILE), else the service key `mercato up` wrote.
+ */
+export function stackServiceKey(): string | undefined {
+  const configured = readSecret('MERCATO_SERVICE_API_KEY');
+  if (configured) return configured;
+  const file = stackKeysFile();
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as StackKeys).service.key;
+}
+
 /** Authorization header for CLI calls to the services (empty when no key is known, e.g. AUTH_MODE=off). */
 export function cliAuthHeaders(): Record<string, string> {
   const key = cliApiKey();

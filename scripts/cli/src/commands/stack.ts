@@ -16,7 +16,7 @@ import {
 } from '@mercato/dev-stack';
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
-import { runDemo } from './demo';
+import { ensureDefaultSentimentModel, runDemo } from './demo';
 import { stackKeysFile, withKeyStore, type StackKeys } from './keys';
 import { SCOPES, type Scope } from '@mercato/auth';
 import { spawn } from 'node:child_process';
@@ -214,6 +214,10 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
       if (!stopping) say(`${s.name} exited with code ${code}; see .mercato/logs/${s.name}.log`);
     });
   }
+  if (names.includes('model-registry'))
+    await ensureDefaultSentimentModel().catch((err: unknown) =>
+      say(`could not register the default sentiment model: ${(err as Error).message}`),
+    );
   if (options.demo) {
     await runDemo().catch((err: unknown) =>
       say(`demo failed: ${(err as Error).message} (the stack stays up)`),

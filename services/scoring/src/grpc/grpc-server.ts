@@ -1,4 +1,5 @@
-// The gRPC listener (HTTP/2 cleartext on HTTP_HOST:GRPC_PORT) serving RecommendationService with
+// The gRPC listener (HTTP/2 cleartext on HTTP_HOST:GRPC_PORT) serving RecommendationService and
+// SentimentService with
 // connect-node, gRPC protocol only. It starts with the Nest application and drains with it: on
 // shutdown it stops accepting connections, sends every session a GOAWAY so clients move elsewhere,
 // lets the calls in flight finish, and destroys what is left after SHUTDOWN_TIMEOUT_MS.
@@ -10,7 +11,9 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { createServer, type Http2Server, type Http2Session } from 'node:http2';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import type { ScoringConfig } from '../scoring.config';
+import { TextScoringService } from '../sentiment/text-scoring.service';
 import { recommendationRoutes } from './recommendation.routes';
+import { sentimentRoutes } from './sentiment.routes';
 
 @Injectable()
 export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,6 +22,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly recommendations: RecommendationsService,
+    private readonly sentiment: TextScoringService,
     private readonly authenticator: Authenticator,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
@@ -26,7 +30,10 @@ export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const handler = connectNodeAdapter({
-      routes: recommendationRoutes(this.recommendations, this.authenticator),
+      routes: (router) => {
+        recommendationRoutes(this.recommendations, this.authenticator)(router);
+        sentimentRoutes(this.sentiment, this.authenticator)(router);
+      },
       grpc: true,
       grpcWeb: false,
       connect: false,

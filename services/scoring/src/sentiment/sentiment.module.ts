@@ -22,6 +22,6 @@ import { TextScoringService } from './text-scoring.service';
     NewsScoringService,
     TextScoringService,
   ],
-  exports: [SentimentModelService],
+  exports: [SentimentModelService, TextScoringService],
 })
 export class SentimentModule {}

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mercato/scoring/v1/scoring.proto.
  */
 export const file_mercato_scoring_v1_scoring: GenFile = /*@__PURE__*/
-  fileDesc("CiBtZXJjYXRvL3Njb3JpbmcvdjEvc2NvcmluZy5wcm90bxISbWVyY2F0by5zY29yaW5nLnYxIloKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIJCgFrGAIgASgFEg8KB2V4Y2x1ZGUYAyADKAkSEAoIY2F0ZWdvcnkYBCABKAkiawoPUmVjb21tZW5kZWRJdGVtEg8KB2l0ZW1faWQYASABKAkSDQoFc2NvcmUYAiABKAESOAoGcmVhc29uGAMgASgOMigubWVyY2F0by5zY29yaW5nLnYxLlJlY29tbWVuZGF0aW9uUmVhc29uIowBChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRIyCgVpdGVtcxgBIAMoCzIjLm1lcmNhdG8uc2NvcmluZy52MS5SZWNvbW1lbmRlZEl0ZW0SEgoKbW9kZWxfbmFtZRgCIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAMgASgJEg8KB3ZhcmlhbnQYBCABKAkiIQoQU2NvcmVUZXh0UmVxdWVzdBINCgV0ZXh0cxgBIAMoCSK2AQoJVGV4dFNjb3JlEi4KBWxhYmVsGAEgASgOMh8ubWVyY2F0by5uZXdzLnYxLlNlbnRpbWVudExhYmVsEhUKDXByb2JfbmVnYXRpdmUYAiABKAISFAoMcHJvYl9uZXV0cmFsGAMgASgCEhUKDXByb2JfcG9zaXRpdmUYBCABKAISNQoKdG9wX3Rva2VucxgFIAMoCzIhLm1lcmNhdG8ubmV3cy52MS5Ub2tlbkF0dHJpYnV0aW9uIm0KEVNjb3JlVGV4dFJlc3BvbnNlEi0KBnNjb3JlcxgBIAMoCzIdLm1lcmNhdG8uc2NvcmluZy52MS5UZXh0U2NvcmUSEgoKbW9kZWxfbmFtZRgCIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAMgASgJKrUBChRSZWNvbW1lbmRhdGlvblJlYXNvbhIlCiFSRUNPTU1FTkRBVElPTl9SRUFTT05fVU5TUEVDSUZJRUQQABImCiJSRUNPTU1FTkRBVElPTl9SRUFTT05fUEVSU09OQUxJWkVEEAESIQodUkVDT01NRU5EQVRJT05fUkVBU09OX1BPUFVMQVIQAhIrCidSRUNPTU1FTkRBVElPTl9SRUFTT05fU0lNSUxBUl9UT19SRUNFTlQQAzKMAQoVUmVjb21tZW5kYXRpb25TZXJ2aWNlEnMKEkdldFJlY29tbWVuZGF0aW9ucxItLm1lcmNhdG8uc2NvcmluZy52MS5HZXRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0Gi4ubWVyY2F0by5zY29yaW5nLnYxLkdldFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlMmwKEFNlbnRpbWVudFNlcnZpY2USWAoJU2NvcmVUZXh0EiQubWVyY2F0by5zY29yaW5nLnYxLlNjb3JlVGV4dFJlcXVlc3QaJS5tZXJjYXRvLnNjb3JpbmcudjEuU2NvcmVUZXh0UmVzcG9uc2ViBnByb3RvMw", [file_mercato_news_v1_news]);
+  fileDesc("CiBtZXJjYXRvL3Njb3JpbmcvdjEvc2NvcmluZy5wcm90bxISbWVyY2F0by5zY29yaW5nLnYxIloKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIJCgFrGAIgASgFEg8KB2V4Y2x1ZGUYAyADKAkSEAoIY2F0ZWdvcnkYBCABKAkiawoPUmVjb21tZW5kZWRJdGVtEg8KB2l0ZW1faWQYASABKAkSDQoFc2NvcmUYAiABKAESOAoGcmVhc29uGAMgASgOMigubWVyY2F0by5zY29yaW5nLnYxLlJlY29tbWVuZGF0aW9uUmVhc29uIowBChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRIyCgVpdGVtcxgBIAMoCzIjLm1lcmNhdG8uc2NvcmluZy52MS5SZWNvbW1lbmRlZEl0ZW0SEgoKbW9kZWxfbmFtZRgCIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAMgASgJEg8KB3ZhcmlhbnQYBCABKAkiMAoQU2NvcmVUZXh0UmVxdWVzdBINCgV0ZXh0cxgBIAMoCRINCgVtb2RlbBgCIAEoCSK2AQoJVGV4dFNjb3JlEi4KBWxhYmVsGAEgASgOMh8ubWVyY2F0by5uZXdzLnYxLlNlbnRpbWVudExhYmVsEhUKDXByb2JfbmVnYXRpdmUYAiABKAISFAoMcHJvYl9uZXV0cmFsGAMgASgCEhUKDXByb2JfcG9zaXRpdmUYBCABKAISNQoKdG9wX3Rva2VucxgFIAMoCzIhLm1lcmNhdG8ubmV3cy52MS5Ub2tlbkF0dHJpYnV0aW9uIp4BChFTY29yZVRleHRSZXNwb25zZRItCgZzY29yZXMYASADKAsyHS5tZXJjYXRvLnNjb3JpbmcudjEuVGV4dFNjb3JlEhIKCm1vZGVsX25hbWUYAiABKAkSFQoNbW9kZWxfdmVyc2lvbhgDIAEoCRITCgttb2RlbF9vd25lchgEIAEoCRIaChJtb2RlbF9hcmNoaXRlY3R1cmUYBSABKAkqtQEKFFJlY29tbWVuZGF0aW9uUmVhc29uEiUKIVJFQ09NTUVOREFUSU9OX1JFQVNPTl9VTlNQRUNJRklFRBAAEiYKIlJFQ09NTUVOREFUSU9OX1JFQVNPTl9QRVJTT05BTElaRUQQARIhCh1SRUNPTU1FTkRBVElPTl9SRUFTT05fUE9QVUxBUhACEisKJ1JFQ09NTUVOREFUSU9OX1JFQVNPTl9TSU1JTEFSX1RPX1JFQ0VOVBADMowBChVSZWNvbW1lbmRhdGlvblNlcnZpY2UScwoSR2V0UmVjb21tZW5kYXRpb25zEi0ubWVyY2F0by5zY29yaW5nLnYxLkdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaLi5tZXJjYXRvLnNjb3JpbmcudjEuR2V0UmVjb21tZW5kYXRpb25zUmVzcG9uc2UybAoQU2VudGltZW50U2VydmljZRJYCglTY29yZVRleHQSJC5tZXJjYXRvLnNjb3JpbmcudjEuU2NvcmVUZXh0UmVxdWVzdBolLm1lcmNhdG8uc2NvcmluZy52MS5TY29yZVRleHRSZXNwb25zZWIGcHJvdG8z", [file_mercato_news_v1_news]);
 
 /**
  * @generated from message mercato.scoring.v1.GetRecommendationsRequest
@@ -115,6 +115,13 @@ export type ScoreTextRequest = Message<"mercato.scoring.v1.ScoreTextRequest"> & 
    * @generated from field: repeated string texts = 1;
    */
   texts: string[];
+
+  /**
+   * "default" (empty) or "teacher".
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
 };
 
 /**
@@ -179,6 +186,20 @@ export type ScoreTextResponse = Message<"mercato.scoring.v1.ScoreTextResponse"> 
    * @generated from field: string model_version = 3;
    */
   modelVersion: string;
+
+  /**
+   * "platform" or "tenant": whose model answered.
+   *
+   * @generated from field: string model_owner = 4;
+   */
+  modelOwner: string;
+
+  /**
+   * cnn, student or transformer.
+   *
+   * @generated from field: string model_architecture = 5;
+   */
+  modelArchitecture: string;
 };
 
 /**
@@ -241,7 +262,8 @@ export const RecommendationService: GenService<{
  */
 export const SentimentService: GenService<{
   /**
-   * Scores texts synchronously with the production sentiment model.
+   * Scores texts synchronously with the production sentiment model of the caller's tenant (its own,
+   * else the platform's): the fast default model, or the fine-tuned transformer (model "teacher").
    *
    * @generated from rpc mercato.scoring.v1.SentimentService.ScoreText
    */
