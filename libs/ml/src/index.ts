@@ -90,6 +90,7 @@ export {
   coerceHyperparameters,
   defaultHyperparameters,
   inferenceThroughput,
+  confusionRates,
   readUnlabeled,
   type SentimentClassifier,
   type SentimentHyperparameterValues,

@@ -344,6 +344,9 @@ export async function runSentimentJob(
         [`recall_${c.label}`, c.recall],
       ]),
     ),
+    // The measured confusion, row-normalized: P(predicted | actual) on the held-out set. Consumers
+    // (the monitor's surge test) read how often this version calls a neutral article negative.
+    ...confusionRates(report),
   };
   onProgress({ stage: 'packaging', message: 'model.json + weights + manifest' });
   const manifestBits = { metrics, backend, createdAt: new Date().toISOString() };
@@ -374,6 +377,18 @@ export async function runSentimentJob(
     },
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** `confusion_<actual>_as_<predicted>`: the share of each actual class predicted as each class. */
+export function confusionRates(report: ClassificationReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  report.confusion.forEach((row, a) => {
+    const total = row.reduce((s, n) => s + n, 0);
+    row.forEach((n, p) => {
+      out[`confusion_${report.labels[a]}_as_${report.labels[p]}`] = total === 0 ? 0 : n / total;
+    });
+  });
+  return out;
 }
 
 /** Scores a labeled set with an existing sentiment artifact (the champion comparison, `mercato eval`). */

@@ -133,10 +133,28 @@ export interface DistillSpec {
   augment?: Partial<AugmentOptions>;
   hyperparameters?: Partial<StudentHyperparameters>;
   shouldStop?: () => boolean;
+  /**
+   * The teacher's probabilities for exactly the texts `transferTexts` builds from this spec, from an
+   * earlier run (experiments that try several students on one teacher); computed when absent.
+   */
+  teacherProbabilities?: [number, number, number][];
+}
+
+/** The texts the teacher labels: the labeled ones, the unlabeled ones, then their augmented variants. */
+export function transferTexts(spec: Pick<DistillSpec, 'labeled' | 'unlabeled' | 'augment'>): {
+  texts: string[];
+  augmented: number;
+} {
+  const augment = { ...DEFAULT_AUGMENT, ...spec.augment };
+  const sources = [...spec.labeled.map((d) => d.text), ...(spec.unlabeled ?? [])];
+  const augmented = augmentTexts(sources, augment);
+  return { texts: [...sources, ...augmented], augmented: augmented.length };
 }
 
 export interface DistillResult {
   student: SentimentModel;
+  /** The teacher's labels of the transfer set (reusable with `teacherProbabilities`). */
+  teacherProbabilities: [number, number, number][];
   transferExamples: number;
   augmentedExamples: number;
   labelingSeconds: number;
@@ -160,29 +178,35 @@ export async function distillStudent(
     ...spec.hyperparameters,
   };
   const augment = { ...DEFAULT_AUGMENT, ...spec.augment };
-  const sources = [...spec.labeled.map((d) => d.text), ...(spec.unlabeled ?? [])];
   onProgress({
     stage: 'augmenting',
-    message: `${sources.length} source texts x ${augment.variantsPerText} variants`,
+    message: `${spec.labeled.length + (spec.unlabeled?.length ?? 0)} source texts x ${augment.variantsPerText} variants`,
   });
-  const augmented = augmentTexts(sources, augment);
-  const unlabeledTexts = [...(spec.unlabeled ?? []), ...augmented];
-  const transfer = [...spec.labeled.map((d) => d.text), ...unlabeledTexts];
+  const { texts: transfer, augmented } = transferTexts(spec);
 
-  onProgress({ stage: 'labeling', message: `${transfer.length} texts through the teacher` });
   const labelStarted = Date.now();
-  const soft: [number, number, number][] = [];
-  const chunk = 2048;
-  for (let i = 0; i < transfer.length; i += chunk) {
-    if (spec.shouldStop?.()) throw new Error('distillation cancelled while the teacher was labeling');
-    for (const p of teacher.predict(transfer.slice(i, i + chunk))) soft.push(p.probabilities);
-    const done = Math.min(transfer.length, i + chunk);
-    onProgress({
-      stage: 'labeling-progress',
-      done,
-      total: transfer.length,
-      sentencesPerSecond: done / Math.max(1e-3, (Date.now() - labelStarted) / 1000),
-    });
+  let soft: [number, number, number][];
+  if (spec.teacherProbabilities) {
+    if (spec.teacherProbabilities.length !== transfer.length)
+      throw new Error(
+        `${spec.teacherProbabilities.length} teacher probabilities for ${transfer.length} transfer texts`,
+      );
+    soft = spec.teacherProbabilities;
+  } else {
+    onProgress({ stage: 'labeling', message: `${transfer.length} texts through the teacher` });
+    soft = [];
+    const chunk = 2048;
+    for (let i = 0; i < transfer.length; i += chunk) {
+      if (spec.shouldStop?.()) throw new Error('distillation cancelled while the teacher was labeling');
+      for (const p of teacher.predict(transfer.slice(i, i + chunk))) soft.push(p.probabilities);
+      const done = Math.min(transfer.length, i + chunk);
+      onProgress({
+        stage: 'labeling-progress',
+        done,
+        total: transfer.length,
+        sentencesPerSecond: done / Math.max(1e-3, (Date.now() - labelStarted) / 1000),
+      });
+    }
   }
   const labelingSeconds = (Date.now() - labelStarted) / 1000;
 
@@ -206,7 +230,7 @@ export async function distillStudent(
   const student = SentimentModel.create(tf, pieces, hp, initial);
   onProgress({
     stage: 'training',
-    message: `${examples.length} transfer examples (${augmented.length} augmented)`,
+    message: `${examples.length} transfer examples (${augmented} augmented)`,
   });
   const validation = spec.validation;
   const fit = await student.fit(examples, {
@@ -225,7 +249,8 @@ export async function distillStudent(
   return {
     student,
     transferExamples: examples.length,
-    augmentedExamples: augmented.length,
+    augmentedExamples: augmented,
+    teacherProbabilities: soft,
     labelingSeconds,
     teacherAgreement,
     epochs: fit.epochs,
