@@ -88,6 +88,7 @@ describe('sentiment alerts end to end', () => {
       body: JSON.stringify({
         modelName: MODEL,
         kind: 'sentiment',
+        architecture: 'cnn',
         datasetRef: 'synthetic:news?seed=1&count=3000',
         hyperparameters: { epochs: 4, embeddingDim: 32, filters: 64, hidden: 32, maxLength: 24 },
         promoteIfBetter: true,

@@ -68,6 +68,7 @@ describe("tenant B against tenant A's training job", () => {
       body: JSON.stringify({
         modelName: `sentiment-${A}`,
         kind: 'sentiment',
+        architecture: 'cnn',
         datasetRef: 'synthetic:news?seed=1&count=60',
         hyperparameters: { epochs: 1 },
         requestedBy: 'tenancy-spec',

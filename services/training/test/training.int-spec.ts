@@ -1,12 +1,16 @@
 // The training service end to end on the real broker, database and model registry: a training
 // request on training.requests.v1 becomes a registered, promoted version with metrics and lineage;
 // a redelivered request trains nothing twice; a bad request is dead-lettered with its reason; the
-// service stays responsive while a model trains in its worker thread.
+// service stays responsive while a model trains in its worker thread; a transformer teacher is
+// fine-tuned (on a tiny encoder, MERCATO_ENCODER_DIR) and a student distilled from it by registry
+// reference; a running job is cancelled on request and registers nothing.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { DeadLetterSchema, ModelKind, Topics, TrainingRequestSchema } from '@mercato/contracts';
+import { writeTinyEncoder } from '@mercato/ml';
 import {
   createTestDatabase,
   eventually,
+  generateNews,
   requireEnv,
   startGroupAtEnd,
   startService,
@@ -17,6 +21,9 @@ import {
 } from '@mercato/dev-stack';
 import type { Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const kafka = testKafka();
@@ -35,11 +42,20 @@ beforeAll(async () => {
   // Its own group, starting at the end: the shared topic's history (other specs' requests) is not ours.
   const group = `training-${uniqueSuffix()}`;
   await startGroupAtEnd(kafka, group, [Topics.trainingRequests.name]);
+  // A tiny encoder over the synthetic headlines' words stands in for all-MiniLM-L6-v2.
+  const texts = generateNews({
+    seed: 5,
+    count: 1500,
+    start: new Date('2026-01-01T00:00:00Z'),
+    spacingMs: 60_000,
+  }).map((a) => a.headline);
+  const encoderDir = writeTinyEncoder(mkdtempSync(join(tmpdir(), 'tiny-encoder-')), { texts });
   training = await startService('training', {
     ...env,
     HTTP_PORT: TRAINING_PORT,
     KAFKA_CONSUMER_GROUP: group,
     MODEL_REGISTRY_URL: registry.url,
+    MERCATO_ENCODER_DIR: encoderDir,
   });
   producer = kafka.producer();
   await producer.connect();
@@ -54,6 +70,8 @@ afterAll(async () => {
 
 async function request(fields: {
   requestId?: string;
+  architecture?: string;
+  teacher?: string;
   modelName: string;
   datasetRef: string;
   hyperparameters?: Record<string, string>;
@@ -63,6 +81,7 @@ async function request(fields: {
   const value = create(TrainingRequestSchema, {
     requestId,
     kind: ModelKind.SENTIMENT,
+    architecture: 'cnn',
     requestedBy: 'test',
     ...fields,
   });
@@ -80,6 +99,18 @@ async function request(fields: {
 }
 
 const json = async (url: string): Promise<any> => (await fetch(url)).json();
+
+async function waitForJob(requestId: string, timeoutMs: number): Promise<any> {
+  return eventually(
+    async () => {
+      const j = await json(`${training.url}/v1/jobs/${requestId}`);
+      if (j.status === 'failed') throw new Error(`job failed: ${j.error}`);
+      return j.status === 'succeeded' ? j : undefined;
+    },
+    timeoutMs,
+    `training job ${requestId}`,
+  );
+}
 
 describe('training service', () => {
   it('trains from a request, registers the version with lineage and promotes it', async () => {
@@ -140,6 +171,120 @@ describe('training service', () => {
     const versions = await json(`${registry.url}/v1/models/${model}/versions`);
     expect(versions.items).toHaveLength(1);
     expect((await json(`${training.url}/v1/jobs/${requestId}`)).attempts).toBe(1);
+  }, 180_000);
+
+  it('fine-tunes a transformer teacher and distils a student from it by registry reference', async () => {
+    const teacherModel = `teacher-${Date.now().toString(36)}`;
+    const teacherId = await request({
+      architecture: 'transformer',
+      modelName: teacherModel,
+      datasetRef: 'synthetic:news?seed=5&count=600',
+      hyperparameters: { epochs: '4', learningRate: '0.003', batchSize: '16', maxLength: '24' },
+      promoteIfBetter: true,
+    });
+    const teacher = await waitForJob(teacherId, 120_000);
+    expect(teacher.architecture).toBe('transformer');
+    expect(teacher.metrics.accuracy).toBeGreaterThan(0.85);
+    expect(teacher.metrics.sentences_per_second).toBeGreaterThan(0);
+    expect(teacher.progress.some((p: any) => p.stage === 'step' && p.phase === 'train')).toBe(true);
+    const teacherVersion = await json(
+      `${registry.url}/v1/models/${teacherModel}/versions/${teacher.version}`,
+    );
+    expect(teacherVersion.lineage).toMatchObject({
+      architecture: 'transformer',
+      encoder: { name: expect.stringMatching(/^tiny-encoder-/) },
+    });
+    expect(teacherVersion.files.map((f: any) => f.path).sort()).toEqual([
+      'manifest.json',
+      'model.json',
+      'tokenizer.json',
+      'weights.bin',
+    ]);
+
+    const studentId = await request({
+      architecture: 'student',
+      teacher: `${teacherModel}@production`,
+      modelName: `${teacherModel}-student`,
+      datasetRef: 'synthetic:news?seed=5&count=600',
+      hyperparameters: {
+        embeddingDim: '16',
+        filters: '32',
+        hidden: '16',
+        epochs: '4',
+        batchSize: '32',
+        learningRate: '0.005',
+        maxLength: '24',
+      },
+    });
+    const student = await waitForJob(studentId, 120_000);
+    expect(student.metrics.accuracy).toBeGreaterThan(0.85);
+    expect(student.metrics.teacher_agreement).toBeGreaterThan(0.85);
+    expect(student.progress.some((p: any) => p.stage === 'step' && p.phase === 'label')).toBe(true);
+    const studentVersion = await json(
+      `${registry.url}/v1/models/${teacherModel}-student/versions/${student.version}`,
+    );
+    expect(studentVersion.lineage).toMatchObject({
+      architecture: 'student',
+      teacher: { model: teacherModel, version: teacher.version },
+    });
+
+    // A student without a teacher, or a teacher that does not exist, can never succeed.
+    const orphan = await request({
+      architecture: 'student',
+      modelName: 'orphan',
+      datasetRef: 'synthetic:news?seed=1&count=100',
+    });
+    const missingTeacher = await request({
+      architecture: 'student',
+      teacher: 'no-such-teacher@production',
+      modelName: 'orphan-2',
+      datasetRef: 'synthetic:news?seed=1&count=100',
+    });
+    const letters = await eventually(async () => {
+      const mine = (await readDeadLetters()).filter((l) =>
+        [orphan, missingTeacher].includes(l.originalHeaders['event-id'] ?? ''),
+      );
+      return mine.length === 2 ? mine : undefined;
+    }, 30_000);
+    const byId = Object.fromEntries(letters.map((l) => [l.originalHeaders['event-id'], l]));
+    expect(byId[orphan]?.errorMessage).toMatch(/teacher: a student request needs a teacher model reference/);
+    expect(byId[missingTeacher]?.errorMessage).toMatch(/no-such-teacher/);
+  }, 300_000);
+
+  it('cancels a running job on request: it stops at its next step and registers nothing', async () => {
+    const model = `cancelled-${Date.now().toString(36)}`;
+    const requestId = await request({
+      architecture: 'transformer',
+      modelName: model,
+      datasetRef: 'synthetic:news?seed=5&count=1500',
+      hyperparameters: { epochs: '50', learningRate: '0.001', batchSize: '8', maxLength: '24' },
+    });
+    await eventually(
+      async () => {
+        const j = await json(`${training.url}/v1/jobs/${requestId}`);
+        return j.progress?.some((p: any) => p.stage === 'step') ? true : undefined;
+      },
+      60_000,
+      'the job to be training',
+    );
+    const cancel = await fetch(`${training.url}/v1/jobs/${requestId}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    expect(((await cancel.json()) as { cancelRequestedAt: string }).cancelRequestedAt).toBeTruthy();
+    const job = await eventually(
+      async () => {
+        const j = await json(`${training.url}/v1/jobs/${requestId}`);
+        return j.status === 'running' ? undefined : j;
+      },
+      60_000,
+      'the job to stop',
+    );
+    expect(job.status).toBe('cancelled');
+    expect(job.version).toBeNull();
+    expect((await fetch(`${registry.url}/v1/models/${model}/versions`)).status).toBe(404);
+    expect((await fetch(`${training.url}/v1/jobs/${requestId}/cancel`, { method: 'POST' })).status).toBe(409);
+    expect((await fetch(`${training.url}/v1/jobs/${randomUUID()}/cancel`, { method: 'POST' })).status).toBe(
+      404,
+    );
   }, 180_000);
 
   it('dead-letters requests that can never succeed, with the reason', async () => {

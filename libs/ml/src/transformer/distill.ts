@@ -197,6 +197,7 @@ export async function distillStudent(
     soft = [];
     const chunk = 2048;
     for (let i = 0; i < transfer.length; i += chunk) {
+      await new Promise((resolve) => setImmediate(resolve));
       if (spec.shouldStop?.()) throw new Error('distillation cancelled while the teacher was labeling');
       for (const p of teacher.predict(transfer.slice(i, i + chunk))) soft.push(p.probabilities);
       const done = Math.min(transfer.length, i + chunk);

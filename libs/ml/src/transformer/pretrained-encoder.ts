@@ -3,7 +3,7 @@
 // checking that the three agree before any weight reaches TensorFlow.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { bertConfigFrom, type BertConfig } from './bert';
 import { ensureEncoder } from './encoder-package';
 import { readSafetensors, type SafeTensor } from './safetensors';
@@ -35,10 +35,8 @@ async function readText(dir: string, file: string): Promise<string> {
   }
 }
 
-export async function loadPretrainedEncoder(
-  dir: string,
-  name = 'all-MiniLM-L6-v2',
-): Promise<PretrainedEncoder> {
+/** Reads an encoder folder; `name` (default: the folder's name) is recorded in lineage. */
+export async function loadPretrainedEncoder(dir: string, name = basename(dir)): Promise<PretrainedEncoder> {
   let configJson: Record<string, unknown>;
   try {
     configJson = JSON.parse(await readText(dir, 'config.json')) as Record<string, unknown>;

@@ -280,6 +280,8 @@ export class TransformerSentimentModel {
         let windowStarted = Date.now();
         let windowSamples = 0;
         for (const rows of batches) {
+          // A turn of the event loop between steps: a worker thread's cancel message gets through.
+          await new Promise((resolve) => setImmediate(resolve));
           if (options.shouldStop?.()) {
             stopped = true;
             break;
