@@ -124,6 +124,7 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
       body: JSON.stringify({
         modelName,
         kind: 'sentiment',
+        architecture: 'cnn',
         datasetRef: `synthetic:news?seed=1&count=${training.count}`,
         hyperparameters: {
           epochs: training.epochs,
@@ -154,10 +155,10 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
     await eventually(
       async () =>
         (
-          await getJson<{ sentiment?: { serving: { version: number } | null } }>(
+          await getJson<{ sentiment: { models: { name: string; serving: { version: number } | null }[] } }>(
             `${services.scoring.url}/v1/models/current`,
           )
-        ).sentiment?.serving?.version
+        ).sentiment.models.some((m) => m.name === modelName && m.serving)
           ? true
           : undefined,
       120_000,

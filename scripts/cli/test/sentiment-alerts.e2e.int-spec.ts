@@ -108,7 +108,9 @@ describe('sentiment alerts end to end', () => {
     expect(job.promotion.outcome).toBe('promoted');
     await eventually(
       async () =>
-        (await getJson(`${services.scoring!.url}/v1/models/current`)).sentiment?.serving?.version
+        (await getJson(`${services.scoring!.url}/v1/models/current`)).sentiment.models.some(
+          (m: { name: string; serving: unknown }) => m.name === MODEL && m.serving,
+        )
           ? true
           : undefined,
       60_000,
