@@ -2,10 +2,12 @@
 // on sent_valid.csv, and prints accuracy / macro-F1 of every tier, per seed and as mean and spread:
 // the TF-IDF linear baseline (the floor), the CNN from labels, the fine-tuned transformer (the
 // teacher) and the CNN distilled from it (the student), with training time and single-process
-// inference sentences/s at batch 64 on this machine. `--save dir` keeps each seed's teacher and
-// student artifacts (the shipped default model is one of them, see libs/ml/assets/README.md).
-// Usage: node dist/bench/sentiment.js [--data ../shared/data/tfns] [--seeds 42,43,44]
-//          [--models tfidf,cnn,transformer,student] [--encoder dir] [--save dir] [--json]
+// inference sentences/s at batch 64 on this machine, and the weight soup of the seeds' teachers
+// (they share the head's initialization, `--init-seed`; a seed varies shuffling and dropout).
+// `--save dir` keeps each seed's teacher and student artifacts (and the soup); `--load dir` scores
+// saved ones again without training (e.g. speed on an idle machine).
+// Usage: node dist/bench/sentiment.js [--data ../shared/data/tfns] [--seeds 42,43,44] [--init-seed 42]
+//          [--models tfidf,cnn,transformer,student] [--encoder dir] [--save dir | --load dir] [--json]
 import {
   DEFAULT_SENTIMENT_HP,
   LinearTextBaseline,
@@ -19,6 +21,7 @@ import {
   inferenceThroughput,
   loadPretrainedEncoder,
   parseLabelMap,
+  readArtifact,
   readTextLabelCsv,
   selectBackend,
   stratifiedHoldout,
@@ -36,6 +39,8 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'tfidf,cnn,transformer,student' },
     encoder: { type: 'string' },
     save: { type: 'string' },
+    load: { type: 'string' },
+    'init-seed': { type: 'string', default: '42' },
     backend: { type: 'string', default: 'auto' },
     'teacher-hp': { type: 'string', default: '{}' },
     'student-hp': { type: 'string', default: '{}' },
@@ -103,13 +108,16 @@ async function main(): Promise<void> {
   const testTexts = test.map((d) => d.text);
   const seeds = values.seeds.split(',').map(Number);
   const models = new Set(values.models.split(','));
-  const encoderDir = models.has('transformer')
-    ? (values.encoder ?? (await ensureEncoder({ log })).dir)
-    : undefined;
+  const encoderDir =
+    models.has('transformer') && !values.load
+      ? (values.encoder ?? (await ensureEncoder({ log })).dir)
+      : undefined;
   log(
     `backend ${backend}; ${train.length} training and ${test.length} test sentences; seeds ${seeds.join(', ')}`,
   );
   const rows: Row[] = [];
+  const initSeed = Number(values['init-seed']);
+  const teachers: TransformerSentimentModel[] = [];
 
   for (const seed of seeds) {
     if (models.has('tfidf')) {
@@ -149,12 +157,22 @@ async function main(): Promise<void> {
       cnn.dispose();
     }
     let teacher: TransformerSentimentModel | undefined;
-    if (models.has('transformer') && encoderDir) {
+    if (models.has('transformer') && values.load) {
+      const artifact = await readArtifact(join(values.load, `teacher-${seed}`));
+      teacher = await TransformerSentimentModel.fromArtifact(tf, artifact);
+      rows.push(
+        row('transformer (teacher)', seed, teacher.evaluate(test), {
+          trainSeconds: Number(artifact.manifest.metrics.train_seconds ?? NaN),
+          sentencesPerSecond: inferenceThroughput(teacher, testTexts),
+        }),
+      );
+    } else if (models.has('transformer') && encoderDir) {
       const t0 = Date.now();
       const encoder = await loadPretrainedEncoder(encoderDir);
       teacher = TransformerSentimentModel.fromPretrained(tf, encoder, {
         ...(JSON.parse(values['teacher-hp']) as object),
-        seed,
+        seed: initSeed,
+        dataSeed: seed,
       });
       const fit = await teacher.fit(train, {
         onEpoch: (p) =>
@@ -162,9 +180,10 @@ async function main(): Promise<void> {
             `    teacher epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(4)} val_acc ${p.valAccuracy.toFixed(4)} val_macro_f1 ${p.valMacroF1.toFixed(4)} (${Math.round(p.samplesPerSecond)}/s)`,
           ),
       });
+      const seconds = (Date.now() - t0) / 1000;
       rows.push(
         row('transformer (teacher)', seed, teacher.evaluate(test), {
-          trainSeconds: (Date.now() - t0) / 1000,
+          trainSeconds: seconds,
           sentencesPerSecond: inferenceThroughput(teacher, testTexts),
           epochs: fit.epochs,
         }),
@@ -172,10 +191,25 @@ async function main(): Promise<void> {
       if (values.save)
         await writeArtifact(
           join(values.save, `teacher-${seed}`),
-          await teacher.toArtifact({ metrics: {}, backend, createdAt: new Date().toISOString() }),
+          await teacher.toArtifact({
+            metrics: { train_seconds: seconds },
+            backend,
+            createdAt: new Date().toISOString(),
+          }),
         );
     }
-    if (models.has('student') && teacher) {
+    if (teacher) teachers.push(teacher);
+    if (models.has('student') && values.load) {
+      const artifact = await readArtifact(join(values.load, `student-${seed}`));
+      const student = await SentimentModel.fromArtifact(tf, artifact);
+      rows.push(
+        row('student (distilled cnn)', seed, student.evaluate(test), {
+          trainSeconds: Number(artifact.manifest.metrics.train_seconds ?? NaN),
+          sentencesPerSecond: inferenceThroughput(student, testTexts),
+        }),
+      );
+      student.dispose();
+    } else if (models.has('student') && teacher) {
       const t0 = Date.now();
       const { train: labeled, validation } = stratifiedHoldout(train, 0.1, seed);
       const distilled = await distillStudent(
@@ -195,9 +229,10 @@ async function main(): Promise<void> {
           else if (p.stage !== 'labeling-progress') log(`    ${p.stage}: ${p.message}`);
         },
       );
+      const studentSeconds = (Date.now() - t0) / 1000;
       rows.push(
         row('student (distilled cnn)', seed, distilled.student.evaluate(test), {
-          trainSeconds: (Date.now() - t0) / 1000,
+          trainSeconds: studentSeconds,
           sentencesPerSecond: inferenceThroughput(distilled.student, testTexts),
           epochs: distilled.epochs,
           teacherAgreement: distilled.teacherAgreement,
@@ -207,14 +242,32 @@ async function main(): Promise<void> {
         await writeArtifact(
           join(values.save, `student-${seed}`),
           await distilled.student.toArtifact(
-            { metrics: {}, backend, createdAt: new Date().toISOString() },
+            { metrics: { train_seconds: studentSeconds }, backend, createdAt: new Date().toISOString() },
             { weightDtype: 'float16' },
           ),
         );
       distilled.student.dispose();
     }
-    teacher?.dispose();
   }
+  if (teachers.length > 1) {
+    // The soup: one model, the mean of the seeds' teachers' weights (same head initialization).
+    const [first, ...rest] = teachers as [TransformerSentimentModel, ...TransformerSentimentModel[]];
+    first.averageWith(rest);
+    rows.push(
+      row(`transformer soup of ${teachers.length}`, initSeed, first.evaluate(test), {
+        trainSeconds: rows
+          .filter((r) => r.model === 'transformer (teacher)')
+          .reduce((sum, r) => sum + r.trainSeconds, 0),
+        sentencesPerSecond: inferenceThroughput(first, testTexts),
+      }),
+    );
+    if (values.save && !values.load)
+      await writeArtifact(
+        join(values.save, 'teacher-soup'),
+        await first.toArtifact({ metrics: {}, backend, createdAt: new Date().toISOString() }),
+      );
+  }
+  teachers.forEach((t) => t.dispose());
 
   const summary = summarize(rows);
   if (values.json) {
