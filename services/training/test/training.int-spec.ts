@@ -7,10 +7,10 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { DeadLetterSchema, ModelKind, Topics, TrainingRequestSchema } from '@mercato/contracts';
 import { writeTinyEncoder } from '@mercato/ml';
+import { generateNews } from '@mercato/synthetic';
 import {
   createTestDatabase,
   eventually,
-  generateNews,
   requireEnv,
   startGroupAtEnd,
   startService,

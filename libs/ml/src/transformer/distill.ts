@@ -7,7 +7,7 @@
 // n-gram sampling), because a student matches its teacher only where it has seen the teacher speak.
 import type { TF } from '../backend';
 import type { LabeledText } from '../datasets';
-import { seededRandom } from '../random';
+import { seededRandom } from '@mercato/synthetic';
 import {
   SentimentModel,
   type EpochProgress,

@@ -5,7 +5,7 @@
 // without the 90 MB real encoder. Its predictions mean nothing until it is fine-tuned.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../random';
+import { seededRandom } from '@mercato/synthetic';
 import { writeSafetensors } from './safetensors';
 
 export interface TinyEncoderOptions {

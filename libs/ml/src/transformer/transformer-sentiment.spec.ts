@@ -1,7 +1,7 @@
 // Fine-tuning, explaining, packaging and distilling the transformer classifier, on a tiny seeded BERT
 // (two layers, 32 wide) and generated finance headlines, so the whole teacher -> student path runs
 // in seconds. The real encoder's numerics are checked in bert.spec.ts.
-import { generateNews } from '@mercato/testing';
+import { generateNews } from '@mercato/synthetic';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

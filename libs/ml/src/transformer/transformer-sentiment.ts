@@ -10,7 +10,7 @@ import { packModel, readManifest, unpackModel } from '../artifact';
 import type { TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
 import { betterEpoch, classificationReport, type ClassificationReport } from '../metrics';
-import { seededRandom, seededShuffle } from '../random';
+import { seededRandom, seededShuffle } from '@mercato/synthetic';
 import type { EpochProgress, SentimentPrediction, TokenWeight } from '../sentiment';
 import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';

@@ -8,7 +8,7 @@
 import { PLATFORM_TENANT, authHeaders } from '@mercato/auth';
 import { REPO_ROOT } from '@mercato/dev-stack';
 import {
-  SENTIMENT_LABELS,
+  type SENTIMENT_LABELS,
   parseLabelMap,
   readArtifact,
   readManifest,
