@@ -24,11 +24,11 @@ import {
   readArtifact,
   readTextLabelCsv,
   selectBackend,
-  stratifiedHoldout,
   writeArtifact,
   type BackendPreference,
   type ClassificationReport,
 } from '@mercato/ml';
+import { stratifiedSplit } from '@mercato/synthetic';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
       student.dispose();
     } else if (models.has('student') && teacher) {
       const t0 = Date.now();
-      const { train: labeled, validation } = stratifiedHoldout(train, 0.1, seed);
+      const { train: labeled, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
       const distilled = await distillStudent(
         tf,
         {

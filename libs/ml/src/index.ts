@@ -100,7 +100,6 @@ export {
 export {
   TransformerSentimentModel,
   DEFAULT_TRANSFORMER_HP,
-  stratifiedHoldout,
   type TransformerHyperparameters,
   type EncoderSource,
   type StepProgress,

@@ -9,7 +9,17 @@ import { readFileSync } from 'node:fs';
 import type { ArtifactFile, ModelArtifact } from './artifact';
 import { readManifest } from './artifact';
 import { selectBackend, type BackendPreference, type TF } from './backend';
-import { parseLabelMap, readJsonl, readLabeledText, type LabeledText } from './datasets';
+import { stratifiedSplit } from '@mercato/synthetic';
+import {
+  parseLabelMap,
+  readJsonl,
+  readLabeledText,
+  readText,
+  type LabeledText,
+  type TextEncoding,
+  type TextFormat,
+  type TextReadOptions,
+} from './datasets';
 import { CODE_VERSION, type JobProgress } from './jobs';
 import type { ClassificationReport } from './metrics';
 import {
@@ -23,11 +33,7 @@ import {
 import { Tokenizer } from './tokenizer';
 import { DEFAULT_STUDENT_HP, distillStudent, type AugmentOptions } from './transformer/distill';
 import { loadPretrainedEncoder } from './transformer/pretrained-encoder';
-import {
-  DEFAULT_TRANSFORMER_HP,
-  TransformerSentimentModel,
-  stratifiedHoldout,
-} from './transformer/transformer-sentiment';
+import { DEFAULT_TRANSFORMER_HP, TransformerSentimentModel } from './transformer/transformer-sentiment';
 
 export type SentimentHyperparameterValues = Record<string, number | string | boolean>;
 
@@ -38,8 +44,12 @@ export interface SentimentJobSpec {
   /** Labeled training data: CSV text,label / PhraseBank / JSON Lines. */
   trainPath: string;
   testPath?: string;
+  /** Held out of trainPath when there is no testPath, stratified by label. */
   testSplit?: number;
   labelMap?: string;
+  /** The data files' format and encoding, when not the ones detected (see readLabeledText). */
+  format?: TextFormat;
+  encoding?: TextEncoding;
   /** Unlabeled in-domain text (JSON Lines, CSV with a text column, or one text per line): the student's transfer set. */
   unlabeledPath?: string;
   /** Continue training this model (same architecture; its tokenizer is kept). */
@@ -104,10 +114,10 @@ function datasetHash(parts: (string | undefined)[], inline?: SentimentJobSpec['i
   return `sha256:${h.digest('hex')}`;
 }
 
-export function readUnlabeled(path: string): string[] {
-  if (path.endsWith('.jsonl')) return readJsonl(path).map((r) => r.text);
-  if (path.endsWith('.csv')) return readLabeledText(path).map((r) => r.text);
-  return readFileSync(path, 'utf8')
+export function readUnlabeled(path: string, read: TextReadOptions = {}): string[] {
+  if (path.endsWith('.jsonl')) return readJsonl(path, undefined, read).map((r) => r.text);
+  if (path.endsWith('.csv')) return readLabeledText(path, undefined, read).map((r) => r.text);
+  return readText(path, read)
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
@@ -177,6 +187,10 @@ export async function runSentimentJob(
   const architecture = spec.architecture ?? 'cnn';
   onProgress({ stage: 'loading', message: `backend ${backend}, architecture ${architecture}` });
   const labelMap = spec.labelMap ? parseLabelMap(spec.labelMap) : undefined;
+  const read = {
+    encoding: spec.encoding,
+    onWarning: (message: string) => onProgress({ stage: 'warning', message }),
+  };
   const seed = Number(spec.hyperparameters?.seed ?? DEFAULT_SENTIMENT_HP.seed);
   let train: LabeledText[];
   let test: LabeledText[];
@@ -184,13 +198,14 @@ export async function runSentimentJob(
     train = spec.inline.train;
     test = spec.inline.test ?? [];
   } else {
-    train = readLabeledText(spec.trainPath, labelMap);
-    test = spec.testPath ? readLabeledText(spec.testPath, labelMap) : [];
+    train = readLabeledText(spec.trainPath, labelMap, { ...read, format: spec.format });
+    test = spec.testPath ? readLabeledText(spec.testPath, labelMap, { ...read, format: spec.format }) : [];
   }
   if (test.length === 0)
-    ({ train, validation: test } = stratifiedHoldout(train, spec.testSplit ?? 0.2, seed));
+    ({ train, test } = stratifiedSplit(train, spec.testSplit ?? 0.2, seed, (d) => d.label));
   if (train.length < 10) throw new Error(`too little training data (${train.length} examples)`);
-  const unlabeled = spec.inline?.unlabeled ?? (spec.unlabeledPath ? readUnlabeled(spec.unlabeledPath) : []);
+  const unlabeled =
+    spec.inline?.unlabeled ?? (spec.unlabeledPath ? readUnlabeled(spec.unlabeledPath, read) : []);
 
   let model: SentimentClassifier;
   let hyperparameters: SentimentHyperparameterValues;
@@ -270,7 +285,7 @@ export async function runSentimentJob(
     case 'student': {
       if (!spec.teacher) throw new Error('a student job needs a teacher (a fine-tuned transformer version)');
       const teacher = await TransformerSentimentModel.fromArtifact(tf, spec.teacher);
-      const { train: fitOn, validation } = stratifiedHoldout(train, 0.1, seed);
+      const { train: fitOn, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
       try {
         const distilled = await distillStudent(
           tf,

@@ -31,7 +31,7 @@ const ratingsCsv = join(dir, 'ratings.csv');
 const SENTIMENT = `cli-json-sentiment-${RUN}`;
 const RECOMMENDER = `cli-json-recommender-${RUN}`;
 /** One short epoch of each kind: this spec is about the output, not the models. */
-const SENTIMENT_TRAINING = ['sentiment', '--data', sentimentCsv, '--epochs', '1'];
+const SENTIMENT_TRAINING = ['sentiment', '--architecture', 'cnn', '--data', sentimentCsv, '--epochs', '1'];
 const RECOMMENDER_TRAINING = ['recommender', '--data', ratingsCsv, '--epochs', '1', '--hp', 'dims=8'];
 
 let db: TestDatabase;

@@ -37,6 +37,8 @@ describe('sentiment data in train and eval', () => {
     const trained = await mercato([
       'train',
       'sentiment',
+      '--architecture',
+      'cnn',
       '--data',
       data,
       '--format',

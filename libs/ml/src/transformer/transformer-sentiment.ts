@@ -10,7 +10,7 @@ import { packModel, readManifest, unpackModel } from '../artifact';
 import type { TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
 import { betterEpoch, classificationReport, type ClassificationReport } from '../metrics';
-import { seededRandom, seededShuffle } from '@mercato/synthetic';
+import { seededShuffle, stratifiedSplit } from '@mercato/synthetic';
 import type { EpochProgress, SentimentPrediction, TokenWeight } from '../sentiment';
 import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';
@@ -241,7 +241,7 @@ export class TransformerSentimentModel {
   ): Promise<{ epochs: number; seconds: number; bestValMacroF1: number }> {
     const { tf, hp } = this;
     const started = Date.now();
-    const { train, validation } = stratifiedHoldout(data, hp.validationFraction, hp.seed);
+    const { train, test: validation } = stratifiedSplit(data, hp.validationFraction, hp.seed, (d) => d.label);
     const encodedTrain = this.encodeAll(train.map((d) => d.text));
     const encodedVal = this.encodeAll(validation.map((d) => d.text));
     const counts = SENTIMENT_LABELS.map((_, c) => train.filter((d) => d.label === c).length);
@@ -594,28 +594,4 @@ function softmaxCrossEntropy(
   const perExample = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1));
   const weights = tf.gather(classWeights, labels);
   return tf.div(tf.sum(tf.mul(perExample, weights)), tf.sum(weights));
-}
-
-/** A seeded split that keeps each label's share in both parts. */
-export function stratifiedHoldout<T extends { label: number }>(
-  data: readonly T[],
-  fraction: number,
-  seed: number,
-): { train: T[]; validation: T[] } {
-  const rand = seededRandom(seed);
-  const train: T[] = [];
-  const validation: T[] = [];
-  const byLabel = new Map<number, T[]>();
-  for (const d of data) {
-    const items = byLabel.get(d.label);
-    if (items) items.push(d);
-    else byLabel.set(d.label, [d]);
-  }
-  for (const label of [...byLabel.keys()].sort((a, b) => a - b)) {
-    const items = seededShuffle(byLabel.get(label) as T[], Math.floor(rand() * 2 ** 31));
-    const n = Math.round(items.length * fraction);
-    validation.push(...items.slice(0, n));
-    train.push(...items.slice(n));
-  }
-  return { train, validation };
 }

@@ -33,6 +33,8 @@ export function progressLine(p: JobProgress): string {
       const lr = p.learningRate === undefined ? '' : ` lr ${p.learningRate.toExponential(2)}`;
       return `  ${p.phase} ${p.step}/${p.steps}${loss}${lr} (${Math.round(p.samplesPerSecond)}/s)`;
     }
+    case 'warning':
+      return `  warning: ${p.message}`;
     case 'loading':
     case 'augmenting':
     case 'labeling':
