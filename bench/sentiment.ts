@@ -16,6 +16,7 @@ import {
   Tokenizer,
   TransformerSentimentModel,
   classificationReport,
+  confusionRates,
   distillStudent,
   ensureEncoder,
   inferenceThroughput,
@@ -29,6 +30,7 @@ import {
   type ClassificationReport,
 } from '@mercato/ml';
 import { stratifiedSplit } from '@mercato/synthetic';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -108,8 +110,12 @@ async function main(): Promise<void> {
   const testTexts = test.map((d) => d.text);
   const seeds = values.seeds.split(',').map(Number);
   const models = new Set(values.models.split(','));
+  // A folder of saved artifacts: each seed's teacher/student found there is scored again, the others
+  // are trained (e.g. students from saved teachers).
+  const saved = (name: string): string | undefined =>
+    values.load && existsSync(join(values.load, name, 'manifest.json')) ? join(values.load, name) : undefined;
   const encoderDir =
-    models.has('transformer') && !values.load
+    models.has('transformer') && seeds.some((seed) => !saved(`teacher-${seed}`))
       ? (values.encoder ?? (await ensureEncoder({ log })).dir)
       : undefined;
   log(
@@ -118,6 +124,63 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const initSeed = Number(values['init-seed']);
   const teachers: TransformerSentimentModel[] = [];
+
+  /** Distils a student from a teacher, scores it, and saves it as `name` with --save. */
+  const distil = async (
+    teacher: TransformerSentimentModel,
+    seed: number,
+    name: string,
+    label: string,
+  ): Promise<Row> => {
+    const t0 = Date.now();
+    const { train: labeled, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
+    const distilled = await distillStudent(
+      tf,
+      {
+        teacher,
+        labeled,
+        validation,
+        augment: { ...(JSON.parse(values.augment) as object), seed: seed + 1 },
+        hyperparameters: { ...(JSON.parse(values['student-hp']) as object), seed },
+      },
+      (p) => {
+        if (p.stage === 'epoch')
+          log(
+            `    ${name} epoch ${p.progress.epoch}/${p.progress.epochs}: loss ${p.progress.loss.toFixed(4)} val_acc ${p.progress.valAccuracy.toFixed(4)} val_macro_f1 ${p.progress.valMacroF1.toFixed(4)} (${Math.round(p.progress.samplesPerSecond)}/s)`,
+          );
+        else if (p.stage !== 'labeling-progress') log(`    ${name} ${p.stage}: ${p.message}`);
+      },
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    const report = distilled.student.evaluate(test);
+    const result = row(label, seed, report, {
+      trainSeconds: seconds,
+      sentencesPerSecond: inferenceThroughput(distilled.student, testTexts),
+      epochs: distilled.epochs,
+      teacherAgreement: distilled.teacherAgreement,
+    });
+    if (values.save)
+      await writeArtifact(
+        join(values.save, name),
+        await distilled.student.toArtifact(
+          {
+            metrics: {
+              ...confusionRates(report),
+              accuracy: report.accuracy,
+              macro_f1: report.macroF1,
+              train_seconds: seconds,
+              teacher_agreement: distilled.teacherAgreement,
+              sentences_per_second: result.sentencesPerSecond,
+            },
+            backend,
+            createdAt: new Date().toISOString(),
+          },
+          { weightDtype: 'float16' },
+        ),
+      );
+    distilled.student.dispose();
+    return result;
+  };
 
   for (const seed of seeds) {
     if (models.has('tfidf')) {
@@ -157,8 +220,9 @@ async function main(): Promise<void> {
       cnn.dispose();
     }
     let teacher: TransformerSentimentModel | undefined;
-    if (models.has('transformer') && values.load) {
-      const artifact = await readArtifact(join(values.load, `teacher-${seed}`));
+    const savedTeacher = saved(`teacher-${seed}`);
+    if (models.has('transformer') && savedTeacher) {
+      const artifact = await readArtifact(savedTeacher);
       teacher = await TransformerSentimentModel.fromArtifact(tf, artifact);
       rows.push(
         row('transformer (teacher)', seed, teacher.evaluate(test), {
@@ -199,8 +263,9 @@ async function main(): Promise<void> {
         );
     }
     if (teacher) teachers.push(teacher);
-    if (models.has('student') && values.load) {
-      const artifact = await readArtifact(join(values.load, `student-${seed}`));
+    const savedStudent = saved(`student-${seed}`);
+    if (models.has('student') && savedStudent) {
+      const artifact = await readArtifact(savedStudent);
       const student = await SentimentModel.fromArtifact(tf, artifact);
       rows.push(
         row('student (distilled cnn)', seed, student.evaluate(test), {
@@ -210,47 +275,12 @@ async function main(): Promise<void> {
       );
       student.dispose();
     } else if (models.has('student') && teacher) {
-      const t0 = Date.now();
-      const { train: labeled, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
-      const distilled = await distillStudent(
-        tf,
-        {
-          teacher,
-          labeled,
-          validation,
-          augment: { ...(JSON.parse(values.augment) as object), seed: seed + 1 },
-          hyperparameters: { ...(JSON.parse(values['student-hp']) as object), seed },
-        },
-        (p) => {
-          if (p.stage === 'epoch')
-            log(
-              `    student epoch ${p.progress.epoch}/${p.progress.epochs}: loss ${p.progress.loss.toFixed(4)} val_acc ${p.progress.valAccuracy.toFixed(4)} val_macro_f1 ${p.progress.valMacroF1.toFixed(4)} (${Math.round(p.progress.samplesPerSecond)}/s)`,
-            );
-          else if (p.stage !== 'labeling-progress') log(`    ${p.stage}: ${p.message}`);
-        },
-      );
-      const studentSeconds = (Date.now() - t0) / 1000;
-      rows.push(
-        row('student (distilled cnn)', seed, distilled.student.evaluate(test), {
-          trainSeconds: studentSeconds,
-          sentencesPerSecond: inferenceThroughput(distilled.student, testTexts),
-          epochs: distilled.epochs,
-          teacherAgreement: distilled.teacherAgreement,
-        }),
-      );
-      if (values.save)
-        await writeArtifact(
-          join(values.save, `student-${seed}`),
-          await distilled.student.toArtifact(
-            { metrics: { train_seconds: studentSeconds }, backend, createdAt: new Date().toISOString() },
-            { weightDtype: 'float16' },
-          ),
-        );
-      distilled.student.dispose();
+      rows.push(await distil(teacher, seed, `student-${seed}`, 'student (distilled cnn)'));
     }
   }
   if (teachers.length > 1) {
-    // The soup: one model, the mean of the seeds' teachers' weights (same head initialization).
+    // The soup: one model, the mean of the seeds' teachers' weights (same head initialization), and
+    // the student distilled from it (how the shipped default model is built).
     const [first, ...rest] = teachers as [TransformerSentimentModel, ...TransformerSentimentModel[]];
     first.averageWith(rest);
     rows.push(
@@ -261,11 +291,13 @@ async function main(): Promise<void> {
         sentencesPerSecond: inferenceThroughput(first, testTexts),
       }),
     );
-    if (values.save && !values.load)
+    if (values.save)
       await writeArtifact(
         join(values.save, 'teacher-soup'),
         await first.toArtifact({ metrics: {}, backend, createdAt: new Date().toISOString() }),
       );
+    if (models.has('student'))
+      rows.push(await distil(first, initSeed, 'student-soup', 'student of the soup'));
   }
   teachers.forEach((t) => t.dispose());
 
