@@ -201,6 +201,11 @@ describe('every --json command prints one JSON document on stdout', () => {
     expect(await mercatoJson('users delete', [`u-${RUN}`])).toEqual({ deleted: true });
   }, 120_000);
 
+  it('encoder install (the pinned encoder, staged once per checkout and then a no-op)', async () => {
+    const staged = await mercatoJson('encoder install', []);
+    expect(staged.sha256).toMatch(/^53aa5117/);
+  }, 300_000);
+
   it('ran every command of the CLI that has --json', () => {
     expect([...ran].sort()).toEqual(jsonCommands(createProgram()).sort());
   });
