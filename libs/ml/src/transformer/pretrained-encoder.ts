@@ -19,12 +19,13 @@ export interface PretrainedEncoder {
 
 /**
  * The encoder folder to fine-tune from: MERCATO_ENCODER_DIR when set (an image with the encoder
- * baked in, a test's tiny encoder), else the pinned all-MiniLM-L6-v2, staged on first use.
+ * baked in, a test's tiny encoder), else the pinned all-MiniLM-L6-v2, staged on first use into
+ * MERCATO_MODELS_DIR (a writable volume on a read-only image) or the checkout's .mercato/models.
  */
 export async function encoderDir(log?: (message: string) => void): Promise<string> {
   const configured = process.env.MERCATO_ENCODER_DIR;
   if (configured) return configured;
-  return (await ensureEncoder({ log })).dir;
+  return (await ensureEncoder({ log, modelsDir: process.env.MERCATO_MODELS_DIR || undefined })).dir;
 }
 
 async function readText(dir: string, file: string): Promise<string> {

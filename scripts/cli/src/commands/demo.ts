@@ -1,31 +1,17 @@
-// The demo behind `npm start`, and the platform's default sentiment model behind every `mercato up`.
-// The default model is the student distilled from the fine-tuned all-MiniLM-L6-v2 teacher on TFNS
-// (real finance headlines), shipped in libs/ml/assets/sentiment-default (see its README for how it
-// was built and what it scores): `mercato up` registers it as the platform tenant's `sentiment`
-// model when the platform has none, so every tenant's news is scored from the start. The demo then
-// replays two hours of real TFNS headlines into ingest, with tickers assigned by a seeded scenario in
-// which two tickers get a burst of real negative headlines at the end, and points at the dashboard.
-import { PLATFORM_TENANT, authHeaders } from '@mercato/auth';
+// The demo behind `npm start` (after `mercato up` has registered the default sentiment model, see
+// default-model.ts): it replays two hours of real TFNS headlines into ingest, with tickers assigned by
+// a seeded scenario in which two tickers get a burst of real negative headlines at the end, and
+// points at the dashboard where the alerts appear.
 import { REPO_ROOT } from '@mercato/dev-stack';
-import {
-  type SENTIMENT_LABELS,
-  parseLabelMap,
-  readArtifact,
-  readManifest,
-  readTextLabelCsv,
-  type LabeledText,
-} from '@mercato/ml';
-import { RegistryClient } from '@mercato/registry-client';
+import { parseLabelMap, readTextLabelCsv, type LabeledText, type SENTIMENT_LABELS } from '@mercato/ml';
 import { generateNews, seededShuffle } from '@mercato/synthetic';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { cliAuthHeaders, stackServiceKey } from './keys';
-import { DEFAULT_REGISTRY_URL } from './models';
+import { cliAuthHeaders } from './keys';
 import { DEFAULT_INGEST_URL, IngestSender } from './replay';
 
 const MONITOR_URL = 'http://127.0.0.1:8086';
 const SURGING = ['TSLA', 'BA'];
-export const DEFAULT_MODEL_DIR = join(REPO_ROOT, 'libs/ml/assets/sentiment-default');
 const TFNS_DIR = join(REPO_ROOT, 'libs/ml/assets/tfns');
 /** TFNS labels: 0 bearish, 1 bullish, 2 neutral. */
 const TFNS_LABELS = '0=negative,1=positive,2=neutral';
@@ -33,46 +19,6 @@ const TFNS_LABELS = '0=negative,1=positive,2=neutral';
 const say = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
 };
-
-/**
- * Registers and promotes the shipped default model as the platform's `sentiment` when the platform
- * has no production version yet (a platform credential acts for the platform tenant). Returns the
- * serving version.
- */
-export async function ensureDefaultSentimentModel(log: (msg: string) => void = say): Promise<number> {
-  const registry = new RegistryClient(
-    process.env.MODEL_REGISTRY_URL ?? DEFAULT_REGISTRY_URL,
-    60_000,
-    authHeaders(stackServiceKey()),
-  ).forTenant(PLATFORM_TENANT);
-  const current = await registry.resolveAlias('sentiment', 'production');
-  if (current !== undefined) {
-    log(`sentiment: the platform's v${current} is in production`);
-    return current;
-  }
-  const artifact = await readArtifact(DEFAULT_MODEL_DIR);
-  const manifest = readManifest(artifact);
-  await registry.ensureModel('sentiment', 'sentiment', 'default sentiment model (student distilled on TFNS)');
-  const registered = await registry.register('sentiment', {
-    metrics: manifest.metrics,
-    lineage: {
-      source: 'libs/ml/assets/sentiment-default',
-      ...((manifest.extra as { lineage?: Record<string, unknown> } | undefined)?.lineage ?? {}),
-    },
-    idempotencyKey: `default-sentiment-${manifest.createdAt}`,
-    files: artifact.files,
-  });
-  await registry.promote('sentiment', {
-    version: registered.version,
-    alias: 'production',
-    actor: 'mercato up',
-    reason: 'the shipped default model (libs/ml/assets/sentiment-default)',
-  });
-  log(
-    `sentiment: registered the shipped default model as the platform's v${registered.version} (TFNS accuracy ${manifest.metrics.accuracy?.toFixed(3)}, macro-F1 ${manifest.metrics.macro_f1?.toFixed(3)})`,
-  );
-  return registered.version;
-}
 
 /** Real TFNS headlines by label, in a seeded order. */
 function headlinesByLabel(seed: number): Record<(typeof SENTIMENT_LABELS)[number], string[]> {

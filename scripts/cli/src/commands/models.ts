@@ -19,6 +19,7 @@ import {
 } from '@mercato/registry-client';
 import { cliAuthHeaders } from './keys';
 import type { Command } from 'commander';
+import { ensureDefaultSentimentModel } from './default-model';
 import { userInfo } from 'node:os';
 
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8084';
@@ -289,5 +290,14 @@ export function registerModelsCommand(program: Command): void {
           ]),
         ),
       );
+    });
+
+  models
+    .command('install-default')
+    .description(
+      "register and promote the shipped default sentiment model (libs/ml/assets/sentiment-default) as the platform's `sentiment`, when the platform has none (a platform key: MERCATO_SERVICE_API_KEY, or the one `mercato up` wrote)",
+    )
+    .action(async () => {
+      await ensureDefaultSentimentModel((line) => say(line));
     });
 }

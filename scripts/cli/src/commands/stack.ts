@@ -16,7 +16,8 @@ import {
 } from '@mercato/dev-stack';
 import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
-import { ensureDefaultSentimentModel, runDemo } from './demo';
+import { ensureDefaultSentimentModel } from './default-model';
+import { runDemo } from './demo';
 import { stackKeysFile, withKeyStore, type StackKeys } from './keys';
 import { SCOPES, type Scope } from '@mercato/auth';
 import { spawn } from 'node:child_process';
