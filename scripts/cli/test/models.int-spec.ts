@@ -9,6 +9,8 @@ import {
   type TestDatabase,
   freePort,
 } from '@mercato/dev-stack';
+import { PLATFORM_TENANT } from '@mercato/auth';
+import { RegistryClient } from '@mercato/registry-client';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -208,6 +210,27 @@ describe('mercato models', () => {
     expect((await mercato('models', 'show', `${NAME}@canary`)).stderr).toContain(
       'after "@" comes an alias (production, staging, shadow) or a version number, not "canary"',
     );
+  });
+
+  it("install-default registers the shipped default model as the platform's sentiment once", async () => {
+    const first = await mercato('models', 'install-default');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /registered the shipped default model as the platform's v1 \(TFNS accuracy 0\.8\d\d, macro-F1 0\.8\d\d\)/,
+    );
+    const platform = new RegistryClient(url).forTenant(PLATFORM_TENANT);
+    expect(await platform.resolveAlias('sentiment', 'production')).toBe(1);
+    const version = await platform.version('sentiment', 1);
+    expect(version.metrics.accuracy).toBeGreaterThan(0.85);
+    expect(version.lineage).toMatchObject({
+      source: 'libs/ml/assets/sentiment-default',
+      architecture: 'student',
+      trainData: { sha256: '184e6322b7f0e84c3103a83d198f1be8203de8b63a857f67a2964321b71c4e8d' },
+    });
+    const again = await mercato('models', 'install-default');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("sentiment: the platform's v1 is in production");
+    expect((await platform.versions('sentiment')).map((v) => v.version)).toEqual([1]);
   });
 
   it('explains errors: unknown model, bad input, unreachable registry', async () => {
