@@ -14,16 +14,18 @@
 //
 // `--own-stack` starts an isolated stack first (startNewsStack from @mercato/dev-stack: the six services
 // on free ports, a fresh database, consumer groups at the end of the shared topics, a first model
-// trained and promoted); without it the bench uses a running stack (`npx mercato up --detach` with a
+// trained and promoted, or with `--model default` the shipped default student, or `--model <dir>` any
+// sentiment artifact folder); without it the bench uses a running stack (`npx mercato up --detach` with a
 // production sentiment model) at --ingest / --monitor, whose monitor should allow several hours of
 // lateness (ALLOWED_LATENESS) so the two hours of event time of a pass are all counted.
 // Usage: node dist/bench/news-pipeline.js [--articles 20000] [--batch 500] [--paced-articles 3000]
-//        [--paced-rate <n>/s] [--own-stack] [--json]
+//        [--paced-rate <n>/s] [--own-stack [--model default|<artifact dir>]] [--json]
 import { fromBinary } from '@bufbuild/protobuf';
 import { ScoredArticleSchema, Topics } from '@mercato/contracts';
 import {
   ensureLocalKafka,
   ensureLocalPostgres,
+  DEFAULT_SENTIMENT_MODEL_DIR,
   startGroupAtEnd,
   startNewsStack,
   testKafka,
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     ingest: { type: 'string', default: process.env.INGEST_URL ?? 'http://127.0.0.1:8081' },
     monitor: { type: 'string', default: process.env.MONITOR_URL ?? 'http://127.0.0.1:8086' },
     'own-stack': { type: 'boolean', default: false },
+    model: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -324,6 +327,7 @@ async function main(): Promise<void> {
       stack = await startNewsStack({
         run: randomBytes(3).toString('hex'),
         log,
+        artifactDir: values.model === 'default' ? DEFAULT_SENTIMENT_MODEL_DIR : values.model,
         // The fault run's desk rule: a window is judged once it holds 25 articles, negative surges only.
         monitorEnv: {
           ALLOWED_LATENESS: '3h',
@@ -358,6 +362,9 @@ async function main(): Promise<void> {
     });
     const out = {
       articles: N,
+      model: values['own-stack']
+        ? (values.model ?? 'a small CNN trained on synthetic news')
+        : "the running stack's",
       batch: BATCH,
       // The machine may be shared with other work: its load says how much of it this run had.
       cpus: cpus().length,

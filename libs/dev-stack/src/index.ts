@@ -39,3 +39,4 @@ export {
   type WindowMismatch,
   type PersistedAlert,
 } from './news-fault';
+export { DEFAULT_SENTIMENT_MODEL_DIR, registerShippedModel } from './shipped-model';

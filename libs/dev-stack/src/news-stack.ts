@@ -4,6 +4,7 @@
 // the training service and promoted, as `npm start` does. A killed service restarts with its own
 // environment: the same port, database and consumer group.
 import { Topics } from '@mercato/contracts';
+import { RegistryClient } from '@mercato/registry-client';
 import {
   createTestDatabase,
   eventually,
@@ -13,6 +14,7 @@ import {
   type TestDatabase,
 } from './scratch';
 import { freePort, getJson, startService, type ServiceProcess } from './services';
+import { registerShippedModel } from './shipped-model';
 
 export type NewsServiceName =
   'model-registry' | 'training' | 'ingest' | 'feature' | 'scoring' | 'sentiment-monitor';
@@ -24,6 +26,11 @@ export interface NewsStackOptions {
   monitorEnv?: Record<string, string>;
   /** Synthetic training set size and epochs of the first model. */
   training?: { count: number; epochs: number };
+  /**
+   * Serve this model artifact folder (e.g. DEFAULT_SENTIMENT_MODEL_DIR, the shipped student) as the
+   * first model instead of training one.
+   */
+  artifactDir?: string;
   log?: (msg: string) => void;
 }
 
@@ -115,43 +122,17 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
     });
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    log(`stack: six services up (database ${db.name}); training ${modelName}`);
-
-    const training = options.training ?? { count: 3000, epochs: 4 };
-    const submit = await fetch(`${services.training.url}/v1/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        modelName,
-        kind: 'sentiment',
-        architecture: 'cnn',
-        datasetRef: `synthetic:news?seed=1&count=${training.count}`,
-        hyperparameters: {
-          epochs: training.epochs,
-          embeddingDim: 32,
-          filters: 64,
-          hidden: 32,
-          maxLength: 24,
-        },
-        promoteIfBetter: true,
-      }),
-    });
-    if (submit.status !== 202)
-      throw new Error(`training job refused: ${submit.status} ${await submit.text()}`);
-    const { requestId } = (await submit.json()) as { requestId: string };
-    const job = await eventually(
-      async () => {
-        const j = await getJson<TrainingJob>(`${services.training.url}/v1/jobs/${requestId}`).catch(
-          () => undefined,
-        );
-        if (j?.status === 'failed') throw new Error(j.error);
-        return j?.status === 'succeeded' ? j : undefined;
-      },
-      300_000,
-      'the first sentiment model',
-    );
-    if (job.promotion?.outcome !== 'promoted')
-      throw new Error(`the first model was not promoted: ${JSON.stringify(job.promotion)}`);
+    log(`stack: six services up (database ${db.name}); first model ${modelName}`);
+    const version = options.artifactDir
+      ? (
+          await registerShippedModel(
+            new RegistryClient(services['model-registry'].url),
+            modelName,
+            options.artifactDir,
+            { actor: 'news stack', reason: `serving ${options.artifactDir}` },
+          )
+        ).version
+      : await trainFirstModel(services.training.url, modelName, options.training);
     await eventually(
       async () =>
         (
@@ -164,13 +145,13 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
       120_000,
       'scoring to load the model',
     );
-    log(`stack: ${modelName} v${job.version} trained, promoted and served`);
+    log(`stack: ${modelName} v${version} promoted and served`);
 
     return {
       run,
       db,
       modelName,
-      modelVersion: Number(job.version),
+      modelVersion: version,
       services,
       url: (name) => services[name].url,
       restart: async (name) => {
@@ -187,4 +168,44 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
     await db.drop();
     throw err;
   }
+}
+
+/** The first model, trained by the training service on synthetic news and promoted: its version. */
+async function trainFirstModel(
+  trainingUrl: string,
+  modelName: string,
+  training: { count: number; epochs: number } = { count: 3000, epochs: 4 },
+): Promise<number> {
+  const submit = await fetch(`${trainingUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      modelName,
+      kind: 'sentiment',
+      architecture: 'cnn',
+      datasetRef: `synthetic:news?seed=1&count=${training.count}`,
+      hyperparameters: {
+        epochs: training.epochs,
+        embeddingDim: 32,
+        filters: 64,
+        hidden: 32,
+        maxLength: 24,
+      },
+      promoteIfBetter: true,
+    }),
+  });
+  if (submit.status !== 202) throw new Error(`training job refused: ${submit.status} ${await submit.text()}`);
+  const { requestId } = (await submit.json()) as { requestId: string };
+  const job = await eventually(
+    async () => {
+      const j = await getJson<TrainingJob>(`${trainingUrl}/v1/jobs/${requestId}`).catch(() => undefined);
+      if (j?.status === 'failed') throw new Error(j.error);
+      return j?.status === 'succeeded' ? j : undefined;
+    },
+    300_000,
+    'the first sentiment model',
+  );
+  if (job.promotion?.outcome !== 'promoted')
+    throw new Error(`the first model was not promoted: ${JSON.stringify(job.promotion)}`);
+  return Number(job.version);
 }

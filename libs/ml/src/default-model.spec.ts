@@ -36,7 +36,7 @@ describe('the shipped default sentiment model', () => {
           'The company is located in Helsinki.',
           'Pretax loss totalled EUR 1.2 mn, compared to a profit of EUR 2.3 mn a year earlier.',
         ])
-        .map((p) => manifest.labels[p.label]);
+        .map((p) => manifest.labels?.[p.label]);
       expect(labels).toEqual(['positive', 'neutral', 'negative']);
     } finally {
       model.dispose();

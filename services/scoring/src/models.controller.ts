@@ -20,7 +20,7 @@ export class ModelsController {
       'before the first promotion), its architecture, and the last version refused, if any.',
   })
   @JsonResponse(200, 'the serving models', CurrentModelsView)
-  current(@CurrentPrincipal() principal: Principal): CurrentModelsView {
-    return { sentiment: this.sentiment.status(principal.tenantId) };
+  async current(@CurrentPrincipal() principal: Principal): Promise<CurrentModelsView> {
+    return { sentiment: await this.sentiment.statusFor(principal.tenantId) };
   }
 }

@@ -10,11 +10,14 @@ import {
 } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { EventProducer } from '@mercato/kafka';
-import { conflict, notFound, SERVICE_CONFIG, ValidBody, ValidQuery } from '@mercato/runtime';
-import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { conflict, notFound, SERVICE_CONFIG, ValidBody, ValidParam, ValidQuery } from '@mercato/runtime';
+import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { TrainingConfig } from './training.config';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
+
+/** A job's id: the API's are UUIDs; jobs requested over Kafka carry their request's id (printable ASCII). */
+const RequestId = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1-200 printable ASCII characters');
 
 const SENTIMENT_ARCHITECTURES = ['transformer', 'student', 'cnn'] as const;
 
@@ -132,7 +135,7 @@ export class JobsController {
   @HttpCode(202)
   async cancel(
     @CurrentPrincipal() principal: Principal,
-    @Param('requestId') requestId: string,
+    @ValidParam('requestId', RequestId) requestId: string,
   ): Promise<ReturnType<typeof view>> {
     const row = await this.jobs.requestCancel(principal.tenantId, requestId, principal.subject);
     if (!row) throw notFound(`no training job ${requestId}`);
@@ -145,7 +148,7 @@ export class JobsController {
   @Get(':requestId')
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('requestId') requestId: string,
+    @ValidParam('requestId', RequestId) requestId: string,
   ): Promise<ReturnType<typeof view>> {
     const row = await this.jobs.get(principal.tenantId, requestId);
     if (!row) throw notFound(`no training job ${requestId}`);

@@ -285,6 +285,11 @@ describe('training service', () => {
     expect((await fetch(`${training.url}/v1/jobs/${randomUUID()}/cancel`, { method: 'POST' })).status).toBe(
       404,
     );
+    // A job id with control characters is refused at the edge, naming the parameter.
+    const hostile = await fetch(`${training.url}/v1/jobs/%00/cancel`, { method: 'POST' });
+    expect(hostile.status).toBe(400);
+    expect(((await hostile.json()) as { errors: { field: string }[] }).errors[0]?.field).toBe('requestId');
+    expect((await fetch(`${training.url}/v1/jobs/%00`)).status).toBe(400);
   }, 180_000);
 
   it('dead-letters requests that can never succeed, with the reason', async () => {

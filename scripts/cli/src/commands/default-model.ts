@@ -5,13 +5,9 @@
 // news is scored from the start.
 import { PLATFORM_TENANT, authHeaders } from '@mercato/auth';
 import { DEFAULT_PORTS } from '@mercato/config';
-import { REPO_ROOT } from '@mercato/dev-stack';
-import { readArtifact, readManifest } from '@mercato/ml';
+import { DEFAULT_SENTIMENT_MODEL_DIR, registerShippedModel } from '@mercato/dev-stack';
 import { RegistryClient } from '@mercato/registry-client';
-import { join } from 'node:path';
 import { stackServiceKey } from './keys';
-
-export const DEFAULT_MODEL_DIR = join(REPO_ROOT, 'libs/ml/assets/sentiment-default');
 
 const say = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
@@ -33,26 +29,17 @@ export async function ensureDefaultSentimentModel(log: (msg: string) => void = s
     log(`sentiment: the platform's v${current} is in production`);
     return current;
   }
-  const artifact = await readArtifact(DEFAULT_MODEL_DIR);
-  const manifest = readManifest(artifact);
-  await registry.ensureModel('sentiment', 'sentiment', 'default sentiment model (student distilled on TFNS)');
-  const registered = await registry.register('sentiment', {
-    metrics: manifest.metrics,
-    lineage: {
-      source: 'libs/ml/assets/sentiment-default',
-      ...((manifest.extra as { lineage?: Record<string, unknown> } | undefined)?.lineage ?? {}),
+  const { version, manifest } = await registerShippedModel(
+    registry,
+    'sentiment',
+    DEFAULT_SENTIMENT_MODEL_DIR,
+    {
+      actor: 'mercato up',
+      reason: 'the shipped default model (libs/ml/assets/sentiment-default)',
     },
-    idempotencyKey: `default-sentiment-${manifest.createdAt}`,
-    files: artifact.files,
-  });
-  await registry.promote('sentiment', {
-    version: registered.version,
-    alias: 'production',
-    actor: 'mercato up',
-    reason: 'the shipped default model (libs/ml/assets/sentiment-default)',
-  });
-  log(
-    `sentiment: registered the shipped default model as the platform's v${registered.version} (TFNS accuracy ${manifest.metrics.accuracy?.toFixed(3)}, macro-F1 ${manifest.metrics.macro_f1?.toFixed(3)})`,
   );
-  return registered.version;
+  log(
+    `sentiment: registered the shipped default model as the platform's v${version} (TFNS accuracy ${manifest.metrics.accuracy?.toFixed(3)}, macro-F1 ${manifest.metrics.macro_f1?.toFixed(3)})`,
+  );
+  return version;
 }

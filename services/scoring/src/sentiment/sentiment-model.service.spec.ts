@@ -262,6 +262,21 @@ describe('SentimentModelService', () => {
     expect(service.status('acme').models.some((m) => m.owner === 'other')).toBe(false);
   });
 
+  it("names a tenant's own model in its status before any of its texts arrive", async () => {
+    const registry = new FakeRegistry();
+    registry.alias = 1;
+    registry.aliases.set('acme/' + NAME, 5);
+    const { service } = await start(registry);
+    const owners = (models: { owner: string }[]): string[] => [...new Set(models.map((m) => m.owner))];
+    expect(owners(service.status('acme').models)).toEqual([PLATFORM]);
+    const status = await service.statusFor('acme');
+    expect(status.models.map((m) => `${m.owner}/${m.name}@${m.serving?.version ?? '-'}`)).toEqual(
+      expect.arrayContaining([`${PLATFORM}/${NAME}@1`, `acme/${NAME}@5`]),
+    );
+    // A tenant without a version of its own sees the platform's only.
+    expect(owners((await service.statusFor('other')).models)).toEqual([PLATFORM]);
+  });
+
   it('serves the teacher on request, the tenant own one first', async () => {
     const registry = new FakeRegistry();
     registry.alias = 1;

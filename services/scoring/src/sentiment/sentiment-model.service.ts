@@ -142,7 +142,16 @@ export class SentimentModelService implements OnApplicationBootstrap, OnModuleDe
     await Promise.race(waits);
   }
 
-  /** The platform's tracks and, for a tenant, its own. */
+  /**
+   * What scores the tenant's texts: its own versions are looked up first (as its first text would),
+   * so a tenant that just promoted a model sees it here before any of its news arrives.
+   */
+  async statusFor(tenantId: string): Promise<SentimentModelStatus> {
+    await Promise.all(this.roles().map((role) => this.choose(tenantId, role)));
+    return this.status(tenantId);
+  }
+
+  /** The platform's tracks and, for a tenant, its own (those already tracked). */
   status(tenantId?: string): SentimentModelStatus {
     return {
       backend: this.backend,
