@@ -5,6 +5,7 @@ export const SCOPES = [
   'catalog:write',
   'sentiment:read',
   'alerts:read',
+  'alerts:admin',
   'webhooks:admin',
   'recs:read',
   'features:read',
