@@ -52,5 +52,5 @@ sentimentMonitor:
   httpPort: 8086
   public: true
   topics: [news.scored.v1]
-  calls: []
+  calls: [modelRegistry]
 {{- end -}}

@@ -151,7 +151,7 @@ AUTH_JWT_ISSUER: {{ . | quote }}
 {{- with $v.auth.jwt.audience }}
 AUTH_JWT_AUDIENCE: {{ . | quote }}
 {{- end }}
-{{- if has .key (list "ingest" "scoring" "training") }}
+{{- if has .key (list "ingest" "scoring" "training" "sentimentMonitor") }}
 MERCATO_SERVICE_API_KEY_FILE: /var/run/secrets/mercato/service-key/api-key
 {{- end }}
 {{- if eq .key "sentimentMonitor" }}
@@ -239,7 +239,7 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
       - key: {{ $v.ingest.pseudonymization.key }}
         path: key
 {{- end }}
-{{- if has .key (list "ingest" "scoring" "training") }}
+{{- if has .key (list "ingest" "scoring" "training" "sentimentMonitor") }}
 - name: service-key
   secret:
     secretName: {{ $v.auth.serviceKey.existingSecret }}
@@ -286,7 +286,7 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
   mountPath: /var/run/secrets/mercato/pseudonymization
   readOnly: true
 {{- end }}
-{{- if has .key (list "ingest" "scoring" "training") }}
+{{- if has .key (list "ingest" "scoring" "training" "sentimentMonitor") }}
 - name: service-key
   mountPath: /var/run/secrets/mercato/service-key
   readOnly: true

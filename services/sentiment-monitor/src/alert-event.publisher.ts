@@ -1,6 +1,7 @@
 // Writes alerts to sentiment.alerts.v1 through the typed producer: key = ticker, event-id header =
 // the deterministic alert id (a relay retry after a crash republishes the same id, which consumers
-// dedupe on), the tenant in its header.
+// dedupe on), the tenant in its header. The record carries the surge test's figures and whether the
+// evidence was compared across model versions.
 import { Injectable } from '@nestjs/common';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AlertDirection, AlertSeverity, Topics } from '@mercato/contracts';
@@ -39,11 +40,18 @@ export class AlertEventPublisher {
           direction: DIRECTION[a.direction],
           severity: SEVERITY[a.severity],
           share: a.share,
-          baselineMean: a.baselineMean,
-          baselineStddev: a.baselineStd,
+          baselineMean: a.baseline.mean,
+          baselineStddev: a.baseline.std,
           zScore: a.z,
           volume: BigInt(a.volume),
           modelVersion: a.modelVersions.join(','),
+          evidenceLlr: a.test?.evidence ?? 0,
+          evidenceThreshold: a.test?.threshold ?? 0,
+          evidenceSince: a.test ? timestampFromMs(a.test.since) : undefined,
+          baselineModelVersion: a.baseline.versions.join(','),
+          acrossModelVersions: a.models?.acrossVersions ?? false,
+          comparisonNote: a.models?.note ?? '',
+          rulesVersion: a.rulesVersion ?? 0,
           evidence: a.evidence.map((e) => ({
             articleId: e.articleId,
             headline: e.headline,

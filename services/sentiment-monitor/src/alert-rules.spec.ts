@@ -1,81 +1,117 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, parseAlertRules, severityFor } from './alert-rules';
+import {
+  defaultRules,
+  parseAlertRules,
+  ruleBook,
+  rulesView,
+  severityFor,
+  validateRules,
+} from './alert-rules';
+
+const SIZES = ['5m', '1h'];
 
 describe('alert rules', () => {
   it('uses the defaults when nothing is configured', () => {
-    expect(parseAlertRules(undefined).for('ACME')).toEqual(DEFAULT_RULES);
-    expect(parseAlertRules('  ').defaults).toEqual(DEFAULT_RULES);
-    expect(DEFAULT_RULES).toMatchObject({
-      minVolume: 5,
-      thresholds: { low: 2, medium: 3, high: 4 },
-      minShare: 0.5,
-      cooldownMs: 30 * 60_000,
-      baselineMinWindows: 3,
-      prior: { mean: 0.25, std: 0.1 },
+    expect(parseAlertRules(undefined, SIZES).for('ACME')).toEqual(defaultRules(SIZES));
+    expect(parseAlertRules('  ', SIZES).version).toBe(0);
+    expect(rulesView(defaultRules(SIZES))).toEqual({
+      directions: ['negative', 'positive'],
+      minVolume: 4,
+      minShare: 0.6,
+      evidence: { low: 1.5, medium: 3.5, high: 6 },
+      surgeShare: 0.9,
+      horizon: '1h',
+      cooldown: '30m',
+      window: '5m',
     });
   });
 
   it('merges global defaults and per-ticker overrides field by field', () => {
     const book = parseAlertRules(
       JSON.stringify({
-        defaults: { minVolume: 8, thresholds: { high: 5 }, cooldown: '1h' },
+        defaults: { minVolume: 8, evidence: { high: 9 }, cooldown: '1h', window: '60m' },
         tickers: {
-          TSLA: { thresholds: { low: 3 }, directions: ['negative'], prior: { std: 0.2 } },
+          TSLA: { evidence: { low: 3 }, directions: ['negative'], horizon: '30m' },
           KO: { minShare: 0.3 },
         },
       }),
+      SIZES,
     );
     expect(book.for('ACME')).toMatchObject({
       minVolume: 8,
-      thresholds: { low: 2, medium: 3, high: 5 },
+      evidence: { low: 1.5, medium: 3.5, high: 9 },
       cooldownMs: 3_600_000,
+      window: '1h',
       directions: ['negative', 'positive'],
     });
     expect(book.for('TSLA')).toMatchObject({
       minVolume: 8,
-      thresholds: { low: 3, medium: 3, high: 5 },
+      evidence: { low: 3, medium: 3.5, high: 9 },
       directions: ['negative'],
-      prior: { mean: 0.25, std: 0.2 },
+      horizonMs: 1_800_000,
     });
     expect(book.for('KO').minShare).toBe(0.3);
     expect(book.tickers.sort()).toEqual(['KO', 'TSLA']);
   });
 
-  it('reports every problem with where it is', () => {
-    expect(() => parseAlertRules('{')).toThrow(/not valid JSON/);
-    expect(() =>
-      parseAlertRules(JSON.stringify({ defaults: { minVolume: 0, cooldown: '30 minutes' }, extra: 1 })),
-    ).toThrow(
-      /defaults\.minVolume.*defaults\.cooldown.*is not a duration|defaults\.cooldown.*defaults\.minVolume/,
+  it('names every bad field and why: a negative volume, an unknown field, a window not configured', () => {
+    const result = validateRules(
+      {
+        defaults: { minVolume: -2, colour: 'red', window: '15m', cooldown: '30 minutes' },
+        tickers: { TSLA: { directions: ['sideways'], thresholds: { high: 5 } }, 'has space': {} },
+        extra: 1,
+      },
+      SIZES,
     );
-    expect(() => parseAlertRules(JSON.stringify({ tickers: { X: { directions: ['sideways'] } } }))).toThrow(
-      /tickers\.X\.directions\.0/,
+    expect(result.ok).toBe(false);
+    const issues = result.ok ? [] : result.issues;
+    const reason = (field: string) => issues.find((i) => i.field === field)?.reason;
+    expect(reason('defaults.minVolume')).toBe('must be at least 1');
+    expect(reason('defaults.colour')).toBe('unknown field');
+    expect(reason('defaults.window')).toBe('must be one of the configured windows: 5m, 1h');
+    expect(reason('defaults.cooldown')).toMatch(/is not a duration/);
+    expect(reason('tickers.TSLA.directions.0')).toBeDefined();
+    expect(reason('tickers.TSLA.thresholds')).toMatch(
+      /unknown field: z-score thresholds were replaced by "evidence"/,
     );
-    expect(() => parseAlertRules(JSON.stringify({ defaults: { minShare: 1.5 } }))).toThrow(
-      /defaults\.minShare/,
-    );
-    expect(() => parseAlertRules(JSON.stringify({ unknown: {} }))).toThrow(/unknown|Unrecognized/);
+    expect(reason('tickers.has space')).toMatch(/1-32 characters without spaces/);
+    expect(reason('extra')).toBe('unknown field');
   });
 
-  it('refuses thresholds that decrease with severity, also after merging', () => {
-    expect(() => parseAlertRules(JSON.stringify({ defaults: { thresholds: { medium: 1 } } }))).toThrow(
-      /defaults\.thresholds: expected low ≤ medium ≤ high/,
-    );
+  it('refuses evidence thresholds that decrease with severity, also after merging', () => {
+    const base = defaultRules(SIZES);
+    const bad = ruleBook({ defaults: { evidence: { medium: 1 } }, tickers: {} }, base);
+    expect(bad.ok ? [] : bad.issues).toEqual([
+      { field: 'defaults.evidence', reason: 'expected low ≤ medium ≤ high, got 1.5, 1, 6' },
+    ]);
     expect(() =>
-      parseAlertRules(JSON.stringify({ tickers: { ACME: { thresholds: { high: 2.5 } } } })),
-    ).toThrow(/tickers\.ACME\.thresholds/);
+      parseAlertRules(JSON.stringify({ tickers: { ACME: { evidence: { high: 2.5 } } } }), SIZES),
+    ).toThrow(/tickers\.ACME\.evidence: expected low ≤ medium ≤ high/);
+    expect(() => parseAlertRules('{', SIZES)).toThrow(/not valid JSON/);
+  });
+
+  it('lays a tenant’s document over the deployment’s defaults and carries its version', () => {
+    const deployment = parseAlertRules(
+      JSON.stringify({ defaults: { minVolume: 20 }, tickers: { TSLA: { minVolume: 50 } } }),
+      SIZES,
+    );
+    const doc = validateRules({ defaults: { minShare: 0.7 } }, SIZES);
+    if (!doc.ok) throw new Error('valid');
+    const built = ruleBook(doc.document, deployment.defaults, 3);
+    if (!built.ok) throw new Error('valid');
+    expect(built.book.version).toBe(3);
+    expect(built.book.for('TSLA')).toMatchObject({ minVolume: 20, minShare: 0.7 });
   });
 });
 
 describe('severity', () => {
   const thresholds = { low: 2, medium: 3, high: 4 };
 
-  it('is the most severe level whose threshold z reaches', () => {
+  it('is the most severe level whose threshold the evidence reaches', () => {
     expect(severityFor(1.99, thresholds)).toBeNull();
     expect(severityFor(2, thresholds)).toBe('low');
     expect(severityFor(3.5, thresholds)).toBe('medium');
     expect(severityFor(4, thresholds)).toBe('high');
     expect(severityFor(40, thresholds)).toBe('high');
-    expect(severityFor(-5, thresholds)).toBeNull();
   });
 });

@@ -1,9 +1,12 @@
-// Surge rules as configuration: global defaults plus per-ticker overrides, from ALERT_RULES (a JSON
-// string, or a file through ALERT_RULES_FILE). Every field is optional; what is left out comes from
-// the defaults below. Thresholds must not decrease with severity once merged.
+// Surge rules: which directions alert, how much evidence each severity needs, the fewest articles
+// and the smallest share an alert may rest on, the cooldown, and the window alerts are reported in.
+// A rules document is `{ defaults, tickers: { <ticker>: overrides } }` with every field optional.
+// The deployment's document (ALERT_RULES) applies to every tenant; a tenant's own document (set
+// through the rules API, versioned) is laid over the deployment's defaults and replaces its
+// per-ticker overrides. Validation names every bad field (`defaults.minVolume`, `tickers.TSLA.window`).
 import { z } from '@mercato/config';
 import { TICKER_PATTERN, TICKER_RULE } from '@mercato/contracts';
-import { parseDuration } from './durations';
+import { formatDuration, parseDuration } from './durations';
 
 export const DIRECTIONS = ['negative', 'positive'] as const;
 export type Direction = (typeof DIRECTIONS)[number];
@@ -11,34 +14,52 @@ export type Direction = (typeof DIRECTIONS)[number];
 /** Ascending: a later entry is more severe. */
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+export const severityRank = (s: Severity | null): number => (s === null ? -1 : SEVERITIES.indexOf(s));
 
 export interface AlertRules {
-  /** Fewest records a window needs before it can alert. */
-  minVolume: number;
-  /** Smallest z for each severity. */
-  thresholds: Record<Severity, number>;
-  /** Smallest share of the direction, whatever the z (a quiet ticker going from 2% to 10% is not news). */
-  minShare: number;
   directions: Direction[];
+  /** Fewest articles the evidence of an alert may rest on. */
+  minVolume: number;
+  /** Smallest share of the direction among those articles. */
+  minShare: number;
+  /**
+   * Evidence (the natural log of the likelihood ratio of a surge against the baseline) each severity
+   * needs on a ticker with at most one article per horizon; busier tickers need more (README).
+   */
+  evidence: Record<Severity, number>;
+  /** The share of the direction among a surge's articles that the test is tuned to (its alternative). */
+  surgeShare: number;
+  /** Event time after which evidence has faded to 1/e: a surge is news arriving together. */
+  horizonMs: number;
   /** Event-time gap under which a second alert of the same ticker and direction is the same surge. */
   cooldownMs: number;
-  /** Closed windows needed before the ticker's own baseline replaces the prior. */
-  baselineMinWindows: number;
-  prior: { mean: number; std: number };
-  /** Lower bound of the deviation in z = (share − mean) / max(std, stdFloor). */
-  stdFloor: number;
+  /** The window size alerts are reported in: one of the configured WINDOWS. */
+  window: string;
 }
 
-export const DEFAULT_RULES: AlertRules = {
-  minVolume: 5,
-  thresholds: { low: 2, medium: 3, high: 4 },
-  minShare: 0.5,
+/** What a desk gets without configuring anything (the bench's figures are for these). */
+export const defaultRules = (windowSizes: readonly string[]): AlertRules => ({
   directions: ['negative', 'positive'],
+  minVolume: 4,
+  minShare: 0.6,
+  evidence: { low: 1.5, medium: 3.5, high: 6 },
+  surgeShare: 0.9,
+  horizonMs: 60 * 60_000,
   cooldownMs: 30 * 60_000,
-  baselineMinWindows: 3,
-  prior: { mean: 0.25, std: 0.1 },
-  stdFloor: 0.05,
+  window: windowSizes[0] as string,
+});
+
+/** One problem with a rules document: where (`defaults.minVolume`) and why. */
+export interface RuleIssue {
+  field: string;
+  reason: string;
+}
+
+const RETIRED: Record<string, string> = {
+  thresholds: 'z-score thresholds were replaced by "evidence" (log likelihood ratio per severity)',
+  prior: 'the fixed prior was replaced by the tenant’s market prior, learned from its tickers',
+  stdFloor: 'the z-score floor no longer exists: the surge test accounts for volume itself',
+  baselineMinWindows: 'baselines lean on the market prior until the ticker has history; nothing to set',
 };
 
 const duration = z.string().transform((text, ctx) => {
@@ -50,59 +71,110 @@ const duration = z.string().transform((text, ctx) => {
   }
 });
 
-const RuleOverride = z
-  .object({
-    minVolume: z.number().int().min(1),
-    thresholds: z
-      .object({ low: z.number().positive(), medium: z.number().positive(), high: z.number().positive() })
-      .partial()
-      .strict(),
-    minShare: z.number().min(0).max(1),
-    directions: z.array(z.enum(DIRECTIONS)),
-    cooldown: duration,
-    baselineMinWindows: z.number().int().min(0),
-    prior: z
-      .object({ mean: z.number().min(0).max(1), std: z.number().positive() })
-      .partial()
-      .strict(),
-    stdFloor: z.number().positive(),
-  })
-  .partial()
-  .strict();
-type RuleOverride = z.output<typeof RuleOverride>;
+const ruleOverride = (windowSizes: readonly string[]) =>
+  z
+    .object({
+      directions: z.array(z.enum(DIRECTIONS)).min(1, 'must name at least one direction'),
+      minVolume: z.number().int('must be a whole number').min(1, 'must be at least 1'),
+      minShare: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'),
+      evidence: z
+        .object({
+          low: z.number().positive('must be positive'),
+          medium: z.number().positive('must be positive'),
+          high: z.number().positive('must be positive'),
+        })
+        .partial()
+        .strict(),
+      surgeShare: z.number().gt(0, 'must be between 0 and 1').lte(1, 'must be between 0 and 1'),
+      horizon: duration.refine((ms) => ms >= 60_000 && ms <= 86_400_000, 'must be between 1m and 1d'),
+      cooldown: duration,
+      window: z.string().transform((text, ctx) => {
+        let label = text;
+        try {
+          label = formatDuration(parseDuration(text));
+        } catch {
+          // not a duration: reported below as not configured
+        }
+        if (windowSizes.includes(label)) return label;
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be one of the configured windows: ${windowSizes.join(', ')}`,
+        });
+        return z.NEVER;
+      }),
+    })
+    .partial()
+    .strict();
+type RuleOverride = z.output<ReturnType<typeof ruleOverride>>;
 
-const RulesDocument = z
-  .object({
-    defaults: RuleOverride.default({}),
-    tickers: z.record(z.string().regex(TICKER_PATTERN, TICKER_RULE), RuleOverride).default({}),
-  })
-  .strict();
+export interface RulesDocument {
+  defaults: RuleOverride;
+  tickers: Record<string, RuleOverride>;
+}
+
+export const rulesDocument = (windowSizes: readonly string[]) =>
+  z
+    .object({
+      defaults: ruleOverride(windowSizes).default({}),
+      tickers: z
+        .record(
+          z.string().regex(TICKER_PATTERN, TICKER_RULE),
+          ruleOverride(windowSizes),
+        )
+        .refine((t) => Object.keys(t).length <= 10_000, 'at most 10,000 tickers')
+        .default({}),
+    })
+    .strict();
+
+function issuesOf(error: z.ZodError): RuleIssue[] {
+  const out: RuleIssue[] = [];
+  for (const issue of error.issues) {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        out.push({
+          field: at === '' ? key : `${at}.${key}`,
+          reason: RETIRED[key] ? `unknown field: ${RETIRED[key]}` : 'unknown field',
+        });
+      }
+      continue;
+    }
+    // A bad record key (a ticker) carries the key's own problem inside.
+    const reason = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    out.push({ field: at === '' ? '(rules)' : at, reason });
+  }
+  return out;
+}
 
 function merge(base: AlertRules, o: RuleOverride): AlertRules {
   return {
-    minVolume: o.minVolume ?? base.minVolume,
-    thresholds: { ...base.thresholds, ...o.thresholds },
-    minShare: o.minShare ?? base.minShare,
     directions: o.directions ?? base.directions,
+    minVolume: o.minVolume ?? base.minVolume,
+    minShare: o.minShare ?? base.minShare,
+    evidence: { ...base.evidence, ...o.evidence },
+    surgeShare: o.surgeShare ?? base.surgeShare,
+    horizonMs: o.horizon ?? base.horizonMs,
     cooldownMs: o.cooldown ?? base.cooldownMs,
-    baselineMinWindows: o.baselineMinWindows ?? base.baselineMinWindows,
-    prior: { ...base.prior, ...o.prior },
-    stdFloor: o.stdFloor ?? base.stdFloor,
+    window: o.window ?? base.window,
   };
 }
 
-function checkOrder(rules: AlertRules, where: string): void {
-  const { low, medium, high } = rules.thresholds;
-  if (!(low <= medium && medium <= high)) {
-    throw new Error(`${where}.thresholds: expected low ≤ medium ≤ high, got ${low}, ${medium}, ${high}`);
-  }
+function orderIssue(rules: AlertRules, where: string): RuleIssue | undefined {
+  const { low, medium, high } = rules.evidence;
+  if (low <= medium && medium <= high) return undefined;
+  return {
+    field: `${where}.evidence`,
+    reason: `expected low ≤ medium ≤ high, got ${low}, ${medium}, ${high}`,
+  };
 }
 
-/** The rules in effect for each ticker. */
+/** The rules in effect for each ticker of one tenant, and the version they come from. */
 export class AlertRuleBook {
   constructor(
     readonly defaults: AlertRules,
     private readonly overrides: ReadonlyMap<string, AlertRules> = new Map(),
+    /** 0: the deployment's rules; n: the tenant's own document, version n. */
+    readonly version = 0,
   ) {}
 
   for(ticker: string): AlertRules {
@@ -115,41 +187,93 @@ export class AlertRuleBook {
   }
 }
 
+/** A parsed rules document, or every problem with where it is. */
+export function validateRules(
+  raw: unknown,
+  windowSizes: readonly string[],
+): { ok: true; document: RulesDocument } | { ok: false; issues: RuleIssue[] } {
+  const parsed = rulesDocument(windowSizes).safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
+  return { ok: true, document: parsed.data };
+}
+
 /**
- * Parses the ALERT_RULES document, e.g.
- * `{"defaults": {"minVolume": 8}, "tickers": {"TSLA": {"thresholds": {"high": 5}, "cooldown": "1h"}}}`.
+ * The rule book of a document laid over `base` (the built-in defaults, or the deployment's
+ * defaults for a tenant's document); the thresholds must not decrease with severity once merged.
+ */
+export function ruleBook(
+  document: RulesDocument,
+  base: AlertRules,
+  version = 0,
+): { ok: true; book: AlertRuleBook } | { ok: false; issues: RuleIssue[] } {
+  const issues: RuleIssue[] = [];
+  const defaults = merge(base, document.defaults);
+  const bad = orderIssue(defaults, 'defaults');
+  if (bad) issues.push(bad);
+  const overrides = new Map<string, AlertRules>();
+  for (const [ticker, override] of Object.entries(document.tickers)) {
+    const rules = merge(defaults, override);
+    const badTicker = orderIssue(rules, `tickers.${ticker}`);
+    if (badTicker) issues.push(badTicker);
+    overrides.set(ticker, rules);
+  }
+  return issues.length > 0
+    ? { ok: false, issues }
+    : { ok: true, book: new AlertRuleBook(defaults, overrides, version) };
+}
+
+const describe = (issues: readonly RuleIssue[]): string =>
+  issues.map((i) => `${i.field}: ${i.reason}`).join('; ');
+
+/**
+ * The deployment's rules from ALERT_RULES, e.g.
+ * `{"defaults": {"minVolume": 8}, "tickers": {"TSLA": {"evidence": {"high": 8}, "cooldown": "1h"}}}`.
  * Throws with every problem and where it is.
  */
-export function parseAlertRules(json: string | undefined): AlertRuleBook {
-  if (json === undefined || json.trim() === '') return new AlertRuleBook(DEFAULT_RULES);
+export function parseAlertRules(json: string | undefined, windowSizes: readonly string[]): AlertRuleBook {
+  const base = defaultRules(windowSizes);
+  if (json === undefined || json.trim() === '') return new AlertRuleBook(base);
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (err) {
     throw new Error(`not valid JSON (${(err as Error).message})`);
   }
-  const parsed = RulesDocument.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(
-      parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; '),
-    );
-  }
-  const defaults = merge(DEFAULT_RULES, parsed.data.defaults);
-  checkOrder(defaults, 'defaults');
-  const overrides = new Map<string, AlertRules>();
-  for (const [ticker, override] of Object.entries(parsed.data.tickers)) {
-    const rules = merge(defaults, override);
-    checkOrder(rules, `tickers.${ticker}`);
-    overrides.set(ticker, rules);
-  }
-  return new AlertRuleBook(defaults, overrides);
+  const validated = validateRules(raw, windowSizes);
+  if (!validated.ok) throw new Error(describe(validated.issues));
+  const built = ruleBook(validated.document, base);
+  if (!built.ok) throw new Error(describe(built.issues));
+  return built.book;
 }
 
-/** The most severe level whose threshold z reaches, or null. */
-export function severityFor(z: number, thresholds: Record<Severity, number>): Severity | null {
+/** A rules field as the API shows it: durations as labels again. */
+export interface RulesView {
+  directions: Direction[];
+  minVolume: number;
+  minShare: number;
+  evidence: Record<Severity, number>;
+  surgeShare: number;
+  horizon: string;
+  cooldown: string;
+  window: string;
+}
+
+export const rulesView = (r: AlertRules): RulesView => ({
+  directions: r.directions,
+  minVolume: r.minVolume,
+  minShare: r.minShare,
+  evidence: r.evidence,
+  surgeShare: r.surgeShare,
+  horizon: formatDuration(r.horizonMs),
+  cooldown: formatDuration(r.cooldownMs),
+  window: r.window,
+});
+
+/** The most severe level whose threshold the evidence reaches, or null. */
+export function severityFor(evidence: number, thresholds: Record<Severity, number>): Severity | null {
   for (let i = SEVERITIES.length - 1; i >= 0; i--) {
     const level = SEVERITIES[i] as Severity;
-    if (z >= thresholds[level]) return level;
+    if (evidence >= thresholds[level]) return level;
   }
   return null;
 }

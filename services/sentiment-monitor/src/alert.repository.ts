@@ -5,9 +5,48 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Outbox, type Queryable } from '@mercato/db';
 import type { Direction, Severity } from './alert-rules';
+import type { BaselineSource } from './baseline';
 import { tickerKey, type TickerKey } from './sentiment-window.repository';
-import type { AlertMark } from './surge';
+import type { AlertMark, RunModel } from './surge';
 import type { Evidence } from './window-aggregate';
+
+/** The baseline an alert was measured against: the expected share of the direction's labels and its band. */
+export interface AlertBaseline {
+  mean: number;
+  std: number;
+  /** null for alerts raised before the surge test. */
+  low: number | null;
+  high: number | null;
+  source: BaselineSource;
+  /** Effective articles of the ticker's own history behind it. */
+  articles: number | null;
+  /** Versions of the windows the ticker's baseline was learned from. */
+  versions: string[];
+}
+
+/** The surge test's figures when the alert was raised. */
+export interface AlertTest {
+  /** Evidence of a surge: the natural log of the likelihood ratio. */
+  evidence: number;
+  /** The evidence the alert's severity needed on this ticker, and every severity's. */
+  threshold: number;
+  thresholds: Record<Severity, number>;
+  /** Event time of the first article of the evidence, and of the one that raised the alert. */
+  since: number;
+  at: number;
+  articles: number;
+  directionArticles: number;
+  surgeShare: number;
+  horizonMs: number;
+}
+
+/** The versions behind the evidence and whether it was compared across versions. */
+export interface AlertModels {
+  acrossVersions: boolean;
+  /** Says which versions were compared and how; null when one version scored the baseline and the evidence. */
+  note: string | null;
+  confusion: RunModel[];
+}
 
 export interface NewAlert extends TickerKey {
   alertId: string;
@@ -16,13 +55,19 @@ export interface NewAlert extends TickerKey {
   windowEnd: number;
   direction: Direction;
   severity: Severity;
+  /** Share of the evidence's articles labelled in the direction. */
   share: number;
-  baselineMean: number;
-  baselineStd: number;
-  baselineSource: 'prior' | 'history';
+  baseline: AlertBaseline;
+  /** How far the share is from the baseline, in counts: (k − n·mean) / √(n·mean·(1 − mean)). */
   z: number;
+  /** Articles the evidence rests on. */
   volume: number;
+  /** null for alerts raised before the surge test. */
+  test: AlertTest | null;
   modelVersions: string[];
+  models: AlertModels | null;
+  /** The tenant's rules version (0: the deployment's rules); null before versioned rules. */
+  rulesVersion: number | null;
   evidence: Evidence[];
   upgradeOf: string | null;
 }
@@ -45,18 +90,22 @@ interface AlertDbRow {
   share: number;
   baseline_mean: number;
   baseline_std: number;
-  baseline_source: 'prior' | 'history';
+  baseline_source: BaselineSource;
+  baseline_band: { low: number; high: number; articles: number; versions: string[] } | null;
   z: number;
   volume: number;
+  test: AlertTest | null;
   model_versions: string[];
+  models: AlertModels | null;
+  rules_version: number | null;
   evidence: Evidence[];
   upgrade_of: string | null;
   raised_at: Date;
 }
 
 const ALERT_COLUMNS = `alert_id, seq::text AS seq, tenant_id, ticker, window_size, window_start, window_end, direction,
-  severity, share, baseline_mean, baseline_std, baseline_source, z, volume, model_versions, evidence, upgrade_of,
-  raised_at`;
+  severity, share, baseline_mean, baseline_std, baseline_source, baseline_band, z, volume, test, model_versions,
+  models, rules_version, evidence, upgrade_of, raised_at`;
 
 const toAlert = (r: AlertDbRow): AlertRecord => ({
   alertId: r.alert_id,
@@ -69,12 +118,21 @@ const toAlert = (r: AlertDbRow): AlertRecord => ({
   direction: r.direction,
   severity: r.severity,
   share: r.share,
-  baselineMean: r.baseline_mean,
-  baselineStd: r.baseline_std,
-  baselineSource: r.baseline_source,
+  baseline: {
+    mean: r.baseline_mean,
+    std: r.baseline_std,
+    low: r.baseline_band?.low ?? null,
+    high: r.baseline_band?.high ?? null,
+    source: r.baseline_source,
+    articles: r.baseline_band?.articles ?? null,
+    versions: r.baseline_band?.versions ?? [],
+  },
   z: r.z,
   volume: r.volume,
+  test: r.test,
   modelVersions: r.model_versions,
+  models: r.models,
+  rulesVersion: r.rules_version,
   evidence: r.evidence,
   upgradeOf: r.upgrade_of,
   raisedAt: r.raised_at.getTime(),
@@ -145,22 +203,36 @@ export class AlertRepository {
       direction: a.direction,
       severity: a.severity,
       share: a.share,
-      baseline_mean: a.baselineMean,
-      baseline_std: a.baselineStd,
-      baseline_source: a.baselineSource,
+      baseline_mean: a.baseline.mean,
+      baseline_std: a.baseline.std,
+      baseline_source: a.baseline.source,
+      baseline_band:
+        a.baseline.low === null
+          ? null
+          : {
+              low: a.baseline.low,
+              high: a.baseline.high,
+              articles: a.baseline.articles,
+              versions: a.baseline.versions,
+            },
       z: a.z,
       volume: a.volume,
+      test: a.test,
       model_versions: a.modelVersions,
+      models: a.models,
+      rules_version: a.rulesVersion,
       evidence: a.evidence,
       upgrade_of: a.upgradeOf,
     }));
     const { rows } = await tx.query<AlertDbRow>(
       `INSERT INTO alerts (alert_id, tenant_id, ticker, window_size, window_start, window_end, direction, severity,
-         share, baseline_mean, baseline_std, baseline_source, z, volume, model_versions, evidence, upgrade_of)
+         share, baseline_mean, baseline_std, baseline_source, baseline_band, z, volume, test, model_versions, models,
+         rules_version, evidence, upgrade_of)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(alert_id uuid, tenant_id text, ticker text,
          window_size text, window_start timestamptz, window_end timestamptz, direction text, severity text,
-         share float8, baseline_mean float8, baseline_std float8, baseline_source text, z float8, volume integer,
-         model_versions text[], evidence jsonb, upgrade_of uuid)
+         share float8, baseline_mean float8, baseline_std float8, baseline_source text, baseline_band jsonb,
+         z float8, volume integer, test jsonb, model_versions text[], models jsonb, rules_version integer,
+         evidence jsonb, upgrade_of uuid)
        ON CONFLICT (alert_id) DO NOTHING
        RETURNING ${ALERT_COLUMNS}`,
       [JSON.stringify(records)],

@@ -1,17 +1,70 @@
 // The response bodies of the HTTP API (and of webhooks and the live stream), as zod schemas: the
 // TypeScript types handlers return and the OpenAPI document come from the same definitions.
 import { z } from '@mercato/config';
-import { DIRECTIONS, SEVERITIES } from './alert-rules';
+import { DIRECTIONS, SEVERITIES, type RulesView as Rules } from './alert-rules';
+import type { AlertRulesService, RulesState } from './alert-rules.service';
 import type { AlertRecord } from './alert.repository';
-import type { RankedTicker, StoredWindow } from './sentiment-window.repository';
+import { formatDuration } from './durations';
+import type { RankedTicker, StoredWindow, WindowReading } from './sentiment-window.repository';
 import type { Delivery, Subscription } from './webhook.repository';
 
 const Timestamp = z.string().describe('ISO 8601, UTC');
+const Source = z
+  .enum(['default', 'market', 'history'])
+  .describe(
+    '"history": the ticker’s own closed windows dominate; "market": a thin ticker leaning on the tenant’s ' +
+      'market prior; "default": the built-in prior (the tenant has too few tickers with history)',
+  );
 const BaselineView = z.object({
-  mean: z.number(),
+  mean: z.number().describe('expected share of the version’s labels in the direction'),
   std: z.number(),
-  source: z.enum(['prior', 'history']).describe('"prior" until the ticker has enough closed windows'),
+  low: z
+    .number()
+    .nullable()
+    .describe('the band the test allows the share (90 %, one-sided high end is the test’s)'),
+  high: z.number().nullable(),
+  source: Source,
+  articles: z.number().nullable().describe('effective articles of the ticker’s own history behind it'),
+  modelVersions: z
+    .array(z.string())
+    .describe('versions of the windows the ticker’s baseline was learned from'),
 });
+const SeverityFigures = z.object({ low: z.number(), medium: z.number(), high: z.number() });
+const TestView = z
+  .object({
+    method: z
+      .literal('cusum-llr')
+      .describe('sequential likelihood-ratio test (CUSUM), evidence fading with event time'),
+    evidence: z.number().describe('natural log of the likelihood ratio of a surge against the baseline'),
+    likelihoodRatio: z
+      .number()
+      .describe('e^evidence: how many times likelier the articles are under a surge'),
+    threshold: z.number().describe('the evidence this severity needed on this ticker'),
+    thresholds: SeverityFigures,
+    since: Timestamp.describe('the first article of the evidence'),
+    at: Timestamp.describe('the article that raised the alert'),
+    articles: z.number().int(),
+    directionArticles: z.number().int().describe('articles labelled in the direction'),
+    surgeShare: z.number().describe('the share of a surge’s articles in the direction the test looks for'),
+    horizon: z.string().describe('event time after which evidence fades to 1/e'),
+  })
+  .nullable()
+  .describe('null for alerts raised before the surge test');
+const ModelsView = z
+  .object({
+    acrossVersions: z
+      .boolean()
+      .describe('the evidence was scored by versions the baseline was not learned from'),
+    note: z.string().nullable().describe('which versions were compared, and how'),
+    confusion: z.array(
+      z.object({
+        version: z.string(),
+        confusion: z.enum(['measured', 'default']),
+        reason: z.string().optional().describe('why the default confusion was assumed'),
+      }),
+    ),
+  })
+  .nullable();
 const WindowRangeView = z.object({
   size: z.string().describe('e.g. "5m"'),
   start: Timestamp,
@@ -34,11 +87,20 @@ export const AlertView = z.object({
   window: WindowRangeView,
   direction: z.enum(DIRECTIONS),
   severity: z.enum(SEVERITIES),
-  share: z.number().describe('share of the window’s articles labelled in the direction'),
+  share: z.number().describe('share of the evidence’s articles labelled in the direction'),
   baseline: BaselineView,
-  z: z.number(),
-  volume: z.number().int(),
-  modelVersions: z.array(z.string()),
+  z: z
+    .number()
+    .describe('(k − n·mean) / √(n·mean·(1 − mean)) for the evidence’s n articles, k in the direction'),
+  volume: z.number().int().describe('articles the evidence rests on'),
+  test: TestView,
+  modelVersions: z.array(z.string()).describe('versions that scored the evidence (owner/name@version)'),
+  models: ModelsView,
+  rulesVersion: z
+    .number()
+    .int()
+    .nullable()
+    .describe('the tenant’s rules version (0: the deployment’s rules)'),
   evidence: z.array(EvidenceView).describe('the most confident headlines of the direction (up to 5)'),
   upgradeOf: z.string().nullable().describe('the earlier, less severe alert of the same surge'),
   raisedAt: Timestamp,
@@ -56,14 +118,58 @@ export const toAlertView = (a: AlertRecord): AlertView => ({
   direction: a.direction,
   severity: a.severity,
   share: a.share,
-  baseline: { mean: a.baselineMean, std: a.baselineStd, source: a.baselineSource },
+  baseline: {
+    mean: a.baseline.mean,
+    std: a.baseline.std,
+    low: a.baseline.low,
+    high: a.baseline.high,
+    source: a.baseline.source,
+    articles: a.baseline.articles,
+    modelVersions: a.baseline.versions,
+  },
   z: a.z,
   volume: a.volume,
+  test: a.test && {
+    method: 'cusum-llr',
+    evidence: a.test.evidence,
+    likelihoodRatio: Math.exp(a.test.evidence),
+    threshold: a.test.threshold,
+    thresholds: a.test.thresholds,
+    since: iso(a.test.since),
+    at: iso(a.test.at),
+    articles: a.test.articles,
+    directionArticles: a.test.directionArticles,
+    surgeShare: a.test.surgeShare,
+    horizon: formatDuration(a.test.horizonMs),
+  },
   modelVersions: a.modelVersions,
+  models: a.models,
+  rulesVersion: a.rulesVersion,
   evidence: a.evidence,
   upgradeOf: a.upgradeOf,
   raisedAt: iso(a.raisedAt),
 });
+
+const ReadingView = z
+  .object({
+    evidence: z.number().describe('the strongest evidence of a surge while the window was open'),
+    threshold: z.number().describe('the evidence the lowest severity needed'),
+    expected: z.number().describe('the baseline’s expected share of labels in the direction'),
+    low: z.number(),
+    high: z.number(),
+    source: Source,
+  })
+  .nullable();
+
+const readingView = (r: WindowReading | null) =>
+  r && {
+    evidence: r.evidence,
+    threshold: r.threshold,
+    expected: r.expected,
+    low: r.low,
+    high: r.high,
+    source: r.source,
+  };
 
 export const WindowPointView = z.object({
   start: Timestamp,
@@ -77,8 +183,8 @@ export const WindowPointView = z.object({
   positiveShare: z.number(),
   meanProbNegative: z.number(),
   meanProbPositive: z.number(),
-  negativeZ: z.number().nullable(),
-  positiveZ: z.number().nullable(),
+  negativeTest: ReadingView,
+  positiveTest: ReadingView,
   modelVersions: z.array(z.string()),
   closed: z.boolean().describe('the watermark passed end + allowed lateness: final'),
 });
@@ -98,8 +204,8 @@ export const toWindowPoint = (w: StoredWindow): WindowPointView => ({
   positiveShare: share(w.counts.positive, w.counts.volume),
   meanProbNegative: share(w.counts.sumProbNegative, w.counts.volume),
   meanProbPositive: share(w.counts.sumProbPositive, w.counts.volume),
-  negativeZ: w.negativeZ,
-  positiveZ: w.positiveZ,
+  negativeTest: readingView(w.negativeTest),
+  positiveTest: readingView(w.positiveTest),
   modelVersions: w.counts.modelVersions,
   closed: w.closed,
 });
@@ -121,9 +227,8 @@ export const RankedTickerView = z.object({
   volume: z.number().int(),
   negativeShare: z.number(),
   positiveShare: z.number(),
-  negativeZ: z.number().nullable(),
-  positiveZ: z.number().nullable(),
-  baseline: z.object({ negative: BaselineView, positive: BaselineView }).nullable(),
+  negativeTest: ReadingView,
+  positiveTest: ReadingView,
   watermark: Timestamp.nullable().describe('newest event time seen for the ticker'),
   lastAlert: z
     .object({ alertId: z.string(), direction: z.enum(DIRECTIONS), severity: z.string(), raisedAt: Timestamp })
@@ -137,9 +242,8 @@ export const toRankedTicker = (r: RankedTicker): RankedTickerView => ({
   volume: r.window.counts.volume,
   negativeShare: share(r.window.counts.negative, r.window.counts.volume),
   positiveShare: share(r.window.counts.positive, r.window.counts.volume),
-  negativeZ: r.window.negativeZ,
-  positiveZ: r.window.positiveZ,
-  baseline: r.window.baseline,
+  negativeTest: readingView(r.window.negativeTest),
+  positiveTest: readingView(r.window.positiveTest),
   watermark: r.watermark === null ? null : iso(r.watermark),
   lastAlert: r.lastAlert && { ...r.lastAlert, raisedAt: iso(r.lastAlert.raisedAt) },
 });
@@ -206,3 +310,43 @@ export const WebhookPayloadView = z.object({
 });
 
 export const ItemsView = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+const RulesFields = z.object({
+  directions: z.array(z.enum(DIRECTIONS)),
+  minVolume: z.number().int(),
+  minShare: z.number(),
+  evidence: SeverityFigures,
+  surgeShare: z.number(),
+  horizon: z.string(),
+  cooldown: z.string(),
+  window: z.string(),
+});
+
+export const RulesStateView = z.object({
+  version: z.number().int().describe('0 while the tenant has no rules of its own (the deployment’s apply)'),
+  document: z.unknown().describe('the document as it was set; null for the deployment’s rules'),
+  effective: z.object({ defaults: RulesFields, tickers: z.record(z.string(), RulesFields) }),
+  updatedBy: z.string().nullable(),
+  updatedAt: Timestamp.nullable(),
+});
+export type RulesStateView = z.infer<typeof RulesStateView>;
+
+export const toRulesState = (s: RulesState): RulesStateView => ({
+  version: s.version,
+  document: s.document,
+  effective: s.effective as { defaults: Rules; tickers: Record<string, Rules> },
+  updatedBy: s.updatedBy,
+  updatedAt: s.updatedAt === null ? null : iso(s.updatedAt),
+});
+
+export const RulesVersionView = z.object({
+  version: z.number().int(),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+});
+export type RulesVersionView = z.infer<typeof RulesVersionView>;
+
+export const toRulesVersions = (
+  rows: Awaited<ReturnType<AlertRulesService['versions']>>,
+): RulesVersionView[] =>
+  rows.map((r) => ({ version: r.version, createdBy: r.createdBy, createdAt: iso(r.createdAt) }));

@@ -1,43 +1,48 @@
 // The pure core of counting a batch: given the new records (in partition order) and the locked
-// state of their tickers (watermarks, open windows, baselines), decide what is late, what each
-// window becomes, which windows close and fold into the baseline, and which windows qualify as
-// surges; then, given recent alerts, which surges raise an alert. No I/O, so it is unit-tested
-// directly and the service only loads, calls and saves.
+// state of their tickers (watermarks, open windows, surge detectors), decide what is late, what each
+// window becomes, which windows close and fold into the baseline, and which surges each record
+// proposes; then, given recent alerts, which proposals raise an alert. No I/O, so it is unit-tested
+// and benchmarked (bench/alert-quality.ts) directly, and the service only loads, calls and saves.
 //
-// Surges are evaluated on every update of a window (alerts come as soon as a window qualifies,
-// not when it closes) and once more when it closes (against the then complete baseline). Per
-// ticker and size, windows are walked oldest first: a window is evaluated against the baseline of
-// the windows closed before it, then folded in if it closes — so one batch holding a whole history
-// gives the same baselines as a record-by-record stream.
+// Records are walked one by one per ticker, in partition order: each moves the ticker's watermark,
+// closes the windows the watermark has passed (folding the smallest size into the baseline), then
+// goes through the surge test against that baseline and is counted. Everything depends on the
+// record sequence only, so one batch holding a whole history decides exactly what a
+// record-by-record stream would.
 import { alertIdFor } from './alert-id';
-import { DIRECTIONS, severityRank, type AlertRuleBook, type AlertRules, type Direction } from './alert-rules';
+import { severityRank, type AlertRuleBook, type AlertRules, type Direction } from './alert-rules';
 import type { NewAlert } from './alert.repository';
-import { ewmaFromPrior, ewmaUpdate } from './ewma';
+import { foldWindow, type BaselineSettings, type MarketPrior } from './baseline';
+import { DEFAULT_CONFUSION, type ModelConfusion } from './confusion';
 import {
   tickerKey,
   type LateRow,
-  type StoredBaseline,
   type StoredWindow,
   type TickerKey,
+  type WindowReading,
 } from './sentiment-window.repository';
 import {
-  baselineOf,
+  BASELINE_Z,
   cooldownDecision,
-  evaluateWindow,
+  emptyDetector,
+  observeArticle,
+  thresholdsFor,
   type AlertMark,
-  type Baseline,
-  type DirectionEvaluation,
+  type DetectorState,
+  type SurgeProposal,
 } from './surge';
 import { classifyByWatermark } from './watermark';
-import { addObservation, emptyCounts, evidenceFor, shareOf, type Observation } from './window-aggregate';
+import { addObservation, emptyCounts, LABELS, type Observation } from './window-aggregate';
 import { assignWindows, isClosable, type WindowSize } from './windows';
+
+/** How much a window in which the surge test fired still teaches the baseline (a lasting shift is learned, slowly). */
+export const SURGE_FOLD_WEIGHT = 0.2;
 
 export interface PlanSettings {
   sizes: readonly WindowSize[];
   latenessMs: number;
   maxFutureSkewMs: number;
-  alpha: number;
-  rules: AlertRuleBook;
+  baseline: BaselineSettings;
 }
 
 export interface PlanInput {
@@ -45,15 +50,24 @@ export interface PlanInput {
   observations: readonly Observation[];
   watermarks: ReadonlyMap<string, number | undefined>;
   openWindows: readonly StoredWindow[];
-  baselines: readonly StoredBaseline[];
+  /** Surge detectors by tickerKey (absent: a ticker never seen). */
+  detectors: ReadonlyMap<string, DetectorState>;
+  /** The tenant's market prior. */
+  prior: (tenantId: string) => MarketPrior;
+  /** The tenant's rules. */
+  rules: (tenantId: string) => AlertRuleBook;
+  /** The confusion of the version a record or window names (its label), for the tenant. */
+  confusion: (modelVersion: string, tenantId: string) => ModelConfusion;
   /** Wall clock, only to refuse records from the future. */
   now: number;
 }
 
-export interface SurgeCandidate {
-  window: StoredWindow;
-  evaluation: DirectionEvaluation & { severity: NonNullable<DirectionEvaluation['severity']> };
+export interface SurgeCandidate extends TickerKey {
+  /** The window (of the rules' alert window size) the proposing record fell in. */
+  window: { size: string; start: number; end: number };
+  proposal: SurgeProposal;
   rules: AlertRules;
+  rulesVersion: number;
 }
 
 export interface BatchPlan {
@@ -63,13 +77,11 @@ export interface BatchPlan {
   /** Windows to write: new, updated or closed. */
   windows: StoredWindow[];
   closed: StoredWindow[];
-  baselines: StoredBaseline[];
+  detectors: (TickerKey & { state: DetectorState })[];
   candidates: SurgeCandidate[];
 }
 
-const windowKey = (w: TickerKey & { size: string; start: number }): string =>
-  `${tickerKey(w)}\u0000${w.size}\u0000${w.start}`;
-const seriesKey = (k: TickerKey, size: string): string => `${tickerKey(k)}\u0000${size}`;
+const windowKey = (w: { size: string; start: number }): string => `${w.size}\u0000${w.start}`;
 
 const lateRow = (o: Observation, reason: LateRow['reason'], watermark: number | null): LateRow => ({
   eventId: o.eventId,
@@ -87,6 +99,134 @@ const lateRow = (o: Observation, reason: LateRow['reason'], watermark: number | 
   headline: o.headline,
 });
 
+const newWindow = (ticker: TickerKey, range: { size: string; start: number; end: number }): StoredWindow => ({
+  ...ticker,
+  ...range,
+  counts: emptyCounts(),
+  negativeTest: null,
+  positiveTest: null,
+  closed: false,
+});
+
+/** Keeps the strongest evidence a window saw per direction, and the latest band. */
+function record(w: StoredWindow, direction: Direction, reading: WindowReading): void {
+  const field = direction === 'negative' ? 'negativeTest' : 'positiveTest';
+  const held = w[field];
+  w[field] =
+    held !== null && held.evidence > reading.evidence ? { ...reading, evidence: held.evidence } : reading;
+}
+
+/** Counts, closes and tests one ticker's records; pushes what changed into `out`. */
+function planTicker(
+  ticker: TickerKey,
+  observations: readonly Observation[],
+  input: PlanInput,
+  settings: PlanSettings,
+  out: BatchPlan,
+): void {
+  const key = tickerKey(ticker);
+  const rules = input.rules(ticker.tenantId);
+  const tickerRules = rules.for(ticker.ticker);
+  const prior = input.prior(ticker.tenantId);
+  const baselineSize = (settings.sizes[0] as WindowSize).label;
+  const open = new Map(
+    input.openWindows.filter((w) => tickerKey(w) === key).map((w) => [windowKey(w), w] as const),
+  );
+  const changed = new Map<string, StoredWindow>();
+  let detector = input.detectors.get(key) ?? emptyDetector();
+  let detectorChanged = false;
+
+  const present: Observation[] = [];
+  for (const o of observations) {
+    if (o.eventTime > input.now + settings.maxFutureSkewMs) out.late.push(lateRow(o, 'future', null));
+    else present.push(o);
+  }
+  const start = input.watermarks.get(key);
+  const classified = classifyByWatermark(present, (o) => o.eventTime, start, settings.latenessMs);
+  for (const l of classified.late) out.late.push(lateRow(l.item, 'late', l.watermark));
+  if (classified.watermark !== undefined) out.watermarks.push({ ...ticker, watermark: classified.watermark });
+
+  const close = (watermark: number | undefined): void => {
+    const due = [...open.values()]
+      .filter((w) => isClosable(w.end, watermark, settings.latenessMs))
+      .sort((a, b) => a.start - b.start || a.end - b.end);
+    for (const w of due) {
+      open.delete(windowKey(w));
+      w.closed = true;
+      changed.set(windowKey(w), w);
+      out.closed.push(w);
+      // One size is enough: every size counts the same records. A window scored by several
+      // versions cannot be translated into true labels unambiguously, so it teaches nothing.
+      if (w.size !== baselineSize || w.counts.modelVersions.length > 1 || w.counts.volume === 0) continue;
+      const version = w.counts.modelVersions[0] ?? '';
+      const confusion = version === '' ? DEFAULT_CONFUSION : input.confusion(version, ticker.tenantId).matrix;
+      const low = thresholdsFor(detector, tickerRules).low;
+      const fired = Math.max(w.negativeTest?.evidence ?? 0, w.positiveTest?.evidence ?? 0) >= low;
+      detector = {
+        ...detector,
+        baseline: foldWindow(
+          detector.baseline,
+          { counts: LABELS.map((l) => w.counts[l]), version },
+          confusion,
+          prior,
+          settings.baseline,
+          fired ? SURGE_FOLD_WEIGHT : 1,
+        ),
+      };
+      detectorChanged = true;
+    }
+  };
+
+  let watermark = start;
+  close(watermark);
+  for (const o of classified.onTime) {
+    watermark = watermark === undefined ? o.eventTime : Math.max(watermark, o.eventTime);
+    close(watermark);
+    const outcome = observeArticle(detector, o, {
+      rules: tickerRules,
+      prior,
+      confusion: input.confusion(o.modelVersion, o.tenantId),
+    });
+    detector = outcome.state;
+    detectorChanged = true;
+    out.counted++;
+    for (const range of assignWindows(o.eventTime, settings.sizes)) {
+      const wKey = windowKey(range);
+      let w = open.get(wKey);
+      if (!w) {
+        w = newWindow(ticker, range);
+        open.set(wKey, w);
+      }
+      addObservation(w.counts, o);
+      for (const r of outcome.readings) {
+        record(w, r.direction, {
+          evidence: r.evidence,
+          threshold: r.thresholds.low,
+          expected: r.band.expected,
+          low: r.band.low,
+          high: r.band.high,
+          source: r.band.source,
+        });
+      }
+      changed.set(wKey, w);
+    }
+    for (const proposal of outcome.proposals) {
+      const range = assignWindows(o.eventTime, settings.sizes).find((r) => r.size === tickerRules.window);
+      // The rules' window is one of the configured sizes (validated), so the record fell in one.
+      if (!range) continue;
+      out.candidates.push({
+        ...ticker,
+        window: range,
+        proposal,
+        rules: tickerRules,
+        rulesVersion: rules.version,
+      });
+    }
+  }
+  out.windows.push(...changed.values());
+  if (detectorChanged) out.detectors.push({ ...ticker, state: detector });
+}
+
 export function planBatch(input: PlanInput, settings: PlanSettings): BatchPlan {
   const byTicker = new Map<string, Observation[]>();
   for (const o of input.observations) {
@@ -95,116 +235,20 @@ export function planBatch(input: PlanInput, settings: PlanSettings): BatchPlan {
     list.push(o);
     byTicker.set(key, list);
   }
-
-  const windows = new Map(input.openWindows.map((w) => [windowKey(w), w]));
-  const touched = new Set<string>();
-  const late: LateRow[] = [];
-  const watermarks: (TickerKey & { watermark: number })[] = [];
-  let counted = 0;
-
-  for (const [key, observations] of byTicker) {
+  const out: BatchPlan = {
+    counted: 0,
+    late: [],
+    watermarks: [],
+    windows: [],
+    closed: [],
+    detectors: [],
+    candidates: [],
+  };
+  for (const observations of byTicker.values()) {
     const first = observations[0] as Observation;
-    const ticker: TickerKey = { tenantId: first.tenantId, ticker: first.ticker };
-    const present: Observation[] = [];
-    for (const o of observations) {
-      if (o.eventTime > input.now + settings.maxFutureSkewMs) late.push(lateRow(o, 'future', null));
-      else present.push(o);
-    }
-    const result = classifyByWatermark(
-      present,
-      (o) => o.eventTime,
-      input.watermarks.get(key),
-      settings.latenessMs,
-    );
-    for (const l of result.late) late.push(lateRow(l.item, 'late', l.watermark));
-    if (result.watermark !== undefined) watermarks.push({ ...ticker, watermark: result.watermark });
-    for (const o of result.onTime) {
-      counted++;
-      for (const range of assignWindows(o.eventTime, settings.sizes)) {
-        const wKey = windowKey({ ...ticker, size: range.size, start: range.start });
-        let w = windows.get(wKey);
-        if (!w) {
-          w = {
-            ...ticker,
-            size: range.size,
-            start: range.start,
-            end: range.end,
-            counts: emptyCounts(),
-            negativeZ: null,
-            positiveZ: null,
-            baseline: null,
-            closed: false,
-          };
-          windows.set(wKey, w);
-        }
-        addObservation(w.counts, o);
-        touched.add(wKey);
-      }
-    }
+    planTicker({ tenantId: first.tenantId, ticker: first.ticker }, observations, input, settings, out);
   }
-
-  const newWatermark = new Map(watermarks.map((w) => [tickerKey(w), w.watermark]));
-  const baselines = new Map(input.baselines.map((b) => [seriesKey(b, b.size), b]));
-  const series = new Map<string, StoredWindow[]>();
-  for (const [wKey, w] of windows) {
-    const closable = isClosable(w.end, newWatermark.get(tickerKey(w)), settings.latenessMs);
-    if (!touched.has(wKey) && !closable) continue;
-    const sKey = seriesKey(w, w.size);
-    series.set(sKey, [...(series.get(sKey) ?? []), w]);
-  }
-
-  const changed: StoredWindow[] = [];
-  const closed: StoredWindow[] = [];
-  const changedBaselines: StoredBaseline[] = [];
-  const candidates: SurgeCandidate[] = [];
-  for (const [sKey, list] of series) {
-    const head = list[0] as StoredWindow;
-    const rules = settings.rules.for(head.ticker);
-    let baseline = baselines.get(sKey);
-    let baselineChanged = false;
-    for (const w of list.sort((a, b) => a.start - b.start)) {
-      const state = baseline ?? {
-        tenantId: w.tenantId,
-        ticker: w.ticker,
-        size: w.size,
-        negative: ewmaFromPrior(rules.prior),
-        positive: ewmaFromPrior(rules.prior),
-        lastWindowStart: null,
-      };
-      const reference: Record<Direction, Baseline> = {
-        negative: baselineOf(state.negative, rules),
-        positive: baselineOf(state.positive, rules),
-      };
-      const evaluation = evaluateWindow(w.counts, reference, rules);
-      w.negativeZ = evaluation.negative.z;
-      w.positiveZ = evaluation.positive.z;
-      w.baseline = reference;
-      for (const d of DIRECTIONS) {
-        const e = evaluation[d];
-        if (e.severity !== null)
-          candidates.push({ window: w, evaluation: { ...e, severity: e.severity }, rules });
-      }
-      if (isClosable(w.end, newWatermark.get(tickerKey(w)), settings.latenessMs)) {
-        w.closed = true;
-        closed.push(w);
-        // Only windows that could alert shape the baseline: a 1-record window's 0% or 100% says
-        // little about the share a qualifying window normally has.
-        if (w.counts.volume >= rules.minVolume) {
-          baseline = {
-            ...state,
-            negative: ewmaUpdate(state.negative, shareOf(w.counts, 'negative'), settings.alpha),
-            positive: ewmaUpdate(state.positive, shareOf(w.counts, 'positive'), settings.alpha),
-            lastWindowStart: w.start,
-          };
-          baselineChanged = true;
-        }
-      }
-      changed.push(w);
-    }
-    if (baseline && baselineChanged) changedBaselines.push(baseline);
-  }
-
-  return { counted, late, watermarks, windows: changed, closed, baselines: changedBaselines, candidates };
+  return out;
 }
 
 export interface AlertDecisions {
@@ -216,9 +260,22 @@ export interface AlertDecisions {
 export const cooldownHorizon = (candidates: readonly SurgeCandidate[]): number =>
   Math.min(...candidates.map((c) => c.window.start - c.rules.cooldownMs));
 
+const note = (c: SurgeCandidate): string | null => {
+  const p = c.proposal;
+  if (!p.acrossVersions) return null;
+  const baseline = p.band.versions.length > 0 ? p.band.versions.join(', ') : 'no version of its own';
+  const unmeasured = p.models.filter((m) => m.confusion === 'default').map((m) => m.version);
+  return (
+    `evidence scored by ${p.models.map((m) => m.version).join(', ')}; baseline learned from ${baseline}; ` +
+    (unmeasured.length === 0
+      ? 'compared through each version’s measured confusion'
+      : `compared through the default confusion for ${unmeasured.join(', ')} (not measured): approximate`)
+  );
+};
+
 /**
- * Applies the cooldown to the surge candidates. The most severe candidates go first, so when one
- * batch carries a surge in several windows (or window sizes) the strongest reading is the alert.
+ * Applies the cooldown to the candidates. The most severe go first, so when one batch carries a
+ * surge in both directions' or several severities' crossings, the strongest reading is the alert.
  */
 export function decideAlerts(
   candidates: readonly SurgeCandidate[],
@@ -227,18 +284,18 @@ export function decideAlerts(
   const marks = new Map([...recent].map(([k, v]) => [k, [...v]]));
   const ordered = [...candidates].sort(
     (a, b) =>
-      severityRank(b.evaluation.severity) - severityRank(a.evaluation.severity) ||
+      severityRank(b.proposal.severity) - severityRank(a.proposal.severity) ||
       a.window.start - b.window.start ||
-      a.window.end - b.window.end,
+      a.proposal.at - b.proposal.at,
   );
   const alerts: NewAlert[] = [];
   const suppressed: SurgeCandidate[] = [];
   for (const c of ordered) {
-    const { window: w, evaluation: e } = c;
-    const key = tickerKey(w);
+    const { window: w, proposal: p } = c;
+    const key = tickerKey(c);
     const known = marks.get(key) ?? [];
     const decision = cooldownDecision(
-      { direction: e.direction, severity: e.severity, windowStart: w.start, windowEnd: w.end },
+      { direction: p.direction, severity: p.severity, windowStart: w.start, windowEnd: w.end },
       known,
       c.rules.cooldownMs,
     );
@@ -247,35 +304,54 @@ export function decideAlerts(
       continue;
     }
     const alertId = alertIdFor({
-      tenantId: w.tenantId,
-      ticker: w.ticker,
+      tenantId: c.tenantId,
+      ticker: c.ticker,
       windowSize: w.size,
       windowStart: w.start,
-      direction: e.direction,
-      severity: e.severity,
+      direction: p.direction,
+      severity: p.severity,
     });
     alerts.push({
       alertId,
-      tenantId: w.tenantId,
-      ticker: w.ticker,
+      tenantId: c.tenantId,
+      ticker: c.ticker,
       windowSize: w.size,
       windowStart: w.start,
       windowEnd: w.end,
-      direction: e.direction,
-      severity: e.severity,
-      share: e.share,
-      baselineMean: e.baseline.mean,
-      baselineStd: e.baseline.std,
-      baselineSource: e.baseline.source,
-      z: e.z,
-      volume: w.counts.volume,
-      modelVersions: w.counts.modelVersions,
-      evidence: evidenceFor(w.counts, e.direction),
+      direction: p.direction,
+      severity: p.severity,
+      share: p.share,
+      baseline: {
+        mean: p.band.expected,
+        std: (p.band.high - p.band.low) / 2 / BASELINE_Z,
+        low: p.band.low,
+        high: p.band.high,
+        source: p.band.source,
+        articles: p.band.articles,
+        versions: p.band.versions,
+      },
+      z: p.z,
+      volume: p.articles,
+      test: {
+        evidence: p.evidence,
+        threshold: p.threshold,
+        thresholds: p.thresholds,
+        since: p.since,
+        at: p.at,
+        articles: p.articles,
+        directionArticles: p.directionArticles,
+        surgeShare: c.rules.surgeShare,
+        horizonMs: c.rules.horizonMs,
+      },
+      modelVersions: p.models.map((m) => m.version),
+      models: { acrossVersions: p.acrossVersions, note: note(c), confusion: p.models },
+      rulesVersion: c.rulesVersion,
+      evidence: p.top,
       upgradeOf: decision.action === 'upgrade' ? decision.of : null,
     });
     marks.set(key, [
       ...known,
-      { alertId, direction: e.direction, severity: e.severity, windowStart: w.start, windowEnd: w.end },
+      { alertId, direction: p.direction, severity: p.severity, windowStart: w.start, windowEnd: w.end },
     ]);
   }
   return { alerts, suppressed };

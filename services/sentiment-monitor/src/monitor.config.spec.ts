@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { monitorEnv } from './monitor.config';
+import { monitorEnv, resolveMonitorSettings, type MonitorConfig } from './monitor.config';
 
 const schema = z.object({ ...platformEnv(8086), ...monitorEnv });
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
@@ -13,8 +13,13 @@ describe('sentiment monitor configuration', () => {
     const c = loadConfig(schema, base);
     expect(c.WINDOWS.map((w) => w.label)).toEqual(['5m', '1h']);
     expect(c.ALLOWED_LATENESS).toBe(600_000);
-    expect(c.EWMA_ALPHA).toBe(0.2);
-    expect(c.ALERT_RULES.defaults.minVolume).toBe(5);
+    expect(c.BASELINE_MEMORY_ARTICLES).toBe(300);
+    expect(c.MARKET_PRIOR_REFRESH).toBe(60_000);
+    expect(c.MODEL_REGISTRY_URL).toBe('http://127.0.0.1:8084');
+    expect(resolveMonitorSettings(c as MonitorConfig).rules.defaults).toMatchObject({
+      minVolume: 4,
+      window: '5m',
+    });
   });
 
   it('names each bad variable and what is wrong', () => {
@@ -23,11 +28,19 @@ describe('sentiment monitor configuration', () => {
         ...base,
         WINDOWS: '5m,fortnight',
         ALLOWED_LATENESS: 'soon',
-        EWMA_ALPHA: '1.5',
-        ALERT_RULES: '{"defaults": {"minShare": 2}}',
+        BASELINE_MEMORY_ARTICLES: '0',
       }),
     ).toThrow(
-      /WINDOWS: "fortnight" is not a duration[\s\S]*ALLOWED_LATENESS: "soon" is not a duration[\s\S]*EWMA_ALPHA[\s\S]*ALERT_RULES: defaults\.minShare/,
+      /WINDOWS: "fortnight" is not a duration[\s\S]*ALLOWED_LATENESS: "soon" is not a duration[\s\S]*BASELINE_MEMORY_ARTICLES/,
+    );
+    // ALERT_RULES is checked against WINDOWS once both are read.
+    const c = loadConfig(schema, {
+      ...base,
+      WINDOWS: '5m',
+      ALERT_RULES: '{"defaults": {"minShare": 2, "window": "1h"}}',
+    });
+    expect(() => resolveMonitorSettings(c as MonitorConfig)).toThrow(
+      /ALERT_RULES: defaults\.minShare: must be between 0 and 1; defaults\.window: must be one of the configured windows: 5m/,
     );
   });
 
@@ -35,8 +48,10 @@ describe('sentiment monitor configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-'));
     const file = join(dir, 'rules.json');
     writeFileSync(file, JSON.stringify({ tickers: { ACME: { minVolume: 20 } } }));
-    const c = loadConfig(schema, { ...base, ALERT_RULES_FILE: file });
-    expect(c.ALERT_RULES.for('ACME').minVolume).toBe(20);
-    expect(c.ALERT_RULES.for('OTHER').minVolume).toBe(5);
+    const { rules } = resolveMonitorSettings(
+      loadConfig(schema, { ...base, ALERT_RULES_FILE: file }) as MonitorConfig,
+    );
+    expect(rules.for('ACME').minVolume).toBe(20);
+    expect(rules.for('OTHER').minVolume).toBe(4);
   });
 });

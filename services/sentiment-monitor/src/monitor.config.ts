@@ -1,8 +1,9 @@
 // The sentiment monitor's own variables, beyond the shared ones, validated once at start-up.
-// ALERT_RULES may also be given as a file with ALERT_RULES_FILE (the loader's <NAME>_FILE rule).
-import { positiveInt, z } from '@mercato/config';
+// ALERT_RULES may also be given as a file with ALERT_RULES_FILE (the loader's <NAME>_FILE rule);
+// its window fields are checked against WINDOWS, so the rule book is built by resolveMonitorSettings.
+import { ConfigError, positiveInt, z } from '@mercato/config';
 import type { PlatformConfig } from '@mercato/runtime';
-import { parseAlertRules } from './alert-rules';
+import { parseAlertRules, type AlertRuleBook } from './alert-rules';
 import { parseDuration } from './durations';
 import { parseWindowSizes } from './windows';
 
@@ -27,13 +28,16 @@ export const monitorEnv = {
   ALLOWED_LATENESS: duration('10m'),
   /** Records published further than this ahead of the wall clock are not counted (they would stall the watermark). */
   MAX_FUTURE_SKEW: duration('15m'),
-  /** Weight of the newest closed window in the EWMA baseline. */
-  EWMA_ALPHA: z.coerce.number().gt(0, 'must be > 0').lte(1, 'must be ≤ 1').default(0.2),
-  /** Surge rules: JSON with "defaults" and per-ticker "tickers" overrides (see README). */
-  ALERT_RULES: z
-    .string()
-    .optional()
-    .transform((text, ctx) => parsed(parseAlertRules)(text ?? '', ctx)),
+  /** Articles after which a closed window's weight in a ticker's baseline has fallen to 1/e. */
+  BASELINE_MEMORY_ARTICLES: positiveInt(300),
+  /** How often each tenant's market prior is recomputed from its tickers' baselines. */
+  MARKET_PRIOR_REFRESH: duration('1m'),
+  /** Surge rules of the deployment: JSON with "defaults" and per-ticker "tickers" overrides (see README). */
+  ALERT_RULES: z.string().optional(),
+  /** The model registry, read for each scoring version's measured confusion. */
+  MODEL_REGISTRY_URL: z
+    .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
+    .default('http://127.0.0.1:8084'),
   WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
   WEBHOOK_BACKOFF_MS: positiveInt(2_000),
   WEBHOOK_MAX_BACKOFF_MS: positiveInt(600_000),
@@ -50,3 +54,24 @@ export const monitorEnv = {
 };
 
 export type MonitorConfig = PlatformConfig & z.infer<z.ZodObject<typeof monitorEnv>>;
+
+export interface MonitorSettings {
+  /** The deployment's rule book (ALERT_RULES over the built-in defaults). */
+  rules: AlertRuleBook;
+}
+
+export const MONITOR_SETTINGS = Symbol('MONITOR_SETTINGS');
+
+/** What the configuration says beyond single variables; a bad ALERT_RULES stops the start-up naming it. */
+export function resolveMonitorSettings(config: MonitorConfig): MonitorSettings {
+  try {
+    return {
+      rules: parseAlertRules(
+        config.ALERT_RULES,
+        config.WINDOWS.map((w) => w.label),
+      ),
+    };
+  } catch (err) {
+    throw new ConfigError([`ALERT_RULES: ${(err as Error).message}`]);
+  }
+}

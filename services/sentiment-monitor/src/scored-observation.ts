@@ -4,6 +4,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { SentimentLabel, TICKER_RULE, normalizeTicker, type ScoredArticle } from '@mercato/contracts';
 import type { KafkaRecordInfo } from '@mercato/kafka';
+import { modelLabel } from './confusion';
 import type { Label, Observation } from './window-aggregate';
 
 export class InvalidScoredRecord extends Error {
@@ -67,6 +68,6 @@ export function toObservation(
     probNegative: probability('prob_negative', value.probNegative),
     probNeutral: probability('prob_neutral', value.probNeutral),
     probPositive: probability('prob_positive', value.probPositive),
-    modelVersion: value.modelName ? `${value.modelName}@${value.modelVersion}` : value.modelVersion,
+    modelVersion: modelLabel(value.modelOwner, value.modelName, value.modelVersion),
   };
 }

@@ -2,7 +2,7 @@
 // batches (one transaction per batch), owns the sentiment_monitor schema.
 import { join } from 'node:path';
 import { bootstrapService } from '@mercato/runtime';
-import { monitorEnv } from './monitor.config';
+import { monitorEnv, resolveMonitorSettings } from './monitor.config';
 import { SentimentMonitorModule } from './sentiment-monitor.module';
 
 export async function startSentimentMonitor(): Promise<void> {
@@ -11,6 +11,6 @@ export async function startSentimentMonitor(): Promise<void> {
     env: monitorEnv,
     consumer: { retry: { maxAttempts: 5, initialBackoffMs: 200, maxBackoffMs: 5_000 } },
     migrationsDir: join(__dirname, '..', 'migrations'),
-    module: () => SentimentMonitorModule,
+    module: (config) => SentimentMonitorModule.forRoot(resolveMonitorSettings(config)),
   });
 }

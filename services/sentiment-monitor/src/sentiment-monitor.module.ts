@@ -1,8 +1,11 @@
 // The sentiment monitor's providers and controllers: the news.scored.v1 batch handler and HTTP
-// controllers → services (counting, queries, webhooks, live stream) → repositories (Postgres, and
-// the Kafka producer through the alert relay).
-import { Module } from '@nestjs/common';
+// controllers → services (counting, rules, model confusion, queries, webhooks, live stream) →
+// repositories (Postgres, the model registry, and the Kafka producer through the alert relay).
+import { Module, type DynamicModule } from '@nestjs/common';
 import { AlertEventPublisher } from './alert-event.publisher';
+import { AlertRulesController } from './alert-rules.controller';
+import { AlertRulesRepository } from './alert-rules.repository';
+import { AlertRulesService } from './alert-rules.service';
 import { AlertRelay } from './alert-relay';
 import { AlertSignals } from './alert-signals';
 import { AlertStreamService } from './alert-stream.service';
@@ -10,6 +13,9 @@ import { AlertRepository } from './alert.repository';
 import { AlertsController } from './alerts.controller';
 import { DashboardController } from './dashboard.controller';
 import { Housekeeping } from './housekeeping';
+import { MarketPriorRefresher } from './market-prior.refresher';
+import { ModelConfusionService } from './model-confusion.service';
+import { MONITOR_SETTINGS, type MonitorSettings } from './monitor.config';
 import { OpenApiController } from './openapi.controller';
 import { ScoredArticleHandler } from './scored-article.handler';
 import { SentimentQueryService } from './sentiment-query.service';
@@ -21,28 +27,39 @@ import { WebhookService } from './webhook.service';
 import { WebhooksController } from './webhooks.controller';
 import { WindowAggregationService } from './window-aggregation.service';
 
-@Module({
-  controllers: [
-    ScoredArticleHandler,
-    TickersController,
-    AlertsController,
-    WebhooksController,
-    OpenApiController,
-    DashboardController,
-  ],
-  providers: [
-    SentimentWindowRepository,
-    AlertRepository,
-    WebhookRepository,
-    AlertEventPublisher,
-    AlertSignals,
-    WindowAggregationService,
-    SentimentQueryService,
-    WebhookService,
-    AlertRelay,
-    WebhookDispatcher,
-    AlertStreamService,
-    Housekeeping,
-  ],
-})
-export class SentimentMonitorModule {}
+@Module({})
+export class SentimentMonitorModule {
+  static forRoot(settings: MonitorSettings): DynamicModule {
+    return {
+      module: SentimentMonitorModule,
+      controllers: [
+        ScoredArticleHandler,
+        TickersController,
+        AlertsController,
+        AlertRulesController,
+        WebhooksController,
+        OpenApiController,
+        DashboardController,
+      ],
+      providers: [
+        { provide: MONITOR_SETTINGS, useValue: settings },
+        SentimentWindowRepository,
+        AlertRepository,
+        AlertRulesRepository,
+        WebhookRepository,
+        AlertEventPublisher,
+        AlertSignals,
+        AlertRulesService,
+        ModelConfusionService,
+        WindowAggregationService,
+        SentimentQueryService,
+        WebhookService,
+        AlertRelay,
+        WebhookDispatcher,
+        AlertStreamService,
+        MarketPriorRefresher,
+        Housekeeping,
+      ],
+    };
+  }
+}

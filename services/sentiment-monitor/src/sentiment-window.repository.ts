@@ -4,8 +4,8 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Queryable } from '@mercato/db';
 import type { Direction } from './alert-rules';
-import type { EwmaState } from './ewma';
-import type { Baseline } from './surge';
+import { DEFAULT_MARKET_PRIOR, type BaselineSource, type MarketPrior, type TickerBaseline } from './baseline';
+import type { DetectorState } from './surge';
 import type { Evidence, Label, WindowCounts } from './window-aggregate';
 
 export interface TickerKey {
@@ -15,22 +15,27 @@ export interface TickerKey {
 
 export const tickerKey = (k: TickerKey): string => `${k.tenantId}\u0000${k.ticker}`;
 
+/** What the surge test read in a window for one direction (surge.ts), as its records came in. */
+export interface WindowReading {
+  /** The strongest evidence (nats) while the window was open. */
+  evidence: number;
+  /** The evidence the lowest severity needed then. */
+  threshold: number;
+  /** The baseline's expected share of labels in the direction, and its band. */
+  expected: number;
+  low: number;
+  high: number;
+  source: BaselineSource;
+}
+
 export interface StoredWindow extends TickerKey {
   size: string;
   start: number;
   end: number;
   counts: WindowCounts;
-  negativeZ: number | null;
-  positiveZ: number | null;
-  baseline: Record<Direction, Baseline> | null;
+  negativeTest: WindowReading | null;
+  positiveTest: WindowReading | null;
   closed: boolean;
-}
-
-export interface StoredBaseline extends TickerKey {
-  size: string;
-  negative: EwmaState;
-  positive: EwmaState;
-  lastWindowStart: number | null;
 }
 
 export interface LateRow extends TickerKey {
@@ -69,15 +74,14 @@ interface WindowDbRow {
   model_versions: string[];
   top_negative: Evidence[];
   top_positive: Evidence[];
-  negative_z: number | null;
-  positive_z: number | null;
-  baseline: Record<Direction, Baseline> | null;
+  negative_test: WindowReading | null;
+  positive_test: WindowReading | null;
   closed: boolean;
 }
 
 const WINDOW_COLUMNS = `tenant_id, ticker, window_size, window_start, window_end, negative, neutral, positive, volume,
   sum_prob_negative, sum_prob_neutral, sum_prob_positive, model_versions, top_negative, top_positive,
-  negative_z, positive_z, baseline, closed`;
+  negative_test, positive_test, closed`;
 
 const toWindow = (r: WindowDbRow): StoredWindow => ({
   tenantId: r.tenant_id,
@@ -97,9 +101,8 @@ const toWindow = (r: WindowDbRow): StoredWindow => ({
     topNegative: r.top_negative,
     topPositive: r.top_positive,
   },
-  negativeZ: r.negative_z,
-  positiveZ: r.positive_z,
-  baseline: r.baseline,
+  negativeTest: r.negative_test,
+  positiveTest: r.positive_test,
   closed: r.closed,
 });
 
@@ -203,9 +206,8 @@ export class SentimentWindowRepository {
         model_versions: w.counts.modelVersions,
         top_negative: w.counts.topNegative,
         top_positive: w.counts.topPositive,
-        negative_z: w.negativeZ,
-        positive_z: w.positiveZ,
-        baseline: w.baseline,
+        negative_test: w.negativeTest,
+        positive_test: w.positiveTest,
         closed: w.closed,
       }));
     await tx.query(
@@ -214,74 +216,102 @@ export class SentimentWindowRepository {
          tenant_id text, ticker text, window_size text, window_start timestamptz, window_end timestamptz,
          negative integer, neutral integer, positive integer, volume integer, sum_prob_negative float8,
          sum_prob_neutral float8, sum_prob_positive float8, model_versions text[], top_negative jsonb,
-         top_positive jsonb, negative_z float8, positive_z float8, baseline jsonb, closed boolean)
+         top_positive jsonb, negative_test jsonb, positive_test jsonb, closed boolean)
        ON CONFLICT (tenant_id, ticker, window_size, window_start) DO UPDATE SET
          negative = EXCLUDED.negative, neutral = EXCLUDED.neutral, positive = EXCLUDED.positive,
          volume = EXCLUDED.volume, sum_prob_negative = EXCLUDED.sum_prob_negative,
          sum_prob_neutral = EXCLUDED.sum_prob_neutral, sum_prob_positive = EXCLUDED.sum_prob_positive,
          model_versions = EXCLUDED.model_versions, top_negative = EXCLUDED.top_negative,
-         top_positive = EXCLUDED.top_positive, negative_z = EXCLUDED.negative_z,
-         positive_z = EXCLUDED.positive_z, baseline = EXCLUDED.baseline, closed = EXCLUDED.closed,
+         top_positive = EXCLUDED.top_positive, negative_test = EXCLUDED.negative_test,
+         positive_test = EXCLUDED.positive_test, closed = EXCLUDED.closed,
          updated_at = now()`,
       [JSON.stringify(records)],
     );
   }
 
-  async lockBaselines(tx: Queryable, keys: readonly TickerKey[]): Promise<StoredBaseline[]> {
+  /** Each ticker's surge detector, locked (absent: a ticker never seen), by tickerKey. */
+  async lockDetectors(tx: Queryable, keys: readonly TickerKey[]): Promise<Map<string, DetectorState>> {
     const { tenants, tickers } = sortedKeys(keys);
-    const { rows } = await tx.query<{
-      tenant_id: string;
-      ticker: string;
-      window_size: string;
-      negative_mean: number;
-      negative_variance: number;
-      positive_mean: number;
-      positive_variance: number;
-      closed_windows: number;
-      last_window_start: Date | null;
-    }>(
-      `SELECT tenant_id, ticker, window_size, negative_mean, negative_variance, positive_mean, positive_variance,
-         closed_windows, last_window_start
-       FROM baselines WHERE (tenant_id, ticker) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-       ORDER BY tenant_id, ticker, window_size FOR UPDATE`,
+    const { rows } = await tx.query<{ tenant_id: string; ticker: string; state: DetectorState }>(
+      `SELECT tenant_id, ticker, state FROM ticker_detectors
+       WHERE (tenant_id, ticker) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY tenant_id, ticker FOR UPDATE`,
       [tenants, tickers],
     );
-    return rows.map((r) => ({
-      tenantId: r.tenant_id,
-      ticker: r.ticker,
-      size: r.window_size,
-      negative: { mean: r.negative_mean, variance: r.negative_variance, count: r.closed_windows },
-      positive: { mean: r.positive_mean, variance: r.positive_variance, count: r.closed_windows },
-      lastWindowStart: r.last_window_start?.getTime() ?? null,
-    }));
+    return new Map(rows.map((r) => [tickerKey({ tenantId: r.tenant_id, ticker: r.ticker }), r.state]));
   }
 
-  async saveBaselines(tx: Queryable, baselines: readonly StoredBaseline[]): Promise<void> {
-    if (baselines.length === 0) return;
-    const records = baselines.map((b) => ({
-      tenant_id: b.tenantId,
-      ticker: b.ticker,
-      window_size: b.size,
-      negative_mean: b.negative.mean,
-      negative_variance: b.negative.variance,
-      positive_mean: b.positive.mean,
-      positive_variance: b.positive.variance,
-      closed_windows: b.negative.count,
-      last_window_start: iso(b.lastWindowStart),
-    }));
+  async saveDetectors(
+    tx: Queryable,
+    detectors: readonly (TickerKey & { state: DetectorState })[],
+  ): Promise<void> {
+    if (detectors.length === 0) return;
+    const records = [...detectors]
+      .sort((a, b) => (tickerKey(a) < tickerKey(b) ? -1 : 1))
+      .map((d) => ({ tenant_id: d.tenantId, ticker: d.ticker, state: d.state }));
     await tx.query(
-      `INSERT INTO baselines (tenant_id, ticker, window_size, negative_mean, negative_variance, positive_mean,
-         positive_variance, closed_windows, last_window_start, updated_at)
-       SELECT *, now() FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, ticker text, window_size text,
-         negative_mean float8, negative_variance float8, positive_mean float8, positive_variance float8,
-         closed_windows integer, last_window_start timestamptz)
-       ON CONFLICT (tenant_id, ticker, window_size) DO UPDATE SET
-         negative_mean = EXCLUDED.negative_mean, negative_variance = EXCLUDED.negative_variance,
-         positive_mean = EXCLUDED.positive_mean, positive_variance = EXCLUDED.positive_variance,
-         closed_windows = EXCLUDED.closed_windows, last_window_start = EXCLUDED.last_window_start,
-         updated_at = now()`,
+      `INSERT INTO ticker_detectors (tenant_id, ticker, state, updated_at)
+       SELECT *, now() FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, ticker text, state jsonb)
+       ON CONFLICT (tenant_id, ticker) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
       [JSON.stringify(records)],
     );
+  }
+
+  /** The market prior of each tenant (the default for a tenant without one yet), by tenant id. */
+  async marketPriors(tx: Queryable, tenantIds: readonly string[]): Promise<Map<string, MarketPrior>> {
+    const { rows } = await tx.query<{
+      tenant_id: string;
+      mean: number[];
+      concentration: number;
+      tickers: number;
+    }>('SELECT tenant_id, mean, concentration, tickers FROM market_priors WHERE tenant_id = ANY($1)', [
+      [...tenantIds],
+    ]);
+    const priors = new Map(
+      rows.map((r) => [r.tenant_id, { mean: r.mean, concentration: r.concentration, tickers: r.tickers }]),
+    );
+    for (const t of tenantIds) if (!priors.has(t)) priors.set(t, DEFAULT_MARKET_PRIOR);
+    return priors;
+  }
+
+  /** Tenants without a market prior, or whose detectors changed since it was computed `olderThanMs` ago. */
+  async tenantsDueForPrior(olderThanMs: number): Promise<string[]> {
+    const { rows } = await this.db.pool.query<{ tenant_id: string }>(
+      `SELECT DISTINCT d.tenant_id FROM ticker_detectors d
+       LEFT JOIN market_priors p ON p.tenant_id = d.tenant_id
+       WHERE p.tenant_id IS NULL
+          OR (p.updated_at < now() - make_interval(secs => $1) AND d.updated_at > p.updated_at)
+       ORDER BY d.tenant_id`,
+      [olderThanMs / 1000],
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
+  /** Every baseline of the tenant's tickers (what its market prior is learned from). */
+  async baselinesOf(tenantId: string): Promise<TickerBaseline[]> {
+    const { rows } = await this.db.pool.query<{ baseline: TickerBaseline }>(
+      `SELECT state->'baseline' AS baseline FROM ticker_detectors WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    return rows.map((r) => r.baseline);
+  }
+
+  async saveMarketPrior(tenantId: string, prior: MarketPrior): Promise<void> {
+    await this.db.pool.query(
+      `INSERT INTO market_priors (tenant_id, mean, concentration, tickers, updated_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (tenant_id) DO UPDATE SET mean = EXCLUDED.mean, concentration = EXCLUDED.concentration,
+         tickers = EXCLUDED.tickers, updated_at = now()`,
+      [tenantId, prior.mean, prior.concentration, prior.tickers],
+    );
+  }
+
+  /** The detector of one ticker, for the API (undefined: never seen). */
+  async detector(tenantId: string, ticker: string): Promise<DetectorState | undefined> {
+    const { rows } = await this.db.pool.query<{ state: DetectorState }>(
+      'SELECT state FROM ticker_detectors WHERE tenant_id = $1 AND ticker = $2',
+      [tenantId, ticker],
+    );
+    return rows[0]?.state;
   }
 
   async insertLate(tx: Queryable, rows: readonly LateRow[]): Promise<void> {
@@ -344,7 +374,7 @@ export class SentimentWindowRepository {
     return rows.map(toWindow);
   }
 
-  /** Each ticker's latest window of the size, ranked by its negative z (highest first). */
+  /** Each ticker's latest window of the size, ranked by its negative evidence (strongest first). */
   async ranking(q: { tenantId: string; size: string; limit: number }): Promise<RankedTicker[]> {
     const { rows } = await this.db.pool.query<
       WindowDbRow & {
@@ -366,7 +396,7 @@ export class SentimentWindowRepository {
          SELECT alert_id, direction, severity, raised_at FROM alerts a
          WHERE a.tenant_id = t.tenant_id AND a.ticker = t.ticker ORDER BY a.seq DESC LIMIT 1) a ON true
        WHERE t.tenant_id = $1
-       ORDER BY w.negative_z DESC NULLS LAST, w.volume DESC, t.ticker
+       ORDER BY (w.negative_test->>'evidence')::float8 DESC NULLS LAST, w.volume DESC, t.ticker
        LIMIT $3`,
       [q.tenantId, q.size, q.limit],
     );

@@ -1,77 +1,231 @@
 import { describe, expect, it } from 'vitest';
 import { alertIdFor } from './alert-id';
-import { DEFAULT_RULES, type AlertRules } from './alert-rules';
-import { ewmaFromPrior, ewmaUpdate } from './ewma';
-import { baselineOf, cooldownDecision, evaluateDirection, evaluateWindow, type AlertMark } from './surge';
-import { emptyCounts, type WindowCounts } from './window-aggregate';
+import { defaultRules, type AlertRules } from './alert-rules';
+import { DEFAULT_MARKET_PRIOR, emptyBaseline, type TickerBaseline } from './baseline';
+import { DEFAULT_CONFUSION, type ModelConfusion } from './confusion';
+import {
+  articleEvidence,
+  cooldownDecision,
+  emptyDetector,
+  observeArticle,
+  thresholdsFor,
+  type AlertMark,
+  type DetectorState,
+  type SurgeProposal,
+} from './surge';
+import type { Label, Observation } from './window-aggregate';
 
 const M = 60_000;
-const counts = (negative: number, neutral: number, positive: number): WindowCounts => ({
-  ...emptyCounts(),
-  negative,
-  neutral,
-  positive,
-  volume: negative + neutral + positive,
-});
-const rules = (o: Partial<AlertRules> = {}): AlertRules => ({ ...DEFAULT_RULES, ...o });
+const T0 = Date.UTC(2026, 2, 2, 15, 0);
+const rules = (o: Partial<AlertRules> = {}): AlertRules => ({ ...defaultRules(['5m', '1h']), ...o });
+const measured: ModelConfusion = {
+  matrix: [
+    [0.9, 0.08, 0.02],
+    [0.05, 0.9, 0.05],
+    [0.02, 0.08, 0.9],
+  ],
+  source: 'measured',
+};
+const unmeasured: ModelConfusion = { matrix: DEFAULT_CONFUSION, source: 'default', reason: 'no metrics' };
 
-describe('baseline', () => {
-  it('is the prior until enough windows have closed, then the EWMA', () => {
-    let s = ewmaFromPrior(DEFAULT_RULES.prior);
-    s = ewmaUpdate(s, 0.3, 0.2);
-    s = ewmaUpdate(s, 0.3, 0.2);
-    expect(baselineOf(s, rules())).toEqual({ mean: 0.25, std: 0.1, source: 'prior' });
-    s = ewmaUpdate(s, 0.3, 0.2);
-    const b = baselineOf(s, rules());
-    expect(b.source).toBe('history');
-    expect(b.mean).toBeCloseTo(s.mean, 12);
-    expect(b.std).toBeCloseTo(Math.sqrt(s.variance), 12);
+let n = 0;
+const obs = (minute: number, label: Label, p = 0.9): Observation => {
+  n++;
+  const rest = (1 - p) / 2;
+  return {
+    eventId: `e${n}`,
+    tenantId: 'default',
+    ticker: 'ACME',
+    articleId: `a${n}`,
+    headline: `ACME ${label} ${n}`,
+    source: 'wire',
+    eventTime: T0 + minute * M,
+    label,
+    probNegative: label === 'negative' ? p : rest,
+    probNeutral: label === 'neutral' ? p : rest,
+    probPositive: label === 'positive' ? p : rest,
+    modelVersion: 'platform/sentiment@3',
+  };
+};
+
+/** Walks the articles through one detector; returns the final state and every proposal. */
+function walk(
+  articles: readonly Observation[],
+  o: { rules?: AlertRules; confusion?: ModelConfusion; state?: DetectorState } = {},
+): { state: DetectorState; proposals: SurgeProposal[]; evidence: number[] } {
+  let state = o.state ?? emptyDetector();
+  const proposals: SurgeProposal[] = [];
+  const evidence: number[] = [];
+  for (const a of articles) {
+    const out = observeArticle(state, a, {
+      rules: o.rules ?? rules(),
+      prior: DEFAULT_MARKET_PRIOR,
+      confusion: o.confusion ?? measured,
+    });
+    state = out.state;
+    proposals.push(...out.proposals);
+    evidence.push(out.readings.find((r) => r.direction === 'negative')?.evidence ?? 0);
+  }
+  return { state, proposals, evidence };
+}
+
+/** A ticker with a long, ordinary history: 15 % negative, 55 % neutral, 30 % positive true labels. */
+const seasoned: TickerBaseline = { counts: [45, 165, 90], articles: 300, versions: ['platform/sentiment@3'] };
+const seasonedDetector = (): DetectorState => ({ ...emptyDetector(), baseline: seasoned });
+const negatives = (count: number, from = 0, every = 0.5): Observation[] =>
+  Array.from({ length: count }, (_, i) => obs(from + i * every, 'negative'));
+
+describe('surge test', () => {
+  it('does not alert on a handful of articles of a fresh ticker (4 positive of 5, the case the old test flagged high)', () => {
+    const five = [
+      obs(0, 'positive'),
+      obs(10, 'positive'),
+      obs(20, 'neutral'),
+      obs(30, 'positive'),
+      obs(40, 'positive'),
+    ];
+    expect(walk(five).proposals).toEqual([]);
+    // Eleven ordinary headlines a weak model labelled partly negative: no alert either.
+    const eleven = (
+      [
+        'negative',
+        'neutral',
+        'negative',
+        'neutral',
+        'neutral',
+        'negative',
+        'positive',
+        'neutral',
+        'negative',
+        'neutral',
+        'neutral',
+      ] as Label[]
+    ).map((l, i) => obs(i * 5, l, 0.6));
+    expect(walk(eleven, { confusion: unmeasured }).proposals).toEqual([]);
   });
-});
 
-describe('surge evaluation', () => {
-  const prior = { mean: 0.25, std: 0.1, source: 'prior' as const };
-
-  it('computes the share and z of each direction', () => {
-    const e = evaluateWindow(counts(8, 1, 1), { negative: prior, positive: prior }, rules());
-    expect(e.negative.share).toBeCloseTo(0.8, 12);
-    expect(e.negative.z).toBeCloseTo(5.5, 12);
-    expect(e.negative.severity).toBe('high');
-    expect(e.positive.share).toBeCloseTo(0.1, 12);
-    expect(e.positive.z).toBeCloseTo(-1.5, 12);
-    expect(e.positive.severity).toBeNull();
+  it('alerts on a burst of negative news, with the figures that explain it', () => {
+    const { proposals } = walk(negatives(10), { state: seasonedDetector() });
+    expect(proposals.length).toBeGreaterThan(0);
+    const [first] = proposals;
+    expect(first).toMatchObject({ direction: 'negative', since: T0, share: 1 });
+    // Not before minVolume articles, whatever the evidence of the first ones.
+    expect(first?.articles).toBe(rules().minVolume);
+    expect(first?.evidence).toBeGreaterThanOrEqual(first?.threshold as number);
+    expect(first?.band).toMatchObject({ source: 'history' });
+    expect(first?.band.expected).toBeGreaterThan(first?.band.low as number);
+    expect(first?.band.high).toBeGreaterThan(first?.band.expected as number);
+    expect(first?.z).toBeGreaterThan(3);
+    expect(first?.models).toEqual([{ version: 'platform/sentiment@3', confusion: 'measured' }]);
+    expect(first?.acrossVersions).toBe(false);
+    expect(first?.top).toHaveLength(4);
+    // Each severity at most once, more severe each time, as the evidence grows.
+    const ranks = proposals.map((p) => ['low', 'medium', 'high'].indexOf(p.severity));
+    expect(ranks).toEqual([...new Set(ranks)].sort());
+    expect(proposals.at(-1)?.severity).toBe('high');
   });
 
-  it('uses the deviation floor', () => {
-    const steady = { mean: 0.3, std: 0.001, source: 'history' as const };
-    const e = evaluateDirection(counts(5, 3, 2), 'negative', steady, rules({ stdFloor: 0.05 }));
-    expect(e.z).toBeCloseTo(4, 12);
+  it('needs more evidence from a weaker model: each article says less, and the alert comes later', () => {
+    const burst = negatives(12);
+    const strong = walk(burst, { state: seasonedDetector(), confusion: measured });
+    const weak = walk(burst, { state: seasonedDetector(), confusion: unmeasured });
+    expect(strong.evidence[0]).toBeGreaterThan(weak.evidence[0] as number);
+    const high = (r: { proposals: SurgeProposal[] }) =>
+      r.proposals.find((p) => p.severity === 'high')?.articles;
+    expect(high(strong)).toBeLessThan(high(weak) as number);
   });
 
-  it('needs the minimum volume', () => {
-    expect(evaluateDirection(counts(4, 0, 0), 'negative', prior, rules()).severity).toBeNull();
-    expect(evaluateDirection(counts(5, 0, 0), 'negative', prior, rules()).severity).toBe('high');
+  it('needs more evidence from a ticker with no history than from one it knows well', () => {
+    const article = obs(0, 'negative');
+    const fresh = articleEvidence(
+      article,
+      'negative',
+      emptyBaseline(),
+      DEFAULT_MARKET_PRIOR,
+      measured.matrix,
+      0.9,
+    );
+    const known = articleEvidence(article, 'negative', seasoned, DEFAULT_MARKET_PRIOR, measured.matrix, 0.9);
+    expect(known).toBeGreaterThan(fresh);
+    expect(fresh).toBeGreaterThan(0);
   });
 
-  it('needs the minimum absolute share whatever the z', () => {
-    const quiet = { mean: 0.02, std: 0.01, source: 'history' as const };
-    const e = evaluateDirection(counts(2, 8, 0), 'negative', quiet, rules({ stdFloor: 0.01 }));
-    expect(e.z).toBeGreaterThan(10);
-    expect(e.severity).toBeNull();
+  it('weighs an article by the model’s probabilities, never above what its confusion allows', () => {
+    const sure = articleEvidence(
+      obs(0, 'negative', 0.99),
+      'negative',
+      seasoned,
+      DEFAULT_MARKET_PRIOR,
+      measured.matrix,
+      0.9,
+    );
+    const unsure = articleEvidence(
+      obs(0, 'negative', 0.45),
+      'negative',
+      seasoned,
+      DEFAULT_MARKET_PRIOR,
+      measured.matrix,
+      0.9,
+    );
+    const labelOnly = articleEvidence(
+      { ...obs(0, 'negative'), probNegative: 0, probNeutral: 0, probPositive: 0 },
+      'negative',
+      seasoned,
+      DEFAULT_MARKET_PRIOR,
+      measured.matrix,
+      0.9,
+    );
+    expect(unsure).toBeLessThan(sure);
+    expect(sure).toBeLessThanOrEqual(labelOnly);
+    expect(
+      articleEvidence(obs(0, 'neutral'), 'negative', seasoned, DEFAULT_MARKET_PRIOR, measured.matrix, 0.9),
+    ).toBeLessThan(0);
   });
 
-  it('grades by the z thresholds', () => {
-    // Binary-exact numbers, so the z of each case is exactly its threshold.
-    const b = { mean: 0.25, std: 0.125, source: 'history' as const };
-    expect(evaluateDirection(counts(4, 4, 0), 'negative', b, rules()).severity).toBe('low');
-    expect(evaluateDirection(counts(5, 3, 0), 'negative', b, rules()).severity).toBe('medium');
-    expect(evaluateDirection(counts(6, 2, 0), 'negative', b, rules()).severity).toBe('high');
+  it('lets evidence fade with event time: news a night apart does not add up', () => {
+    const spread = negatives(8, 0, 120);
+    expect(walk(spread, { state: seasonedDetector() }).proposals).toEqual([]);
+    const { state } = walk([obs(0, 'negative'), obs(1, 'negative')], { state: seasonedDetector() });
+    const later = observeArticle(state, obs(16 * 60, 'negative'), {
+      rules: rules(),
+      prior: DEFAULT_MARKET_PRIOR,
+      confusion: measured,
+    });
+    expect(later.state.runs.negative.since).toBe(T0 + 16 * 60 * M);
+    expect(later.state.runs.negative.articles).toBe(1);
   });
 
-  it('ignores disabled directions', () => {
-    const e = evaluateDirection(counts(0, 1, 9), 'positive', prior, rules({ directions: ['negative'] }));
-    expect(e.z).toBeGreaterThan(4);
-    expect(e.severity).toBeNull();
+  it('asks a busy ticker for more evidence than a quiet one', () => {
+    const quiet = seasonedDetector();
+    const busy: DetectorState = { ...quiet, activity: { minutes: 600, gaps: 1200 } };
+    const q = thresholdsFor(quiet, rules());
+    const b = thresholdsFor(busy, rules());
+    expect(q).toEqual(rules().evidence);
+    expect(b.low).toBeCloseTo(rules().evidence.low + 2 * Math.log((1201 / 660) * 60), 9);
+    // Overnight and weekend gaps count for at most one horizon of activity.
+    const { state } = walk([obs(0, 'neutral'), obs(3 * 24 * 60, 'neutral')], { state: quiet });
+    expect(state.activity).toEqual({ minutes: 60, gaps: 1 });
+  });
+
+  it('keeps the gates: enough articles, enough of them in the direction, and only enabled directions', () => {
+    expect(
+      walk(negatives(12), { state: seasonedDetector(), rules: rules({ minVolume: 20 }) }).proposals,
+    ).toEqual([]);
+    const mixed = negatives(12).flatMap((o, i) => [o, obs(i * 0.5 + 0.1, 'neutral', 0.5)]);
+    expect(walk(mixed, { state: seasonedDetector(), rules: rules({ minShare: 0.8 }) }).proposals).toEqual([]);
+    const off = walk(negatives(12), {
+      state: seasonedDetector(),
+      rules: rules({ directions: ['positive'] }),
+    });
+    expect(off.proposals).toEqual([]);
+    expect(Math.max(...off.evidence)).toBeGreaterThan(rules().evidence.high);
+  });
+
+  it('says when the evidence was scored by a version the baseline was not learned from', () => {
+    const other = negatives(10).map((o) => ({ ...o, modelVersion: 'platform/sentiment@4' }));
+    const [p] = walk(other, { state: seasonedDetector() }).proposals;
+    expect(p?.acrossVersions).toBe(true);
+    expect(p?.band.versions).toEqual(['platform/sentiment@3']);
   });
 });
 
@@ -109,7 +263,6 @@ describe('cooldown', () => {
       action: 'suppress',
       by: 'a1',
     });
-    // 25 minutes between the windows: still the same surge.
     expect(cooldownDecision(candidate(30, 'medium'), [mark({})], 30 * M).action).toBe('suppress');
   });
 
@@ -125,11 +278,8 @@ describe('cooldown', () => {
     expect(cooldownDecision(candidate(10, 'high'), marks, 30 * M)).toEqual({ action: 'suppress', by: 'a2' });
   });
 
-  it('raises again once the windows are a cooldown apart', () => {
+  it('raises again once the windows are a cooldown apart, and keeps directions apart', () => {
     expect(cooldownDecision(candidate(35, 'low'), [mark({})], 30 * M)).toEqual({ action: 'raise' });
-  });
-
-  it('keeps directions apart', () => {
     expect(cooldownDecision(candidate(0, 'low', 'positive' as never), [mark({})], 30 * M)).toEqual({
       action: 'raise',
     });

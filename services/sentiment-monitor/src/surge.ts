@@ -1,6 +1,20 @@
-// Surge detection for one window: the share of each direction against the ticker's baseline (its
-// EWMA over closed windows, or the prior while there are too few), the z-score, the severity the
-// rules give it, and the cooldown that turns one surge into one alert.
+// The surge test: a sequential likelihood-ratio test (CUSUM) per ticker and direction over the
+// stream of scored articles, with evidence that fades with event time.
+//
+// For each article, the evidence it adds is log P(article | surge) / P(article | baseline):
+// - under the baseline, true labels follow the ticker's learned mix, taken at the upper end of its
+//   band (z = 1.28) for the direction, so a ticker with little history needs more evidence;
+// - under a surge, a share `surgeShare` of the articles is truly in the direction;
+// - either way the scoring version's measured confusion says which labels such news gets, and the
+//   article's probabilities say how sure the model was of its label (the evidence is the ratio of
+//   the label likelihoods weighted by those probabilities: never more than the confusion allows, and
+//   less for an article the model hesitated on).
+// The evidence is summed, never below 0, and decays by e per `horizon` of event time, so only news
+// arriving together builds up. A severity is reached when the evidence passes its threshold — the
+// rule's evidence plus 2·ln(articles the ticker usually gets per horizon, at least 1): a busy ticker
+// looks more often, so it needs more — and the evidence rests on at least minVolume articles with at
+// least minShare of them in the direction. Severity therefore comes from the evidence, never from a
+// share alone. Pure: the state goes in and comes out; batch-plan.ts walks records through it.
 import {
   DIRECTIONS,
   severityFor,
@@ -9,51 +23,309 @@ import {
   type Direction,
   type Severity,
 } from './alert-rules';
-import { zScore, type EwmaState } from './ewma';
-import { shareOf, type WindowCounts } from './window-aggregate';
+import {
+  baselineSource,
+  emptyBaseline,
+  effectiveArticles,
+  LABEL_INDEX,
+  posterior,
+  predictedMix,
+  shareBand,
+  type BaselineSource,
+  type MarketPrior,
+  type TickerBaseline,
+} from './baseline';
+import type { ConfusionMatrix, ModelConfusion } from './confusion';
+import { mergeEvidence, type Evidence, type Observation } from './window-aggregate';
 
-export interface Baseline {
-  mean: number;
-  std: number;
-  /** "prior" until the ticker has rules.baselineMinWindows closed windows of this size. */
-  source: 'prior' | 'history';
+/** One-sided band of the baseline's share under which the test takes the baseline (90 %). */
+export const BASELINE_Z = 1.28;
+/** Weight of ln(articles per horizon) in the thresholds. */
+const MULTIPLICITY = 2;
+/** Evidence below this is gone: the next article starts a new run. */
+const FADED = 0.01;
+/** While evidence of either direction is above this, the activity rate is not updated. */
+const QUIET = 1;
+const MAX_RUN_VERSIONS = 10;
+
+export interface RunState {
+  /** The evidence (nats) of a surge in the direction, as of `at`. */
+  evidence: number;
+  /** Event time of the run's first article; null when there is no run. */
+  since: number | null;
+  articles: number;
+  /** Articles of the run labelled in the direction. */
+  directionArticles: number;
+  /** The most severe level this run has proposed: each level is proposed at most once per run. */
+  proposed: Severity | null;
+  /** Model versions that scored the run's articles, with the confusion each was read through. */
+  models: RunModel[];
+  /** The run's most confident headlines of the direction. */
+  top: Evidence[];
 }
 
-export function baselineOf(state: EwmaState, rules: AlertRules): Baseline {
-  if (state.count < rules.baselineMinWindows) return { ...rules.prior, source: 'prior' };
-  return { mean: state.mean, std: Math.sqrt(Math.max(0, state.variance)), source: 'history' };
+export interface RunModel {
+  /** The version's label (`owner/name@version`). */
+  version: string;
+  /** Whether its measured confusion or the default was used, and why the default. */
+  confusion: ModelConfusion['source'];
+  reason?: string;
 }
 
-export interface DirectionEvaluation {
-  direction: Direction;
-  share: number;
-  baseline: Baseline;
-  z: number;
-  /** Null when the window does not qualify (direction off, too few records, share or z too low). */
-  severity: Severity | null;
+export interface DetectorState {
+  baseline: TickerBaseline;
+  /** Minutes of activity (inter-arrival gaps capped at the horizon) and the gaps counted in them. */
+  activity: { minutes: number; gaps: number };
+  /** The largest event time seen (evidence decays from it). */
+  at: number | null;
+  runs: Record<Direction, RunState>;
 }
 
-export function evaluateDirection(
-  counts: WindowCounts,
+const emptyRun = (): RunState => ({
+  evidence: 0,
+  since: null,
+  articles: 0,
+  directionArticles: 0,
+  proposed: null,
+  models: [],
+  top: [],
+});
+
+export const emptyDetector = (): DetectorState => ({
+  baseline: emptyBaseline(),
+  activity: { minutes: 0, gaps: 0 },
+  at: null,
+  runs: { negative: emptyRun(), positive: emptyRun() },
+});
+
+/** The baseline as one version should see it: the share of labels in the direction, and its band. */
+export interface BaselineBand {
+  /** Expected share of the version's labels in the direction, and its band (observed-label space). */
+  expected: number;
+  low: number;
+  high: number;
+  source: BaselineSource;
+  /** Effective articles behind the ticker's own part of the baseline. */
+  articles: number;
+  /** Versions of the windows the ticker's baseline was learned from. */
+  versions: string[];
+}
+
+function bandOf(
+  baseline: TickerBaseline,
+  prior: MarketPrior,
+  confusion: ConfusionMatrix,
   direction: Direction,
-  baseline: Baseline,
-  rules: AlertRules,
-): DirectionEvaluation {
-  const share = shareOf(counts, direction);
-  const z = zScore(share, baseline.mean, baseline.std, rules.stdFloor);
-  const qualifies =
-    rules.directions.includes(direction) && counts.volume >= rules.minVolume && share >= rules.minShare;
-  return { direction, share, baseline, z, severity: qualifies ? severityFor(z, rules.thresholds) : null };
+): BaselineBand {
+  const band = shareBand(posterior(baseline, prior), LABEL_INDEX[direction], BASELINE_Z);
+  const observed = (mix: number[]) => predictedMix(mix, confusion)[LABEL_INDEX[direction]] as number;
+  return {
+    expected: observed(band.mean),
+    low: observed(band.lowMix),
+    high: observed(band.highMix),
+    source: baselineSource(baseline, prior),
+    articles: effectiveArticles(baseline),
+    versions: baseline.versions,
+  };
 }
 
-export function evaluateWindow(
-  counts: WindowCounts,
-  baselines: Record<Direction, Baseline>,
-  rules: AlertRules,
-): Record<Direction, DirectionEvaluation> {
-  const out = {} as Record<Direction, DirectionEvaluation>;
-  for (const d of DIRECTIONS) out[d] = evaluateDirection(counts, d, baselines[d], rules);
-  return out;
+/** Articles the ticker usually gets within one horizon, from its quiet-time activity (a new ticker: 1). */
+function articlesPerHorizon(state: DetectorState, horizonMs: number): number {
+  const horizonMinutes = horizonMs / 60_000;
+  return ((state.activity.gaps + 1) / (state.activity.minutes + horizonMinutes)) * horizonMinutes;
+}
+
+/** The evidence each severity needs on this ticker now. */
+export function thresholdsFor(state: DetectorState, rules: AlertRules): Record<Severity, number> {
+  const extra = MULTIPLICITY * Math.log(Math.max(1, articlesPerHorizon(state, rules.horizonMs)));
+  return {
+    low: rules.evidence.low + extra,
+    medium: rules.evidence.medium + extra,
+    high: rules.evidence.high + extra,
+  };
+}
+
+/** The article's probabilities as a distribution over labels; its label alone when it has none. */
+function labelWeights(o: Observation): number[] {
+  const p = [o.probNegative, o.probNeutral, o.probPositive];
+  const sum = p.reduce((a, b) => a + b, 0);
+  if (sum > 0) return p.map((x) => x / sum);
+  return [0, 0, 0].map((_, i) => (i === LABEL_INDEX[o.label] ? 1 : 0));
+}
+
+/** log P(article | surge) / P(article | baseline) for one direction. */
+export function articleEvidence(
+  o: Observation,
+  direction: Direction,
+  baseline: TickerBaseline,
+  prior: MarketPrior,
+  confusion: ConfusionMatrix,
+  surgeShare: number,
+): number {
+  const d = LABEL_INDEX[direction];
+  // A label a version never predicts would make a ratio of zeros: every likelihood is kept above 1e-6.
+  const calm = predictedMix(shareBand(posterior(baseline, prior), d, BASELINE_Z).highMix, confusion).map(
+    (q) => Math.max(q, 1e-6),
+  );
+  const surge = calm.map((q, l) =>
+    Math.max(1e-6, surgeShare * ((confusion[d] as number[])[l] as number) + (1 - surgeShare) * q),
+  );
+  const w = labelWeights(o);
+  const num = w.reduce((s, p, l) => s + p * (surge[l] as number), 0);
+  const den = w.reduce((s, p, l) => s + p * (calm[l] as number), 0);
+  return Math.log(num / den);
+}
+
+/** What the evidence of one direction looked like after an article (windows keep the strongest). */
+export interface DirectionReading {
+  direction: Direction;
+  evidence: number;
+  thresholds: Record<Severity, number>;
+  band: BaselineBand;
+}
+
+/** A direction whose evidence reached a severity it had not reached in this run. */
+export interface SurgeProposal {
+  direction: Direction;
+  severity: Severity;
+  /** The article whose evidence reached it (its event time places the alert's window). */
+  at: number;
+  evidence: number;
+  threshold: number;
+  thresholds: Record<Severity, number>;
+  since: number;
+  articles: number;
+  directionArticles: number;
+  share: number;
+  band: BaselineBand;
+  /** (directionArticles − articles·expected) / √(articles·expected·(1 − expected)): how far the share is, in counts. */
+  z: number;
+  models: RunModel[];
+  /** The run was scored by versions the baseline was not learned from (or by several). */
+  acrossVersions: boolean;
+  top: Evidence[];
+}
+
+export interface ArticleOutcome {
+  state: DetectorState;
+  readings: DirectionReading[];
+  proposals: SurgeProposal[];
+}
+
+function addModel(models: readonly RunModel[], o: Observation, confusion: ModelConfusion): RunModel[] {
+  if (models.some((m) => m.version === o.modelVersion) || models.length >= MAX_RUN_VERSIONS)
+    return [...models];
+  const model: RunModel = { version: o.modelVersion, confusion: confusion.source };
+  if (confusion.reason !== undefined) model.reason = confusion.reason;
+  return [...models, model];
+}
+
+const acrossVersions = (models: readonly RunModel[], baseline: TickerBaseline): boolean =>
+  models.length > 1 ||
+  (baseline.versions.length > 0 && models.some((m) => !baseline.versions.includes(m.version)));
+
+function gated(run: RunState, rules: AlertRules): boolean {
+  return run.articles >= rules.minVolume && run.directionArticles / run.articles >= rules.minShare;
+}
+
+/**
+ * Takes one on-time article: decays the evidence to its event time, adds what the article says
+ * for each direction, and proposes the severities newly reached (directions the rules leave out are
+ * measured but never proposed).
+ */
+export function observeArticle(
+  state: DetectorState,
+  o: Observation,
+  context: { rules: AlertRules; prior: MarketPrior; confusion: ModelConfusion },
+): ArticleOutcome {
+  const { rules, prior, confusion } = context;
+  const gap = state.at === null ? null : Math.max(0, o.eventTime - state.at);
+  const decay = gap === null ? 0 : Math.exp(-gap / rules.horizonMs);
+  const quiet = DIRECTIONS.every((d) => state.runs[d].evidence * decay < QUIET);
+  const activity =
+    gap !== null && quiet
+      ? {
+          minutes: state.activity.minutes + Math.min(gap, rules.horizonMs) / 60_000,
+          gaps: state.activity.gaps + 1,
+        }
+      : state.activity;
+  const next: DetectorState = {
+    baseline: state.baseline,
+    activity,
+    at: state.at === null ? o.eventTime : Math.max(state.at, o.eventTime),
+    runs: { ...state.runs },
+  };
+  const thresholds = thresholdsFor(next, rules);
+  const readings: DirectionReading[] = [];
+  const proposals: SurgeProposal[] = [];
+  for (const direction of DIRECTIONS) {
+    const before = state.runs[direction];
+    const carried = before.evidence * decay;
+    const fresh = carried < FADED;
+    const evidence = Math.max(
+      0,
+      (fresh ? 0 : carried) +
+        articleEvidence(o, direction, state.baseline, prior, confusion.matrix, rules.surgeShare),
+    );
+    const band = bandOf(state.baseline, prior, confusion.matrix, direction);
+    let run: RunState;
+    if (evidence === 0) {
+      run = emptyRun();
+    } else {
+      const base = fresh ? emptyRun() : before;
+      const inDirection = o.label === direction;
+      run = {
+        evidence,
+        since: base.since ?? o.eventTime,
+        articles: base.articles + 1,
+        directionArticles: base.directionArticles + (inDirection ? 1 : 0),
+        proposed: base.proposed,
+        models: addModel(base.models, o, confusion),
+        top: inDirection
+          ? mergeEvidence(base.top, [
+              {
+                articleId: o.articleId,
+                headline: o.headline,
+                source: o.source,
+                probability: direction === 'negative' ? o.probNegative : o.probPositive,
+                publishedAt: new Date(o.eventTime).toISOString(),
+              },
+            ])
+          : base.top,
+      };
+    }
+    readings.push({ direction, evidence, thresholds, band });
+    const severity = run.articles > 0 && gated(run, rules) ? severityFor(evidence, thresholds) : null;
+    if (
+      severity !== null &&
+      rules.directions.includes(direction) &&
+      severityRank(severity) > severityRank(run.proposed)
+    ) {
+      const expected = band.expected;
+      proposals.push({
+        direction,
+        severity,
+        at: o.eventTime,
+        evidence,
+        threshold: thresholds[severity],
+        thresholds,
+        since: run.since as number,
+        articles: run.articles,
+        directionArticles: run.directionArticles,
+        share: run.directionArticles / run.articles,
+        band,
+        z:
+          (run.directionArticles - run.articles * expected) /
+          Math.sqrt(run.articles * expected * (1 - expected)),
+        models: run.models,
+        acrossVersions: acrossVersions(run.models, state.baseline),
+        top: run.top,
+      });
+      run = { ...run, proposed: severity };
+    }
+    next.runs[direction] = run;
+  }
+  return { state: next, readings, proposals };
 }
 
 export interface AlertMark {

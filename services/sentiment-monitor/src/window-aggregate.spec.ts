@@ -4,7 +4,6 @@ import {
   emptyCounts,
   mergeCounts,
   mergeEvidence,
-  shareOf,
   type Evidence,
   type Observation,
 } from './window-aggregate';
@@ -39,8 +38,6 @@ describe('window counts', () => {
     expect(c).toMatchObject({ negative: 2, neutral: 1, positive: 0, volume: 3 });
     expect(c.sumProbNegative).toBeCloseTo(0.9 + 0.2 + 0.7, 12);
     expect(c.modelVersions).toEqual(['sentiment@3', 'sentiment@4']);
-    expect(shareOf(c, 'negative')).toBeCloseTo(2 / 3, 12);
-    expect(shareOf(emptyCounts(), 'negative')).toBe(0);
   });
 
   it('keeps the five most confident headlines per direction as evidence', () => {

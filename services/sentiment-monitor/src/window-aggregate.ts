@@ -1,7 +1,6 @@
 // What a window holds: counts per label, summed probabilities, volume, the model versions that
 // scored its records, and its evidence — the most confident negative and positive headlines, kept
 // as a bounded top-N so an alert can show why it fired without storing every article.
-import type { Direction } from './alert-rules';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 export type Label = (typeof LABELS)[number];
@@ -125,10 +124,3 @@ export function mergeCounts(a: WindowCounts, b: WindowCounts): WindowCounts {
     topPositive: mergeEvidence(a.topPositive, b.topPositive),
   };
 }
-
-/** Share of the window's records labelled in the direction (0 for an empty window). */
-export const shareOf = (c: WindowCounts, direction: Direction): number =>
-  c.volume === 0 ? 0 : c[direction] / c.volume;
-
-export const evidenceFor = (c: WindowCounts, direction: Direction): Evidence[] =>
-  direction === 'negative' ? c.topNegative : c.topPositive;

@@ -1,14 +1,19 @@
 // Counts a batch of scored records exactly once, in one transaction: claim the event ids (only the
-// ones never seen are counted), lock the tickers' watermarks, open windows and baselines, plan the
-// batch (batch-plan.ts), write windows, baselines, late records and watermarks, and insert the
+// ones never seen are counted), lock the tickers' watermarks, open windows and surge detectors, plan
+// the batch (batch-plan.ts), write windows, detectors, late records and watermarks, and insert the
 // alerts the cooldown lets through with their webhook deliveries. A crash anywhere before COMMIT
-// leaves nothing; a redelivery after COMMIT finds every event id taken and changes nothing.
+// leaves nothing; a redelivery after COMMIT finds every event id taken and changes nothing. Before
+// the transaction, the tenants' current rules and the scoring versions' confusion are read (from
+// caches, the registry only for a version not seen before), so no lock waits on HTTP.
 import { Inject, Injectable } from '@nestjs/common';
 import { Database } from '@mercato/db';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
+import type { AlertRuleBook } from './alert-rules';
+import { AlertRulesService } from './alert-rules.service';
 import { AlertSignals } from './alert-signals';
 import { AlertRepository, type AlertRecord } from './alert.repository';
+import type { MarketPrior } from './baseline';
 import {
   cooldownHorizon,
   decideAlerts,
@@ -16,6 +21,7 @@ import {
   type PlanSettings,
   type SurgeCandidate,
 } from './batch-plan';
+import { ModelConfusionService } from './model-confusion.service';
 import type { MonitorConfig } from './monitor.config';
 import { monitorMetrics } from './monitor-metrics';
 import { SentimentWindowRepository, tickerKey, type TickerKey } from './sentiment-window.repository';
@@ -41,6 +47,8 @@ export class WindowAggregationService {
     private readonly alerts: AlertRepository,
     private readonly webhooks: WebhookRepository,
     private readonly signals: AlertSignals,
+    private readonly rules: AlertRulesService,
+    private readonly confusion: ModelConfusionService,
     @Inject(SERVICE_CONFIG) config: MonitorConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
@@ -48,8 +56,7 @@ export class WindowAggregationService {
       sizes: config.WINDOWS,
       latenessMs: config.ALLOWED_LATENESS,
       maxFutureSkewMs: config.MAX_FUTURE_SKEW,
-      alpha: config.EWMA_ALPHA,
-      rules: config.ALERT_RULES,
+      baseline: { memoryArticles: config.BASELINE_MEMORY_ARTICLES },
     };
   }
 
@@ -64,6 +71,8 @@ export class WindowAggregationService {
     const endTimer = monitorMetrics.batchSeconds.startTimer();
     const seen = new Set<string>();
     const unique = records.filter((o) => !seen.has(o.eventId) && seen.add(o.eventId));
+    const tenants = [...new Set(unique.map((o) => o.tenantId))];
+    const [books] = await Promise.all([this.rules.booksFor(tenants), this.confusion.prepare(unique)]);
 
     const outcome = await this.db.transaction(async (tx) => {
       const fresh = await this.windows.claimEvents(
@@ -88,14 +97,24 @@ export class WindowAggregationService {
       ];
       const watermarks = await this.windows.lockWatermarks(tx, keys);
       const openWindows = await this.windows.lockOpenWindows(tx, keys);
-      const baselines = await this.windows.lockBaselines(tx, keys);
+      const detectors = await this.windows.lockDetectors(tx, keys);
+      const priors = await this.windows.marketPriors(tx, tenants);
       const plan = planBatch(
-        { observations, watermarks, openWindows, baselines, now: Date.now() },
+        {
+          observations,
+          watermarks,
+          openWindows,
+          detectors,
+          prior: (tenantId) => priors.get(tenantId) as MarketPrior,
+          rules: (tenantId) => books.get(tenantId) as AlertRuleBook,
+          confusion: (modelVersion, tenantId) => this.confusion.get(modelVersion, tenantId),
+          now: Date.now(),
+        },
         this.settings,
       );
 
       await this.windows.saveWindows(tx, plan.windows);
-      await this.windows.saveBaselines(tx, plan.baselines);
+      await this.windows.saveDetectors(tx, plan.detectors);
       await this.windows.insertLate(tx, plan.late);
       await this.windows.saveWatermarks(tx, plan.watermarks);
       result.counted = plan.counted;
@@ -106,10 +125,7 @@ export class WindowAggregationService {
       if (plan.candidates.length > 0) {
         const tickers: TickerKey[] = [
           ...new Map(
-            plan.candidates.map((c) => [
-              tickerKey(c.window),
-              { tenantId: c.window.tenantId, ticker: c.window.ticker },
-            ]),
+            plan.candidates.map((c) => [tickerKey(c), { tenantId: c.tenantId, ticker: c.ticker }]),
           ).values(),
         ];
         const recent = await this.alerts.recentMarks(tx, tickers, cooldownHorizon(plan.candidates));
@@ -123,7 +139,7 @@ export class WindowAggregationService {
     endTimer();
 
     const { result, plan, suppressed } = outcome;
-    for (const s of suppressed) monitorMetrics.alertsSuppressed.inc({ direction: s.evaluation.direction });
+    for (const s of suppressed) monitorMetrics.alertsSuppressed.inc({ direction: s.proposal.direction });
     monitorMetrics.records.inc({ outcome: 'duplicate' }, result.duplicates);
     monitorMetrics.records.inc({ outcome: 'counted' }, result.counted);
     if (plan) {
@@ -155,8 +171,10 @@ export class WindowAggregationService {
             windowStart: new Date(a.windowStart).toISOString(),
             direction: a.direction,
             severity: a.severity,
-            z: Number(a.z.toFixed(2)),
+            evidence: a.test && Number(a.test.evidence.toFixed(2)),
+            threshold: a.test && Number(a.test.threshold.toFixed(2)),
             volume: a.volume,
+            acrossVersions: a.models?.acrossVersions,
             upgradeOf: a.upgradeOf,
           },
           'sentiment alert raised',

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mercato/sentiment/v1/alerts.proto.
  */
 export const file_mercato_sentiment_v1_alerts: GenFile = /*@__PURE__*/
-  fileDesc("CiFtZXJjYXRvL3NlbnRpbWVudC92MS9hbGVydHMucHJvdG8SFG1lcmNhdG8uc2VudGltZW50LnYxIo8BChBFdmlkZW5jZUhlYWRsaW5lEhIKCmFydGljbGVfaWQYASABKAkSEAoIaGVhZGxpbmUYAiABKAkSDgoGc291cmNlGAMgASgJEhMKC3Byb2JhYmlsaXR5GAQgASgCEjAKDHB1Ymxpc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwQKDlNlbnRpbWVudEFsZXJ0EhEKCXRlbmFudF9pZBgBIAEoCRIQCghhbGVydF9pZBgCIAEoCRIOCgZ0aWNrZXIYAyABKAkSMAoMd2luZG93X3N0YXJ0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp3aW5kb3dfZW5kGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ3aW5kb3cYBiABKAkSNwoJZGlyZWN0aW9uGAcgASgOMiQubWVyY2F0by5zZW50aW1lbnQudjEuQWxlcnREaXJlY3Rpb24SNQoIc2V2ZXJpdHkYCCABKA4yIy5tZXJjYXRvLnNlbnRpbWVudC52MS5BbGVydFNldmVyaXR5Eg0KBXNoYXJlGAkgASgBEhUKDWJhc2VsaW5lX21lYW4YCiABKAESFwoPYmFzZWxpbmVfc3RkZGV2GAsgASgBEg8KB3pfc2NvcmUYDCABKAESDgoGdm9sdW1lGA0gASgDEhUKDW1vZGVsX3ZlcnNpb24YDiABKAkSOAoIZXZpZGVuY2UYDyADKAsyJi5tZXJjYXRvLnNlbnRpbWVudC52MS5FdmlkZW5jZUhlYWRsaW5lEi0KCXJhaXNlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqbQoOQWxlcnREaXJlY3Rpb24SHwobQUxFUlRfRElSRUNUSU9OX1VOU1BFQ0lGSUVEEAASHAoYQUxFUlRfRElSRUNUSU9OX05FR0FUSVZFEAESHAoYQUxFUlRfRElSRUNUSU9OX1BPU0lUSVZFEAIqewoNQWxlcnRTZXZlcml0eRIeChpBTEVSVF9TRVZFUklUWV9VTlNQRUNJRklFRBAAEhYKEkFMRVJUX1NFVkVSSVRZX0xPVxABEhkKFUFMRVJUX1NFVkVSSVRZX01FRElVTRACEhcKE0FMRVJUX1NFVkVSSVRZX0hJR0gQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiFtZXJjYXRvL3NlbnRpbWVudC92MS9hbGVydHMucHJvdG8SFG1lcmNhdG8uc2VudGltZW50LnYxIo8BChBFdmlkZW5jZUhlYWRsaW5lEhIKCmFydGljbGVfaWQYASABKAkSEAoIaGVhZGxpbmUYAiABKAkSDgoGc291cmNlGAMgASgJEhMKC3Byb2JhYmlsaXR5GAQgASgCEjAKDHB1Ymxpc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi3AUKDlNlbnRpbWVudEFsZXJ0EhEKCXRlbmFudF9pZBgBIAEoCRIQCghhbGVydF9pZBgCIAEoCRIOCgZ0aWNrZXIYAyABKAkSMAoMd2luZG93X3N0YXJ0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp3aW5kb3dfZW5kGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZ3aW5kb3cYBiABKAkSNwoJZGlyZWN0aW9uGAcgASgOMiQubWVyY2F0by5zZW50aW1lbnQudjEuQWxlcnREaXJlY3Rpb24SNQoIc2V2ZXJpdHkYCCABKA4yIy5tZXJjYXRvLnNlbnRpbWVudC52MS5BbGVydFNldmVyaXR5Eg0KBXNoYXJlGAkgASgBEhUKDWJhc2VsaW5lX21lYW4YCiABKAESFwoPYmFzZWxpbmVfc3RkZGV2GAsgASgBEg8KB3pfc2NvcmUYDCABKAESDgoGdm9sdW1lGA0gASgDEhUKDW1vZGVsX3ZlcnNpb24YDiABKAkSOAoIZXZpZGVuY2UYDyADKAsyJi5tZXJjYXRvLnNlbnRpbWVudC52MS5FdmlkZW5jZUhlYWRsaW5lEi0KCXJhaXNlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMZXZpZGVuY2VfbGxyGBEgASgBEhoKEmV2aWRlbmNlX3RocmVzaG9sZBgSIAEoARIyCg5ldmlkZW5jZV9zaW5jZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHgoWYmFzZWxpbmVfbW9kZWxfdmVyc2lvbhgUIAEoCRIdChVhY3Jvc3NfbW9kZWxfdmVyc2lvbnMYFSABKAgSFwoPY29tcGFyaXNvbl9ub3RlGBYgASgJEhUKDXJ1bGVzX3ZlcnNpb24YFyABKAUqbQoOQWxlcnREaXJlY3Rpb24SHwobQUxFUlRfRElSRUNUSU9OX1VOU1BFQ0lGSUVEEAASHAoYQUxFUlRfRElSRUNUSU9OX05FR0FUSVZFEAESHAoYQUxFUlRfRElSRUNUSU9OX1BPU0lUSVZFEAIqewoNQWxlcnRTZXZlcml0eRIeChpBTEVSVF9TRVZFUklUWV9VTlNQRUNJRklFRBAAEhYKEkFMRVJUX1NFVkVSSVRZX0xPVxABEhkKFUFMRVJUX1NFVkVSSVRZX01FRElVTRACEhcKE0FMRVJUX1NFVkVSSVRZX0hJR0gQA2IGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A headline that contributed to an alert: the evidence an analyst reads first.
@@ -100,7 +100,8 @@ export type SentimentAlert = Message<"mercato.sentiment.v1.SentimentAlert"> & {
   severity: AlertSeverity;
 
   /**
-   * The observed share of articles in the direction, and its baseline (EWMA mean and deviation).
+   * The share of the evidence's articles labelled in the direction, and the baseline's expected share
+   * of such labels (with its deviation) for the versions that scored them.
    *
    * @generated from field: double share = 9;
    */
@@ -117,16 +118,22 @@ export type SentimentAlert = Message<"mercato.sentiment.v1.SentimentAlert"> & {
   baselineStddev: number;
 
   /**
+   * How far the share is from the baseline in counts: (k - n*mean) / sqrt(n*mean*(1 - mean)).
+   *
    * @generated from field: double z_score = 12;
    */
   zScore: number;
 
   /**
+   * Articles the evidence rests on.
+   *
    * @generated from field: int64 volume = 13;
    */
   volume: bigint;
 
   /**
+   * Versions that scored the evidence (owner/name@version), comma-separated.
+   *
    * @generated from field: string model_version = 14;
    */
   modelVersion: string;
@@ -140,6 +147,49 @@ export type SentimentAlert = Message<"mercato.sentiment.v1.SentimentAlert"> & {
    * @generated from field: google.protobuf.Timestamp raised_at = 16;
    */
   raisedAt?: Timestamp | undefined;
+
+  /**
+   * The surge test: its evidence (natural log of the likelihood ratio of a surge against the
+   * baseline), the evidence this severity needed on this ticker, and when the evidence began.
+   *
+   * @generated from field: double evidence_llr = 17;
+   */
+  evidenceLlr: number;
+
+  /**
+   * @generated from field: double evidence_threshold = 18;
+   */
+  evidenceThreshold: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp evidence_since = 19;
+   */
+  evidenceSince?: Timestamp | undefined;
+
+  /**
+   * Versions the ticker's baseline was learned from, comma-separated. When the evidence was scored by
+   * others, across_model_versions is set and comparison_note says how they were compared.
+   *
+   * @generated from field: string baseline_model_version = 20;
+   */
+  baselineModelVersion: string;
+
+  /**
+   * @generated from field: bool across_model_versions = 21;
+   */
+  acrossModelVersions: boolean;
+
+  /**
+   * @generated from field: string comparison_note = 22;
+   */
+  comparisonNote: string;
+
+  /**
+   * The tenant's rules version the alert was decided under (0: the deployment's rules).
+   *
+   * @generated from field: int32 rules_version = 23;
+   */
+  rulesVersion: number;
 };
 
 /**
