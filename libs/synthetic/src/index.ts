@@ -10,3 +10,14 @@ export {
   type GeneratedInteraction,
   type CatalogOptions,
 } from './generators';
+export {
+  generateLabeledMarket,
+  STUDENT_CONFUSION,
+  MARKET_LABELS,
+  type LabeledMarket,
+  type LabeledMarketOptions,
+  type MarketArticle,
+  type MarketLabel,
+  type MarketTicker,
+  type InjectedSurge,
+} from './labeled-market';

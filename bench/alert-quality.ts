@@ -1,0 +1,338 @@
+// Alert quality on a labeled replay: a seeded synthetic market (generateLabeledMarket of
+// @mercato/synthetic: 200 tickers over 5 trading days with a weekend between, per-ticker base rates
+// around 15 % negative / 30 % positive, heavy-tailed volume, mixed news bursts, a model confusion
+// matrix applied to the true labels, injected surges of known start, size and length) replayed in
+// one-minute batches of event time through the sentiment monitor's own detector — planBatch,
+// decideAlerts and computeMarketPrior of services/sentiment-monitor, with the state the service keeps
+// in Postgres kept in memory (DetectorReplay) — and through today's detector, the monitor's code at
+// git revision --today, built from git into .mercato/bench/ and driven the same way.
+//
+// An alert (upgrades of an alert are the same alert) is right when its ticker and direction are an
+// injected surge's and the article that raised it came between the surge's start and 30 minutes
+// after its end. Printed per detector: precision; recall of surges of at least 15 articles (and of
+// all); false alerts per 100 ticker-days; the detection delay of each detected surge — its articles
+// published up to the alert, and minutes from its start (median and 90th percentile); and alerts
+// repeated for a surge already alerted. Targets: precision ≥ 0.95, recall ≥ 0.9 (≥ 15 articles),
+// < 1 false alert per 100 ticker-days, median delay ≤ 5 articles.
+// Usage: node dist/bench/alert-quality.js [--seed 42] [--tickers 200] [--surges 150] [--surge-share 1]
+//        [--today <git rev>] [--no-today] [--json]
+import { REPO_ROOT } from '@mercato/dev-stack';
+import { generateLabeledMarket, STUDENT_CONFUSION, type LabeledMarket } from '@mercato/synthetic';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseAlertRules } from '../services/sentiment-monitor/src/alert-rules';
+import {
+  DEFAULT_CONFUSION,
+  type ConfusionMatrix,
+  type ModelConfusion,
+} from '../services/sentiment-monitor/src/confusion';
+import { DetectorReplay } from '../services/sentiment-monitor/src/detector-replay';
+import type { Observation } from '../services/sentiment-monitor/src/window-aggregate';
+import { parseWindowSizes } from '../services/sentiment-monitor/src/windows';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '42' },
+    tickers: { type: 'string', default: '200' },
+    surges: { type: 'string', default: '150' },
+    'surge-share': { type: 'string', default: '1' },
+    // main before the surge test: the z-score detector.
+    today: { type: 'string', default: '105029204667fdd609326918c828c146f3a7bd81' },
+    'no-today': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const MINUTE = 60_000;
+const TENANT = 'bench';
+const MODEL = 'platform/sentiment@7';
+const WINDOWS = parseWindowSizes('5m,1h');
+const SETTINGS = { sizes: WINDOWS, latenessMs: 10 * MINUTE, maxFutureSkewMs: 15 * MINUTE };
+const log = (msg: string): void => {
+  if (!values.json) process.stderr.write(`${msg}\n`);
+};
+
+/** An alert as the scoring needs it: what, and the event time of the article that raised it. */
+interface Raised {
+  ticker: string;
+  direction: 'negative' | 'positive';
+  at: number;
+}
+
+function observationsOf(market: LabeledMarket): Observation[] {
+  return market.articles.map((a) => ({
+    eventId: a.id,
+    tenantId: TENANT,
+    ticker: a.ticker,
+    articleId: a.id,
+    headline: `${a.ticker} ${a.label}`,
+    source: 'bench',
+    eventTime: a.eventTime,
+    label: a.label,
+    probNegative: a.probabilities[0],
+    probNeutral: a.probabilities[1],
+    probPositive: a.probabilities[2],
+    modelVersion: MODEL,
+  }));
+}
+
+/** One-minute batches of event time, in order: a live stream consumed as it comes. */
+function batches(observations: readonly Observation[]): Observation[][] {
+  const out: Observation[][] = [];
+  let current: Observation[] = [];
+  let minute = -1;
+  for (const o of observations) {
+    const m = Math.floor(o.eventTime / MINUTE);
+    if (m !== minute && current.length > 0) {
+      out.push(current);
+      current = [];
+    }
+    minute = m;
+    current.push(o);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The monitor's detector, with the deployment's default rules and the version's confusion. */
+function runNew(stream: Observation[][], confusion: ModelConfusion): Raised[] {
+  const rules = parseAlertRules(
+    undefined,
+    WINDOWS.map((w) => w.label),
+  );
+  const replay = new DetectorReplay(
+    { ...SETTINGS, baseline: { memoryArticles: 300 } },
+    { rules: () => rules, confusion: () => confusion },
+  );
+  for (const batch of stream) {
+    replay.run(batch);
+    // MARKET_PRIOR_REFRESH (1m): once per minute of event time, i.e. per batch.
+    replay.refreshPriors();
+  }
+  return replay.alerts
+    .filter((a) => a.upgradeOf === null)
+    .map((a) => ({ ticker: a.ticker, direction: a.direction, at: a.test?.at ?? a.windowEnd }));
+}
+
+/** The detector's modules at a git revision, built once into .mercato/bench/today-detector/<rev>. */
+function loadToday(rev: string): { batchPlan: any; alertRules: any } {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  }).trim();
+  const dir = join(REPO_ROOT, '.mercato/bench/today-detector', sha);
+  const built = join(dir, 'dist/services/sentiment-monitor/src');
+  if (!existsSync(join(built, 'batch-plan.js'))) {
+    log(`building today's detector from ${sha.slice(0, 10)} into ${dir}`);
+    mkdirSync(dir, { recursive: true });
+    const tar = execFileSync(
+      'git',
+      [
+        'archive',
+        '--format=tar',
+        sha,
+        'libs',
+        'services/sentiment-monitor',
+        'scripts/build.mjs',
+        'tsconfig.base.json',
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 256 * 1024 * 1024 },
+    );
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    execFileSync(process.execPath, ['scripts/build.mjs', 'libs', 'services/sentiment-monitor'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  const load = createRequire(join(built, 'batch-plan.js'));
+  return { batchPlan: load('./batch-plan.js'), alertRules: load('./alert-rules.js') };
+}
+
+/**
+ * Today's detector, driven as its service drove it: open windows and baselines by ticker, the
+ * cooldown against the alerts so far. Its own defaults (no ALERT_RULES) and EWMA_ALPHA 0.2.
+ */
+function runToday(stream: Observation[][], rev: string): Raised[] {
+  const { batchPlan, alertRules } = loadToday(rev);
+  const settings = { ...SETTINGS, alpha: 0.2, rules: alertRules.parseAlertRules(undefined) };
+  const key = (t: { tenantId: string; ticker: string }): string => `${t.tenantId}\u0000${t.ticker}`;
+  const watermarks = new Map<string, number | undefined>();
+  const open = new Map<string, any>();
+  const baselines = new Map<string, any>();
+  const marks = new Map<string, any[]>();
+  const raised: Raised[] = [];
+  for (const batch of stream) {
+    const tickers = new Set(batch.map(key));
+    const plan = batchPlan.planBatch(
+      {
+        observations: batch,
+        watermarks,
+        openWindows: [...open.values()].filter((w) => tickers.has(key(w))),
+        baselines: [...baselines.values()].filter((b) => tickers.has(key(b))),
+        now: Number.MAX_SAFE_INTEGER,
+      },
+      settings,
+    );
+    for (const w of plan.windows) {
+      const k = `${key(w)}/${w.size}/${w.start}`;
+      if (w.closed) open.delete(k);
+      else open.set(k, w);
+    }
+    for (const b of plan.baselines) baselines.set(`${key(b)}/${b.size}`, b);
+    for (const w of plan.watermarks)
+      watermarks.set(key(w), Math.max(w.watermark, watermarks.get(key(w)) ?? -Infinity));
+    const { alerts } = batchPlan.decideAlerts(plan.candidates, marks);
+    for (const a of alerts) {
+      marks.set(key(a), [...(marks.get(key(a)) ?? []), a]);
+      if (a.upgradeOf !== null) continue;
+      // The batch's newest article of the ticker is the one that made the window qualify.
+      const at = Math.max(...batch.filter((o) => o.ticker === a.ticker).map((o) => o.eventTime));
+      raised.push({ ticker: a.ticker, direction: a.direction, at });
+    }
+  }
+  return raised;
+}
+
+const GRACE = 30 * MINUTE;
+const percentile = (xs: number[], p: number): number => {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
+};
+
+interface Figures {
+  alerts: number;
+  precision: number;
+  recall15: number;
+  recallAll: number;
+  falsePer100TickerDays: number;
+  repeats: number;
+  delayArticles: { median: number; p90: number };
+  delayMinutes: { median: number; p90: number };
+}
+
+function judge(market: LabeledMarket, raised: Raised[]): Figures {
+  const first = new Map<number, Raised>();
+  let right = 0;
+  let repeats = 0;
+  for (const r of [...raised].sort((a, b) => a.at - b.at)) {
+    const surge = market.surges.find(
+      (s) => s.ticker === r.ticker && s.direction === r.direction && r.at >= s.start && r.at <= s.end + GRACE,
+    );
+    if (!surge) continue;
+    right++;
+    if (first.has(surge.id)) repeats++;
+    else first.set(surge.id, r);
+  }
+  const articlesBySurge = new Map<number, number[]>();
+  for (const a of market.articles)
+    if (a.surge !== null)
+      articlesBySurge.set(a.surge, [...(articlesBySurge.get(a.surge) ?? []), a.eventTime]);
+  const delays = [...first].map(([id, r]) => ({
+    articles: (articlesBySurge.get(id) ?? []).filter((t) => t <= r.at).length,
+    minutes: (r.at - (market.surges[id]?.start ?? r.at)) / MINUTE,
+  }));
+  const big = market.surges.filter((s) => s.size >= 15);
+  const tickerDays = market.tickers.length * market.days.length;
+  return {
+    alerts: raised.length,
+    precision: raised.length === 0 ? Number.NaN : right / raised.length,
+    recall15: big.filter((s) => first.has(s.id)).length / big.length,
+    recallAll: first.size / market.surges.length,
+    falsePer100TickerDays: ((raised.length - right) / tickerDays) * 100,
+    repeats,
+    delayArticles: {
+      median: percentile(
+        delays.map((d) => d.articles),
+        0.5,
+      ),
+      p90: percentile(
+        delays.map((d) => d.articles),
+        0.9,
+      ),
+    },
+    delayMinutes: {
+      median: percentile(
+        delays.map((d) => d.minutes),
+        0.5,
+      ),
+      p90: percentile(
+        delays.map((d) => d.minutes),
+        0.9,
+      ),
+    },
+  };
+}
+
+function main(): void {
+  const seed = Number(values.seed);
+  const market = generateLabeledMarket({
+    seed,
+    tickers: Number(values.tickers),
+    surges: Number(values.surges),
+    surgeShare: Number(values['surge-share']),
+  });
+  const stream = batches(observationsOf(market));
+  const big = market.surges.filter((s) => s.size >= 15).length;
+  log(
+    `market: seed ${seed}, ${market.tickers.length} tickers x ${market.days.length} trading days, ` +
+      `${market.articles.length} articles (${market.articles.filter((a) => a.surge !== null).length} in ` +
+      `${market.surges.length} surges, ${big} of them >= 15 articles), ${stream.length} one-minute batches`,
+  );
+  const measured: ModelConfusion = { matrix: STUDENT_CONFUSION as ConfusionMatrix, source: 'measured' };
+  const rows: Record<string, Figures & { seconds: number }> = {};
+  const timed = (name: string, run: () => Raised[]): void => {
+    const started = process.hrtime.bigint();
+    const raised = run();
+    rows[name] = { ...judge(market, raised), seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  };
+  if (!values['no-today'])
+    timed(`today (z-score, ${values.today.slice(0, 10)})`, () => runToday(stream, values.today));
+  timed('new (measured confusion)', () => runNew(stream, measured));
+  timed('new (no confusion metrics: default)', () =>
+    runNew(stream, { matrix: DEFAULT_CONFUSION, source: 'default', reason: 'bench' }),
+  );
+
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify({ seed, articles: market.articles.length, surges: market.surges.length, big, rows }, null, 2)}\n`,
+    );
+    return;
+  }
+  const f = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const header = [
+    'detector',
+    'alerts',
+    'precision',
+    'recall≥15',
+    'recall all',
+    'false/100 td',
+    'repeats',
+    'delay art. med/p90',
+    'delay min med/p90',
+    's',
+  ];
+  const lines = Object.entries(rows).map(([name, r]) => [
+    name,
+    String(r.alerts),
+    f(r.precision),
+    f(r.recall15),
+    f(r.recallAll),
+    f(r.falsePer100TickerDays, 2),
+    String(r.repeats),
+    `${f(r.delayArticles.median, 0)} / ${f(r.delayArticles.p90, 0)}`,
+    `${f(r.delayMinutes.median, 1)} / ${f(r.delayMinutes.p90, 1)}`,
+    f(r.seconds, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const row = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  process.stdout.write(`${row(header)}\n${lines.map(row).join('\n')}\n`);
+  process.stdout.write(
+    'targets: precision >= 0.95, recall >= 0.9 (surges >= 15 articles), < 1 false alert per 100 ticker-days, median delay <= 5 articles\n',
+  );
+}
+
+main();
