@@ -1,14 +1,15 @@
 -- Up Migration
 -- The surge test (src/surge.ts) replaces the z-score of a window's share against a per-size EWMA:
--- each ticker has one detector — its baseline of true labels, its activity rate and the evidence
--- runs of both directions — and each tenant a market prior learned from its tickers. Window counts
--- are untouched; what windows held of the old test (z-scores, the share baseline) is dropped.
+-- each ticker has one detector — its baseline of the scoring version's labels, its activity rate
+-- and the evidence runs of both directions — and each tenant a market prior learned from its
+-- tickers. Window counts are untouched; what windows held of the old test (z-scores, the share
+-- baseline) is dropped.
 DROP TABLE baselines;
 
 CREATE TABLE ticker_detectors (
   tenant_id  text NOT NULL,
   ticker     text NOT NULL,
-  -- surge.ts DetectorState: { baseline: { counts, articles, versions }, activity, at, runs }.
+  -- surge.ts DetectorState: { baseline: { version, counts, articles, versions }, activity, at, runs }.
   state      jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, ticker)

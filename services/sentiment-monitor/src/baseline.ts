@@ -1,13 +1,14 @@
-// What a ticker's news is normally made of, learned rather than assumed. A baseline holds the
-// ticker's mix of TRUE labels (negative, neutral, positive) as pseudo-counts: each closed window's
-// predicted labels are translated through the confusion of the version that scored them (one EM
-// step: each predicted label is split over the true labels it may come from), and older windows are
-// forgotten by articles, not by time, so a weekend or a night without news changes nothing. Kept in
-// true labels, a baseline serves every model version: what a version should see is mix × confusion.
+// What a ticker's news is normally labelled, learned rather than assumed. A baseline holds the
+// labels (negative, neutral, positive) of the ticker's closed windows as pseudo-counts of ONE model
+// version's labels — the version that scored them — forgotten by articles, not by time, so a
+// weekend or a night without news changes nothing. When another version starts scoring the ticker,
+// the counts are translated: the true mix behind them is estimated through the old version's
+// measured confusion (EM) and seen through the new one's; the baseline remembers it was translated.
 //
-// A ticker with little history leans on the tenant's market prior: the mix and the spread of the
-// tenant's tickers (computeMarketPrior, refreshed continuously from the baselines), weighing as
-// many pseudo-articles as the spread between tickers justifies (empirical Bayes, beta-binomial).
+// A ticker with little history leans on the tenant's market prior: the TRUE mix and the spread of
+// the tenant's tickers (computeMarketPrior, refreshed continuously from the baselines), seen through
+// the scoring version's confusion and weighing as many pseudo-articles as the spread between
+// tickers justifies (empirical Bayes, beta-binomial). The band of a share is that posterior's.
 import type { ConfusionMatrix } from './confusion';
 import { LABELS } from './window-aggregate';
 
@@ -15,11 +16,13 @@ import { LABELS } from './window-aggregate';
 export const LABEL_INDEX = { negative: 0, neutral: 1, positive: 2 } as const;
 
 export interface TickerBaseline {
-  /** Pseudo-counts of true labels learned from the ticker's closed windows (LABELS order). */
+  /** The version whose labels `counts` are ('' before the first window). */
+  version: string;
+  /** Pseudo-counts of that version's labels in the ticker's closed windows (LABELS order). */
   counts: number[];
   /** Articles of the windows folded in, over all time. */
   articles: number;
-  /** Model versions of the folded windows, most recent last (a few). */
+  /** Versions whose windows were folded in (translated when the version changed), most recent last. */
   versions: string[];
 }
 
@@ -38,7 +41,12 @@ export interface MarketPrior {
  */
 export const DEFAULT_MARKET_PRIOR: MarketPrior = { mean: [0.15, 0.55, 0.3], concentration: 20, tickers: 0 };
 
-export const emptyBaseline = (): TickerBaseline => ({ counts: [0, 0, 0], articles: 0, versions: [] });
+export const emptyBaseline = (): TickerBaseline => ({
+  version: '',
+  counts: [0, 0, 0],
+  articles: 0,
+  versions: [],
+});
 
 export interface BaselineSettings {
   /** Articles after which a folded window weighs 1/e as much (the EWMA's memory, in articles). */
@@ -47,11 +55,6 @@ export interface BaselineSettings {
 
 /** Where a baseline's mix mostly comes from: the default prior, the market prior, or the ticker. */
 export type BaselineSource = 'default' | 'market' | 'history';
-
-/** The ticker's posterior Dirichlet over true-label mixes: market prior plus its own counts. */
-export function posterior(b: TickerBaseline, prior: MarketPrior): number[] {
-  return prior.mean.map((m, i) => m * prior.concentration + (b.counts[i] as number));
-}
 
 export const effectiveArticles = (b: TickerBaseline): number => b.counts.reduce((a, c) => a + c, 0);
 
@@ -62,7 +65,7 @@ export function baselineSource(b: TickerBaseline, prior: MarketPrior): BaselineS
 
 const normalize = (v: readonly number[]): number[] => {
   const sum = v.reduce((a, b) => a + b, 0);
-  return v.map((x) => x / sum);
+  return sum <= 0 ? v.map(() => 1 / v.length) : v.map((x) => x / sum);
 };
 
 /** P(predicted label) when the true mix is `mix`: mix × confusion. */
@@ -70,34 +73,83 @@ export const predictedMix = (mix: readonly number[], confusion: ConfusionMatrix)
   LABELS.map((_, l) => mix.reduce((s, p, a) => s + p * ((confusion[a] as number[])[l] as number), 0));
 
 /**
- * The mix with the true share of label `i` moved to `share`, the other labels keeping their ratio
- * (how a band on one share is turned into mixes).
+ * The true mix most likely to have produced `labels` (counts of a version's labels) through its
+ * confusion, by EM from the uniform mix; `prior` pseudo-counts (true labels) regularize it.
  */
-function withShare(mix: readonly number[], i: number, share: number): number[] {
-  const rest = 1 - (mix[i] as number);
-  return mix.map((p, j) =>
-    j === i ? share : rest <= 0 ? (1 - share) / (mix.length - 1) : (p * (1 - share)) / rest,
-  );
+export function trueMix(
+  labels: readonly number[],
+  confusion: ConfusionMatrix,
+  prior: readonly number[] = [0, 0, 0],
+): number[] {
+  let mix = normalize(labels.map((n, i) => n + (prior[i] as number) + 1e-9));
+  for (let step = 0; step < 200; step++) {
+    const predicted = predictedMix(mix, confusion);
+    const next = mix.map((p, a) => {
+      const expected = labels.reduce(
+        (s, n, l) =>
+          s + (n * p * ((confusion[a] as number[])[l] as number)) / Math.max(predicted[l] as number, 1e-12),
+        0,
+      );
+      return expected + (prior[a] as number);
+    });
+    const updated = normalize(next);
+    const moved = updated.reduce((s, x, i) => s + Math.abs(x - (mix[i] as number)), 0);
+    mix = updated;
+    if (moved < 1e-9) break;
+  }
+  return mix;
 }
 
+// Baselines are never changed in place (folding makes new count arrays), so the true mix of a count
+// array read through one matrix is kept: a market refresh then re-estimates only what changed.
+const estimated = new WeakMap<readonly number[], { confusion: ConfusionMatrix; mix: number[] }>();
+
+function trueMixOf(counts: readonly number[], confusion: ConfusionMatrix): number[] {
+  const held = estimated.get(counts);
+  if (held && held.confusion === confusion) return held.mix;
+  const mix = trueMix(counts, confusion);
+  estimated.set(counts, { confusion, mix });
+  return mix;
+}
+
+/** The baseline's counts as another version would have labelled the same news. */
+export function translate(
+  b: TickerBaseline,
+  from: ConfusionMatrix,
+  to: ConfusionMatrix,
+  version: string,
+): TickerBaseline {
+  const total = effectiveArticles(b);
+  const counts = total === 0 ? [0, 0, 0] : predictedMix(trueMix(b.counts, from), to).map((q) => q * total);
+  return { ...b, version, counts };
+}
+
+/**
+ * A ticker's news has runs and quiet weeks, so however long its history, the band of a share is
+ * never narrower than that of this many articles.
+ */
+export const BAND_MAX_ARTICLES = 60;
+
 export interface ShareBand {
-  /** The true share of the label: posterior mean, and the band mean ± z·sd (clipped to [0, 1]). */
+  /** The share of the version's labels in the direction: posterior mean, and mean ± z·sd. */
   share: number;
   low: number;
   high: number;
-  /** The mixes at the band's low and high end (the other labels keeping their ratio). */
-  lowMix: number[];
+  /** The label distribution at the band's high end (the other labels keeping their ratio), and at the mean. */
   highMix: number[];
   mean: number[];
 }
 
-/**
- * A ticker's mix drifts from day to day (a run of news about one thing, a quiet week), so however
- * long its history, its band is never narrower than that of this many articles.
- */
-export const BAND_MAX_ARTICLES = 60;
+/** The Dirichlet posterior over a version's label distribution: the market prior seen through it, plus the counts. */
+export function posterior(
+  counts: readonly number[],
+  prior: MarketPrior,
+  confusion: ConfusionMatrix,
+): number[] {
+  return predictedMix(prior.mean, confusion).map((q, l) => q * prior.concentration + (counts[l] as number));
+}
 
-/** The band of one label's true share under the posterior (Beta marginal of the Dirichlet). */
+/** The band of one label's share under a Dirichlet posterior (its Beta marginal). */
 export function shareBand(alpha: readonly number[], i: number, z: number): ShareBand {
   const total = alpha.reduce((a, b) => a + b, 0);
   const mean = alpha.map((a) => a / total);
@@ -105,45 +157,48 @@ export function shareBand(alpha: readonly number[], i: number, z: number): Share
   const sd = Math.sqrt((share * (1 - share)) / (Math.min(total, BAND_MAX_ARTICLES) + 1));
   const low = Math.max(0, share - z * sd);
   const high = Math.min(1, share + z * sd);
-  return { share, low, high, lowMix: withShare(mean, i, low), highMix: withShare(mean, i, high), mean };
+  const rest = 1 - share;
+  const highMix = mean.map((p, j) => (j === i ? high : rest <= 0 ? (1 - high) / 2 : (p * (1 - high)) / rest));
+  return { share, low, high, highMix, mean };
 }
 
 /**
- * Folds one closed window in: its predicted-label counts become true-label soft counts (each
- * predicted label split over the true labels by P(true | predicted) under the current posterior and
- * the scoring version's confusion), weighted by `weight`, after decaying what was there by the
- * window's articles.
+ * The baseline's counts in the labels of `version`: as they are when that version scored them,
+ * translated through both confusions otherwise.
+ */
+export function countsFor(
+  b: TickerBaseline,
+  version: string,
+  confusion: (version: string) => ConfusionMatrix,
+): number[] {
+  if (b.version === '' || b.version === version || effectiveArticles(b) === 0) return b.counts;
+  return translate(b, confusion(b.version), confusion(version), version).counts;
+}
+
+/**
+ * Folds one closed window in (its counts of `version`'s labels), weighted by `weight`, after
+ * decaying what was there by the window's articles; a baseline of another version is translated
+ * into this one's labels first.
  */
 export function foldWindow(
   b: TickerBaseline,
   window: { counts: readonly number[]; version: string },
-  confusion: ConfusionMatrix,
-  prior: MarketPrior,
+  confusion: (version: string) => ConfusionMatrix,
   settings: BaselineSettings,
   weight = 1,
 ): TickerBaseline {
   const volume = window.counts.reduce((a, c) => a + c, 0);
   if (volume === 0) return b;
-  const mix = normalize(posterior(b, prior));
-  const predicted = predictedMix(mix, confusion);
-  const soft = [0, 0, 0];
-  window.counts.forEach((n, l) => {
-    if (n === 0) return;
-    for (let a = 0; a < soft.length; a++) {
-      soft[a] =
-        (soft[a] as number) +
-        (n * (mix[a] as number) * ((confusion[a] as number[])[l] as number)) / (predicted[l] as number);
-    }
-  });
+  const current =
+    b.version === '' || b.version === window.version || effectiveArticles(b) === 0
+      ? b
+      : translate(b, confusion(b.version), confusion(window.version), window.version);
   const decay = Math.exp((-volume * weight) / settings.memoryArticles);
-  const versions =
-    window.version === ''
-      ? b.versions
-      : [...b.versions.filter((v) => v !== window.version), window.version].slice(-5);
   return {
-    counts: b.counts.map((c, i) => c * decay + weight * (soft[i] as number)),
+    version: window.version,
+    counts: current.counts.map((c, i) => c * decay + weight * (window.counts[i] as number)),
     articles: b.articles + volume,
-    versions,
+    versions: [...b.versions.filter((v) => v !== window.version), window.version].slice(-5),
   };
 }
 
@@ -165,19 +220,21 @@ const MARKET_PRIOR_SETTINGS: MarketPriorSettings = {
 };
 
 /**
- * The tenant's market prior from its tickers' baselines: the mean of their mixes, and a
- * concentration from the spread of their negative and positive shares beyond what their own
- * sampling noise explains (method of moments for a Dirichlet: κ = m(1 − m)/var − 1, the smaller of
- * the two, so the prior never claims more certainty than either share supports).
+ * The tenant's market prior from its tickers' baselines: the mean of their true mixes (each read
+ * through the confusion of the version it was learned under), and a concentration from the spread
+ * of their negative and positive shares beyond what their own sampling noise explains (method of
+ * moments for a Dirichlet: κ = m(1 − m)/var − 1, the smaller of the two, so the prior never claims
+ * more certainty than either share supports).
  */
 export function computeMarketPrior(
   baselines: readonly TickerBaseline[],
+  confusion: (version: string) => ConfusionMatrix,
   settings: MarketPriorSettings = MARKET_PRIOR_SETTINGS,
 ): MarketPrior {
   const learned = baselines
-    .map((b) => ({ n: effectiveArticles(b), mix: b.counts }))
+    .map((b) => ({ n: effectiveArticles(b), b }))
     .filter((t) => t.n >= settings.minArticles)
-    .map((t) => ({ n: t.n, mix: normalize(t.mix) }));
+    .map((t) => ({ n: t.n, mix: trueMixOf(t.b.counts, confusion(t.b.version)) }));
   if (learned.length < settings.minTickers) return DEFAULT_MARKET_PRIOR;
   const mean = LABELS.map((_, i) => learned.reduce((s, t) => s + (t.mix[i] as number), 0) / learned.length);
   const concentrations = [LABEL_INDEX.negative, LABEL_INDEX.positive].map((i) => {

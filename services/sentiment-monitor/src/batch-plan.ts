@@ -13,7 +13,7 @@ import { alertIdFor } from './alert-id';
 import { severityRank, type AlertRuleBook, type AlertRules, type Direction } from './alert-rules';
 import type { NewAlert } from './alert.repository';
 import { foldWindow, type BaselineSettings, type MarketPrior } from './baseline';
-import { DEFAULT_CONFUSION, type ModelConfusion } from './confusion';
+import type { ModelConfusion } from './confusion';
 import {
   tickerKey,
   type LateRow,
@@ -128,6 +128,7 @@ function planTicker(
   const rules = input.rules(ticker.tenantId);
   const tickerRules = rules.for(ticker.ticker);
   const prior = input.prior(ticker.tenantId);
+  const confusionOf = (version: string): ModelConfusion => input.confusion(version, ticker.tenantId);
   const baselineSize = (settings.sizes[0] as WindowSize).label;
   const open = new Map(
     input.openWindows.filter((w) => tickerKey(w) === key).map((w) => [windowKey(w), w] as const),
@@ -158,17 +159,14 @@ function planTicker(
       // One size is enough: every size counts the same records. A window scored by several
       // versions cannot be translated into true labels unambiguously, so it teaches nothing.
       if (w.size !== baselineSize || w.counts.modelVersions.length > 1 || w.counts.volume === 0) continue;
-      const version = w.counts.modelVersions[0] ?? '';
-      const confusion = version === '' ? DEFAULT_CONFUSION : input.confusion(version, ticker.tenantId).matrix;
       const low = thresholdsFor(detector, tickerRules).low;
       const fired = Math.max(w.negativeTest?.evidence ?? 0, w.positiveTest?.evidence ?? 0) >= low;
       detector = {
         ...detector,
         baseline: foldWindow(
           detector.baseline,
-          { counts: LABELS.map((l) => w.counts[l]), version },
-          confusion,
-          prior,
+          { counts: LABELS.map((l) => w.counts[l]), version: w.counts.modelVersions[0] ?? '' },
+          (version) => confusionOf(version).matrix,
           settings.baseline,
           fired ? SURGE_FOLD_WEIGHT : 1,
         ),
@@ -182,11 +180,7 @@ function planTicker(
   for (const o of classified.onTime) {
     watermark = watermark === undefined ? o.eventTime : Math.max(watermark, o.eventTime);
     close(watermark);
-    const outcome = observeArticle(detector, o, {
-      rules: tickerRules,
-      prior,
-      confusion: input.confusion(o.modelVersion, o.tenantId),
-    });
+    const outcome = observeArticle(detector, o, { rules: tickerRules, prior, confusion: confusionOf });
     detector = outcome.state;
     detectorChanged = true;
     out.counted++;

@@ -103,7 +103,13 @@ export class DetectorReplay {
       byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), state]);
     }
     for (const [tenantId, states] of byTenant)
-      this.priors.set(tenantId, computeMarketPrior(states.map((s) => s.baseline)));
+      this.priors.set(
+        tenantId,
+        computeMarketPrior(
+          states.map((s) => s.baseline),
+          (version) => this.options.confusion(version, tenantId).matrix,
+        ),
+      );
   }
 
   window(tenantId: string, ticker: string, size: string, start: number): StoredWindow | undefined {

@@ -1,11 +1,13 @@
 // Keeps each tenant's market prior current: every MARKET_PRIOR_REFRESH it is recomputed from the
-// baselines of the tenant's tickers (baseline.ts computeMarketPrior) for the tenants whose tickers
-// changed since. Counting reads the stored prior without locking it, so the tenant's batches never
-// queue on one row; a prior a refresh late changes little, and the tickers' own baselines are exact.
+// baselines of the tenant's tickers (baseline.ts computeMarketPrior, each read through the confusion
+// of the version it was learned under) for the tenants whose tickers changed since. Counting reads
+// the stored prior without locking it, so the tenant's batches never queue on one row; a prior a
+// refresh late changes little, and the tickers' own baselines are exact.
 import { Inject, Injectable } from '@nestjs/common';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { computeMarketPrior } from './baseline';
+import { ModelConfusionService } from './model-confusion.service';
 import type { MonitorConfig } from './monitor.config';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 
@@ -13,6 +15,7 @@ import { SentimentWindowRepository } from './sentiment-window.repository';
 export class MarketPriorRefresher extends PolledWork {
   constructor(
     private readonly windows: SentimentWindowRepository,
+    private readonly confusion: ModelConfusionService,
     @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
     @Inject(SERVICE_LOGGER) logger: Logger,
   ) {
@@ -21,10 +24,10 @@ export class MarketPriorRefresher extends PolledWork {
 
   protected async step(): Promise<boolean> {
     for (const tenantId of await this.windows.tenantsDueForPrior(this.config.MARKET_PRIOR_REFRESH)) {
-      await this.windows.saveMarketPrior(
-        tenantId,
-        computeMarketPrior(await this.windows.baselinesOf(tenantId)),
-      );
+      const baselines = await this.windows.baselinesOf(tenantId);
+      await this.confusion.prepare(baselines.map((b) => ({ modelVersion: b.version, tenantId })));
+      const prior = computeMarketPrior(baselines, (version) => this.confusion.get(version, tenantId).matrix);
+      await this.windows.saveMarketPrior(tenantId, prior);
     }
     return false;
   }

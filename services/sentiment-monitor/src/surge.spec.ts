@@ -60,7 +60,7 @@ function walk(
     const out = observeArticle(state, a, {
       rules: o.rules ?? rules(),
       prior: DEFAULT_MARKET_PRIOR,
-      confusion: o.confusion ?? measured,
+      confusion: () => o.confusion ?? measured,
     });
     state = out.state;
     proposals.push(...out.proposals);
@@ -69,8 +69,13 @@ function walk(
   return { state, proposals, evidence };
 }
 
-/** A ticker with a long, ordinary history: 15 % negative, 55 % neutral, 30 % positive true labels. */
-const seasoned: TickerBaseline = { counts: [45, 165, 90], articles: 300, versions: ['platform/sentiment@3'] };
+/** A ticker with a long, ordinary history: 15 % negative, 55 % neutral, 30 % positive labels. */
+const seasoned: TickerBaseline = {
+  version: 'platform/sentiment@3',
+  counts: [45, 165, 90],
+  articles: 300,
+  versions: ['platform/sentiment@3'],
+};
 const seasonedDetector = (): DetectorState => ({ ...emptyDetector(), baseline: seasoned });
 const negatives = (count: number, from = 0, every = 0.5): Observation[] =>
   Array.from({ length: count }, (_, i) => obs(from + i * every, 'negative'));
@@ -142,10 +147,10 @@ describe('surge test', () => {
       'negative',
       emptyBaseline(),
       DEFAULT_MARKET_PRIOR,
-      measured.matrix,
+      () => measured,
       0.9,
     );
-    const known = articleEvidence(article, 'negative', seasoned, DEFAULT_MARKET_PRIOR, measured.matrix, 0.9);
+    const known = articleEvidence(article, 'negative', seasoned, DEFAULT_MARKET_PRIOR, () => measured, 0.9);
     expect(known).toBeGreaterThan(fresh);
     expect(fresh).toBeGreaterThan(0);
   });
@@ -156,7 +161,7 @@ describe('surge test', () => {
       'negative',
       seasoned,
       DEFAULT_MARKET_PRIOR,
-      measured.matrix,
+      () => measured,
       0.9,
     );
     const unsure = articleEvidence(
@@ -164,7 +169,7 @@ describe('surge test', () => {
       'negative',
       seasoned,
       DEFAULT_MARKET_PRIOR,
-      measured.matrix,
+      () => measured,
       0.9,
     );
     const labelOnly = articleEvidence(
@@ -172,13 +177,13 @@ describe('surge test', () => {
       'negative',
       seasoned,
       DEFAULT_MARKET_PRIOR,
-      measured.matrix,
+      () => measured,
       0.9,
     );
     expect(unsure).toBeLessThan(sure);
     expect(sure).toBeLessThanOrEqual(labelOnly);
     expect(
-      articleEvidence(obs(0, 'neutral'), 'negative', seasoned, DEFAULT_MARKET_PRIOR, measured.matrix, 0.9),
+      articleEvidence(obs(0, 'neutral'), 'negative', seasoned, DEFAULT_MARKET_PRIOR, () => measured, 0.9),
     ).toBeLessThan(0);
   });
 
@@ -189,7 +194,7 @@ describe('surge test', () => {
     const later = observeArticle(state, obs(16 * 60, 'negative'), {
       rules: rules(),
       prior: DEFAULT_MARKET_PRIOR,
-      confusion: measured,
+      confusion: () => measured,
     });
     expect(later.state.runs.negative.since).toBe(T0 + 16 * 60 * M);
     expect(later.state.runs.negative.articles).toBe(1);

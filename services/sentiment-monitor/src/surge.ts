@@ -25,17 +25,17 @@ import {
 } from './alert-rules';
 import {
   baselineSource,
+  countsFor,
   emptyBaseline,
   effectiveArticles,
   LABEL_INDEX,
   posterior,
-  predictedMix,
   shareBand,
   type BaselineSource,
   type MarketPrior,
   type TickerBaseline,
 } from './baseline';
-import type { ConfusionMatrix, ModelConfusion } from './confusion';
+import type { ModelConfusion } from './confusion';
 import { mergeEvidence, type Evidence, type Observation } from './window-aggregate';
 
 /** One-sided band of the baseline's share under which the test takes the baseline (90 %). */
@@ -111,18 +111,24 @@ export interface BaselineBand {
   versions: string[];
 }
 
+/** The confusion of each version, by its label. */
+export type ConfusionOf = (version: string) => ModelConfusion;
+
 function bandOf(
   baseline: TickerBaseline,
   prior: MarketPrior,
-  confusion: ConfusionMatrix,
+  version: string,
+  confusionOf: ConfusionOf,
   direction: Direction,
-): BaselineBand {
-  const band = shareBand(posterior(baseline, prior), LABEL_INDEX[direction], BASELINE_Z);
-  const observed = (mix: number[]) => predictedMix(mix, confusion)[LABEL_INDEX[direction]] as number;
+): BaselineBand & { highMix: number[] } {
+  const matrixOf = (v: string) => confusionOf(v).matrix;
+  const alpha = posterior(countsFor(baseline, version, matrixOf), prior, matrixOf(version));
+  const band = shareBand(alpha, LABEL_INDEX[direction], BASELINE_Z);
   return {
-    expected: observed(band.mean),
-    low: observed(band.lowMix),
-    high: observed(band.highMix),
+    expected: band.share,
+    low: band.low,
+    high: band.high,
+    highMix: band.highMix,
     source: baselineSource(baseline, prior),
     articles: effectiveArticles(baseline),
     versions: baseline.versions,
@@ -159,20 +165,35 @@ export function articleEvidence(
   direction: Direction,
   baseline: TickerBaseline,
   prior: MarketPrior,
-  confusion: ConfusionMatrix,
+  confusionOf: ConfusionOf,
+  surgeShare: number,
+): number {
+  return evidenceOf(
+    o,
+    direction,
+    bandOf(baseline, prior, o.modelVersion, confusionOf, direction),
+    confusionOf,
+    surgeShare,
+  );
+}
+
+function evidenceOf(
+  o: Observation,
+  direction: Direction,
+  band: { highMix: number[] },
+  confusionOf: ConfusionOf,
   surgeShare: number,
 ): number {
   const d = LABEL_INDEX[direction];
-  // A label a version never predicts would make a ratio of zeros: every likelihood is kept above 1e-6.
-  const calm = predictedMix(shareBand(posterior(baseline, prior), d, BASELINE_Z).highMix, confusion).map(
-    (q) => Math.max(q, 1e-6),
-  );
+  const confusion = confusionOf(o.modelVersion).matrix;
+  // A label a version never gives would make a ratio of zeros: every likelihood is kept above 1e-6.
+  const calm = band.highMix.map((q) => Math.max(q, 1e-6));
   const surge = calm.map((q, l) =>
     Math.max(1e-6, surgeShare * ((confusion[d] as number[])[l] as number) + (1 - surgeShare) * q),
   );
   const w = labelWeights(o);
-  const num = w.reduce((s, p, l) => s + p * (surge[l] as number), 0);
-  const den = w.reduce((s, p, l) => s + p * (calm[l] as number), 0);
+  const num = w.reduce((sum, p, l) => sum + p * (surge[l] as number), 0);
+  const den = w.reduce((sum, p, l) => sum + p * (calm[l] as number), 0);
   return Math.log(num / den);
 }
 
@@ -236,9 +257,10 @@ function gated(run: RunState, rules: AlertRules): boolean {
 export function observeArticle(
   state: DetectorState,
   o: Observation,
-  context: { rules: AlertRules; prior: MarketPrior; confusion: ModelConfusion },
+  context: { rules: AlertRules; prior: MarketPrior; confusion: ConfusionOf },
 ): ArticleOutcome {
-  const { rules, prior, confusion } = context;
+  const { rules, prior, confusion: confusionOf } = context;
+  const confusion = confusionOf(o.modelVersion);
   const gap = state.at === null ? null : Math.max(0, o.eventTime - state.at);
   const decay = gap === null ? 0 : Math.exp(-gap / rules.horizonMs);
   const quiet = DIRECTIONS.every((d) => state.runs[d].evidence * decay < QUIET);
@@ -262,12 +284,11 @@ export function observeArticle(
     const before = state.runs[direction];
     const carried = before.evidence * decay;
     const fresh = carried < FADED;
+    const { highMix, ...band } = bandOf(state.baseline, prior, o.modelVersion, confusionOf, direction);
     const evidence = Math.max(
       0,
-      (fresh ? 0 : carried) +
-        articleEvidence(o, direction, state.baseline, prior, confusion.matrix, rules.surgeShare),
+      (fresh ? 0 : carried) + evidenceOf(o, direction, { highMix }, confusionOf, rules.surgeShare),
     );
-    const band = bandOf(state.baseline, prior, confusion.matrix, direction);
     let run: RunState;
     if (evidence === 0) {
       run = emptyRun();
