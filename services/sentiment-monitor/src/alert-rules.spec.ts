@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TICKER_RULE } from '@mercato/contracts';
 import {
   defaultRules,
   parseAlertRules,
@@ -74,7 +75,7 @@ describe('alert rules', () => {
     expect(reason('tickers.TSLA.thresholds')).toMatch(
       /unknown field: z-score thresholds were replaced by "evidence"/,
     );
-    expect(reason('tickers.has space')).toMatch(/1-32 characters without spaces/);
+    expect(reason('tickers.has space')).toBe(TICKER_RULE);
     expect(reason('extra')).toBe('unknown field');
   });
 
