@@ -259,6 +259,16 @@ export class AlertRepository {
     return rows[0] && toAlert(rows[0]);
   }
 
+  /** Alerts by id, of any tenant (what deliveries and other work already claimed name). */
+  async byIds(alertIds: readonly string[]): Promise<Map<string, AlertRecord>> {
+    if (alertIds.length === 0) return new Map();
+    const { rows } = await this.db.pool.query<AlertDbRow>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE alert_id = ANY($1::uuid[])`,
+      [alertIds],
+    );
+    return new Map(rows.map((r) => [r.alert_id, toAlert(r)]));
+  }
+
   /** Alerts after a stream position, oldest first (live stream and Last-Event-ID replay). */
   async after(seq: number, limit: number): Promise<AlertRecord[]> {
     const { rows } = await this.db.pool.query<AlertDbRow>(

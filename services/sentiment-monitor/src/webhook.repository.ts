@@ -5,8 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Queryable } from '@mercato/db';
 import { severityRank, SEVERITIES, type Direction, type Severity } from './alert-rules';
-import type { AlertRecord } from './alert.repository';
-import type { Evidence } from './window-aggregate';
+import { AlertRepository, type AlertRecord } from './alert.repository';
 
 export interface Subscription {
   id: string;
@@ -69,7 +68,10 @@ const SUBSCRIPTION_COLUMNS = 'id, tenant_id, url, tickers, directions, min_sever
 
 @Injectable()
 export class WebhookRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly alerts: AlertRepository,
+  ) {}
 
   async create(s: Omit<Subscription, 'createdAt'> & { secret: string }): Promise<Subscription> {
     const { rows } = await this.db.pool.query<SubscriptionRow>(
@@ -130,26 +132,24 @@ export class WebhookRepository {
       attempts: number;
       url: string;
       secret: string;
-      alert: Omit<AlertRecord, 'evidence'> & { evidence: Evidence[] };
+      alert_id: string;
     }>(
       `WITH due AS (
          SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE webhook_deliveries d
        SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
-       FROM due, webhook_subscriptions s, alerts a
-       WHERE d.id = due.id AND s.id = d.subscription_id AND a.alert_id = d.alert_id
-       RETURNING d.id::text AS id, d.attempts, s.url, s.secret, jsonb_build_object(
-         'alertId', a.alert_id, 'seq', a.seq, 'tenantId', a.tenant_id, 'ticker', a.ticker,
-         'windowSize', a.window_size, 'windowStart', (extract(epoch FROM a.window_start) * 1000)::bigint,
-         'windowEnd', (extract(epoch FROM a.window_end) * 1000)::bigint, 'direction', a.direction,
-         'severity', a.severity, 'share', a.share, 'baselineMean', a.baseline_mean,
-         'baselineStd', a.baseline_std, 'baselineSource', a.baseline_source, 'z', a.z, 'volume', a.volume,
-         'modelVersions', a.model_versions, 'evidence', a.evidence, 'upgradeOf', a.upgrade_of,
-         'raisedAt', (extract(epoch FROM a.raised_at) * 1000)::bigint) AS alert`,
+       FROM due, webhook_subscriptions s
+       WHERE d.id = due.id AND s.id = d.subscription_id
+       RETURNING d.id::text AS id, d.attempts, s.url, s.secret, d.alert_id::text AS alert_id`,
       [limit, leaseMs / 1000],
     );
-    return rows.map((r) => ({ id: r.id, attempt: r.attempts, url: r.url, secret: r.secret, alert: r.alert }));
+    // An alert is never deleted while deliveries of it exist (the foreign key), so each is found.
+    const alerts = await this.alerts.byIds([...new Set(rows.map((r) => r.alert_id))]);
+    return rows.flatMap((r) => {
+      const alert = alerts.get(r.alert_id);
+      return alert ? [{ id: r.id, attempt: r.attempts, url: r.url, secret: r.secret, alert }] : [];
+    });
   }
 
   async markDelivered(id: string, status: number): Promise<void> {
