@@ -1,6 +1,8 @@
 // The dashboard in real headless Chromium, against the monitor process on the real broker and
 // database: data seeded through Kafka shows up as a ranking; clicking a ticker draws its chart
-// (SVG share lines, volume bars, alert marker); the alert list shows the evidence headlines; and an
+// (SVG share lines, volume bars, the baseline band each window was tested against, alert marker) and
+// why its alert fired (share against the baseline band, evidence against its threshold, the model's
+// confusion); the alert list shows the evidence headlines; and an
 // alert raised while the page is open arrives live over the SSE stream, without a reload. The monitor
 // runs with authentication on: the page first asks for an API key, keeps it in sessionStorage, sends
 // it as a bearer header and, to the SSE stream, as the access_token query parameter.
@@ -39,12 +41,12 @@ let browser: Browser;
 let page: Page;
 
 const burst = (ticker: string, startMinute: number, what: string): Scored[] =>
-  Array.from({ length: 7 }, (_, i) =>
+  Array.from({ length: 25 }, (_, i) =>
     scored({
       ticker,
       label: 'negative',
-      publishedAt: T0 + startMinute * MINUTE + i * 20_000,
-      probability: 0.9 + i / 100,
+      publishedAt: T0 + startMinute * MINUTE + i * 12_000,
+      probability: 0.9 + i / 250,
       headline: `${ticker}: ${what} (${i})`,
     }),
   );
@@ -63,7 +65,12 @@ beforeAll(async () => {
   keys = await testKeys(db.url);
   // The scored records carry no tenant: the monitor's TENANT_ID, `default`.
   apiKey = (await keys.create({ tenantId: 'default', scopes: ['alerts:read', 'sentiment:read'] })).token;
-  monitor = await startMonitor(db.url, { WINDOWS: '5m,1h', AUTH_MODE: 'required' });
+  // Every severity needs the same evidence: one surge, one alert, however the stream is batched.
+  monitor = await startMonitor(db.url, {
+    WINDOWS: '5m,1h',
+    AUTH_MODE: 'required',
+    ALERT_RULES: JSON.stringify({ defaults: { evidence: { low: 1.5, medium: 1.5, high: 1.5 } } }),
+  });
   producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await publish(producer, [
@@ -136,6 +143,9 @@ describe('dashboard', () => {
         negative: neg && neg.getAttribute('d'),
         positive: pos && pos.getAttribute('d'),
         markers: [...document.querySelectorAll('#chart svg .alert-marker')].map((m) => m.dataset.alertId),
+        bands: document.querySelectorAll('#chart svg rect.baseline-band').length,
+        explained: document.querySelector('#chart svg rect.alert-band')?.dataset.alertId,
+        why: document.getElementById('why').textContent,
         selected: document.querySelector('#ranking tr.selected')?.dataset.ticker,
         stats: document.getElementById('chart-stats').textContent,
       };
@@ -146,12 +156,26 @@ describe('dashboard', () => {
     expect(chart.positive).toMatch(/^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){6}$/);
     expect(chart.markers).toEqual([alert.alertId]);
     expect(chart.selected).toBe(E);
-    expect(chart.stats).toContain('67 records counted');
+    expect(chart.stats).toContain('85 records counted');
+    // Why it fired, on the plot: every window's baseline band, the alert's band, and the figures.
+    expect(chart.bands).toBe(7);
+    expect(chart.explained).toBe(alert.alertId);
+    const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
+    expect(chart.why).toContain(
+      `high negative surge: ${alert.test.directionArticles} of ${alert.test.articles} articles negative (${pct(alert.share)})`,
+    );
+    expect(chart.why).toContain(
+      `against a baseline of ${pct(alert.baseline.mean)} (band to ${pct(alert.baseline.high)}, history)`,
+    );
+    expect(chart.why).toContain(
+      `evidence ${alert.test.evidence.toFixed(1)} ≥ ${alert.test.threshold.toFixed(1)} needed for high`,
+    );
+    expect(chart.why).toContain('sentiment@7: default confusion');
 
     const card = await page.waitFor<any>(
       `(() => {
         const li = document.querySelector('#alerts li.alert[data-alert-id="${alert.alertId}"]');
-        return li && { text: li.querySelector('.head').textContent, evidence: [...li.querySelectorAll('ol.evidence li')].map((e) => e.firstChild.textContent) };
+        return li && { text: li.querySelector('.head').textContent, why: li.querySelector('.why').textContent, evidence: [...li.querySelectorAll('ol.evidence li')].map((e) => e.firstChild.textContent) };
       })()`,
       10_000,
       'the alert card of E',
@@ -159,7 +183,8 @@ describe('dashboard', () => {
     expect(card.text).toContain(E);
     expect(card.text).toContain('high');
     expect(card.evidence).toEqual(alert.evidence.map((e: any) => e.headline));
-    expect(card.evidence[0]).toMatch(new RegExp(`^${E}: recalls flagship product \\([4-6]\\)$`));
+    expect(card.evidence[0]).toMatch(new RegExp(`^${E}: recalls flagship product \\(\\d+\\)$`));
+    expect(card.why).toBe(chart.why);
     await page.screenshot(SCREENSHOTS[0] as string);
   });
 
@@ -185,9 +210,9 @@ describe('dashboard', () => {
     expect(card.evidence).toBe(5);
     expect(card.text).toContain(`${F}: auditor resigns (`);
     expect(await page.evaluate(`window.__sameDocument === true`)).toBe(true);
-    // The ranking follows: F's current negative z is now a surge.
+    // The ranking follows: F's current negative evidence is now past its threshold.
     await page.waitFor(
-      `Number(document.querySelector('#ranking tr[data-ticker="${F}"] td.z')?.textContent) > 4`,
+      `document.querySelector('#ranking tr[data-ticker="${F}"] td.evidence')?.classList.contains('hot')`,
       10_000,
       'the ranking to show the surge of F',
     );
