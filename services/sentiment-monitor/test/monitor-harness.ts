@@ -82,6 +82,8 @@ export async function startMonitor(
     ALERT_RELAY_POLL_MS: '200',
     SSE_POLL_MS: '200',
     SSE_HEARTBEAT_MS: '500',
+    // No registry listens there: versions get the default confusion (never another run's registry).
+    MODEL_REGISTRY_URL: `http://127.0.0.1:${await freePort()}`,
     ...env,
   });
   return Object.assign(svc, { groupId });

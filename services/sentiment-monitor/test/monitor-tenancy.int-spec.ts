@@ -1,6 +1,7 @@
 // Tenant isolation of the monitor (BOLA), with authentication on: tenant A's windows, alerts and
 // webhook subscriptions are invisible to tenant B's key — reads, the live SSE stream, and changes by
 // id all answer as if they did not exist (404, never 403) — and a `tenant` query parameter is ignored.
+// Surge rules are per tenant and need the alerts:admin scope.
 import {
   createTestDatabase,
   eventually,
@@ -52,11 +53,11 @@ beforeAll(async () => {
   producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const history = [0, 5, 10, 15, 20, 25].flatMap((m) => mixedWindow(TICKER, T0 + m * MINUTE));
-  const burst = Array.from({ length: 7 }, (_, i) =>
+  const burst = Array.from({ length: 25 }, (_, i) =>
     scored({
       ticker: TICKER,
       label: 'negative',
-      publishedAt: T0 + 30 * MINUTE + i * 20_000,
+      publishedAt: T0 + 30 * MINUTE + i * 12_000,
       probability: 0.95,
     }),
   );
@@ -117,6 +118,21 @@ describe("tenant B against tenant A's monitor data", () => {
     const refused = await openSse(`${monitor.url}/v1/alerts/stream?access_token=mk_nope`);
     expect(refused.status).toBe(401);
     refused.close();
+  });
+
+  it("has rules of its own, never A's, and changes them only with alerts:admin", async () => {
+    const url = `${monitor.url}/v1/alert-rules`;
+    const set = await sendJson('PUT', url, { defaults: { minVolume: 12 } }, keyA);
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ version: 1, effective: { defaults: { minVolume: 12 } } });
+    const ofB = await getJson(url, keyB);
+    expect(ofB.body).toMatchObject({ version: 0, document: null, effective: { defaults: { minVolume: 4 } } });
+    expect((await getJson(`${url}/versions/1`, keyB)).status).toBe(404);
+
+    const reader = bearer((await keys.create({ tenantId: A, scopes: ['sentiment:read'] })).token);
+    expect((await getJson(url, reader)).status).toBe(403);
+    expect((await sendJson('PUT', url, { defaults: { minVolume: 1 } }, reader)).status).toBe(403);
+    expect((await getJson(url, keyA)).body.version).toBe(1);
   });
 
   it("cannot read, list, delete or see the deliveries of A's webhook subscription", async () => {
