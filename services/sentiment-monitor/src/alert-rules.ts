@@ -117,10 +117,7 @@ export const rulesDocument = (windowSizes: readonly string[]) =>
     .object({
       defaults: ruleOverride(windowSizes).default({}),
       tickers: z
-        .record(
-          z.string().regex(TICKER_PATTERN, TICKER_RULE),
-          ruleOverride(windowSizes),
-        )
+        .record(z.string().regex(TICKER_PATTERN, TICKER_RULE), ruleOverride(windowSizes))
         .refine((t) => Object.keys(t).length <= 10_000, 'at most 10,000 tickers')
         .default({}),
     })

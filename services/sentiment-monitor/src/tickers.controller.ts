@@ -26,8 +26,9 @@ export class TickersController {
   @ApiOperation({
     summary: 'Tickers ranked by current negative surge',
     description:
-      'Each ticker’s latest window of the size, with the negative and positive z-scores of its latest ' +
-      'evaluation, highest negative z first.',
+      'Each ticker’s latest window of the size, with the surge test’s negative and positive readings ' +
+      '(strongest evidence while the window was open, the threshold, the baseline band), highest ' +
+      'negative evidence first.',
   })
   @QueryParams(rankingQuery(DOC_SIZES))
   @JsonResponse(200, 'ranked tickers', RankingView)
@@ -46,7 +47,7 @@ export class TickersController {
     summary: 'Sentiment windows of a ticker',
     description:
       'Event-time windows (by published_at) with counts per label, shares, mean probabilities, volume and ' +
-      'z-scores, oldest first; without from/to, the latest `limit` windows. `totals` reconciles what was ' +
+      'the surge test’s readings, oldest first; without from/to, the latest `limit` windows. `totals` reconciles what was ' +
       'counted and what was too late.',
   })
   @ApiParam({ name: 'ticker' })
