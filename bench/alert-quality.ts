@@ -203,6 +203,11 @@ const percentile = (xs: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
 };
 
+const spread = (xs: number[]): { median: number; p90: number } => ({
+  median: percentile(xs, 0.5),
+  p90: percentile(xs, 0.9),
+});
+
 interface Figures {
   alerts: number;
   precision: number;
@@ -244,26 +249,8 @@ function judge(market: LabeledMarket, raised: Raised[]): Figures {
     recallAll: first.size / market.surges.length,
     falsePer100TickerDays: ((raised.length - right) / tickerDays) * 100,
     repeats,
-    delayArticles: {
-      median: percentile(
-        delays.map((d) => d.articles),
-        0.5,
-      ),
-      p90: percentile(
-        delays.map((d) => d.articles),
-        0.9,
-      ),
-    },
-    delayMinutes: {
-      median: percentile(
-        delays.map((d) => d.minutes),
-        0.5,
-      ),
-      p90: percentile(
-        delays.map((d) => d.minutes),
-        0.9,
-      ),
-    },
+    delayArticles: spread(delays.map((d) => d.articles)),
+    delayMinutes: spread(delays.map((d) => d.minutes)),
   };
 }
 

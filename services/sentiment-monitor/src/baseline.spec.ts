@@ -15,12 +15,9 @@ import {
   type TickerBaseline,
 } from './baseline';
 import { DEFAULT_CONFUSION, type ConfusionMatrix } from './confusion';
+import { SHARP_CONFUSION } from '../test/observations';
 
-const SHARP: ConfusionMatrix = [
-  [0.9, 0.08, 0.02],
-  [0.05, 0.9, 0.05],
-  [0.02, 0.08, 0.9],
-];
+const SHARP = SHARP_CONFUSION;
 const confusionOf = (version: string): ConfusionMatrix => (version === 'weak@1' ? DEFAULT_CONFUSION : SHARP);
 const settings = { memoryArticles: 300 };
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAlertRules, type AlertRuleBook } from './alert-rules';
 import type { PlanSettings } from './batch-plan';
-import type { ModelConfusion } from './confusion';
 import { DetectorReplay } from './detector-replay';
 import type { Label, Observation } from './window-aggregate';
+import { MEASURED, observation } from '../test/observations';
 import { parseWindowSizes } from './windows';
 
 const M = 60_000;
@@ -15,40 +15,15 @@ const settings: PlanSettings = {
   baseline: { memoryArticles: 300 },
 };
 const NOW = T0 + 30 * 24 * 60 * M;
-const measured: ModelConfusion = {
-  matrix: [
-    [0.9, 0.08, 0.02],
-    [0.05, 0.9, 0.05],
-    [0.02, 0.08, 0.9],
-  ],
-  source: 'measured',
-};
+const measured = MEASURED;
 
-let n = 0;
 const obs = (
   minute: number,
   label: Label,
   ticker = 'ACME',
   p = 0.9,
   modelVersion = 'platform/sentiment@3',
-): Observation => {
-  n++;
-  const rest = (1 - p) / 2;
-  return {
-    eventId: `e${n}`,
-    tenantId: 'default',
-    ticker,
-    articleId: `a${n}`,
-    headline: `${ticker} ${label} ${n}`,
-    source: 'wire',
-    eventTime: T0 + minute * M,
-    label,
-    probNegative: label === 'negative' ? p : rest,
-    probNeutral: label === 'neutral' ? p : rest,
-    probPositive: label === 'positive' ? p : rest,
-    modelVersion,
-  };
-};
+): Observation => observation(T0 + minute * M, label, { ticker, p, modelVersion });
 
 /** Ten records per 5-minute window: 2 negative, 5 neutral, 3 positive. */
 const CYCLE: Label[] = [

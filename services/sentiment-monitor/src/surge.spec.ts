@@ -14,39 +14,16 @@ import {
   type SurgeProposal,
 } from './surge';
 import type { Label, Observation } from './window-aggregate';
+import { MEASURED, observation } from '../test/observations';
 
 const M = 60_000;
 const T0 = Date.UTC(2026, 2, 2, 15, 0);
 const rules = (o: Partial<AlertRules> = {}): AlertRules => ({ ...defaultRules(['5m', '1h']), ...o });
-const measured: ModelConfusion = {
-  matrix: [
-    [0.9, 0.08, 0.02],
-    [0.05, 0.9, 0.05],
-    [0.02, 0.08, 0.9],
-  ],
-  source: 'measured',
-};
+const measured = MEASURED;
 const unmeasured: ModelConfusion = { matrix: DEFAULT_CONFUSION, source: 'default', reason: 'no metrics' };
 
-let n = 0;
-const obs = (minute: number, label: Label, p = 0.9): Observation => {
-  n++;
-  const rest = (1 - p) / 2;
-  return {
-    eventId: `e${n}`,
-    tenantId: 'default',
-    ticker: 'ACME',
-    articleId: `a${n}`,
-    headline: `ACME ${label} ${n}`,
-    source: 'wire',
-    eventTime: T0 + minute * M,
-    label,
-    probNegative: label === 'negative' ? p : rest,
-    probNeutral: label === 'neutral' ? p : rest,
-    probPositive: label === 'positive' ? p : rest,
-    modelVersion: 'platform/sentiment@3',
-  };
-};
+const obs = (minute: number, label: Label, p = 0.9): Observation =>
+  observation(T0 + minute * M, label, { p });
 
 /** Walks the articles through one detector; returns the final state and every proposal. */
 function walk(
