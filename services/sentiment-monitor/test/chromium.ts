@@ -32,6 +32,11 @@ class CdpConnection {
         for (const h of this.handlers.get(msg.method) ?? []) h(msg.params, msg.sessionId);
       }
     });
+    // Chromium may exit before it answers (Browser.close): nothing waits for an answer after that.
+    ws.addEventListener('close', () => {
+      for (const p of this.pending.values()) p.reject(new Error('the DevTools connection closed'));
+      this.pending.clear();
+    });
   }
 
   static open(url: string): Promise<CdpConnection> {
