@@ -103,6 +103,8 @@ export interface ScoredInput {
   source?: string;
   /** Empty: the monitor's TENANT_ID. */
   tenantId?: string;
+  /** The version of the model `sentiment` that scored it (default 7). */
+  modelVersion?: string;
 }
 
 export type Scored = Required<ScoredInput>;
@@ -121,6 +123,7 @@ export function scored(input: ScoredInput): Scored {
     headline: `${input.ticker} ${input.label} news ${eventId.slice(0, 6)}`,
     source: 'test-wire',
     tenantId: '',
+    modelVersion: '7',
     eventId,
     ...input,
   };
@@ -140,7 +143,7 @@ function encode(r: Scored) {
     probNeutral: r.label === 'neutral' ? r.probability : rest,
     probPositive: r.label === 'positive' ? r.probability : rest,
     modelName: 'sentiment',
-    modelVersion: '7',
+    modelVersion: r.modelVersion,
     receivedAt: timestampFromMs(r.publishedAt + 1_000),
     scoredAt: timestampFromMs(Date.now()),
   });
