@@ -412,6 +412,9 @@ describe('HTTP API', () => {
       document,
       effective: { tickers: { [B]: { directions: ['positive'], cooldown: '2h', minVolume: 4 } } },
     });
+    // A rules change never touches what was counted, nor the alerts already raised.
+    expect(await totals(A)).toEqual({ counted: 85, late: 0 });
+    expect((await getJson(`${monitor.url}/v1/alerts?ticker=${A}`)).body.items).toHaveLength(1);
     const versions = await getJson(`${url}/versions`);
     expect(versions.body.items.map((v: any) => v.version)).toEqual([2, 1]);
     expect((await getJson(`${url}/versions/1`)).body.document).toEqual(current.body.document);
