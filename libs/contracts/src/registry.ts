@@ -12,6 +12,14 @@ export type ModelKindName = (typeof MODEL_KINDS)[number];
 export const MODEL_ALIASES = ['production', 'staging', 'shadow'] as const;
 export type ModelAlias = (typeof MODEL_ALIASES)[number];
 
+/**
+ * The registry metric holding a classifier version's measured share of `actual` examples it
+ * labelled `predicted` on its held-out set: training records one per pair of labels, the sentiment
+ * monitor reads them (a weaker model needs more evidence of a surge).
+ */
+export const confusionMetricName = (actual: string, predicted: string): string =>
+  `confusion_${actual}_as_${predicted}`;
+
 export const isModelName = (name: string): boolean => MODEL_NAME_PATTERN.test(name);
 export const isModelAlias = (alias: string): alias is ModelAlias =>
   (MODEL_ALIASES as readonly string[]).includes(alias);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { ArtifactFile, ModelArtifact } from './artifact';
 import { readManifest } from './artifact';
 import { selectBackend, type BackendPreference, type TF } from './backend';
+import { confusionMetricName } from '@mercato/contracts';
 import { stratifiedSplit } from '@mercato/synthetic';
 import {
   parseLabelMap,
@@ -400,7 +401,8 @@ export function confusionRates(report: ClassificationReport): Record<string, num
   report.confusion.forEach((row, a) => {
     const total = row.reduce((s, n) => s + n, 0);
     row.forEach((n, p) => {
-      out[`confusion_${report.labels[a]}_as_${report.labels[p]}`] = total === 0 ? 0 : n / total;
+      out[confusionMetricName(report.labels[a] as string, report.labels[p] as string)] =
+        total === 0 ? 0 : n / total;
     });
   });
   return out;

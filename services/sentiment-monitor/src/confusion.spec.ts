@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  confusionFromMetrics,
-  confusionMetricName,
-  DEFAULT_CONFUSION,
-  modelKeyOf,
-  modelLabel,
-} from './confusion';
+import { confusionMetricName } from '@mercato/contracts';
+import { confusionFromMetrics, DEFAULT_CONFUSION, modelKeyOf, modelLabel } from './confusion';
 import { LABELS } from './window-aggregate';
 
 const metricsOf = (matrix: readonly (readonly number[])[]): Record<string, number> => {

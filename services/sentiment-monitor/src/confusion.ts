@@ -2,7 +2,8 @@
 // the registry records it (`confusion_<actual>_as_<predicted>`), and the conservative default used
 // for a version the registry has no confusion for. The surge test reads a label through it, so a
 // weaker model (more confusion into the direction, less recall of it) needs more articles.
-import { LABELS, type Label } from './window-aggregate';
+import { confusionMetricName } from '@mercato/contracts';
+import { LABELS } from './window-aggregate';
 
 /** Rows: actual label; columns: predicted label; in LABELS order; each row sums to 1. */
 export type ConfusionMatrix = readonly (readonly number[])[];
@@ -32,9 +33,6 @@ export const defaultConfusion = (reason: string): ModelConfusion => ({
   source: 'default',
   reason,
 });
-
-export const confusionMetricName = (actual: Label, predicted: Label): string =>
-  `confusion_${actual}_as_${predicted}`;
 
 /** Rows whose sum is off by more than this are refused rather than renormalized. */
 const ROW_TOLERANCE = 0.02;

@@ -14,11 +14,11 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@mercato/dev-stack';
+import { confusionMetricName } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineage, tfjsArtifact } from '../../model-registry/test/registry-harness';
-import { confusionMetricName } from '../src/confusion';
 import { LABELS } from '../src/window-aggregate';
 import {
   getJson,
