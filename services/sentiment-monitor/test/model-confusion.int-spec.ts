@@ -16,9 +16,9 @@ import {
 } from '@mercato/dev-stack';
 import { confusionMetricName } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
+import { lineage, tfjsArtifact } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lineage, tfjsArtifact } from '../../model-registry/test/registry-harness';
 import { LABELS } from '../src/window-aggregate';
 import {
   getJson,
