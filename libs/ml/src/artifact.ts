@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import type { TF } from './backend';
+import { RUN_EVENTS_DIR, RUN_FILE } from './experiment-run';
 import type { TokenizerJSON } from './tokenizer';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -187,11 +188,13 @@ export async function writeArtifact(dir: string, artifact: ModelArtifact): Promi
   }
 }
 
+/** A model folder's files; the run record an offline run leaves beside them is not part of the model. */
 export async function readArtifact(dir: string): Promise<ModelArtifact> {
   const files: ArtifactFile[] = [];
   const walk = async (d: string): Promise<void> => {
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const p = join(d, entry.name);
+      if (d === dir && (entry.name === RUN_FILE || entry.name === RUN_EVENTS_DIR)) continue;
       if (entry.isDirectory()) await walk(p);
       else files.push({ path: relative(dir, p), bytes: await readFile(p) });
     }

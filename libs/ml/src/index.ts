@@ -84,6 +84,28 @@ export {
 export { LinearTextBaseline, type LinearBaselineOptions } from './baseline';
 export { CODE_VERSION, type JobProgress } from './jobs';
 export {
+  RUN_STATUSES,
+  RUN_SOURCES,
+  RUN_FILE,
+  RUN_EVENTS_DIR,
+  RUN_FORMAT,
+  METRIC_NAME_PATTERN,
+  encodeMetricValue,
+  decodeMetricValue,
+  encodeMetrics,
+  progressPoints,
+  RunLog,
+  writeRunFile,
+  readRunFile,
+  openRunEvents,
+  type RunStatus,
+  type RunSource,
+  type RunRecord,
+  type RunEvents,
+  type MetricPoint,
+  type JsonMetricValue,
+} from './experiment-run';
+export {
   runSentimentJob,
   evaluateSentimentArtifact,
   loadSentimentClassifier,

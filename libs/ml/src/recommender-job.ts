@@ -254,6 +254,20 @@ export async function runRecommenderJob(
   onProgress({ stage: 'loading', message: `backend ${backend}` });
   const hp = recommenderHyperparameters(spec.hyperparameters);
   const data = prepareRecommenderData(spec, hp.seed);
+  const testSplit = data.split === 'random' || data.split === 'time' ? (spec.testSplit ?? 0.2) : undefined;
+  onProgress({
+    stage: 'params',
+    params: {
+      datasetHash: data.datasetHash,
+      codeVersion: CODE_VERSION,
+      backend,
+      hyperparameters: { ...hp },
+      split: data.split,
+      ...(testSplit === undefined ? {} : { testSplit }),
+      trainExamples: data.train.length,
+      testExamples: data.test.length,
+    },
+  });
   onProgress({
     stage: 'training',
     message: `${hp.objective}: ${data.train.length} training / ${data.test.length} held-out interactions (${data.split} split), ${data.items.length} catalogue items`,
@@ -317,7 +331,7 @@ export async function runRecommenderJob(
       backend,
       hyperparameters: { ...hp },
       split: data.split,
-      testSplit: data.split === 'random' || data.split === 'time' ? (spec.testSplit ?? 0.2) : undefined,
+      testSplit,
       trainExamples: data.train.length,
       testExamples: data.test.length,
       history,

@@ -27,6 +27,7 @@ import {
   DEFAULT_SENTIMENT_HP,
   SentimentModel,
   sentimentArchitecture,
+  type EpochProgress,
   type SentimentArchitecture,
   type SentimentPrediction,
   type TokenWeight,
@@ -213,17 +214,28 @@ export async function runSentimentJob(
   let epochs: number;
   const extraLineage: Partial<JobResult['lineage']> = {};
   const extraMetrics: Record<string, number> = {};
-  const epochProgress =
-    (phase: 'train' | 'distill') =>
-    (p: {
-      epoch: number;
-      epochs: number;
-      loss: number;
-      valAccuracy: number;
-      valMacroF1: number;
-      samplesPerSecond: number;
-    }) =>
-      onProgress({ stage: 'epoch', phase, ...p });
+  const epochProgress = (phase: 'train' | 'distill') => (p: EpochProgress) =>
+    onProgress({ stage: 'epoch', phase, ...p });
+  const hash = datasetHash(
+    [spec.inline ? undefined : spec.trainPath, spec.testPath, spec.unlabeledPath],
+    spec.inline,
+  );
+  // What the run record keeps even when training fails: the resolved parameters, before any epoch.
+  const reportParams = (hp: SentimentHyperparameterValues, extra: Partial<JobResult['lineage']> = {}) =>
+    onProgress({
+      stage: 'params',
+      params: {
+        architecture,
+        datasetHash: hash,
+        codeVersion: CODE_VERSION,
+        backend,
+        hyperparameters: hp,
+        ...(spec.base?.version ? { baseVersion: spec.base.version } : {}),
+        trainExamples: train.length,
+        testExamples: test.length,
+        ...extra,
+      },
+    });
 
   switch (architecture) {
     case 'cnn': {
@@ -245,6 +257,7 @@ export async function runSentimentJob(
         );
         cnn = SentimentModel.create(tf, tokenizer, hp);
       }
+      reportParams({ ...cnn.hp });
       onProgress({ stage: 'training', message: `${train.length} training / ${test.length} test examples` });
       const fit = await cnn.fit(train, { onEpoch: epochProgress('train'), shouldStop });
       ({ epochs } = fit);
@@ -262,6 +275,7 @@ export async function runSentimentJob(
         const encoder = await loadPretrainedEncoder(spec.encoderDir);
         teacher = TransformerSentimentModel.fromPretrained(tf, encoder, overrides);
       }
+      reportParams({ ...teacher.hp }, { encoder: teacher.encoder });
       onProgress({ stage: 'training', message: `${train.length} training / ${test.length} test examples` });
       const fit = await teacher.fit(train, {
         onEpoch: epochProgress('train'),
@@ -273,6 +287,7 @@ export async function runSentimentJob(
             steps: p.steps,
             loss: p.loss,
             learningRate: p.learningRate,
+            gradientNorm: p.gradientNorm,
             samplesPerSecond: p.samplesPerSecond,
           }),
         shouldStop,
@@ -287,6 +302,11 @@ export async function runSentimentJob(
       if (!spec.teacher) throw new Error('a student job needs a teacher (a fine-tuned transformer version)');
       const teacher = await TransformerSentimentModel.fromArtifact(tf, spec.teacher);
       const { train: fitOn, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
+      const studentHp = coerceHyperparameters('student', DEFAULT_STUDENT_HP, spec.hyperparameters);
+      reportParams(
+        { ...DEFAULT_STUDENT_HP, ...studentHp },
+        { teacher: { name: spec.teacher.name, version: spec.teacher.version }, encoder: teacher.encoder },
+      );
       try {
         const distilled = await distillStudent(
           tf,
@@ -296,7 +316,7 @@ export async function runSentimentJob(
             unlabeled,
             validation,
             augment: spec.augment,
-            hyperparameters: coerceHyperparameters('student', DEFAULT_STUDENT_HP, spec.hyperparameters),
+            hyperparameters: studentHp,
             shouldStop,
           },
           (p) => {
@@ -379,10 +399,7 @@ export async function runSentimentJob(
     report,
     lineage: {
       architecture,
-      datasetHash: datasetHash(
-        [spec.inline ? undefined : spec.trainPath, spec.testPath, spec.unlabeledPath],
-        spec.inline,
-      ),
+      datasetHash: hash,
       codeVersion: CODE_VERSION,
       backend,
       hyperparameters,

@@ -212,6 +212,8 @@ export class SentimentModel {
     let epoch = 0;
     try {
       for (epoch = 1; epoch <= hp.epochs; epoch++) {
+        // A turn of the event loop between epochs: a worker thread's cancel message gets through.
+        await new Promise((resolve) => setImmediate(resolve));
         if (shouldStop?.()) break;
         const order = seededShuffle(train, hp.seed + epoch);
         const x = this.encode(order.map((d) => d.text));

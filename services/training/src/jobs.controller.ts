@@ -14,6 +14,7 @@ import { conflict, notFound, SERVICE_CONFIG, ValidBody, ValidParam, ValidQuery }
 import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { TrainingConfig } from './training.config';
+import { Tags } from './runs.dto';
 import { TrainingJobRepository, type JobRow } from './training-job.repository';
 
 /** A job's id: the API's are UUIDs; jobs requested over Kafka carry their request's id (printable ASCII). */
@@ -43,6 +44,8 @@ const SubmitBody = z
     baseVersion: z.number().int().positive().optional(),
     promoteIfBetter: z.boolean().default(false),
     requestedBy: z.string().max(200).default('api'),
+    /** Labels of the job's experiment run (`GET /v1/runs?tag=`). */
+    tags: Tags.default([]),
   })
   .superRefine((body, ctx) => {
     if (body.kind === 'recommender' && (body.architecture || body.teacher))
@@ -60,6 +63,7 @@ const view = (row: JobRow) => ({
   model: row.model_name,
   kind: row.kind,
   architecture: row.architecture,
+  runId: row.run_id,
   datasetRef: row.dataset_ref,
   status: row.status,
   attempts: row.attempts,
@@ -108,6 +112,7 @@ export class JobsController {
           baseVersion: input.baseVersion ? String(input.baseVersion) : '',
           promoteIfBetter: input.promoteIfBetter,
           requestedBy: input.requestedBy,
+          tags: input.tags,
         },
       },
     ]);

@@ -11,6 +11,8 @@ export interface JobRow {
   hyperparameters: Record<string, string>;
   status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   architecture: string | null;
+  /** The experiment run of the current attempt. */
+  run_id: string | null;
   cancel_requested_at: Date | null;
   cancel_requested_by: string | null;
   attempts: number;
@@ -67,6 +69,10 @@ export class TrainingJobRepository {
     );
     const row = rows[0] as JobRow & { inserted: boolean };
     return { row, fresh: row.status === 'running' };
+  }
+
+  async attachRun(requestId: string, runId: string): Promise<void> {
+    await this.db.query('UPDATE jobs SET run_id = $2 WHERE request_id = $1', [requestId, runId]);
   }
 
   async appendProgress(requestId: string, entry: unknown): Promise<void> {

@@ -1,9 +1,12 @@
 // The worker-thread entry that runs one training job. TensorFlow's native binding runs ops
 // synchronously, so training lives here, off the service's event loop: health checks, the jobs API
 // and Kafka heartbeats stay responsive while a model trains. Feature-store exports are fetched and
-// parsed here too, for the same reason.
+// parsed here too, for the same reason. The run's TensorBoard event files are written here as well,
+// from the same progress messages the service records.
 import {
   encoderDir,
+  openRunEvents,
+  progressPoints,
   runRecommenderJob,
   runSentimentJob,
   SENTIMENT_LABELS,
@@ -11,6 +14,7 @@ import {
   type JobResult,
   type RecommenderJobResult,
   type RecommenderJobSpec,
+  type RunEvents,
   type SentimentJobSpec,
 } from '@mercato/ml';
 import { generateNews } from '@mercato/synthetic';
@@ -48,7 +52,41 @@ function syntheticNews(seed: number, count: number): SentimentJobSpec['inline'] 
 }
 
 const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
-const onProgress = (progress: JobProgress): void => post({ type: 'progress', progress });
+
+let events: RunEvents | undefined;
+/** TensorBoard files are a view of the run: a folder that cannot be written warns, and training goes on. */
+function writeEvents(write: (e: RunEvents) => void): void {
+  if (!events) return;
+  try {
+    write(events);
+  } catch (err) {
+    const dir = events.dir;
+    events = undefined;
+    onProgress({
+      stage: 'warning',
+      message: `TensorBoard events in ${dir} stopped: ${(err as Error).message}`,
+    });
+  }
+}
+
+function onProgress(progress: JobProgress): void {
+  post({ type: 'progress', progress });
+  writeEvents((e) => e.write(progressPoints(progress)));
+}
+
+async function openEvents(job: WorkerJob): Promise<void> {
+  if (!job.events) return;
+  try {
+    const opened = await openRunEvents(job.events, job.backend);
+    if ('unavailable' in opened) onProgress({ stage: 'warning', message: opened.unavailable });
+    else events = opened;
+  } catch (err) {
+    onProgress({
+      stage: 'warning',
+      message: `no TensorBoard events in ${job.events}: ${(err as Error).message}`,
+    });
+  }
+}
 
 async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
   const { dataset } = job;
@@ -121,8 +159,15 @@ async function runRecommender(job: RecommenderWorkerJob): Promise<RecommenderJob
 }
 
 const job = workerData as WorkerJob;
-(job.kind === 'recommender' ? runRecommender(job) : runSentiment(job))
+openEvents(job)
+  .then((): Promise<JobResult | RecommenderJobResult> =>
+    job.kind === 'recommender' ? runRecommender(job) : runSentiment(job),
+  )
   .then((result) => {
+    writeEvents((e) => {
+      e.writeFinal(result.metrics, result.metrics.epochs ?? 0);
+      e.flush();
+    });
     // Copied, not transferred: the bytes may sit in Node's shared Buffer pool.
     post({ type: 'result', result });
   })

@@ -28,6 +28,11 @@ export const trainingEnv = {
         return z.NEVER;
       }
     }),
+  /**
+   * Where each run's TensorBoard event files go, live (`<dir>/<tenant>/<model>/<run id>`); unset:
+   * none (`mercato runs tensorboard` writes them from the stored series instead).
+   */
+  TENSORBOARD_LOGDIR: z.string().min(1).optional(),
   /** Tenants whose recommenders the triggers retrain (comma-separated); empty = every tenant. */
   RECOMMENDER_RETRAIN_TENANTS: z
     .string()

@@ -6,6 +6,9 @@ import { JobsController } from './jobs.controller';
 import { OpenApiController } from './openapi.controller';
 import { RetrainRepository } from './retrain.repository';
 import { RetrainService } from './retrain.service';
+import { RunRepository } from './run.repository';
+import { RunsController } from './runs.controller';
+import { RunsService } from './runs.service';
 import { retrainEnabled, type TrainingConfig } from './training.config';
 import { TrainingJobRepository } from './training-job.repository';
 import { TrainingRequestHandler } from './training-request.handler';
@@ -21,12 +24,15 @@ export class TrainingModule {
       controllers: [
         TrainingRequestHandler,
         JobsController,
+        RunsController,
         OpenApiController,
         ...(retrain ? [InteractionCountHandler] : []),
       ],
       providers: [
         TrainingService,
         TrainingJobRepository,
+        RunRepository,
+        RunsService,
         ...(retrain ? [RetrainService, RetrainRepository, TrainingRequestPublisher] : []),
       ],
     };

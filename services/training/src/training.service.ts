@@ -1,15 +1,16 @@
 // Runs training requests end to end, for sentiment and recommender models: claim the request, train
-// in a worker thread (progress to logs, metrics and the job log), evaluate the current production
-// version on the same held-out data, register the new version atomically (idempotent by request id)
-// with metrics and lineage (dataset hash, code version, backend, hyperparameters, parent, per-epoch
-// history), and promote it when asked and the registry's policy agrees. A job killed midway leaves
-// no version: registration is one request.
+// in a worker thread (progress to logs, metrics, the job log and the attempt's experiment run),
+// evaluate the current production version on the same held-out data, register the new version
+// atomically (idempotent by request id) with metrics and lineage (dataset hash, code version,
+// backend, hyperparameters, parent, per-epoch history, the run id), and promote it when asked and
+// the registry's policy agrees. A job killed midway leaves no version: registration is one request.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
 import { isModelName, type TrainingRequest } from '@mercato/contracts';
-import { NonRetriableError } from '@mercato/kafka';
+import { NonRetriableError, uuidV5 } from '@mercato/kafka';
 import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
 import { stratifiedSplit } from '@mercato/synthetic';
 import {
+  CODE_VERSION,
   coerceHyperparameters,
   defaultHyperparameters,
   evaluateSentimentArtifact,
@@ -25,7 +26,10 @@ import {
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, gauge, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
+import { join } from 'node:path';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
+import { RunRecorder } from './run-recorder';
+import { RunRepository } from './run.repository';
 import { serviceApiKey, type TrainingConfig } from './training.config';
 import { TrainingJobRepository } from './training-job.repository';
 import { runJobInWorker, TrainingCancelledError, TrainingFailedError } from './worker-runner';
@@ -54,12 +58,29 @@ const KIND_NAMES: Record<number, 'sentiment' | 'recommender' | undefined> = {
   2: 'recommender',
 };
 
+/** Namespace of run ids (uuidV5 of `<request id>#<attempt>`). */
+const RUN_NAMESPACE = '4c2f7f53-8f1e-4a8e-9d55-0f3b6f0c2a24';
+
+/** Where a job reports to: the logger, the progress relay (job log, run) and its TensorBoard folder. */
+interface JobContext {
+  log: Logger;
+  onProgress: (p: JobProgress) => void;
+  events?: string;
+}
+
+/** A trained model's lineage as run parameters: everything but the per-epoch history, a series already. */
+function runParams(trained: TrainedModel): Record<string, unknown> {
+  const { history: _history, ...params } = trained.lineage;
+  return params;
+}
+
 @Injectable()
 export class TrainingService {
   private readonly registry: RegistryClient;
 
   constructor(
     private readonly jobs: TrainingJobRepository,
+    private readonly runs: RunRepository,
     @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
@@ -103,8 +124,23 @@ export class TrainingService {
       );
       return;
     }
-    const log = this.logger.child({ requestId: request.requestId, model: request.modelName });
+    const run = await this.startRun(request, row.tenant_id, row.attempts, architecture, {
+      ...(kind === 'sentiment' ? sentimentHp : recommenderHp),
+    });
+    const log = this.logger.child({
+      requestId: request.requestId,
+      model: request.modelName,
+      runId: run.runId,
+    });
     log.info({ dataset: request.datasetRef, attempt: row.attempts }, 'training started');
+    const events = this.config.TENSORBOARD_LOGDIR
+      ? join(this.config.TENSORBOARD_LOGDIR, run.tenantId, request.modelName, run.runId)
+      : undefined;
+    const onProgress = (p: JobProgress): void => {
+      run.observe(p);
+      this.onProgress(request, p, log);
+    };
+    let trained: TrainedModel | undefined;
     // The heartbeat also looks for a cancellation recorded by the API (on any replica).
     const cancel = new AbortController();
     const heartbeat = setInterval(() => {
@@ -120,17 +156,23 @@ export class TrainingService {
         .catch(() => undefined);
     }, 3_000);
     try {
-      const trained =
+      trained =
         kind === 'sentiment'
           ? await this.trainSentiment(
               request,
               architecture ?? 'transformer',
               dataset,
               sentimentHp,
-              log,
+              { log, onProgress, events },
               cancel.signal,
             )
-          : await this.trainRecommender(request, dataset, recommenderHp, log, cancel.signal);
+          : await this.trainRecommender(
+              request,
+              dataset,
+              recommenderHp,
+              { log, onProgress, events },
+              cancel.signal,
+            );
       const { champion } = trained;
       await this.registryFor(request).ensureModel(request.modelName, kind);
       const registered = await this.registryFor(request).register(request.modelName, {
@@ -142,9 +184,16 @@ export class TrainingService {
           datasetRef: request.datasetRef,
           ...(request.tenantId ? { tenantId: request.tenantId } : {}),
           ...(champion ? { championVersion: champion.version, championMetrics: champion.metrics } : {}),
+          runId: run.runId,
         },
         idempotencyKey: request.requestId,
         files: trained.files,
+      });
+      await run.finish({
+        status: 'finished',
+        metrics: trained.metrics,
+        version: registered.version,
+        params: runParams(trained),
       });
       let promotion: unknown;
       if (request.promoteIfBetter) {
@@ -173,7 +222,9 @@ export class TrainingService {
         'training finished and registered',
       );
     } catch (err) {
+      const params = trained && runParams(trained);
       if (err instanceof TrainingCancelledError) {
+        await run.finish({ status: 'cancelled', error: err.message, params });
         await this.jobs.cancelled(request.requestId, err.message);
         jobsTotal.inc({ kind, outcome: 'cancelled' });
         log.info('training cancelled; nothing registered');
@@ -185,6 +236,13 @@ export class TrainingService {
         err instanceof TrainingFailedError ||
         err instanceof IntegrityError ||
         (err instanceof RegistryError && err.status >= 400 && err.status < 500);
+      await run.finish({
+        status: 'failed',
+        error: permanent
+          ? (err as Error).message
+          : `${(err as Error).message} (the request is retried as a new run)`,
+        params,
+      });
       if (permanent) {
         await this.jobs.fail(request.requestId, (err as Error).message);
         jobsTotal.inc({ kind, outcome: 'failed' });
@@ -197,12 +255,48 @@ export class TrainingService {
     }
   }
 
+  /**
+   * The experiment run of this attempt: a deterministic id per request and attempt, and an attempt
+   * of the same request that a crash left running is ended as interrupted, its curves kept.
+   */
+  private async startRun(
+    request: TrainingRequest,
+    tenantId: string,
+    attempt: number,
+    architecture: SentimentArchitecture | undefined,
+    hyperparameters: Record<string, unknown>,
+  ): Promise<RunRecorder> {
+    const runId = uuidV5(RUN_NAMESPACE, `${request.requestId}#${attempt}`);
+    await this.runs.start({
+      tenantId,
+      runId,
+      model: request.modelName,
+      kind: KIND_NAMES[request.kind] ?? 'sentiment',
+      architecture: architecture ?? null,
+      source: request.requestedBy.startsWith('retrain:') ? 'retrain' : 'job',
+      requestId: request.requestId,
+      requestedBy: request.requestedBy,
+      params: {
+        datasetRef: request.datasetRef,
+        hyperparameters,
+        codeVersion: CODE_VERSION,
+        ...(request.teacher ? { teacher: request.teacher } : {}),
+        ...(request.baseVersion ? { baseVersion: Number(request.baseVersion) } : {}),
+        attempt,
+      },
+      tags: request.tags,
+    });
+    await this.runs.interruptEarlier(tenantId, request.requestId, runId);
+    await this.jobs.attachRun(request.requestId, runId);
+    return new RunRecorder(this.runs, tenantId, runId, this.logger);
+  }
+
   private async trainSentiment(
     request: TrainingRequest,
     architecture: SentimentArchitecture,
     dataset: DatasetRef,
     hyperparameters: SentimentHyperparameterValues,
-    log: Logger,
+    { log, onProgress, events }: JobContext,
     signal: AbortSignal,
   ): Promise<TrainedModel> {
     const registry = this.registryFor(request);
@@ -220,8 +314,9 @@ export class TrainingService {
         base: base && { files: base.files, version: request.baseVersion },
         teacher,
         backend: this.config.TF_BACKEND,
+        events,
       },
-      (p) => this.onProgress(request, p, log),
+      onProgress,
       signal,
     );
     const champion = await this.evaluateChampion(
@@ -270,7 +365,7 @@ export class TrainingService {
     request: TrainingRequest,
     dataset: DatasetRef,
     hyperparameters: Partial<RecommenderHyperparameters>,
-    log: Logger,
+    { log, onProgress, events }: JobContext,
     signal: AbortSignal,
   ): Promise<TrainedModel> {
     const championVersion = await this.registryFor(request).resolveAlias(request.modelName, 'production');
@@ -305,8 +400,9 @@ export class TrainingService {
           apiKey: serviceApiKey(this.config),
           tenantId: request.tenantId || undefined,
         },
+        events,
       },
-      (p) => this.onProgress(request, p, log),
+      onProgress,
       signal,
     );
     if (result.champion && 'error' in result.champion)

@@ -20,6 +20,8 @@ export interface SentimentWorkerJob {
   /** A student's teacher, downloaded from the registry by the service. */
   teacher?: { files: ArtifactFile[]; name: string; version: string };
   backend?: BackendPreference;
+  /** The run's TensorBoard folder (TENSORBOARD_LOGDIR), written as the job trains. */
+  events?: string;
 }
 
 export interface RecommenderWorkerJob {
@@ -31,6 +33,7 @@ export interface RecommenderWorkerJob {
   backend?: BackendPreference;
   /** Where `feature:` datasets come from, the service key sent as a bearer token, the tenant acted for. */
   feature: { url: string; apiKey?: string; tenantId?: string };
+  events?: string;
 }
 
 export type WorkerJob = SentimentWorkerJob | RecommenderWorkerJob;

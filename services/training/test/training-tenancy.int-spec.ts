@@ -1,6 +1,6 @@
-// Tenant isolation of training jobs (BOLA), with authentication on: a job submitted with tenant A's
-// key carries A on its training request and is A's alone — tenant B's key gets 404 for it and does not
-// see it in its list — and reading jobs needs training:read.
+// Tenant isolation of training jobs and their experiment runs (BOLA), with authentication on: a job
+// submitted with tenant A's key carries A on its training request and is A's alone — tenant B's key
+// gets 404 for it and its run and sees neither in its lists — and reading them needs training:read.
 import { Topics } from '@mercato/contracts';
 import {
   createTestDatabase,
@@ -90,6 +90,28 @@ describe("tenant B against tenant A's training job", () => {
     expect((await get('/v1/jobs', keyB)).body.items).toEqual([]);
   });
 
+  it("gets 404 for A's experiment run and its metrics and does not list it", async () => {
+    const runId = await eventually(
+      async () => {
+        const { body } = await get('/v1/jobs', keyA);
+        const withRun = body.items.find((j: any) => j.runId);
+        if (!withRun) return undefined;
+        const run = await get(`/v1/runs/${withRun.runId}`, keyA);
+        return run.body.series?.some((s: any) => s.name === 'epoch/loss')
+          ? (withRun.runId as string)
+          : undefined;
+      },
+      60_000,
+      "A's run with its first epoch",
+    );
+    expect((await get(`/v1/runs/${runId}`, keyA)).body).toMatchObject({ runId, model: `sentiment-${A}` });
+    expect((await get(`/v1/runs/${runId}/metrics?name=epoch/loss`, keyA)).status).toBe(200);
+    expect((await get(`/v1/runs/${runId}`, keyB)).status).toBe(404);
+    expect((await get(`/v1/runs/${runId}/metrics`, keyB)).status).toBe(404);
+    expect((await get('/v1/runs', keyA)).body.items.map((r: any) => r.runId)).toContain(runId);
+    expect((await get('/v1/runs', keyB)).body.items).toEqual([]);
+  });
+
   it('needs training:read to read jobs and training:write to submit them', async () => {
     const reader = bearer((await keys.create({ tenantId: A, scopes: ['training:read'] })).token);
     expect((await get('/v1/jobs', reader)).status).toBe(200);
@@ -101,5 +123,7 @@ describe("tenant B against tenant A's training job", () => {
     expect(refused.status).toBe(403);
     const writer = bearer((await keys.create({ tenantId: A, scopes: ['training:write'] })).token);
     expect((await get('/v1/jobs', writer)).status).toBe(403);
+    expect((await get('/v1/runs', reader)).status).toBe(200);
+    expect((await get('/v1/runs', writer)).status).toBe(403);
   });
 });

@@ -35,6 +35,12 @@ export function progressLine(p: JobProgress): string {
     }
     case 'warning':
       return `  warning: ${p.message}`;
+    case 'params': {
+      const hp = (p.params.hyperparameters ?? {}) as Record<string, unknown>;
+      return `  parameters: ${Object.entries(hp)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ')}`;
+    }
     case 'loading':
     case 'augmenting':
     case 'labeling':
