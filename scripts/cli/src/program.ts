@@ -9,6 +9,7 @@ import { registerEncoderCommand } from './commands/encoder';
 import { registerKeysCommand } from './commands/keys';
 import { registerModelsCommand } from './commands/models';
 import { registerReplayCommand } from './commands/replay';
+import { registerRunsCommand } from './commands/runs';
 import { registerTrainCommands } from './commands/train';
 import { registerUsersCommand } from './commands/users';
 import { migrateServices } from './commands/migrate';
@@ -69,6 +70,7 @@ export function createProgram(): Command {
   registerKeysCommand(program);
   registerModelsCommand(program);
   registerTrainCommands(program);
+  registerRunsCommand(program);
   registerReplayCommand(program);
   registerUsersCommand(program);
   registerEncoderCommand(program);

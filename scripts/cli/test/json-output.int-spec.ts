@@ -18,7 +18,7 @@ import {
 import { generateNews, generateRetail } from '@mercato/synthetic';
 import { Topics } from '@mercato/contracts';
 import type { Command } from 'commander';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +192,87 @@ describe('every --json command prints one JSON document on stdout', () => {
     expect(await mercatoJson('models rollback', [SENTIMENT])).toMatchObject({ version: 1 });
     expect((await mercatoJson('models history', [SENTIMENT])).items.length).toBeGreaterThanOrEqual(3);
   }, 600_000);
+
+  it('runs import, list, show, compare and tensorboard: the offline run and the job runs', async () => {
+    const sentimentOut = join(dir, 'sentiment-model');
+    const imported = await mercatoJson('runs import', [sentimentOut]);
+    expect(imported.items).toEqual([{ folder: sentimentOut, runId: expect.any(String), imported: true }]);
+    const offlineRun = imported.items[0].runId as string;
+    const listed = await mercatoJson('runs list', []);
+    expect(listed.items.map((r: { runId: string }) => r.runId)).toContain(offlineRun);
+    const jobs = (await mercatoJson('runs list', ['--model', SENTIMENT])).items;
+    expect(jobs).toHaveLength(2);
+    expect(jobs.map((r: { registeredVersion: number }) => r.registeredVersion).sort()).toEqual([1, 2]);
+
+    const shown = await mercatoJson('runs show', [offlineRun]);
+    expect(shown.run).toMatchObject({ runId: offlineRun, source: 'offline', status: 'finished' });
+    expect(shown.series.map((s: { name: string }) => s.name)).toContain('epoch/loss');
+
+    const compared = await mercatoJson('runs compare', [offlineRun, jobs[0].runId, '--all-params']);
+    expect(compared.runs).toHaveLength(2);
+    // Same data, trained here and through the stack: the data agrees, how it ran does not.
+    expect(compared.parameters.find((p: { name: string }) => p.name === 'datasetRef')).toMatchObject({
+      differs: false,
+    });
+    expect(compared.parameters.find((p: { name: string }) => p.name === 'attempt')).toMatchObject({
+      values: [null, 1],
+      differs: true,
+    });
+    expect(compared.series.find((s: { name: string }) => s.name === 'epoch/loss').runs).toHaveLength(2);
+
+    const logdir = join(dir, 'tensorboard');
+    const written = await mercatoJson('runs tensorboard', [offlineRun, '--logdir', logdir]);
+    expect(written.runs[0]).toMatchObject({ runId: offlineRun, points: expect.any(Number) });
+    expect(
+      readdirSync(written.runs[0].dir).filter((f: string) => f.startsWith('events.out.tfevents.')),
+    ).toHaveLength(1);
+  }, 120_000);
+
+  it('runs show and compare as tables with sparklines, non-finite values as gaps', async () => {
+    const diverged = join(dir, 'diverged-run');
+    mkdirSync(diverged);
+    const at = new Date().toISOString();
+    const runId = `diverged-${RUN}`;
+    writeFileSync(
+      join(diverged, 'run.json'),
+      JSON.stringify({
+        format: 'mercato-run/1',
+        runId,
+        model: 'diverged',
+        kind: 'sentiment',
+        architecture: 'cnn',
+        source: 'offline',
+        status: 'failed',
+        params: { hyperparameters: { learningRate: 10 } },
+        tags: [],
+        metrics: {},
+        error: 'loss diverged',
+        startedAt: at,
+        finishedAt: at,
+        series: {
+          'epoch/loss': [1, 0.5, 'Infinity', 'NaN'].map((value, i) => ({ step: i + 1, value, at })),
+        },
+      }),
+    );
+    expect((await runCli(['runs', 'import', diverged], { env })).code).toBe(0);
+    const show = await runCli(['runs', 'show', runId], { env });
+    expect(show).toMatchObject({ code: 0, stderr: '' });
+    expect(show.stdout).toContain('error: loss diverged');
+    // The two finite points drawn, the two others blank; the per-epoch table names them.
+    expect(show.stdout).toMatch(/epoch\/loss +4 +█▁ {2} /);
+    expect(show.stdout).toMatch(/^3 +Infinity/m);
+    expect(show.stdout).toMatch(/^4 +NaN/m);
+
+    const other = (await mercatoJson('runs list', ['--model', SENTIMENT])).items[0].runId;
+    const compare = await runCli(['runs', 'compare', runId, other], { env });
+    expect(compare.code).toBe(0);
+    expect(compare.stdout).toMatch(/parameters: \d+ of \d+ differ/);
+    expect(compare.stdout).toMatch(/hyperparameters\.learningRate +10 /);
+    expect(compare.stdout).toContain('curves (each series on one scale');
+    expect((await runCli(['runs', 'show', 'no-such-run'], { env })).stderr).toMatch(
+      /404.*no run no-such-run/,
+    );
+  }, 120_000);
 
   it('replay news and users delete, through ingest', async () => {
     expect(await mercatoJson('replay news', [sentimentCsv, '--source', `cli-json-${RUN}`])).toMatchObject({

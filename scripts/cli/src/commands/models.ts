@@ -18,6 +18,7 @@ import {
   type VersionSummary,
 } from '@mercato/registry-client';
 import { cliAuthHeaders } from './keys';
+import { trainingUrl } from './train-common';
 import type { Command } from 'commander';
 import { ensureDefaultSentimentModel } from './default-model';
 import { userInfo } from 'node:os';
@@ -92,6 +93,12 @@ function kindOf(kind: string): ModelKindName {
 function printVersion(v: RegistryVersion): void {
   say(`${v.model} v${v.version}${v.aliases.length > 0 ? ` (${v.aliases.join(', ')})` : ''}`);
   say(`metrics: ${metrics(v.metrics)}`);
+  // The experiment run that produced the version: its curves and parameters.
+  const runId = v.lineage.runId;
+  if (typeof runId === 'string')
+    say(
+      `run: ${runId} (npx mercato runs show ${runId}; ${trainingUrl()}/?model=${encodeURIComponent(v.model)}&version=${v.version})`,
+    );
   say('');
   say(
     table(

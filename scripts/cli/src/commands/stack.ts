@@ -34,6 +34,7 @@ import {
 import { join } from 'node:path';
 
 const READY_TIMEOUT_MS = 300_000;
+const DEFAULT_TRAINING_PAGE = `http://127.0.0.1:${DEFAULT_PORTS.training}/`;
 // Functions, not constants: the CLI loads this module for every command (see program.ts).
 const stateFile = (...path: string[]): string => join(REPO_ROOT, '.mercato', ...path);
 const pidFile = (): string => stateFile('stack.pid');
@@ -176,8 +177,19 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
             process.env.ALERT_RULES ?? JSON.stringify({ defaults: { minVolume: 20, minShare: 0.6 } }),
         }
       : {};
+    // Every run's TensorBoard event files, live: `tensorboard --logdir .mercato/tensorboard`.
+    const trainingEnv = { TENSORBOARD_LOGDIR: process.env.TENSORBOARD_LOGDIR ?? stateFile('tensorboard') };
     for (const name of names)
-      services.push(startService(name, name === 'sentiment-monitor' ? { ...env, ...demoEnv } : env));
+      services.push(
+        startService(
+          name,
+          name === 'sentiment-monitor'
+            ? { ...env, ...demoEnv }
+            : name === 'training'
+              ? { ...env, ...trainingEnv }
+              : env,
+        ),
+      );
     await Promise.all(
       services.map(async (s) => {
         try {
@@ -205,10 +217,14 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     say(`\nAPI keys (tenant ${keys.tenant}; saved in .mercato/api-keys.json, which the CLI uses):`);
     say(`  admin   ${keys.admin.key}`);
     say(`  service ${keys.service.id} (platform key the services send each other)`);
-    say('  the dashboard asks for the admin key once per browser tab');
+    say('  the dashboard and the runs page ask for the admin key once per browser tab');
   } else {
     say('\nAUTH_MODE=off: no credentials needed (development only)');
   }
+  if (names.includes('training'))
+    say(
+      `training runs: ${DEFAULT_TRAINING_PAGE} (npx mercato runs list); TensorBoard: tensorboard --logdir .mercato/tensorboard`,
+    );
   say(`logs: .mercato/logs/<service>.log — Ctrl-C (or npx mercato down) stops everything`);
   for (const s of services) {
     s.child.once('exit', (code) => {

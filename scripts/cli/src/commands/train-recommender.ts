@@ -19,7 +19,7 @@ import {
 } from '@mercato/ml';
 import { resolve } from 'node:path';
 import { table } from './models';
-import { hpPairs, loadModel, runOffline, submitAndFollow } from './train-common';
+import { fileDatasetRef, hpPairs, loadModel, runOffline, submitAndFollow } from './train-common';
 
 interface SplitOptions {
   data: string;
@@ -34,6 +34,7 @@ export interface RecommenderTrainOptions extends SplitOptions {
   objective?: string;
   epochs?: string;
   hp: string[];
+  tag: string[];
   offline?: boolean;
   out?: string;
   name?: string;
@@ -107,9 +108,28 @@ export function recommenderTable(evaluation: RecommenderEvaluation): string {
   ].join('\n');
 }
 
+/** The data and its options as the dataset reference a training request carries. */
+function datasetRefOf(opts: RecommenderTrainOptions): string {
+  const params = new URLSearchParams();
+  if (opts.items) params.set('items', resolve(opts.items));
+  if (opts.test) params.set('test', resolve(opts.test));
+  const split = splitOf(opts);
+  if (split && split !== 'given') params.set('split', split);
+  const testSplit = testSplitOf(opts);
+  if (testSplit !== undefined) params.set('testSplit', String(testSplit));
+  return fileDatasetRef(opts.data, params);
+}
+
 async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
   const done = await runOffline(
-    { name: opts.name ?? defaultRecommenderName(), out: opts.out, json: opts.json },
+    {
+      name: opts.name ?? defaultRecommenderName(),
+      kind: 'recommender',
+      datasetRef: datasetRefOf(opts),
+      tags: opts.tag,
+      out: opts.out,
+      json: opts.json,
+    },
     (onProgress) =>
       runRecommenderJob(
         {
@@ -142,21 +162,15 @@ async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
 }
 
 async function trainAsJob(opts: RecommenderTrainOptions): Promise<void> {
-  const params = new URLSearchParams();
-  if (opts.items) params.set('items', resolve(opts.items));
-  if (opts.test) params.set('test', resolve(opts.test));
-  const split = splitOf(opts);
-  if (split && split !== 'given') params.set('split', split);
-  const testSplit = testSplitOf(opts);
-  if (testSplit !== undefined) params.set('testSplit', String(testSplit));
   const hp = hyperparameters(opts);
   await submitAndFollow(
     {
       modelName: opts.name ?? defaultRecommenderName(),
       kind: 'recommender',
-      datasetRef: `file://${resolve(opts.data)}${params.size > 0 ? `?${params.toString()}` : ''}`,
+      datasetRef: datasetRefOf(opts),
       hyperparameters: Object.fromEntries(Object.entries(hp).map(([k, v]) => [k, String(v)])),
       promoteIfBetter: Boolean(opts.promote),
+      tags: opts.tag,
     },
     opts.json,
   );

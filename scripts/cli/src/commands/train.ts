@@ -16,7 +16,15 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { table } from './models';
 import { encodingOption, formatOption, refuseTextDataOptions, type TextDataOptions } from './text-data';
-import { err, hpPairs, loadModel, runOffline, submitAndFollow, TRAIN_MODES_HELP } from './train-common';
+import {
+  err,
+  fileDatasetRef,
+  hpPairs,
+  loadModel,
+  runOffline,
+  submitAndFollow,
+  TRAIN_MODES_HELP,
+} from './train-common';
 import {
   defaultRecommenderName,
   evalRecommender,
@@ -36,6 +44,7 @@ interface TrainOptions extends TextDataOptions {
   seed?: string;
   epochs?: string;
   hp: string[];
+  tag: string[];
   offline?: boolean;
   out?: string;
   name?: string;
@@ -88,12 +97,32 @@ export function reportTable(report: ClassificationReport): string {
   return `${summary}\n\n${perClass}\n\n${confusion}`;
 }
 
+/** The data and its options as the dataset reference a training request carries. */
+function datasetRefOf(opts: TrainOptions): string {
+  const params = new URLSearchParams();
+  if (opts.labelMap) params.set('labelMap', opts.labelMap);
+  if (opts.test) params.set('test', resolve(opts.test));
+  if (opts.testSplit) params.set('testSplit', opts.testSplit);
+  if (opts.unlabeled) params.set('unlabeled', resolve(opts.unlabeled));
+  if (opts.format) params.set('format', opts.format);
+  if (opts.encoding) params.set('encoding', opts.encoding);
+  return fileDatasetRef(opts.data, params);
+}
+
 async function trainOffline(opts: TrainOptions): Promise<void> {
   const architecture = architectureOf(opts);
   const teacher = opts.teacher ? await loadModel(opts.teacher) : undefined;
   const encoder = architecture === 'transformer' ? await encoderDir(err) : undefined;
   const done = await runOffline(
-    { name: opts.name ?? 'sentiment', out: opts.out, json: opts.json },
+    {
+      name: opts.name ?? 'sentiment',
+      kind: 'sentiment',
+      architecture,
+      datasetRef: datasetRefOf(opts),
+      tags: opts.tag,
+      out: opts.out,
+      json: opts.json,
+    },
     (onProgress) =>
       runSentimentJob(
         {
@@ -123,22 +152,16 @@ async function trainOffline(opts: TrainOptions): Promise<void> {
 
 async function trainAsJob(opts: TrainOptions): Promise<void> {
   const architecture = architectureOf(opts);
-  const params = new URLSearchParams();
-  if (opts.labelMap) params.set('labelMap', opts.labelMap);
-  if (opts.test) params.set('test', resolve(opts.test));
-  if (opts.testSplit) params.set('testSplit', opts.testSplit);
-  if (opts.unlabeled) params.set('unlabeled', resolve(opts.unlabeled));
-  if (opts.format) params.set('format', opts.format);
-  if (opts.encoding) params.set('encoding', opts.encoding);
   await submitAndFollow(
     {
       modelName: opts.name ?? (architecture === 'transformer' ? 'sentiment-teacher' : 'sentiment'),
       kind: 'sentiment',
       architecture,
       teacher: opts.teacher,
-      datasetRef: `file://${resolve(opts.data)}${params.size > 0 ? `?${params.toString()}` : ''}`,
+      datasetRef: datasetRefOf(opts),
       hyperparameters: hyperparameters(opts),
       promoteIfBetter: Boolean(opts.promote),
+      tags: opts.tag,
     },
     opts.json,
   );
@@ -177,6 +200,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--seed <n>', 'seed for the split, initialisation and shuffling')
     .option('--epochs <n>', 'maximum epochs')
     .option('--hp <name=value>', 'any other hyperparameter (repeatable)', collect, [])
+    .option(
+      '--tag <tag>',
+      'a tag for the run (repeatable), to find it in `mercato runs list --tag`',
+      collect,
+      [],
+    )
     .option('--offline', 'train in this process and write the model to a folder; nothing is registered')
     .option('--out <dir>', 'with --offline: where to write the model')
     .option(
