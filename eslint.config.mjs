@@ -69,7 +69,8 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(TEST_LAYERS)] },
   },
   {
-    files: [...TEST_FILES, 'bench/**/*.ts'],
+    // The Chromium driver of the web-page specs reads the DevTools protocol's untyped JSON messages.
+    files: [...TEST_FILES, 'bench/**/*.ts', 'libs/testing/src/chromium.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

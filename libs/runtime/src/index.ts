@@ -16,6 +16,7 @@ export {
   ErrorResponses,
 } from './openapi';
 export { Poller, PolledWork, type PollerOptions, type PolledWorkOptions } from './poller';
+export { renderHtmlPage, sendHtmlPage, type HtmlPage } from './html-page';
 export { AuthModule, type AuthModuleOptions } from './auth.module';
 export { openApiController, type OpenApiInfo } from './openapi.controller';
 export {

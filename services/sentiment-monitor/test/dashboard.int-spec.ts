@@ -7,10 +7,17 @@
 // runs with authentication on: the page first asks for an API key, keeps it in sessionStorage, sends
 // it as a bearer header and, to the SSE stream, as the access_token query parameter.
 import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
-import { bearer, testKeys, type TestKeys } from '@mercato/testing';
+import {
+  bearer,
+  chromiumAvailable,
+  launchChromium,
+  testKeys,
+  type Browser,
+  type Page,
+  type TestKeys,
+} from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium, type Browser, type Page } from './chromium';
 import {
   getJson,
   hourAligned,

@@ -7,6 +7,7 @@ import { OpenApiController } from './openapi.controller';
 import { RetrainRepository } from './retrain.repository';
 import { RetrainService } from './retrain.service';
 import { RunRepository } from './run.repository';
+import { RunsPageController } from './runs-page.controller';
 import { RunsController } from './runs.controller';
 import { RunsService } from './runs.service';
 import { retrainEnabled, type TrainingConfig } from './training.config';
@@ -25,6 +26,7 @@ export class TrainingModule {
         TrainingRequestHandler,
         JobsController,
         RunsController,
+        RunsPageController,
         OpenApiController,
         ...(retrain ? [InteractionCountHandler] : []),
       ],

@@ -1,5 +1,6 @@
-// A small driver for real headless Chromium over the DevTools protocol, for the dashboard test
-// (playwright-core is not installed in this workspace). It launches the system Chromium with a
+// A small driver for real headless Chromium over the DevTools protocol, for the tests of the
+// services' web pages (the monitor's dashboard, the training service's runs page; playwright-core is
+// not installed in this workspace). It launches the system Chromium with a
 // throw-away profile, opens one page through a flattened target session on the browser's
 // WebSocket (Node's global WebSocket), and offers what the test needs: navigate, evaluate, wait for
 // a condition, a real mouse click on an element, screenshots, and the page's console errors.
@@ -148,9 +149,25 @@ export class Page {
     });
   }
 
-  async screenshot(path: string): Promise<void> {
-    const { data } = await this.send('Page.captureScreenshot', { format: 'png' });
-    await writeFile(path, Buffer.from(data as string, 'base64'));
+  /** A PNG of the page, or of the first element matching `selector`, written to `path` and returned. */
+  async screenshot(path: string, selector?: string): Promise<Buffer> {
+    const clip = selector
+      ? await this.evaluate<{ x: number; y: number; width: number; height: number } | null>(`(() => {
+          const el = document.querySelector(${JSON.stringify(selector)});
+          if (!el) return null;
+          el.scrollIntoView({ block: 'center' });
+          const r = el.getBoundingClientRect();
+          return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
+        })()`)
+      : undefined;
+    if (clip === null) throw new Error(`no element matches ${selector}`);
+    const { data } = await this.send('Page.captureScreenshot', {
+      format: 'png',
+      ...(clip ? { clip: { ...clip, scale: 1 }, captureBeyondViewport: true } : {}),
+    });
+    const png = Buffer.from(data as string, 'base64');
+    await writeFile(path, png);
+    return png;
   }
 }
 
