@@ -13,11 +13,17 @@ describe('dashboard page', () => {
     expect(JSON.parse(json ?? '')).toEqual({ windows: ['5m', '1h</script>'], refreshMs: 5000 });
   });
 
-  it('allows exactly its own inline script, and no other origin', () => {
+  it("allows exactly its inline scripts (the page kit's and its own), and no other origin", () => {
     const { html, csp } = renderDashboard(template, { windows: ['5m'], refreshMs: 5000 });
-    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
-    const hash = createHash('sha256').update(script).digest('base64');
-    expect(csp).toContain(`script-src 'sha256-${hash}'`);
+    const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+      (m) =>
+        `'sha256-${createHash('sha256')
+          .update(m[1] as string)
+          .digest('base64')}'`,
+    );
+    expect(hashes).toHaveLength(2);
+    expect(html).toContain('window.mercatoPage = ');
+    expect(csp).toContain(`script-src ${hashes.join(' ')};`);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("connect-src 'self'");
     expect(html).not.toMatch(/(src|href)="https?:/);

@@ -72,9 +72,29 @@ export class RunRepository {
   constructor(private readonly db: Database) {}
 
   async start(run: NewRun): Promise<void> {
-    await this.db.query(
-      `INSERT INTO runs (tenant_id, run_id, model_name, kind, architecture, source, status, request_id, requested_by, params, tags)
-       VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $8, $9, $10)
+    await this.insert(this.db.pool, {
+      ...run,
+      status: 'running',
+      error: null,
+      startedAt: null,
+      finishedAt: null,
+    });
+  }
+
+  /** A new run (false when the tenant has that run id already); a null startedAt is now. */
+  private async insert(
+    q: Queryable,
+    run: NewRun & {
+      status: RunStatus;
+      error: string | null;
+      startedAt: string | null;
+      finishedAt: string | null;
+    },
+  ): Promise<boolean> {
+    const inserted = await q.query(
+      `INSERT INTO runs (tenant_id, run_id, model_name, kind, architecture, source, status, request_id, requested_by,
+                         params, tags, error, started_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()), $14)
        ON CONFLICT (tenant_id, run_id) DO NOTHING`,
       [
         run.tenantId,
@@ -83,12 +103,17 @@ export class RunRepository {
         run.kind,
         run.architecture,
         run.source,
+        run.status,
         run.requestId,
         run.requestedBy,
         JSON.stringify(run.params),
         run.tags,
+        run.error?.slice(0, MAX_ERROR) ?? null,
+        run.startedAt,
+        run.finishedAt,
       ],
     );
+    return Boolean(inserted.rowCount);
   }
 
   /** Earlier attempts of a request that were still running when their process stopped. */
@@ -192,28 +217,7 @@ export class RunRepository {
     },
   ): Promise<boolean> {
     return this.db.transaction(async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO runs (tenant_id, run_id, model_name, kind, architecture, source, status, request_id, requested_by,
-                           params, tags, error, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (tenant_id, run_id) DO NOTHING`,
-        [
-          run.tenantId,
-          run.runId,
-          run.model,
-          run.kind,
-          run.architecture,
-          run.source,
-          run.status,
-          run.requestedBy,
-          JSON.stringify(run.params),
-          run.tags,
-          run.error?.slice(0, MAX_ERROR) ?? null,
-          run.startedAt,
-          run.finishedAt,
-        ],
-      );
-      if (!inserted.rowCount) return false;
+      if (!(await this.insert(client, run))) return false;
       await this.addResults(client, run.tenantId, run.runId, run.metrics);
       await this.addPoints(run.tenantId, run.runId, run.points, client);
       return true;
