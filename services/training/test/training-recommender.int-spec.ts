@@ -364,6 +364,18 @@ describe('recommender training in the training service', () => {
       hyperparameters: { objective: 'implicit' },
     });
 
+    // The retrain is an experiment run of the tenant's, linked to the version it produced.
+    const runs: any = await (await fetch(`${training.url}/v1/runs?model=${modelName}`, asTenant)).json();
+    expect(runs.items).toEqual([
+      expect.objectContaining({
+        source: 'retrain',
+        status: 'finished',
+        requestId,
+        registeredVersion: production.version,
+      }),
+    ]);
+    expect(version.lineage.runId).toBe(runs.items[0].runId);
+
     // Fewer than N further interactions: no second request.
     await send(
       Topics.interactionsRaw,
