@@ -45,6 +45,11 @@ export const monitorMetrics = {
     'Webhook delivery attempts by outcome: delivered, retry (failed, will retry), failed (gave up)',
     ['outcome'],
   ),
+  webhookRefused: counter(
+    'mercato_sentiment_webhook_refused_total',
+    'Webhook URLs refused by the egress policy, at registration or delivery, by rule',
+    ['rule'],
+  ),
   webhookPending: gauge(
     'mercato_sentiment_webhook_pending',
     'Webhook deliveries not yet delivered or given up',

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { monitorEnv, resolveMonitorSettings, type MonitorConfig } from './monitor.config';
+import { egressOptions, monitorEnv, resolveMonitorSettings, type MonitorConfig } from './monitor.config';
 
 const schema = z.object({ ...platformEnv(8086), ...monitorEnv });
 const base = { DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db' };
@@ -53,5 +53,31 @@ describe('sentiment monitor configuration', () => {
     );
     expect(rules.for('ACME').minVolume).toBe(20);
     expect(rules.for('OTHER').minVolume).toBe(4);
+  });
+
+  it('reads the webhook egress settings: https by default in production, lists checked entry by entry', () => {
+    const egress = (env: Record<string, string>) =>
+      egressOptions(loadConfig(schema, { ...base, ...env }) as unknown as MonitorConfig);
+    expect(egress({})).toEqual({ httpsOnly: false, allowedHosts: [], allowedCidrs: [], clusterCidrs: [] });
+    expect(egress({ NODE_ENV: 'production' }).httpsOnly).toBe(true);
+    expect(egress({ NODE_ENV: 'production', WEBHOOK_HTTPS_ONLY: 'false' }).httpsOnly).toBe(false);
+    expect(
+      egress({
+        WEBHOOK_ALLOWED_HOSTS: 'hooks.corp.example, *.corp.example',
+        WEBHOOK_CLUSTER_CIDRS: '10.96.0.0/12',
+      }),
+    ).toMatchObject({
+      allowedHosts: ['hooks.corp.example', '*.corp.example'],
+      clusterCidrs: ['10.96.0.0/12'],
+    });
+    expect(() =>
+      loadConfig(schema, {
+        ...base,
+        WEBHOOK_ALLOWED_CIDRS: '127.0.0.1,10.0.0.0/99',
+        WEBHOOK_ALLOWED_HOSTS: 'a b',
+      }),
+    ).toThrow(
+      /WEBHOOK_ALLOWED_HOSTS: "a b" is not a host name[\s\S]*WEBHOOK_ALLOWED_CIDRS: "10\.0\.0\.0\/99" is not/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { ConfigError, positiveInt, z } from '@mercato/config';
 import type { PlatformConfig } from '@mercato/runtime';
 import { parseAlertRules, type AlertRuleBook } from './alert-rules';
 import { parseDuration } from './durations';
+import { checkHostPattern, parseCidrs } from './webhook-egress';
 import { parseWindowSizes } from './windows';
 
 /** A zod string → value transform that reports the parser's message as the variable's problem. */
@@ -20,6 +21,25 @@ const parsed =
   };
 
 const duration = (fallback: string) => z.string().default(fallback).transform(parsed(parseDuration));
+
+const commaList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** A comma-separated list, each entry checked by `check` (which throws naming the bad entry). */
+const listOf = (check: (entries: string[]) => unknown) =>
+  z
+    .string()
+    .default('')
+    .transform(
+      parsed((text) => {
+        const entries = commaList(text);
+        check(entries);
+        return entries;
+      }),
+    );
 
 export const monitorEnv = {
   /** Tumbling window sizes, e.g. "5m,1h". */
@@ -38,6 +58,18 @@ export const monitorEnv = {
   MODEL_REGISTRY_URL: z
     .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
     .default('http://127.0.0.1:8084'),
+  NODE_ENV: z.string().optional(),
+  /** Webhook URLs must be https (default: true when NODE_ENV=production). */
+  WEBHOOK_HTTPS_ONLY: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
+  /** Hosts webhooks may reach whatever they resolve to: `hooks.example.com`, `*.example.com`. */
+  WEBHOOK_ALLOWED_HOSTS: listOf((hosts) => hosts.forEach(checkHostPattern)),
+  /** Addresses webhooks may reach although they are loopback, private, link-local… (CIDRs). */
+  WEBHOOK_ALLOWED_CIDRS: listOf(parseCidrs),
+  /** The cluster's pod and service CIDRs: refused as webhook targets even when public. */
+  WEBHOOK_CLUSTER_CIDRS: listOf(parseCidrs),
   WEBHOOK_MAX_ATTEMPTS: positiveInt(8),
   WEBHOOK_BACKOFF_MS: positiveInt(2_000),
   WEBHOOK_MAX_BACKOFF_MS: positiveInt(600_000),
@@ -75,3 +107,11 @@ export function resolveMonitorSettings(config: MonitorConfig): MonitorSettings {
     throw new ConfigError([`ALERT_RULES: ${(err as Error).message}`]);
   }
 }
+
+/** The egress policy's settings from the configuration. */
+export const egressOptions = (config: MonitorConfig) => ({
+  httpsOnly: config.WEBHOOK_HTTPS_ONLY ?? config.NODE_ENV === 'production',
+  allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+  allowedCidrs: config.WEBHOOK_ALLOWED_CIDRS,
+  clusterCidrs: config.WEBHOOK_CLUSTER_CIDRS,
+});

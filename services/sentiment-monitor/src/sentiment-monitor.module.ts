@@ -2,6 +2,7 @@
 // controllers → services (counting, rules, model confusion, queries, webhooks, live stream) →
 // repositories (Postgres, the model registry, and the Kafka producer through the alert relay).
 import { Module, type DynamicModule } from '@nestjs/common';
+import { SERVICE_CONFIG } from '@mercato/runtime';
 import { AlertEventPublisher } from './alert-event.publisher';
 import { AlertRulesController } from './alert-rules.controller';
 import { AlertRulesRepository } from './alert-rules.repository';
@@ -15,13 +16,15 @@ import { DashboardController } from './dashboard.controller';
 import { Housekeeping } from './housekeeping';
 import { MarketPriorRefresher } from './market-prior.refresher';
 import { ModelConfusionService } from './model-confusion.service';
-import { MONITOR_SETTINGS, type MonitorSettings } from './monitor.config';
+import { MONITOR_SETTINGS, egressOptions, type MonitorConfig, type MonitorSettings } from './monitor.config';
 import { OpenApiController } from './openapi.controller';
 import { ScoredArticleHandler } from './scored-article.handler';
 import { SentimentQueryService } from './sentiment-query.service';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 import { TickersController } from './tickers.controller';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { EgressPolicy, systemResolver } from './webhook-egress';
+import { WebhookSender } from './webhook-sender';
 import { WebhookRepository } from './webhook.repository';
 import { WebhookService } from './webhook.service';
 import { WebhooksController } from './webhooks.controller';
@@ -54,6 +57,17 @@ export class SentimentMonitorModule {
         WindowAggregationService,
         SentimentQueryService,
         WebhookService,
+        {
+          provide: EgressPolicy,
+          inject: [SERVICE_CONFIG],
+          useFactory: (config: MonitorConfig) => new EgressPolicy(egressOptions(config), systemResolver),
+        },
+        {
+          provide: WebhookSender,
+          inject: [EgressPolicy, SERVICE_CONFIG],
+          useFactory: (policy: EgressPolicy, config: MonitorConfig) =>
+            new WebhookSender(policy, config.WEBHOOK_TIMEOUT_MS),
+        },
         AlertRelay,
         WebhookDispatcher,
         AlertStreamService,

@@ -1,7 +1,9 @@
 // Delivers pending webhook deliveries: claims due ones (a lease, so a crash mid-request only delays
-// them), POSTs the signed JSON, and records the outcome — delivered on 2xx, else retried with
-// exponential backoff and jitter until WEBHOOK_MAX_ATTEMPTS, then given up ("failed"). Woken after
-// each batch that raised alerts, and on a timer for retries and for work another process left.
+// them), POSTs the signed JSON through the egress policy (webhook-sender.ts: the URL is resolved and
+// checked again at every attempt), and records the outcome — delivered on 2xx, else retried with
+// exponential backoff and jitter until WEBHOOK_MAX_ATTEMPTS, then given up ("failed"); a refused
+// address is a failed attempt whose error names the rule. Woken after each batch that raised alerts,
+// and on a timer for retries and for work another process left.
 import { Inject, Injectable } from '@nestjs/common';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -11,6 +13,8 @@ import type { MonitorConfig } from './monitor.config';
 import { monitorMetrics } from './monitor-metrics';
 import { retryDelayMs } from './retry-backoff';
 import { WebhookRepository, type DeliveryJob } from './webhook.repository';
+import { EgressRefusedError } from './webhook-egress';
+import { WebhookSender } from './webhook-sender';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './webhook-signature';
 
 const BATCH = 20;
@@ -19,6 +23,7 @@ const BATCH = 20;
 export class WebhookDispatcher extends PolledWork {
   constructor(
     private readonly webhooks: WebhookRepository,
+    private readonly sender: WebhookSender,
     signals: AlertSignals,
     @Inject(SERVICE_CONFIG) private readonly config: MonitorConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
@@ -51,30 +56,27 @@ export class WebhookDispatcher extends PolledWork {
     let status: number | null = null;
     let error: string;
     try {
-      const res = await fetch(job.url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'mercato-sentiment-monitor',
-          [SIGNATURE_HEADER]: signBody(job.secret, body),
-          [TIMESTAMP_HEADER]: String(seconds),
-          [EVENT_ID_HEADER]: job.alert.alertId,
-          'x-mercato-delivery-id': job.id,
-        },
+      const res = await this.sender.post(job.url, body, {
+        'content-type': 'application/json',
+        'user-agent': 'mercato-sentiment-monitor',
+        [SIGNATURE_HEADER]: signBody(job.secret, body),
+        [TIMESTAMP_HEADER]: String(seconds),
+        [EVENT_ID_HEADER]: job.alert.alertId,
+        'x-mercato-delivery-id': job.id,
       });
       status = res.status;
-      await res.body?.cancel();
-      if (res.ok) {
+      if (status >= 200 && status < 300) {
         await this.webhooks.markDelivered(job.id, status);
         monitorMetrics.webhookDeliveries.inc({ outcome: 'delivered' });
         return;
       }
-      error = `HTTP ${status}`;
+      error =
+        status >= 300 && status < 400
+          ? `HTTP ${status}: redirects are not followed${res.location ? ` (to ${safeHost(res.location)})` : ''}`
+          : `HTTP ${status}`;
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+      if (err instanceof EgressRefusedError) monitorMetrics.webhookRefused.inc({ rule: err.rule });
+      error = (err as Error).name === 'AbortError' ? 'timed out' : (err as Error).message;
     }
     const giveUp = job.attempt >= this.config.WEBHOOK_MAX_ATTEMPTS;
     const retryIn = giveUp
@@ -87,12 +89,21 @@ export class WebhookDispatcher extends PolledWork {
       {
         deliveryId: job.id,
         alertId: job.alert.alertId,
-        host: new URL(job.url).host,
+        host: safeHost(job.url),
         attempt: job.attempt,
         error,
         retryInMs: retryIn,
       },
       giveUp ? 'webhook delivery failed; giving up' : 'webhook delivery failed; will retry',
     );
+  }
+}
+
+/** The host of a URL, never its path or query (a customer's token may be there). */
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(not a URL)';
   }
 }

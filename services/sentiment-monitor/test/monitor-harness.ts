@@ -79,6 +79,9 @@ export async function startMonitor(
     LOG_LEVEL: 'warn',
     WEBHOOK_POLL_MS: '200',
     WEBHOOK_BACKOFF_MS: '300',
+    // The receivers below listen on 127.0.0.2, which the egress policy admits only because it is
+    // listed here: every other loopback, private or link-local address stays refused.
+    WEBHOOK_ALLOWED_CIDRS: RECEIVER_HOST,
     ALERT_RELAY_POLL_MS: '200',
     SSE_POLL_MS: '200',
     SSE_HEARTBEAT_MS: '500',
@@ -287,6 +290,9 @@ export async function openSse(
   return { status: res.status, events, comments, close: () => controller.abort() };
 }
 
+/** Where webhookReceiver listens (Linux routes all of 127.0.0.0/8 to the loopback interface). */
+export const RECEIVER_HOST = '127.0.0.2';
+
 export interface ReceivedHook {
   body: string;
   headers: IncomingHttpHeaders;
@@ -307,11 +313,11 @@ export async function webhookReceiver(
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'try later');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, RECEIVER_HOST, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}/hooks/mercato?token=abc`,
+    url: `http://${RECEIVER_HOST}:${port}/hooks/mercato?token=abc`,
     received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

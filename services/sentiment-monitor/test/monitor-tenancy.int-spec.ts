@@ -19,6 +19,7 @@ import {
   mixedWindow,
   openSse,
   publish,
+  RECEIVER_HOST,
   scored,
   sendJson,
   startMonitor,
@@ -139,7 +140,7 @@ describe("tenant B against tenant A's monitor data", () => {
     const created = await sendJson(
       'POST',
       `${monitor.url}/v1/webhooks`,
-      { url: 'https://example.com/hook', tickers: ['NOPE'] },
+      { url: `http://${RECEIVER_HOST}:9/hook`, tickers: ['NOPE'] },
       keyA,
     );
     expect(created.status).toBe(201);

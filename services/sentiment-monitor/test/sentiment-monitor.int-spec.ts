@@ -9,6 +9,7 @@
 // the version's confusion was assumed (the default), not measured.
 import { AlertDirection, AlertSeverity } from '@mercato/contracts';
 import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
+import { metricValue } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/webhook-signature';
@@ -21,6 +22,7 @@ import {
   mixedWindow,
   openSse,
   publish,
+  RECEIVER_HOST,
   scored,
   sendJson,
   startMonitor,
@@ -424,9 +426,35 @@ describe('HTTP API', () => {
     expect(bad.body.errors[0].field).toBe('version');
   });
 
+  it('refuses webhook URLs that point inside: loopback, link-local, private, naming the rule', async () => {
+    // Refused by address and resolution only: no request is ever sent to any of these.
+    const cases: [string, string][] = [
+      ['http://127.0.0.1:8084/v1/models', 'loopback'],
+      ['http://localhost:8086/v1/alerts', 'loopback'],
+      ['http://[::1]:8084/', 'loopback'],
+      ['http://169.254.169.254/latest/meta-data/iam/', 'link-local'],
+      ['http://10.0.0.1/hook', 'private'],
+      ['http://[fd00:ec2::254]/latest', 'private'],
+      ['http://0.0.0.0:8086/', 'unspecified'],
+    ];
+    for (const [url, rule] of cases) {
+      const r = await sendJson('POST', `${monitor.url}/v1/webhooks`, { url });
+      expect(r.status, url).toBe(400);
+      expect(r.body.error, url).toBe('egress_refused');
+      expect(r.body.errors[0].field).toBe('url');
+      expect(r.body.errors[0].reason, url).toContain(`rule "${rule}"`);
+    }
+    expect((await getJson(`${monitor.url}/v1/webhooks`)).body.items.map((s: any) => s.url)).toEqual([
+      hook.url,
+    ]);
+    expect(
+      await metricValue(monitor.url, 'mercato_sentiment_webhook_refused_total', { rule: 'loopback' }),
+    ).toBeGreaterThanOrEqual(3);
+  });
+
   it('manages webhook subscriptions and shows the secret only once', async () => {
     const created = await sendJson('POST', `${monitor.url}/v1/webhooks`, {
-      url: 'https://hooks.example.com/mercato',
+      url: `http://${RECEIVER_HOST}:9/mercato`,
       directions: ['negative'],
       minSeverity: 'medium',
     });
@@ -434,7 +462,7 @@ describe('HTTP API', () => {
     expect(created.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
     const { secret: _secret, ...view } = created.body;
     expect(view).toMatchObject({
-      url: 'https://hooks.example.com/mercato',
+      url: `http://${RECEIVER_HOST}:9/mercato`,
       tickers: [],
       directions: ['negative'],
     });
