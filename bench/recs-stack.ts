@@ -113,7 +113,7 @@ async function startServing(
     idempotencyKey: tenant,
     files: options.files,
   });
-  await client.promote(model, { version, alias: 'production', actor: 'bench', reason: 'bench', force: true });
+  await client.promote(model, { version, alias: 'production', reason: 'bench', force: true });
 
   const producer = testKafka().producer();
   await producer.connect();

@@ -1,5 +1,6 @@
-// Nest wiring: a Database for the service's schema, migrated at start-up when asked, registered as
-// a readiness check, and closed last on shutdown (after the Kafka consumer has drained).
+// Nest wiring: a Database for the service's schema, migrated at start-up when asked (the service's
+// migrations and the audit log's), registered as a readiness check, and closed last on shutdown
+// (after the Kafka consumer has drained); and the service's AuditLog.
 import {
   Global,
   Inject,
@@ -10,6 +11,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HealthRegistry, type Logger } from '@mercato/telemetry';
+import { AuditLog, migrateAuditLog } from './audit';
 import { Database } from './database';
 import { migrate } from './migrations';
 
@@ -35,7 +37,8 @@ class DbLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     this.health?.register('postgres', () => this.db.ping());
-    if (this.options.migrateOnStart && this.options.migrationsDir) {
+    if (!this.options.migrateOnStart) return;
+    if (this.options.migrationsDir) {
       await migrate({
         url: this.options.url,
         schema: this.options.schema,
@@ -43,6 +46,7 @@ class DbLifecycle implements OnModuleInit, OnApplicationShutdown {
         logger: this.options.logger,
       });
     }
+    await migrateAuditLog(this.options.url, this.options.schema, this.options.logger);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -69,9 +73,10 @@ export class DbModule {
               logger: options.logger,
             }),
         },
+        { provide: AuditLog, inject: [Database], useFactory: (db: Database) => new AuditLog(db) },
         DbLifecycle,
       ],
-      exports: [Database],
+      exports: [Database, AuditLog],
     };
   }
 }

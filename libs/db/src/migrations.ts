@@ -11,6 +11,8 @@ export interface MigrateOptions {
   logger: Logger;
   direction?: 'up' | 'down';
   count?: number;
+  /** Where applied migrations are recorded (another table lets a second set share the schema). */
+  migrationsTable?: string;
 }
 
 /** One advisory lock per schema: services migrating their own schemas never block each other. */
@@ -25,7 +27,7 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     schema: options.schema,
     createSchema: true,
     migrationsSchema: options.schema,
-    migrationsTable: 'pgmigrations',
+    migrationsTable: options.migrationsTable ?? 'pgmigrations',
     direction: options.direction ?? 'up',
     count: options.count,
     checkOrder: true,

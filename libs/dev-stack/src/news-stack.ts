@@ -129,7 +129,7 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
             new RegistryClient(services['model-registry'].url),
             modelName,
             options.artifactDir,
-            { actor: 'news stack', reason: `serving ${options.artifactDir}` },
+            { reason: `serving ${options.artifactDir}` },
           )
         ).version
       : await trainFirstModel(services.training.url, modelName, options.training);

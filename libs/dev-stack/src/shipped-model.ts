@@ -18,7 +18,8 @@ export async function registerShippedModel(
   registry: RegistryClient,
   name: string,
   dir: string,
-  promotion: { actor: string; reason: string },
+  /** Why, for the alias history; who is the registry client's credential. */
+  promotion: { reason: string },
 ): Promise<{ version: number; manifest: ModelManifest }> {
   // Loaded on use: @mercato/ml brings TensorFlow.js, which most users of the dev stack never need.
   const { readArtifact, readManifest } = await import('@mercato/ml');

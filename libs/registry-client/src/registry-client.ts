@@ -62,16 +62,17 @@ export interface AliasMove {
   action: string;
   fromVersion: number | null;
   toVersion: number;
+  /** The authenticated principal that moved the alias (the registry records it from the credential). */
   actor: string;
   reason: string;
   revertedBy: number | null;
   at: string;
 }
 
+/** Who promotes is the credential's principal, recorded by the registry; `reason` is free text. */
 export interface PromoteRequest {
   version: number;
   alias: ModelAlias;
-  actor: string;
   reason: string;
   policy?: { metric: string; margin: number; higherIsBetter: boolean };
   force?: boolean;
@@ -292,10 +293,7 @@ export class RegistryClient {
     return answer as Promotion;
   }
 
-  async rollback(
-    name: string,
-    body: { alias: ModelAlias; actor: string; reason: string },
-  ): Promise<Promotion> {
+  async rollback(name: string, body: { alias: ModelAlias; reason: string }): Promise<Promotion> {
     return this.json('POST', `${RegistryClient.path(name)}/rollback`, body);
   }
 

@@ -49,6 +49,8 @@ let otlp: Server;
 const spans: Buffer[] = [];
 let taps: TopicTap[] = [];
 let admin: Record<string, string>;
+let adminId: string;
+let serviceId: string;
 
 const interactions = (user: string) =>
   ['i1', 'i2', 'i3'].map((item, i) => ({
@@ -76,8 +78,11 @@ beforeAll(async () => {
 
   db = await createTestDatabase('privacy');
   keys = await testKeys(db.url);
-  admin = bearer((await keys.create({ tenantId: TENANT })).token);
+  const adminKey = await keys.create({ tenantId: TENANT });
+  admin = bearer(adminKey.token);
+  adminId = adminKey.record.id;
   const service = await keys.create({ tenantId: TENANT, platform: true, name: 'services' });
+  serviceId = service.record.id;
   const kafka = testKafka();
   taps = await Promise.all(
     Object.values(Topics).flatMap((t) => [TopicTap.open(kafka, t.name), TopicTap.open(kafka, t.deadLetter)]),
@@ -203,6 +208,28 @@ describe('a planted raw user id', () => {
     const dataset = await (await fetch(`${feature.url}/v1/datasets/interactions`, { headers: admin })).text();
     expect(dataset).not.toContain(pseudonym(RAW_USER));
     expect(dataset).toContain(pseudonym(OTHER_USER));
+    // Both services audit the deletion, each with the credential it was called with, by pseudonym.
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const audit = await sql
+      .query(
+        `SELECT 'ingest' AS service, tenant_id, principal, action, target FROM ingest.audit_log
+         UNION ALL SELECT 'feature', tenant_id, principal, action, target FROM feature.audit_log`,
+      )
+      .finally(() => sql.end());
+    const target = `user ${pseudonym(RAW_USER)}`;
+    expect(audit.rows).toEqual(
+      expect.arrayContaining([
+        { service: 'ingest', tenant_id: TENANT, principal: `key:${adminId}`, action: 'user.delete', target },
+        {
+          service: 'feature',
+          tenant_id: TENANT,
+          principal: `key:${serviceId}`,
+          action: 'user.delete',
+          target,
+        },
+      ]),
+    );
   });
 
   it('is forgotten with `mercato users delete`, and deletion needs users:delete', async () => {

@@ -1,9 +1,10 @@
-// Request schemas (zod) for alias moves and archiving: who did it and why is always recorded.
+// Request schemas (zod) for alias moves and archiving. Who did it is the authenticated principal,
+// recorded by the service; a body carries only why (`reason`, free text). An `actor` field of older
+// clients is ignored like any unknown field: it is never trusted.
 import { z } from '@mercato/config';
 import { MODEL_ALIASES } from '@mercato/contracts';
 import { METRIC_NAME } from './promotion-policy';
 
-const Actor = z.string().trim().min(1, 'is required (who is making the change)').max(200);
 const Reason = z.string().max(2_000).default('');
 const Alias = z
   .enum(MODEL_ALIASES, { message: `must be one of ${MODEL_ALIASES.join(', ')}` })
@@ -33,7 +34,6 @@ export const PromoteBody = z.object({
     .positive('must be a positive integer version number')
     .max(2_147_483_647, 'is too large'),
   alias: Alias,
-  actor: Actor,
   reason: Reason,
   /** Promote only if the version beats the alias's current holder on this metric. */
   policy: PolicyBody.optional(),
@@ -45,11 +45,10 @@ export type PromoteInput = z.output<typeof PromoteBody>;
 
 export const RollbackBody = z.object({
   alias: Alias,
-  actor: Actor,
   reason: Reason,
   fromVersion: FromVersion,
 });
 export type RollbackInput = z.output<typeof RollbackBody>;
 
-export const ArchiveBody = z.object({ actor: Actor, reason: Reason });
+export const ArchiveBody = z.object({ reason: Reason });
 export type ArchiveInput = z.output<typeof ArchiveBody>;

@@ -1,10 +1,11 @@
 // Models and versions: creation, all-or-nothing idempotent registration of a version with its
 // artifact files, reads, checksum-verified downloads, and archiving. Each change commits together
-// with its lifecycle event in the outbox.
+// with its lifecycle event in the outbox and its audit entry (the authenticated principal).
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelEventType, type ModelKindName } from '@mercato/contracts';
-import { Database } from '@mercato/db';
+import type { Principal } from '@mercato/auth';
+import { AuditLog, Database } from '@mercato/db';
 import { conflict, failed, invalidInput, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { context, propagation } from '@opentelemetry/api';
@@ -67,6 +68,7 @@ export class ModelRegistryService {
     private readonly aliases: AliasRepository,
     private readonly outbox: OutboxRepository,
     private readonly relay: OutboxRelay,
+    private readonly audit: AuditLog,
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
@@ -87,14 +89,20 @@ export class ModelRegistryService {
     return model;
   }
 
-  async createModel(tenantId: string, input: CreateModelInput): Promise<ModelView> {
-    const model = await this.models.create({
-      name: input.name,
-      kind: input.kind,
-      description: input.description,
-      tenantId,
+  async createModel(principal: Principal, input: CreateModelInput): Promise<ModelView> {
+    const model = await this.db.transaction(async (tx) => {
+      const created = await this.models.create(
+        { name: input.name, kind: input.kind, description: input.description, tenantId: principal.tenantId },
+        tx,
+      );
+      if (!created) throw conflict('model_exists', `model "${input.name}" already exists`);
+      await this.audit.record(
+        principal,
+        { action: 'model.create', target: input.name, details: { kind: input.kind } },
+        tx,
+      );
+      return created;
     });
-    if (!model) throw conflict('model_exists', `model "${input.name}" already exists`);
     this.logger.info({ model: model.name, kind: model.kind }, 'model created');
     return this.modelView({ ...model, aliases: {} });
   }
@@ -123,10 +131,11 @@ export class ModelRegistryService {
    * gapless and the idempotency check cannot race. Returns created=false for a retry.
    */
   async registerVersion(
-    tenantId: string,
+    principal: Principal,
     name: string,
     input: RegisterVersionInput,
   ): Promise<{ created: boolean; version: VersionView }> {
+    const { tenantId } = principal;
     const artifacts: (NewArtifact & { content?: Uint8Array })[] = input.files.map((file) => {
       const bytes = Buffer.from(file.contentBase64, 'base64');
       const keep = file.path === MODEL_FILE || file.path === MANIFEST_FILE;
@@ -188,6 +197,21 @@ export class ModelRegistryService {
         requestDigest,
       });
       for (const artifact of artifacts) await this.versions.insertArtifact(tx, versionId, artifact);
+      await this.audit.record(
+        principal,
+        {
+          action: 'model.register',
+          target: `${name}@${version}`,
+          details: {
+            idempotencyKey: input.idempotencyKey,
+            files: artifacts.length,
+            ...(input.lineage.trainingRequestId
+              ? { trainingRequestId: input.lineage.trainingRequestId }
+              : {}),
+          },
+        },
+        tx,
+      );
       // The event is written last: everything before it is part of the same commit.
       const eventId = randomUUID();
       await this.outbox.enqueue(tx, {
@@ -292,14 +316,14 @@ export class ModelRegistryService {
 
   /** Archives a version no alias points to; archived versions cannot be promoted again. */
   async archiveVersion(
-    tenantId: string,
+    principal: Principal,
     name: string,
     version: number,
     input: ArchiveInput,
   ): Promise<ArchiveView> {
     const traceparent = currentTraceparent();
     const result = await this.db.transaction(async (tx) => {
-      const model = await this.models.findByName(tenantId, name, tx);
+      const model = await this.models.findByName(principal.tenantId, name, tx);
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const row = await this.versions.find(model.id, version, tx);
@@ -314,6 +338,11 @@ export class ModelRegistryService {
         );
       }
       await this.versions.archive(tx, row.id);
+      await this.audit.record(
+        principal,
+        { action: 'model.archive', target: `${name}@${version}`, reason: input.reason },
+        tx,
+      );
       const eventId = randomUUID();
       await this.outbox.enqueue(tx, {
         eventId,
@@ -335,7 +364,7 @@ export class ModelRegistryService {
     if (result.outcome === 'archived') {
       this.relay.kick();
       this.logger.info(
-        { model: name, version, actor: input.actor, reason: input.reason },
+        { model: name, version, principal: principal.subject, reason: input.reason },
         'version archived',
       );
     }

@@ -56,8 +56,7 @@ export class ModelVersionsController {
     @ValidBody(RegisterVersionBody) body: z.output<typeof RegisterVersionBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<VersionView> {
-    const model = name;
-    const { created, version } = await this.registry.registerVersion(principal.tenantId, model, body);
+    const { created, version } = await this.registry.registerVersion(principal, name, body);
     void reply.status(created ? 201 : 200);
     return version;
   }
@@ -162,6 +161,6 @@ export class ModelVersionsController {
     @ValidParam('version', VersionNumber) version: number,
     @ValidBody(ArchiveBody) body: z.output<typeof ArchiveBody>,
   ): Promise<ArchiveView> {
-    return this.registry.archiveVersion(principal.tenantId, name, version, body);
+    return this.registry.archiveVersion(principal, name, version, body);
   }
 }

@@ -27,13 +27,11 @@ export class ModelRepository {
   constructor(private readonly db: Database) {}
 
   /** The new model, or undefined when the name is taken. */
-  async create(input: {
-    name: string;
-    kind: ModelKindName;
-    description: string;
-    tenantId: string;
-  }): Promise<ModelRow | undefined> {
-    const { rows } = await this.db.pool.query<ModelRow>(
+  async create(
+    input: { name: string; kind: ModelKindName; description: string; tenantId: string },
+    q: Queryable = this.db.pool,
+  ): Promise<ModelRow | undefined> {
+    const { rows } = await q.query<ModelRow>(
       `INSERT INTO models AS m (name, kind, description, tenant_id) VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ${COLUMNS}`,
       [input.name, input.kind, input.description, input.tenantId],

@@ -42,7 +42,7 @@ export class ModelsController {
     @CurrentPrincipal() principal: Principal,
     @ValidBody(CreateModelBody) body: z.output<typeof CreateModelBody>,
   ): Promise<ModelView> {
-    return this.registry.createModel(principal.tenantId, body);
+    return this.registry.createModel(principal, body);
   }
 
   @RequireScopes('models:read')
@@ -136,7 +136,7 @@ export class ModelsController {
     @ValidBody(PromoteBody) body: z.output<typeof PromoteBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PromotionView> {
-    const view = await this.promotions.promote(principal.tenantId, name, body);
+    const view = await this.promotions.promote(principal, name, body);
     if (view.outcome === 'rejected') void reply.status(409);
     return view;
   }
@@ -162,6 +162,6 @@ export class ModelsController {
     @ValidParam('name', ModelName) name: string,
     @ValidBody(RollbackBody) body: z.output<typeof RollbackBody>,
   ): Promise<PromotionView> {
-    return this.promotions.rollback(principal.tenantId, name, body);
+    return this.promotions.rollback(principal, name, body);
   }
 }

@@ -1,10 +1,13 @@
 // Aliases: promotion (optionally gated by a promotion policy — the request's, else the kind's
 // configured default), rollback through the history of promotions, resolution and history. Every
-// move commits together with its history row and its PROMOTED event in the outbox.
+// move commits together with its history row, its audit entry and its PROMOTED event in the outbox;
+// the history's and the audit log's actor is the authenticated principal, never a request field.
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelEventType, type ModelAlias, type ModelKindName } from '@mercato/contracts';
-import { Database } from '@mercato/db';
+import type { Principal } from '@mercato/auth';
+import { AuditLog, Database } from '@mercato/db';
 import { conflict, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import type { PromoteInput, RollbackInput } from './alias.dto';
@@ -30,6 +33,7 @@ export class PromotionService {
     private readonly outbox: OutboxRepository,
     private readonly relay: OutboxRelay,
     private readonly registry: ModelRegistryService,
+    private readonly audit: AuditLog,
     @Inject(SERVICE_CONFIG) private readonly config: RegistryConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
@@ -72,100 +76,28 @@ export class PromotionService {
    * `force`), the version must beat the alias's current holder; a refusal changes nothing and is
    * returned as outcome "rejected" with the reason.
    */
-  async promote(tenantId: string, name: string, input: PromoteInput): Promise<PromotionView> {
+  async promote(principal: Principal, name: string, input: PromoteInput): Promise<PromotionView> {
     const traceparent = currentTraceparent();
     const { alias } = input;
     const view = await this.db.transaction(async (tx): Promise<PromotionView> => {
-      const model = await this.models.findByName(tenantId, name, tx);
-      if (!model) throw notFound(`model "${name}" does not exist`);
-      await this.models.lockAliases(tx, model.id);
-      const challenger = await this.versions.find(model.id, input.version, tx);
-      if (!challenger) throw notFound(`model "${name}" has no version ${input.version}`);
-      if (challenger.status === 'archived') {
-        throw conflict(
-          'version_archived',
-          `v${input.version} of "${name}" is archived and cannot be promoted`,
-        );
-      }
-      const current = await this.aliases.get(model.id, alias, tx);
-      if (input.fromVersion !== undefined && current?.version !== input.fromVersion) {
-        throw conflict(
-          'already_moved',
-          `${alias} of "${name}" points to ${current ? `v${current.version}` : 'no version'}, not v${input.fromVersion}: not promoted`,
-        );
-      }
-      const base = { model: name, alias, requestedVersion: input.version, historyId: null, eventId: null };
-      if (current?.version === input.version) {
-        return {
-          ...base,
-          outcome: 'unchanged',
-          version: input.version,
-          previousVersion: current.version,
-          reason: `${alias} already points to v${input.version}`,
-          decision: null,
-        };
-      }
-      const champion = current ? await this.versions.find(model.id, current.version, tx) : undefined;
-      const policy = input.policy ?? (input.force ? undefined : this.defaultPolicy(model.kind));
-      const decision = evaluatePromotion(
-        policy,
-        { version: challenger.version, metrics: challenger.metrics },
-        champion && { version: champion.version, metrics: champion.metrics },
-        alias,
+      const decided = await this.decidePromotion(tx, principal, name, input, traceparent);
+      await this.audit.record(
+        principal,
+        {
+          action: 'model.promote',
+          target: `${name}@${alias}`,
+          outcome: decided.outcome,
+          reason: input.reason,
+          details: {
+            version: input.version,
+            previousVersion: decided.previousVersion,
+            ...(input.force ? { force: true } : {}),
+            ...(decided.decision ? { decision: decided.decision.reason } : {}),
+          },
+        },
+        tx,
       );
-      const previousVersion = current?.version ?? null;
-      if (!decision.promote) {
-        return {
-          ...base,
-          outcome: 'rejected',
-          version: previousVersion,
-          previousVersion,
-          reason: decision.reason,
-          decision,
-        };
-      }
-      const eventId = randomUUID();
-      await this.aliases.set(tx, model.id, alias, challenger.version);
-      const entry = await this.aliases.record(tx, {
-        modelId: model.id,
-        alias,
-        action: 'promote',
-        fromVersion: previousVersion,
-        toVersion: challenger.version,
-        actor: input.actor,
-        reason: input.reason,
-        decision: policy ? decision : null,
-        eventId,
-      });
-      await this.outbox.enqueue(tx, {
-        eventId,
-        key: name,
-        tenantId: model.tenantId,
-        traceparent,
-        payload: modelEventJson({
-          eventId,
-          type: ModelEventType.PROMOTED,
-          tenantId: model.tenantId,
-          model: name,
-          kind: model.kind,
-          version: challenger.version,
-          alias,
-          previousVersion,
-          metrics: challenger.metrics,
-          artifactUri: this.registry.artifactUri(name, challenger.version),
-          reason: input.reason || decision.reason,
-        }),
-      });
-      return {
-        ...base,
-        outcome: 'promoted',
-        version: challenger.version,
-        previousVersion,
-        reason: input.reason || decision.reason,
-        decision: policy ? decision : null,
-        historyId: entry.id,
-        eventId,
-      };
+      return decided;
     });
     registryMetrics.promotions.inc({ alias, outcome: view.outcome });
     if (view.outcome === 'promoted') {
@@ -176,17 +108,115 @@ export class PromotionService {
           alias,
           version: view.version,
           previousVersion: view.previousVersion,
-          actor: input.actor,
+          principal: principal.subject,
         },
         'alias promoted',
       );
     } else if (view.outcome === 'rejected') {
       this.logger.info(
-        { model: name, alias, version: input.version, actor: input.actor, reason: view.reason },
+        { model: name, alias, version: input.version, principal: principal.subject, reason: view.reason },
         'promotion rejected by the policy',
       );
     }
     return view;
+  }
+
+  /** The promotion's outcome; when promoted, the alias moved with its history row and outbox event. */
+  private async decidePromotion(
+    tx: PoolClient,
+    principal: Principal,
+    name: string,
+    input: PromoteInput,
+    traceparent: string | undefined,
+  ): Promise<PromotionView> {
+    const { alias } = input;
+    const model = await this.models.findByName(principal.tenantId, name, tx);
+    if (!model) throw notFound(`model "${name}" does not exist`);
+    await this.models.lockAliases(tx, model.id);
+    const challenger = await this.versions.find(model.id, input.version, tx);
+    if (!challenger) throw notFound(`model "${name}" has no version ${input.version}`);
+    if (challenger.status === 'archived') {
+      throw conflict('version_archived', `v${input.version} of "${name}" is archived and cannot be promoted`);
+    }
+    const current = await this.aliases.get(model.id, alias, tx);
+    if (input.fromVersion !== undefined && current?.version !== input.fromVersion) {
+      throw conflict(
+        'already_moved',
+        `${alias} of "${name}" points to ${current ? `v${current.version}` : 'no version'}, not v${input.fromVersion}: not promoted`,
+      );
+    }
+    const base = { model: name, alias, requestedVersion: input.version, historyId: null, eventId: null };
+    if (current?.version === input.version) {
+      return {
+        ...base,
+        outcome: 'unchanged',
+        version: input.version,
+        previousVersion: current.version,
+        reason: `${alias} already points to v${input.version}`,
+        decision: null,
+      };
+    }
+    const champion = current ? await this.versions.find(model.id, current.version, tx) : undefined;
+    const policy = input.policy ?? (input.force ? undefined : this.defaultPolicy(model.kind));
+    const decision = evaluatePromotion(
+      policy,
+      { version: challenger.version, metrics: challenger.metrics },
+      champion && { version: champion.version, metrics: champion.metrics },
+      alias,
+    );
+    const previousVersion = current?.version ?? null;
+    if (!decision.promote) {
+      return {
+        ...base,
+        outcome: 'rejected',
+        version: previousVersion,
+        previousVersion,
+        reason: decision.reason,
+        decision,
+      };
+    }
+    const eventId = randomUUID();
+    await this.aliases.set(tx, model.id, alias, challenger.version);
+    const entry = await this.aliases.record(tx, {
+      modelId: model.id,
+      alias,
+      action: 'promote',
+      fromVersion: previousVersion,
+      toVersion: challenger.version,
+      actor: principal.subject,
+      reason: input.reason,
+      decision: policy ? decision : null,
+      eventId,
+    });
+    await this.outbox.enqueue(tx, {
+      eventId,
+      key: name,
+      tenantId: model.tenantId,
+      traceparent,
+      payload: modelEventJson({
+        eventId,
+        type: ModelEventType.PROMOTED,
+        tenantId: model.tenantId,
+        model: name,
+        kind: model.kind,
+        version: challenger.version,
+        alias,
+        previousVersion,
+        metrics: challenger.metrics,
+        artifactUri: this.registry.artifactUri(name, challenger.version),
+        reason: input.reason || decision.reason,
+      }),
+    });
+    return {
+      ...base,
+      outcome: 'promoted',
+      version: challenger.version,
+      previousVersion,
+      reason: input.reason || decision.reason,
+      decision: policy ? decision : null,
+      historyId: entry.id,
+      eventId,
+    };
   }
 
   /**
@@ -194,11 +224,11 @@ export class PromotionService {
    * marks that promotion undone, so successive rollbacks keep walking back. 409 when the alias was
    * never moved from an earlier version.
    */
-  async rollback(tenantId: string, name: string, input: RollbackInput): Promise<PromotionView> {
+  async rollback(principal: Principal, name: string, input: RollbackInput): Promise<PromotionView> {
     const traceparent = currentTraceparent();
     const { alias } = input;
     const view = await this.db.transaction(async (tx): Promise<PromotionView> => {
-      const model = await this.models.findByName(tenantId, name, tx);
+      const model = await this.models.findByName(principal.tenantId, name, tx);
       if (!model) throw notFound(`model "${name}" does not exist`);
       await this.models.lockAliases(tx, model.id);
       const current = await this.aliases.get(model.id, alias, tx);
@@ -238,12 +268,22 @@ export class PromotionService {
         action: 'rollback',
         fromVersion: current.version,
         toVersion: target.version,
-        actor: input.actor,
+        actor: principal.subject,
         reason: input.reason,
         decision: null,
         eventId,
       });
       await this.aliases.markReverted(tx, last.id, entry.id);
+      await this.audit.record(
+        principal,
+        {
+          action: 'model.rollback',
+          target: `${name}@${alias}`,
+          reason: input.reason,
+          details: { version: target.version, previousVersion: current.version },
+        },
+        tx,
+      );
       const reason = `rollback from v${current.version}${input.reason ? `: ${input.reason}` : ''}`;
       await this.outbox.enqueue(tx, {
         eventId,
@@ -284,7 +324,7 @@ export class PromotionService {
         alias,
         version: view.version,
         previousVersion: view.previousVersion,
-        actor: input.actor,
+        principal: principal.subject,
       },
       'alias rolled back',
     );

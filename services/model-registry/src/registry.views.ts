@@ -100,7 +100,9 @@ export const AliasHistoryView = z.object({
   action: z.enum(['promote', 'rollback']),
   fromVersion: z.number().int().nullable(),
   toVersion: z.number().int(),
-  actor: z.string(),
+  actor: z
+    .string()
+    .describe('the authenticated principal that moved the alias: key:<API key id> or jwt:<token subject>'),
   reason: z.string(),
   decision: Decision.nullable(),
   revertedBy: z.number().int().nullable().describe('the rollback that undid this promotion'),

@@ -326,8 +326,7 @@ describe('model registry over HTTP', () => {
   });
 
   it('promotes with and without a policy, rolls back step by step, and keeps the history', async () => {
-    const promote = (body: Record<string, unknown>) =>
-      http.post(`/v1/models/${SENTIMENT}/promote`, { actor: 'ana', ...body });
+    const promote = (body: Record<string, unknown>) => http.post(`/v1/models/${SENTIMENT}/promote`, body);
 
     const p1 = await promote({ version: 1, reason: 'first model' });
     expect(p1.status).toBe(200);
@@ -366,8 +365,7 @@ describe('model registry over HTTP', () => {
       reason: 'hotfix',
     });
     expect(
-      (await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 4, alias: 'staging', actor: 'ci' }))
-        .status,
+      (await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 4, alias: 'staging' })).status,
     ).toBe(200);
 
     const alias = await http.get(`/v1/models/${SENTIMENT}/aliases/production`);
@@ -383,12 +381,11 @@ describe('model registry over HTTP', () => {
     ]);
 
     // A conditional rollback from a version the alias has left moves nothing (replicas asking twice).
-    const stale = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'scoring@a', fromVersion: 2 });
+    const stale = await http.post(`/v1/models/${SENTIMENT}/rollback`, { fromVersion: 2 });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({ error: 'already_moved' });
     const stalePromotion = await http.post(`/v1/models/${SENTIMENT}/promote`, {
       version: 1,
-      actor: 'scoring@a',
       force: true,
       fromVersion: 2,
     });
@@ -396,29 +393,28 @@ describe('model registry over HTTP', () => {
     expect(stalePromotion.body).toMatchObject({ error: 'already_moved' });
     expect((await http.get(`/v1/models/${SENTIMENT}/aliases/production`)).body.version).toBe(3);
     const r1 = await http.post(`/v1/models/${SENTIMENT}/rollback`, {
-      actor: 'ana',
       reason: 'latency regression',
       fromVersion: 3,
     });
     expect(r1.body).toMatchObject({ outcome: 'rolled_back', version: 2, previousVersion: 3 });
-    const r2 = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'ana' });
+    const r2 = await http.post(`/v1/models/${SENTIMENT}/rollback`, {});
     expect(r2.body).toMatchObject({ outcome: 'rolled_back', version: 1, previousVersion: 2 });
-    const r3 = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'ana' });
+    const r3 = await http.post(`/v1/models/${SENTIMENT}/rollback`, {});
     expect(r3.status).toBe(409);
     expect(r3.body).toMatchObject({ error: 'nothing_to_roll_back' });
     expect((await http.get(`/v1/models/${SENTIMENT}/aliases/production`)).body.version).toBe(1);
-    const shadow = await http.post(`/v1/models/${SENTIMENT}/rollback`, { actor: 'ana', alias: 'shadow' });
+    const shadow = await http.post(`/v1/models/${SENTIMENT}/rollback`, { alias: 'shadow' });
     expect(shadow.status).toBe(409);
 
     const history = await http.get(`/v1/models/${SENTIMENT}/aliases/production/history`);
     expect(
       history.body.items.map((h: Record<string, unknown>) => [h.action, h.fromVersion, h.toVersion, h.actor]),
     ).toEqual([
-      ['rollback', 2, 1, 'ana'],
-      ['rollback', 3, 2, 'ana'],
-      ['promote', 2, 3, 'ana'],
-      ['promote', 1, 2, 'ana'],
-      ['promote', null, 1, 'ana'],
+      ['rollback', 2, 1, 'development'],
+      ['rollback', 3, 2, 'development'],
+      ['promote', 2, 3, 'development'],
+      ['promote', 1, 2, 'development'],
+      ['promote', null, 1, 'development'],
     ]);
     expect(history.body.items[3].decision).toMatchObject({ promote: true, policy });
     expect(history.body.items[2].revertedBy).toBe(history.body.items[1].id);
@@ -430,8 +426,20 @@ describe('model registry over HTTP', () => {
       reason: 'must be one of production, staging, shadow',
     });
     expect((await promote({ version: 99 })).status).toBe(404);
-    const noActor = await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 1 });
-    expect(noActor.body.errors[0].field).toBe('actor');
+    // Who acted comes from the credential (here the development principal): a body `actor` is ignored.
+    const claimed = await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 1, actor: 'the-ceo' });
+    expect(claimed.body.outcome).toBe('unchanged');
+    const audit = await sql.query(
+      `SELECT principal, action, target, outcome FROM model_registry.audit_log WHERE target = $1 ORDER BY id`,
+      [`${SENTIMENT}@production`],
+    );
+    expect(audit.rows.map((r) => r.principal)).not.toContain('the-ceo');
+    expect(audit.rows.at(-1)).toEqual({
+      principal: 'development',
+      action: 'model.promote',
+      target: `${SENTIMENT}@production`,
+      outcome: 'unchanged',
+    });
   });
 
   it("applies the kind's default policy from the environment unless forced", async () => {
@@ -445,17 +453,14 @@ describe('model registry over HTTP', () => {
     await reg(1, 0.3);
     await reg(2, 0.302);
     await reg(3, 0.32);
-    expect((await http.post(`/v1/models/${RECS}/promote`, { version: 1, actor: 'ci' })).body.outcome).toBe(
-      'promoted',
-    );
-    const small = await http.post(`/v1/models/${RECS}/promote`, { version: 2, actor: 'ci' });
+    expect((await http.post(`/v1/models/${RECS}/promote`, { version: 1 })).body.outcome).toBe('promoted');
+    const small = await http.post(`/v1/models/${RECS}/promote`, { version: 2 });
     expect(small.status).toBe(409);
     expect(small.body.decision.policy).toEqual({ metric: 'ndcg_at_10', margin: 0.005, higherIsBetter: true });
-    const better = await http.post(`/v1/models/${RECS}/promote`, { version: 3, actor: 'ci' });
+    const better = await http.post(`/v1/models/${RECS}/promote`, { version: 3 });
     expect(better.body).toMatchObject({ outcome: 'promoted', version: 3 });
     const forced = await http.post(`/v1/models/${RECS}/promote`, {
       version: 2,
-      actor: 'oncall',
       force: true,
     });
     expect(forced.body).toMatchObject({
@@ -467,19 +472,18 @@ describe('model registry over HTTP', () => {
   });
 
   it('archives versions no alias points to, and never promotes them', async () => {
-    const held = await http.post(`/v1/models/${SENTIMENT}/versions/1/archive`, { actor: 'ana' });
+    const held = await http.post(`/v1/models/${SENTIMENT}/versions/1/archive`, {});
     expect(held.status).toBe(409);
     expect(held.body).toMatchObject({ error: 'version_in_use', aliases: ['production'] });
     const archived = await http.post(`/v1/models/${SENTIMENT}/versions/5/archive`, {
-      actor: 'ana',
       reason: 'superseded',
     });
     expect(archived.body).toMatchObject({ outcome: 'archived', version: 5 });
-    expect(
-      (await http.post(`/v1/models/${SENTIMENT}/versions/5/archive`, { actor: 'ana' })).body.outcome,
-    ).toBe('unchanged');
+    expect((await http.post(`/v1/models/${SENTIMENT}/versions/5/archive`, {})).body.outcome).toBe(
+      'unchanged',
+    );
     expect((await http.get(`/v1/models/${SENTIMENT}/versions/5`)).body.status).toBe('archived');
-    const promote = await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 5, actor: 'ana' });
+    const promote = await http.post(`/v1/models/${SENTIMENT}/promote`, { version: 5 });
     expect(promote.status).toBe(409);
     expect(promote.body.error).toBe('version_archived');
   });

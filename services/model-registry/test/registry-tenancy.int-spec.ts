@@ -1,9 +1,11 @@
 // Tenant isolation of the model registry (BOLA), with authentication on: tenant B's key cannot list,
 // read, download, promote, roll back, archive or register versions of tenant A's model — each answers
 // 404 as if the model did not exist — while B may have its own model of the same name. Scopes: a
-// models:read key cannot change anything.
+// models:read key cannot change anything. Audit: every change is recorded with the key that made it,
+// whatever name a request body claims.
 import { createTestDatabase, uniqueSuffix, type TestDatabase } from '@mercato/dev-stack';
 import { bearer, testKeys, type TestKeys } from '@mercato/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, lineage, startRegistry, tfjsArtifact, type RegistryProcess } from './registry-harness';
 
@@ -20,6 +22,7 @@ let registry: RegistryProcess;
 let asA: ReturnType<typeof api>;
 let asB: ReturnType<typeof api>;
 let readerA: ReturnType<typeof api>;
+let keyA: string;
 
 const version = (seed: number) => ({
   metrics: { accuracy: 0.8 + seed / 100, macro_f1: 0.8 },
@@ -32,15 +35,15 @@ beforeAll(async () => {
   db = await createTestDatabase('registry_tenancy');
   keys = await testKeys(db.url);
   registry = await startRegistry(db.url, { AUTH_MODE: 'required' });
-  asA = api(registry.url, bearer((await keys.create({ tenantId: A })).token));
+  const a = await keys.create({ tenantId: A });
+  keyA = a.record.id;
+  asA = api(registry.url, bearer(a.token));
   asB = api(registry.url, bearer((await keys.create({ tenantId: B })).token));
   readerA = api(registry.url, bearer((await keys.create({ tenantId: A, scopes: ['models:read'] })).token));
   expect((await asA.post('/v1/models', { name: MODEL, kind: 'sentiment' })).status).toBe(201);
   expect((await asA.post(`/v1/models/${MODEL}/versions`, version(1))).status).toBe(201);
   expect((await asA.post(`/v1/models/${MODEL}/versions`, version(2))).status).toBe(201);
-  expect(
-    (await asA.post(`/v1/models/${MODEL}/promote`, { version: 1, force: true, actor: 'spec' })).status,
-  ).toBe(200);
+  expect((await asA.post(`/v1/models/${MODEL}/promote`, { version: 1, force: true })).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -69,9 +72,9 @@ describe("tenant B against tenant A's model", () => {
   it('gets 404 for every change, and A’s model is unchanged after', async () => {
     const attempts = [
       [`/v1/models/${MODEL}/versions`, version(9)],
-      [`/v1/models/${MODEL}/promote`, { version: 2, force: true, actor: 'spec' }],
-      [`/v1/models/${MODEL}/rollback`, { actor: 'spec' }],
-      [`/v1/models/${MODEL}/versions/2/archive`, { actor: 'spec' }],
+      [`/v1/models/${MODEL}/promote`, { version: 2, force: true }],
+      [`/v1/models/${MODEL}/rollback`, {}],
+      [`/v1/models/${MODEL}/versions/2/archive`, {}],
     ] as const;
     for (const [path, body] of attempts)
       expect({ path, status: (await asB.post(path, body)).status }).toEqual({ path, status: 404 });
@@ -90,9 +93,45 @@ describe("tenant B against tenant A's model", () => {
     const refused = await readerA.post(`/v1/models/${MODEL}/promote`, {
       version: 2,
       force: true,
-      actor: 'spec',
     });
     expect(refused.status).toBe(403);
     expect(refused.body.message).toContain('models:admin');
+  });
+
+  it('records the key that made each change, in the alias history and the audit log, never a body field', async () => {
+    const promoted = await asA.post(`/v1/models/${MODEL}/promote`, {
+      version: 2,
+      force: true,
+      reason: 'better offline metrics',
+      actor: 'somebody-else',
+    });
+    expect(promoted.body.outcome).toBe('promoted');
+    const history = (await asA.get(`/v1/models/${MODEL}/aliases/production/history`)).body.items;
+    expect(history.map((h: any) => h.actor)).toEqual([`key:${keyA}`, `key:${keyA}`]);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query(
+        `SELECT tenant_id, principal, method, action, target, outcome, reason FROM model_registry.audit_log
+         WHERE tenant_id = $1 ORDER BY id`,
+        [A],
+      );
+      expect(rows.map((r) => [r.action, r.target, r.outcome])).toEqual([
+        ['model.create', MODEL, 'done'],
+        ['model.register', `${MODEL}@1`, 'done'],
+        ['model.register', `${MODEL}@2`, 'done'],
+        ['model.promote', `${MODEL}@production`, 'promoted'],
+        ['model.promote', `${MODEL}@production`, 'promoted'],
+      ]);
+      expect(new Set(rows.map((r) => `${r.principal} ${r.method}`))).toEqual(
+        new Set([`key:${keyA} api-key`]),
+      );
+      expect(rows.at(-1)?.reason).toBe('better offline metrics');
+      // B's refused attempts and B's own model are B's: nothing of B is in A's trail.
+      const ofB = await sql.query(`SELECT action FROM model_registry.audit_log WHERE tenant_id = $1`, [B]);
+      expect(ofB.rows.map((r) => r.action)).toEqual(['model.create']);
+    } finally {
+      await sql.end();
+    }
   });
 });

@@ -138,7 +138,6 @@ async function promote(version: number, alias: 'production' | 'staging' | 'shado
   const promotion = await registryClient.promote(MODEL, {
     version,
     alias,
-    actor: 'recs-int-spec',
     reason: 'test',
     force: true,
   });

@@ -122,7 +122,6 @@ async function promote(version: number, client = registryClient, name = MODEL): 
   const promotion = await client.promote(name, {
     version,
     alias: 'production',
-    actor: 'scoring-int-spec',
     reason: 'test',
   });
   expect(promotion.outcome).toBe('promoted');

@@ -73,8 +73,11 @@ export class WebhookRepository {
     private readonly alerts: AlertRepository,
   ) {}
 
-  async create(s: Omit<Subscription, 'createdAt'> & { secret: string }): Promise<Subscription> {
-    const { rows } = await this.db.pool.query<SubscriptionRow>(
+  async create(
+    s: Omit<Subscription, 'createdAt'> & { secret: string },
+    q: Queryable = this.db.pool,
+  ): Promise<Subscription> {
+    const { rows } = await q.query<SubscriptionRow>(
       `INSERT INTO webhook_subscriptions (id, tenant_id, url, secret, tickers, directions, min_severity, description)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${SUBSCRIPTION_COLUMNS}`,
       [s.id, s.tenantId, s.url, s.secret, s.tickers, s.directions, s.minSeverity, s.description],
@@ -99,11 +102,11 @@ export class WebhookRepository {
   }
 
   /** Deletes the subscription and, with it, its deliveries not yet made. */
-  async delete(tenantId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.db.pool.query(
-      'DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2',
-      [tenantId, id],
-    );
+  async delete(tenantId: string, id: string, q: Queryable = this.db.pool): Promise<boolean> {
+    const { rowCount } = await q.query('DELETE FROM webhook_subscriptions WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      id,
+    ]);
     return (rowCount ?? 0) > 0;
   }
 

@@ -42,7 +42,7 @@ export class WebhooksController {
     @CurrentPrincipal() principal: Principal,
     @ValidBody(CreateWebhookBody) body: z.output<typeof CreateWebhookBody>,
   ): Promise<z.infer<typeof CreatedSubscriptionView>> {
-    return this.webhooks.create(body, principal.tenantId);
+    return this.webhooks.create(body, principal);
   }
 
   @RequireScopes('webhooks:admin')
@@ -74,7 +74,7 @@ export class WebhooksController {
   @JsonResponse(204, 'deleted')
   @ErrorResponses([400, 'malformed id'], [404, 'no such subscription'])
   async delete(@CurrentPrincipal() principal: Principal, @ValidParam('id', Id) id: string): Promise<void> {
-    await this.webhooks.delete(id, principal.tenantId);
+    await this.webhooks.delete(id, principal);
   }
 
   @RequireScopes('webhooks:admin')

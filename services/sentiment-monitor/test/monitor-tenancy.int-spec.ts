@@ -11,6 +11,7 @@ import {
 } from '@mercato/dev-stack';
 import { bearer, testKeys, type TestKeys } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getJson,
@@ -42,13 +43,16 @@ let monitor: Monitor;
 let producer: Producer;
 let keyA: Record<string, string>;
 let keyB: Record<string, string>;
+let keyAId: string;
 
 const ofTenant = (tenantId: string, records: Scored[]): Scored[] => records.map((r) => ({ ...r, tenantId }));
 
 beforeAll(async () => {
   db = await createTestDatabase('monitor_tenancy');
   keys = await testKeys(db.url);
-  keyA = bearer((await keys.create({ tenantId: A })).token);
+  const a = await keys.create({ tenantId: A });
+  keyA = bearer(a.token);
+  keyAId = a.record.id;
   keyB = bearer((await keys.create({ tenantId: B })).token);
   monitor = await startMonitor(db.url, { WINDOWS: '5m,1h', AUTH_MODE: 'required' });
   producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -151,5 +155,15 @@ describe("tenant B against tenant A's monitor data", () => {
     expect((await sendJson('DELETE', `${monitor.url}/v1/webhooks/${id}`, undefined, keyB)).status).toBe(404);
     expect((await getJson(`${monitor.url}/v1/webhooks/${id}`, keyA)).status).toBe(200);
     expect((await sendJson('DELETE', `${monitor.url}/v1/webhooks/${id}`, undefined, keyA)).status).toBe(204);
+    // The audit log names A's key for both changes; B's refused delete left nothing.
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const { rows } = await sql
+      .query(`SELECT tenant_id, principal, action, target FROM sentiment_monitor.audit_log ORDER BY id`)
+      .finally(() => sql.end());
+    expect(rows).toEqual([
+      { tenant_id: A, principal: `key:${keyAId}`, action: 'webhook.create', target: `webhook ${id}` },
+      { tenant_id: A, principal: `key:${keyAId}`, action: 'webhook.delete', target: `webhook ${id}` },
+    ]);
   });
 });

@@ -1,4 +1,6 @@
 // HTTP: submit training requests (published to training.requests.v1) and follow their progress.
+// Who submitted or cancelled a job is the caller's principal (in the request's requested_by and the
+// audit log), never a body field.
 import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import {
   MODEL_KINDS,
@@ -9,6 +11,7 @@ import {
   parseModelRef,
 } from '@mercato/contracts';
 import { z } from '@mercato/config';
+import { AuditLog } from '@mercato/db';
 import { EventProducer } from '@mercato/kafka';
 import { conflict, notFound, SERVICE_CONFIG, ValidBody, ValidParam, ValidQuery } from '@mercato/runtime';
 import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
@@ -43,7 +46,6 @@ const SubmitBody = z
     hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
     baseVersion: z.number().int().positive().optional(),
     promoteIfBetter: z.boolean().default(false),
-    requestedBy: z.string().max(200).default('api'),
     /** Labels of the job's experiment run (`GET /v1/runs?tag=`). */
     tags: Tags.default([]),
   })
@@ -83,6 +85,7 @@ export class JobsController {
   constructor(
     private readonly jobs: TrainingJobRepository,
     private readonly producer: EventProducer,
+    private readonly audit: AuditLog,
     @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
   ) {}
 
@@ -111,11 +114,21 @@ export class JobsController {
           ),
           baseVersion: input.baseVersion ? String(input.baseVersion) : '',
           promoteIfBetter: input.promoteIfBetter,
-          requestedBy: input.requestedBy,
+          requestedBy: principal.subject,
           tags: input.tags,
         },
       },
     ]);
+    await this.audit.record(principal, {
+      action: 'training.submit',
+      target: `job ${requestId}`,
+      details: {
+        model: input.modelName,
+        kind: input.kind,
+        datasetRef: input.datasetRef,
+        promoteIfBetter: input.promoteIfBetter,
+      },
+    });
     // Where the job's version will be registered, so a client can say so before the job starts.
     return {
       requestId,
@@ -146,6 +159,11 @@ export class JobsController {
     if (!row) throw notFound(`no training job ${requestId}`);
     if (row.status !== 'running')
       throw conflict('not_running', `training job ${requestId} is ${row.status}, not running`);
+    await this.audit.record(principal, {
+      action: 'training.cancel',
+      target: `job ${requestId}`,
+      details: { model: row.model_name },
+    });
     return view(row);
   }
 

@@ -200,8 +200,7 @@ export class TrainingService {
         promotion = await this.registryFor(request).promote(request.modelName, {
           version: registered.version,
           alias: 'production',
-          actor: `training:${request.requestedBy || 'service'}`,
-          reason: `training request ${request.requestId}`,
+          reason: `training request ${request.requestId} by ${request.requestedBy || 'the service'}`,
         });
       }
       await this.jobs.succeed(request.requestId, {

@@ -1,6 +1,7 @@
 // Tenant isolation of training jobs and their experiment runs (BOLA), with authentication on: a job
 // submitted with tenant A's key carries A on its training request and is A's alone — tenant B's key
-// gets 404 for it and its run and sees neither in its lists — and reading them needs training:read.
+// gets 404 for it and its run and sees neither in its lists — and reading them needs training:read. The job's requested_by and the audit
+// log name A's key, whatever the body claims.
 import { Topics } from '@mercato/contracts';
 import {
   createTestDatabase,
@@ -15,6 +16,7 @@ import {
   freePort as freeTcpPort,
 } from '@mercato/dev-stack';
 import { bearer, testKeys, type TestKeys } from '@mercato/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RUN = uniqueSuffix()
@@ -28,6 +30,7 @@ let keys: TestKeys;
 let training: ServiceProcess;
 let keyA: Record<string, string>;
 let keyB: Record<string, string>;
+let keyAId: string;
 
 const freePort = async (): Promise<string> => String(await freeTcpPort());
 
@@ -39,7 +42,9 @@ const get = async (path: string, headers: Record<string, string>) => {
 beforeAll(async () => {
   db = await createTestDatabase('training_tenancy');
   keys = await testKeys(db.url);
-  keyA = bearer((await keys.create({ tenantId: A })).token);
+  const a = await keys.create({ tenantId: A });
+  keyA = bearer(a.token);
+  keyAId = a.record.id;
   keyB = bearer((await keys.create({ tenantId: B })).token);
   const group = `training-tenancy-${uniqueSuffix()}`;
   await startGroupAtEnd(testKafka(), group, [Topics.trainingRequests.name]);
@@ -71,7 +76,7 @@ describe("tenant B against tenant A's training job", () => {
         architecture: 'cnn',
         datasetRef: 'synthetic:news?seed=1&count=60',
         hyperparameters: { epochs: 1 },
-        requestedBy: 'tenancy-spec',
+        requestedBy: 'somebody-else',
       }),
     });
     expect(submitted.status).toBe(202);
@@ -88,6 +93,20 @@ describe("tenant B against tenant A's training job", () => {
     expect((await get(`/v1/jobs/${requestId}`, keyB)).status).toBe(404);
     expect((await get('/v1/jobs', keyA)).body.items.map((j: any) => j.requestId)).toContain(requestId);
     expect((await get('/v1/jobs', keyB)).body.items).toEqual([]);
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const audit = await sql.query(`SELECT tenant_id, principal, action, target FROM training.audit_log`);
+      expect(audit.rows).toEqual([
+        { tenant_id: A, principal: `key:${keyAId}`, action: 'training.submit', target: `job ${requestId}` },
+      ]);
+      const jobs = await sql.query(`SELECT requested_by FROM training.jobs WHERE request_id = $1`, [
+        requestId,
+      ]);
+      expect(jobs.rows).toEqual([{ requested_by: `key:${keyAId}` }]);
+    } finally {
+      await sql.end();
+    }
   });
 
   it("gets 404 for A's experiment run and its metrics and does not list it", async () => {

@@ -33,10 +33,7 @@ export async function ensureDefaultSentimentModel(log: (msg: string) => void = s
     registry,
     'sentiment',
     DEFAULT_SENTIMENT_MODEL_DIR,
-    {
-      actor: 'mercato up',
-      reason: 'the shipped default model (libs/ml/assets/sentiment-default)',
-    },
+    { reason: 'the shipped default model (libs/ml/assets/sentiment-default)' },
   );
   log(
     `sentiment: registered the shipped default model as the platform's v${version} (TFNS accuracy ${manifest.metrics.accuracy?.toFixed(3)}, macro-F1 ${manifest.metrics.macro_f1?.toFixed(3)})`,

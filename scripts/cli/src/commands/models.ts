@@ -21,7 +21,6 @@ import { cliAuthHeaders } from './keys';
 import { trainingUrl } from './train-common';
 import type { Command } from 'commander';
 import { ensureDefaultSentimentModel } from './default-model';
-import { userInfo } from 'node:os';
 
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8084';
 
@@ -49,15 +48,6 @@ const metrics = (m: Record<string, number>): string =>
     .join(' ') || '-';
 
 const version = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `v${v}`);
-
-function defaultActor(): string {
-  if (process.env.MERCATO_ACTOR) return process.env.MERCATO_ACTOR;
-  try {
-    return `${userInfo().username}@cli`;
-  } catch {
-    return 'cli';
-  }
-}
 
 /** The CLI's registry client: --registry or MODEL_REGISTRY_URL, with the CLI's credential. */
 export function registryClient(url?: string): RegistryClient {
@@ -198,8 +188,7 @@ export function registerModelsCommand(program: Command): void {
     .option('--margin <margin>', 'by at least this much (absolute; default 0)')
     .option('--lower-is-better', 'the metric improves downwards (loss, rmse)')
     .option('--force', "skip the model kind's default promotion policy")
-    .option('--actor <actor>', 'who is promoting (default: $MERCATO_ACTOR or <user>@cli)')
-    .option('--reason <reason>', 'why, recorded in the alias history', '')
+    .option('--reason <reason>', 'why, recorded in the alias history and the audit log', '')
     .option('--json', 'print the API response as JSON')
     .action(
       async (
@@ -211,7 +200,6 @@ export function registerModelsCommand(program: Command): void {
           margin?: string;
           lowerIsBetter?: boolean;
           force?: boolean;
-          actor?: string;
           reason: string;
           json?: boolean;
         },
@@ -233,7 +221,6 @@ export function registerModelsCommand(program: Command): void {
           client().promote(ref.name, {
             version: v,
             alias: aliasOf(opts.alias),
-            actor: opts.actor ?? defaultActor(),
             reason: opts.reason,
             force: !!opts.force,
             ...(opts.metric
@@ -256,23 +243,16 @@ export function registerModelsCommand(program: Command): void {
     .command('rollback <model>')
     .description('move an alias back to the version it held before its latest promotion')
     .option('--alias <alias>', 'production, staging or shadow', 'production')
-    .option('--actor <actor>', 'who is rolling back (default: $MERCATO_ACTOR or <user>@cli)')
-    .option('--reason <reason>', 'why, recorded in the alias history', '')
+    .option('--reason <reason>', 'why, recorded in the alias history and the audit log', '')
     .option('--json', 'print the API response as JSON')
-    .action(
-      async (refArg: string, opts: { alias: string; actor?: string; reason: string; json?: boolean }) => {
-        const { name } = parseModelRef(refArg);
-        const p = await orPrintBody(opts.json, () =>
-          client().rollback(name, {
-            alias: aliasOf(opts.alias),
-            actor: opts.actor ?? defaultActor(),
-            reason: opts.reason,
-          }),
-        );
-        if (opts.json) return say(JSON.stringify(p, null, 2));
-        say(`rolled back ${p.model} ${p.alias} to v${p.version} (was ${version(p.previousVersion)})`);
-      },
-    );
+    .action(async (refArg: string, opts: { alias: string; reason: string; json?: boolean }) => {
+      const { name } = parseModelRef(refArg);
+      const p = await orPrintBody(opts.json, () =>
+        client().rollback(name, { alias: aliasOf(opts.alias), reason: opts.reason }),
+      );
+      if (opts.json) return say(JSON.stringify(p, null, 2));
+      say(`rolled back ${p.model} ${p.alias} to v${p.version} (was ${version(p.previousVersion)})`);
+    });
 
   models
     .command('history <model>')

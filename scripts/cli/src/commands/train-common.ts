@@ -251,7 +251,7 @@ export async function submitAndFollow(job: JobSubmission, json: boolean | undefi
   );
   const { body } = await trainingRequest<{ requestId: string; tenantId: string; modelRegistry: string }>(
     '/v1/jobs',
-    { method: 'POST', body: { ...job, requestedBy: 'cli' } },
+    { method: 'POST', body: job },
     'start the stack (npx mercato up) or train here with --offline',
   );
   const { requestId, tenantId, modelRegistry } = body;

@@ -48,6 +48,6 @@ export class UsersController {
     @ValidParam('userId', UserId) userId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    await this.users.delete(principal.tenantId, userId);
+    await this.users.delete(principal, userId);
   }
 }

@@ -1,5 +1,8 @@
-// Per-user operations of the HTTP API: read the online features, and delete a user everywhere then
-// tell every consumer of features.user.v1 to forget them with an empty record.
+// Per-user operations of the HTTP API: read the online features, and delete a user everywhere (with
+// its audit entry, in one transaction) then tell every consumer of features.user.v1 to forget them
+// with an empty record.
+import type { Principal } from '@mercato/auth';
+import { AuditLog, Database } from '@mercato/db';
 import { SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -12,6 +15,8 @@ import { UserFeaturesRepository } from './user-features.repository';
 @Injectable()
 export class UsersService {
   constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
     private readonly users: UserFeaturesRepository,
     private readonly publisher: UserFeaturesPublisher,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
@@ -21,8 +26,17 @@ export class UsersService {
     return this.users.find(tenantId, userId);
   }
 
-  async delete(tenantId: string, userId: string): Promise<void> {
-    const { deletedAt, interactions } = await this.users.delete(tenantId, userId);
+  async delete(principal: Principal, userId: string): Promise<void> {
+    const { tenantId } = principal;
+    const { deletedAt, interactions } = await this.db.transaction(async (tx) => {
+      const deleted = await this.users.delete(tx, tenantId, userId);
+      await this.audit.record(
+        principal,
+        { action: 'user.delete', target: `user ${userId}`, details: { interactions: deleted.interactions } },
+        tx,
+      );
+      return deleted;
+    });
     const empty: UserState = {
       tenantId,
       userId,

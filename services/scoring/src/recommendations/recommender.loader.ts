@@ -75,8 +75,7 @@ export class RecommenderLoader {
       return await this.registry.forTenant(tenantId).promote(name, {
         version: move.to,
         alias: 'production',
-        actor: `scoring@${hostname()}`,
-        reason: move.reason,
+        reason: `${move.reason} (scoring@${hostname()})`,
         force: true,
         fromVersion: move.from,
       });
