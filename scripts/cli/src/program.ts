@@ -5,6 +5,7 @@
 import { SERVICE_NAMES, readSecret } from '@mercato/config';
 import { ensureLocalKafka } from '@mercato/dev-stack';
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit';
 import { registerEncoderCommand } from './commands/encoder';
 import { registerKeysCommand } from './commands/keys';
 import { registerModelsCommand } from './commands/models';
@@ -68,6 +69,7 @@ export function createProgram(): Command {
     });
 
   registerKeysCommand(program);
+  registerAuditCommand(program);
   registerModelsCommand(program);
   registerTrainCommands(program);
   registerRunsCommand(program);

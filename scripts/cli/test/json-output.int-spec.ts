@@ -152,6 +152,12 @@ describe('every --json command prints one JSON document on stdout', () => {
       id: rotated.id,
       status: 'revoked',
     });
+    const audit = await mercatoJson('audit', ['--service', 'auth', '--tenant', 'acme']);
+    expect(audit.items.map((e: { action: string }) => e.action)).toEqual([
+      'key.revoke',
+      'key.rotate',
+      'key.create',
+    ]);
   }, 120_000);
 
   it('train and eval, offline, sentiment and recommender', async () => {

@@ -1,6 +1,7 @@
 // `mercato models` as an operator runs it, against the real model-registry process (built dist/, real
 // broker, fresh database): list and show as tables and JSON, promote with and without a metric
-// policy (a rejection exits 1 with the reason), rollback, history, and clear errors.
+// policy (a rejection exits 1 with the reason), rollback, history, and clear errors; and `mercato
+// audit`, which reads who made those changes (and API key changes) from the audit logs.
 import {
   REPO_ROOT,
   createTestDatabase,
@@ -64,7 +65,7 @@ async function post(path: string, body: unknown): Promise<number> {
 async function mercato(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, MODEL_REGISTRY_URL: url, MERCATO_ACTOR: 'ops@test' },
+      env: { ...process.env, MODEL_REGISTRY_URL: url, DATABASE_URL: db.url },
       cwd: REPO_ROOT,
     });
     return { code: 0, stdout, stderr };
@@ -182,9 +183,9 @@ describe('mercato models', () => {
     const history = await mercato('models', 'history', NAME);
     const rows = history.stdout.trim().split('\n').slice(1);
     expect(rows.map((r) => r.split(/\s{2,}/).slice(1, 5))).toEqual([
-      ['rollback', 'v2', 'v1', 'ops@test'],
-      ['promote (undone)', 'v1', 'v2', 'ops@test'],
-      ['promote', '-', 'v1', 'ops@test'],
+      ['rollback', 'v2', 'v1', 'development'],
+      ['promote (undone)', 'v1', 'v2', 'development'],
+      ['promote', '-', 'v1', 'development'],
     ]);
     const showJson = JSON.parse((await mercato('models', 'show', NAME, '--json')).stdout) as {
       aliases: Record<string, number>;
@@ -246,5 +247,62 @@ describe('mercato models', () => {
     const down = await mercato('models', 'list', '--registry', nobody);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain(`cannot reach the model registry at ${nobody} (ECONNREFUSED)`);
+  });
+});
+
+describe('mercato audit', () => {
+  // After the promotions and rollbacks above, made with the development principal (AUTH_MODE=off).
+  it("reads the registry's audit log: the credential's principal, the free-text reason, newest first", async () => {
+    const table = await mercato('audit', '--service', 'model-registry', '--action', 'model.rollback');
+    expect(table.code).toBe(0);
+    expect(table.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\d{4}-\\S+\\s+model-registry\\s+\\S+\\s+development\\s+model\\.rollback\\s+${NAME}@production\\s+done\\s+"complaints"$`,
+        ),
+      ),
+    ]);
+    const json = await mercato('audit', '--action', 'model.', '--json');
+    const { items } = JSON.parse(json.stdout) as {
+      items: { service: string; principal: string; action: string; target: string; outcome: string }[];
+    };
+    const promotions = items.filter((e) => e.action === 'model.promote' && e.target === `${NAME}@production`);
+    expect(promotions.map((e) => e.outcome)).toEqual(['rejected', 'rejected', 'promoted', 'promoted']);
+    expect(new Set(items.map((e) => e.principal))).toEqual(new Set(['development']));
+    expect(items.map((e) => e.action)).toContain('model.create');
+  });
+
+  it('records API key changes under the database role the keys command connected as', async () => {
+    const created = await mercato(
+      'keys',
+      'create',
+      '--tenant',
+      'acme',
+      '--scopes',
+      'models:read',
+      '--name',
+      'audit-spec',
+      '--json',
+    );
+    expect(created.code).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    expect((await mercato('keys', 'revoke', id)).code).toBe(0);
+    const json = await mercato('audit', '--service', 'auth', '--tenant', 'acme', '--json');
+    const { items } = JSON.parse(json.stdout) as {
+      items: { principal: string; action: string; target: string }[];
+    };
+    expect(items.map(({ action, target }) => ({ action, target }))).toEqual([
+      { action: 'key.revoke', target: `key ${id}` },
+      { action: 'key.create', target: `key ${id}` },
+    ]);
+    expect(items[0]?.principal).toMatch(/^db:\w+$/);
+  });
+
+  it('refuses an unknown log, a bad --limit and a bad --since, naming the option', async () => {
+    expect((await mercato('audit', '--service', 'billing')).stderr).toContain('--service: unknown billing');
+    expect((await mercato('audit', '--limit', '0')).stderr).toContain('--limit: "0" must be an integer');
+    expect((await mercato('audit', '--since', 'yesterday')).stderr).toContain(
+      '--since: "yesterday" is neither a duration',
+    );
   });
 });

@@ -1,7 +1,10 @@
 // `mercato keys create|list|revoke|rotate`: API keys in the `auth` schema of the platform database
 // (DATABASE_URL, or the local stack's embedded Postgres when it is running). The secret of a new key
-// is printed once; only its SHA-256 is stored. Also: the key the CLI itself sends to the services.
+// is printed once; only its SHA-256 is stored. Every change is recorded in the auth schema's audit
+// log, in the change's transaction, under the database role the command connected as (`db:<role>`:
+// the identity Postgres authenticated). Also: the key the CLI itself sends to the services.
 import {
+  AUTH_SCHEMA,
   ApiKeyStore,
   SCOPES,
   TENANT_ID_PATTERN,
@@ -11,10 +14,11 @@ import {
   type Scope,
 } from '@mercato/auth';
 import { readSecret } from '@mercato/config';
-import { Database } from '@mercato/db';
+import { AuditLog, Database, migrateAuditLog, type AuditEntry } from '@mercato/db';
 import { createLogger } from '@mercato/telemetry';
 import { EMBEDDED_PG_PORT, REPO_ROOT, ensureLocalPostgres, portOpen } from '@mercato/dev-stack';
 import type { Command } from 'commander';
+import type { QueryResultRow } from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -110,7 +114,8 @@ export function parseScopes(text: string): Scope[] {
   return scopes as Scope[];
 }
 
-async function platformDatabaseUrl(): Promise<string> {
+/** DATABASE_URL(_FILE), else the local stack's database when it is running (never started here). */
+export async function platformDatabaseUrl(): Promise<string> {
   const url = readSecret('DATABASE_URL');
   if (url) return url;
   // Only an already running local database: a keys command never starts one.
@@ -118,14 +123,33 @@ async function platformDatabaseUrl(): Promise<string> {
   throw new Error('DATABASE_URL is not set and no local stack database is running');
 }
 
-/** Runs fn with the key store, the auth schema migrated first; closes the pool after. */
-export async function withKeyStore<T>(fn: (store: ApiKeyStore) => Promise<T>, url?: string): Promise<T> {
+/** Records a key change for the key's tenant in the auth schema's audit log (same transaction). */
+export type KeyAudit = (tenantId: string, entry: AuditEntry) => Promise<void>;
+
+/**
+ * Runs fn in one transaction with the key store and the audit of its changes, the auth schema and
+ * its audit log migrated first; closes the pool after.
+ */
+export async function withKeyStore<T>(
+  fn: (store: ApiKeyStore, audit: KeyAudit) => Promise<T>,
+  url?: string,
+): Promise<T> {
   const logger = createLogger('cli', 'warn', 'stderr');
   const databaseUrl = url ?? (await platformDatabaseUrl());
   await migrateAuthSchema(databaseUrl, logger);
-  const db = new Database({ url: databaseUrl, schema: 'auth', logger, poolMax: 2 });
+  await migrateAuditLog(databaseUrl, AUTH_SCHEMA, logger);
+  const db = new Database({ url: databaseUrl, schema: AUTH_SCHEMA, logger, poolMax: 2 });
+  const log = new AuditLog(db);
   try {
-    return await fn(new ApiKeyStore(db));
+    return await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ role: string }>('SELECT current_user AS role');
+      const subject = `db:${(rows[0] as { role: string }).role}`;
+      const store = new ApiKeyStore({
+        query: async <R extends QueryResultRow>(text: string, values?: unknown[]) =>
+          (await tx.query<R>(text, values)).rows,
+      });
+      return fn(store, (tenantId, entry) => log.record({ tenantId, subject, method: 'database' }, entry, tx));
+    });
   } finally {
     await db.close();
   }
@@ -148,6 +172,13 @@ const view = (k: ApiKeyRecord) => ({
   expiresAt: k.expiresAt?.toISOString() ?? null,
   revokedAt: k.revokedAt?.toISOString() ?? null,
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
+
+/** The audit entry of a new key: what it may do, never its secret. */
+export const keyCreated = (k: ApiKeyRecord): AuditEntry => ({
+  action: 'key.create',
+  target: `key ${k.id}`,
+  details: { name: k.name, scopes: k.scopes, platform: k.platform },
 });
 
 function printCreated(record: ApiKeyRecord, token: string, json: boolean): void {
@@ -195,8 +226,8 @@ export function registerKeysCommand(program: Command): void {
           if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: expected a number ≥ 0`);
           return n;
         };
-        const { record, token } = await withKeyStore((store) =>
-          store.create({
+        const { record, token } = await withKeyStore(async (store, audit) => {
+          const created = await store.create({
             tenantId: opts.tenant,
             name: opts.name,
             scopes,
@@ -204,8 +235,10 @@ export function registerKeysCommand(program: Command): void {
             expiresAt: opts.expires ? parseExpiry(opts.expires) : null,
             rateRps: num(opts.rateRps, '--rate-rps'),
             rateBurst: num(opts.rateBurst, '--rate-burst'),
-          }),
-        );
+          });
+          await audit(opts.tenant, keyCreated(created.record));
+          return created;
+        });
         printCreated(record, token, !!opts.json);
       },
     );
@@ -237,7 +270,11 @@ export function registerKeysCommand(program: Command): void {
     .description('revoke a key (services stop accepting it within AUTH_KEY_CACHE_TTL_MS, 30 s by default)')
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const record = await withKeyStore((store) => store.revoke(id));
+      const record = await withKeyStore(async (store, audit) => {
+        const revoked = await store.revoke(id);
+        if (revoked) await audit(revoked.tenantId, { action: 'key.revoke', target: `key ${id}` });
+        return revoked;
+      });
       if (!record) throw new Error(`no key ${id}`);
       if (opts.json) say(JSON.stringify(view(record), null, 2));
       else say(`key ${id} revoked`);
@@ -250,7 +287,16 @@ export function registerKeysCommand(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (id: string, opts: { grace?: string; json?: boolean }) => {
       const graceMs = opts.grace ? parseDurationMs(opts.grace) : 0;
-      const rotated = await withKeyStore((store) => store.rotate(id, graceMs));
+      const rotated = await withKeyStore(async (store, audit) => {
+        const done = await store.rotate(id, graceMs);
+        if (done)
+          await audit(done.record.tenantId, {
+            action: 'key.rotate',
+            target: `key ${id}`,
+            details: { successor: done.record.id, graceMs },
+          });
+        return done;
+      });
       if (!rotated) throw new Error(`no active key ${id}`);
       if (opts.json)
         return say(

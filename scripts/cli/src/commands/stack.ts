@@ -18,7 +18,7 @@ import { createKafka, ensureTopics } from '@mercato/kafka';
 import { createLogger } from '@mercato/telemetry';
 import { ensureDefaultSentimentModel } from './default-model';
 import { runDemo } from './demo';
-import { stackKeysFile, withKeyStore, type StackKeys } from './keys';
+import { keyCreated, stackKeysFile, withKeyStore, type StackKeys } from './keys';
 import { SCOPES, type Scope } from '@mercato/auth';
 import { spawn } from 'node:child_process';
 import {
@@ -61,8 +61,12 @@ async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<
   const previous = existsSync(keysFile)
     ? (JSON.parse(readFileSync(keysFile, 'utf8')) as StackKeys)
     : undefined;
-  const keys = await withKeyStore(async (store) => {
-    if (previous) for (const id of [previous.admin.id, previous.service.id]) await store.revoke(id);
+  const keys = await withKeyStore(async (store, audit) => {
+    if (previous)
+      for (const id of [previous.admin.id, previous.service.id]) {
+        const revoked = await store.revoke(id);
+        if (revoked) await audit(revoked.tenantId, { action: 'key.revoke', target: `key ${id}` });
+      }
     const admin = await store.create({
       tenantId: tenant,
       name: 'mercato up: tenant admin',
@@ -75,6 +79,7 @@ async function provisionStackKeys(databaseUrl: string, tenant: string): Promise<
       platform: true,
       rateRps: 0,
     });
+    for (const created of [admin, service]) await audit(tenant, keyCreated(created.record));
     return {
       tenant,
       admin: { id: admin.record.id, key: admin.token },
