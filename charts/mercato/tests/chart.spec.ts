@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { COMPACTION_CONFIG, Topics } from '@mercato/contracts';
 
 type Obj = Record<string, any>;
 
@@ -1050,6 +1051,23 @@ describe('k8s/ cluster manifests', () => {
     for (const [topic, partitions] of Object.entries(chartPartitions)) {
       expect(topics[topic], topic).toBe(partitions);
       expect(topics[`${topic}.dlq`], `${topic}.dlq`).toBeGreaterThan(0);
+    }
+  });
+
+  it("give every catalogue topic the catalogue's cleanup policy, and compacted ones its compaction settings", () => {
+    const configs = Object.fromEntries(
+      objects()
+        .filter((o) => o.kind === 'KafkaTopic')
+        .map((t) => [t.spec.topicName ?? t.metadata.name, t.spec.config as Obj]),
+    );
+    for (const spec of Object.values(Topics)) {
+      const config = configs[spec.name] ?? {};
+      expect(config['cleanup.policy'], spec.name).toBe(spec.cleanupPolicy);
+      const compaction = Object.fromEntries(
+        Object.keys(COMPACTION_CONFIG).map((k) => [k, String(config[k])]),
+      );
+      if (spec.cleanupPolicy === 'compact') expect(compaction, spec.name).toEqual(COMPACTION_CONFIG);
+      else expect(config, spec.name).not.toHaveProperty('segment.ms');
     }
   });
 });

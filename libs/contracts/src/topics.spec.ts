@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { NewsArticleSchema } from './gen/mercato/news/v1/news_pb';
-import { Topics, topicByName, topicDefinitions } from './topics';
+import { COMPACTION_CONFIG, Topics, topicByName, topicDefinitions } from './topics';
 
 describe('topic catalogue', () => {
   it('holds every topic of the architecture with its key and message type', () => {
@@ -23,6 +23,20 @@ describe('topic catalogue', () => {
     expect(Topics.catalogItems).toMatchObject({ cleanupPolicy: 'compact', retentionMs: -1 });
     expect(Topics.userFeatures).toMatchObject({ cleanupPolicy: 'compact', retentionMs: -1 });
     expect(Topics.newsRaw.cleanupPolicy).toBe('delete');
+  });
+
+  it('gives the compacted topics, and only them, the compaction settings', () => {
+    const config = (name: string) => topicDefinitions().find((d) => d.name === name)?.config;
+    for (const spec of Object.values(Topics)) {
+      if (spec.cleanupPolicy === 'compact') expect(config(spec.name)).toMatchObject(COMPACTION_CONFIG);
+      else expect(config(spec.name)).not.toHaveProperty('segment.ms');
+    }
+    expect(COMPACTION_CONFIG).toEqual({
+      'segment.ms': '3600000',
+      'min.cleanable.dirty.ratio': '0.1',
+      'delete.retention.ms': '86400000',
+      'min.compaction.lag.ms': '3600000',
+    });
   });
 
   it('defines a dead-letter topic for every topic', () => {

@@ -8,7 +8,8 @@ import { SentimentAlertSchema } from './gen/mercato/sentiment/v1/alerts_pb';
 import { CatalogItemSchema, InteractionSchema, UserFeaturesSchema } from './gen/mercato/recs/v1/recs_pb';
 import { ModelEventSchema, TrainingRequestSchema } from './gen/mercato/models/v1/models_pb';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 export type CleanupPolicy = 'delete' | 'compact';
 
@@ -64,6 +65,24 @@ export const Topics = {
 
 export type TopicKey = keyof typeof Topics;
 
+/**
+ * Broker settings of the compacted state topics (which scoring and feature read from the start).
+ * The log cleaner never touches a partition's active segment, which by default rolls only at 1 GiB
+ * or after 7 days: without these a state topic is never compacted and start-up reads grow without
+ * bound. `ensureTopics` applies them to existing topics too; k8s/kafka-topics.yaml repeats them for
+ * Strimzi (the chart spec checks both agree).
+ */
+export const COMPACTION_CONFIG: Readonly<Record<string, string>> = {
+  /** Roll the active segment hourly, so the cleaner can reach records at most an hour old. */
+  'segment.ms': String(HOUR_MS),
+  /** Clean once a tenth of a partition's log is superseded values (Kafka's default: half). */
+  'min.cleanable.dirty.ratio': '0.1',
+  /** Keep a tombstone a day, so a consumer reading from the start within a day sees the deletion. */
+  'delete.retention.ms': String(DAY_MS),
+  /** Leave the last hour uncompacted: a consumer catching up sees every recent update. */
+  'min.compaction.lag.ms': String(HOUR_MS),
+};
+
 /** Every dead-letter topic shares one message type and keeps the original key. */
 export const DEAD_LETTER_SCHEMA = DeadLetterSchema;
 export const DEAD_LETTER_RETENTION_MS = 14 * DAY_MS;
@@ -85,6 +104,7 @@ export function topicDefinitions(): TopicDefinition[] {
         'cleanup.policy': spec.cleanupPolicy,
         'retention.ms': String(spec.retentionMs),
         'min.insync.replicas': '1',
+        ...(spec.cleanupPolicy === 'compact' ? COMPACTION_CONFIG : {}),
       },
     });
     defs.push({

@@ -1,11 +1,15 @@
-// Creates the catalogue's topics (dead-letter topics included). Idempotent: existing topics are left
-// alone, but a topic with fewer partitions than the catalogue asks for is grown to match.
-import { topicDefinitions, type TopicDefinition } from '@mercato/contracts';
-import type { Kafka } from 'kafkajs';
+// Creates the catalogue's topics (dead-letter topics included). Idempotent: an existing topic keeps
+// its settings, except that a topic with fewer partitions than the catalogue asks for is grown to
+// match, and a compacted topic is given the catalogue's compaction settings (COMPACTION_CONFIG) it
+// lacks, so a broker that predates them starts compacting its state topics.
+import { COMPACTION_CONFIG, topicDefinitions, type TopicDefinition } from '@mercato/contracts';
+import { ConfigResourceTypes, ConfigSource, type Admin, type Kafka } from 'kafkajs';
 
 export interface EnsureTopicsResult {
   created: string[];
   grown: string[];
+  /** Existing topics whose compaction settings were brought to the catalogue's. */
+  reconfigured: string[];
   existing: string[];
 }
 
@@ -48,8 +52,48 @@ export async function ensureTopics(
         grown.push(...toGrow.map((t) => t.topic));
       }
     }
-    return { created: missing.map((d) => d.name), grown, existing: present.map((d) => d.name) };
+    const reconfigured = await reconcileCompaction(admin, present);
+    return { created: missing.map((d) => d.name), grown, reconfigured, existing: present.map((d) => d.name) };
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Sets the compaction settings the definitions ask for on existing topics that differ. AlterConfigs
+ * replaces a topic's whole set of topic-level settings, so the ones already set (by an operator or
+ * Strimzi: min.insync.replicas, …) are written back unchanged with them.
+ */
+async function reconcileCompaction(admin: Admin, present: TopicDefinition[]): Promise<string[]> {
+  const wanted = present
+    .map((d) => ({
+      name: d.name,
+      settings: Object.entries(d.config).filter(([key]) => key in COMPACTION_CONFIG),
+    }))
+    .filter((t) => t.settings.length > 0);
+  if (wanted.length === 0) return [];
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: wanted.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name })),
+  });
+  const changes = wanted.flatMap((t) => {
+    const entries = described.resources.find((r) => r.resourceName === t.name)?.configEntries ?? [];
+    const topicLevel = new Map(
+      entries
+        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+        .map((e) => [e.configName, e.configValue]),
+    );
+    const current = new Map(entries.map((e) => [e.configName, e.configValue]));
+    if (t.settings.every(([key, value]) => current.get(key) === value)) return [];
+    for (const [key, value] of t.settings) topicLevel.set(key, value);
+    return [
+      {
+        type: ConfigResourceTypes.TOPIC,
+        name: t.name,
+        configEntries: [...topicLevel].map(([name, value]) => ({ name, value })),
+      },
+    ];
+  });
+  if (changes.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changes });
+  return changes.map((c) => c.name);
 }

@@ -106,7 +106,7 @@ export async function createTopics(brokers: string): Promise<void> {
   const kafka = createKafka({ clientId: 'mercato-cli', brokers: brokers.split(','), logger });
   const result = await ensureTopics(kafka);
   say(
-    `topics: ${result.created.length} created, ${result.grown.length} grown, ${result.existing.length} already there`,
+    `topics: ${result.created.length} created, ${result.grown.length} grown, ${result.reconfigured.length} given the compaction settings, ${result.existing.length} already there`,
   );
 }
 
