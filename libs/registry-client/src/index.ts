@@ -3,6 +3,7 @@ export {
   RegistryError,
   RegistryUnreachableError,
   IntegrityError,
+  SignatureError,
   isIntegrityFailure,
   type ArtifactBytes,
   type RegistryFile,
@@ -13,3 +14,17 @@ export {
   type PromoteRequest,
   type AliasMove,
 } from './registry-client';
+export {
+  KEY_ID_PATTERN,
+  loadSigner,
+  loadTrustedKeys,
+  modelSigningEnv,
+  modelVerifyEnv,
+  signArtifact,
+  signatureProblem,
+  signedStatement,
+  signerFromConfig,
+  type ModelSignature,
+  type ModelSigner,
+  type TrustedKeys,
+} from './model-signature';

@@ -1,10 +1,12 @@
 // The one HTTP client of the model registry, used by training (register, promote), scoring (load the
 // version an alias points to), the CLI (`mercato models`, `eval --model name@alias`), the benches
 // and the tests. Every downloaded file is checked against the SHA-256 the registry recorded: a
-// corrupted or tampered artifact is refused before it is loaded. Models are named with the registry
+// corrupted or tampered artifact is refused before it is loaded; a client given trusted public keys
+// also refuses a version that is unsigned or not signed by one of them (model-signature.ts). Models are named with the registry
 // contract of @mercato/contracts (names, kinds, aliases, `name[@alias|@version]` references).
 import { formatModelRef, type ModelAlias, type ModelKindName, type ModelRef } from '@mercato/contracts';
 import { createHash } from 'node:crypto';
+import { signatureProblem, type ModelSignature, type TrustedKeys } from './model-signature';
 
 /** A file of a model artifact: its path inside the artifact and its bytes. */
 export interface ArtifactBytes {
@@ -26,6 +28,8 @@ export interface RegistryVersion {
   lineage: Record<string, unknown>;
   files: RegistryFile[];
   aliases: ModelAlias[];
+  /** The signature training registered the version with (null: unsigned). */
+  signature: ModelSignature | null;
 }
 
 export interface ModelSummary {
@@ -118,6 +122,14 @@ export class IntegrityError extends Error {
  * The artifact's bytes are not what was registered: they failed their checksum here, or the registry
  * found its stored bytes no longer match (artifact_corrupted). Such a version must never be loaded.
  */
+/** A version whose signature is missing, by an untrusted key, or does not match its files. */
+export class SignatureError extends IntegrityError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignatureError';
+  }
+}
+
 export const isIntegrityFailure = (err: unknown): boolean =>
   err instanceof IntegrityError || (err instanceof RegistryError && err.code === 'artifact_corrupted');
 
@@ -139,20 +151,24 @@ function errorText(body: unknown): string {
 export class RegistryClient {
   /**
    * `headers` go on every request: the caller's credential (`authorization: Bearer <key>`) and, for a
-   * platform service key, the tenant it acts for (`x-mercato-tenant`; see forTenant).
+   * platform service key, the tenant it acts for (`x-mercato-tenant`; see forTenant). With
+   * `trustedKeys`, downloads verify each version's signature.
    */
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = 60_000,
     private readonly headers: Record<string, string> = {},
+    private readonly trustedKeys?: TrustedKeys,
   ) {}
 
   /** The same client acting for a tenant: a platform key's calls then see and write that tenant's models. */
   forTenant(tenantId: string): RegistryClient {
-    return new RegistryClient(this.baseUrl, this.timeoutMs, {
-      ...this.headers,
-      'x-mercato-tenant': tenantId,
-    });
+    return new RegistryClient(
+      this.baseUrl,
+      this.timeoutMs,
+      { ...this.headers, 'x-mercato-tenant': tenantId },
+      this.trustedKeys,
+    );
   }
 
   private async request(
@@ -226,6 +242,8 @@ export class RegistryClient {
       lineage: Record<string, unknown>;
       idempotencyKey: string;
       files: ArtifactBytes[];
+      /** signArtifact's signature of the files under this model name. */
+      signature?: ModelSignature;
     },
   ): Promise<RegistryVersion> {
     return this.json('POST', `${RegistryClient.path(name)}/versions`, {
@@ -261,7 +279,10 @@ export class RegistryClient {
     return this.json('GET', `${RegistryClient.path(name)}/versions/${version}`);
   }
 
-  /** Downloads every file of a version and verifies each SHA-256 against the registry's record. */
+  /**
+   * Downloads every file of a version and verifies each SHA-256 against the registry's record, then,
+   * with trusted keys, the version's signature (a SignatureError names the version and the key).
+   */
   async download(
     name: string,
     version: number,
@@ -280,6 +301,10 @@ export class RegistryClient {
           `${name} v${version} ${file.path}: sha256 ${digest} does not match the registry's ${file.sha256}`,
         );
       files.push({ path: file.path, bytes });
+    }
+    if (this.trustedKeys) {
+      const problem = signatureProblem(this.trustedKeys, name, version, meta.files, meta.signature);
+      if (problem) throw new SignatureError(problem);
     }
     return { version: meta, files };
   }

@@ -195,6 +195,7 @@ export class ModelRegistryService {
         lineage: input.lineage,
         idempotencyKey: input.idempotencyKey,
         requestDigest,
+        signature: input.signature ?? null,
       });
       for (const artifact of artifacts) await this.versions.insertArtifact(tx, versionId, artifact);
       await this.audit.record(
@@ -205,6 +206,7 @@ export class ModelRegistryService {
           details: {
             idempotencyKey: input.idempotencyKey,
             files: artifacts.length,
+            signedBy: input.signature?.keyId ?? null,
             ...(input.lineage.trainingRequestId
               ? { trainingRequestId: input.lineage.trainingRequestId }
               : {}),
@@ -277,6 +279,7 @@ export class ModelRegistryService {
       kind: model.kind,
       lineage: row.lineage,
       idempotencyKey: row.idempotencyKey,
+      signature: row.signature,
       archivedAt: row.archivedAt ? iso(row.archivedAt) : null,
       artifactUri: this.artifactUri(name, version),
       files: files.map((f) => ({ ...f, url: `${base}/files/${f.path}` })),

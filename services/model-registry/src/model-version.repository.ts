@@ -17,6 +17,13 @@ export interface VersionRow {
   archivedAt: Date | null;
   fileCount: number;
   totalBytes: number;
+  signature: VersionSignature | null;
+}
+
+export interface VersionSignature {
+  algorithm: 'ed25519';
+  keyId: string;
+  value: string;
 }
 
 export interface ArtifactRow {
@@ -35,7 +42,7 @@ export interface NewArtifact {
 }
 
 const COLUMNS = `v.id::text AS id, v.version, v.status, v.metrics, v.lineage,
-  v.idempotency_key AS "idempotencyKey", v.created_at AS "createdAt", v.archived_at AS "archivedAt",
+  v.idempotency_key AS "idempotencyKey", v.signature, v.created_at AS "createdAt", v.archived_at AS "archivedAt",
   (SELECT count(*)::int FROM artifacts a WHERE a.version_id = v.id) AS "fileCount",
   (SELECT coalesce(sum(a.size_bytes), 0)::float8 FROM artifacts a WHERE a.version_id = v.id) AS "totalBytes"`;
 
@@ -64,12 +71,13 @@ export class ModelVersionRepository {
       lineage: Record<string, unknown>;
       idempotencyKey: string;
       requestDigest: string;
+      signature: VersionSignature | null;
     },
   ): Promise<string> {
     const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO versions (model_id, version, metrics, lineage, idempotency_key, request_digest)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,
-      [v.modelId, v.version, v.metrics, v.lineage, v.idempotencyKey, v.requestDigest],
+      `INSERT INTO versions (model_id, version, metrics, lineage, idempotency_key, request_digest, signature)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
+      [v.modelId, v.version, v.metrics, v.lineage, v.idempotencyKey, v.requestDigest, v.signature],
     );
     return rows[0].id;
   }

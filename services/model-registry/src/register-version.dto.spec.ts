@@ -42,4 +42,22 @@ describe('RegisterVersionBody', () => {
       ['files.0.contentBase64', 'must be standard base64 (A-Z a-z 0-9 + /, padded with =)'],
     ]);
   });
+
+  it('takes an optional Ed25519 signature and names what is wrong with a malformed one', () => {
+    const signature = {
+      algorithm: 'ed25519',
+      keyId: 'mercato-2026-01',
+      value: randomBytes(64).toString('base64'),
+    };
+    expect(RegisterVersionBody.parse({ ...base, signature }).signature).toEqual(signature);
+    const result = RegisterVersionBody.safeParse({
+      ...base,
+      signature: { algorithm: 'rsa', keyId: '../k', value: randomBytes(32).toString('base64') },
+    });
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['signature.algorithm', 'must be "ed25519"'],
+      ['signature.keyId', 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'],
+      ['signature.value', 'must be the 64-byte signature in standard base64'],
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 // The registration request: metrics, lineage, an idempotency key and the artifact files as base64.
 // Paths and encodings are checked here; whether the files form a complete model is artifact-bundle's.
 import { z } from '@mercato/config';
+import { KEY_ID_PATTERN } from '@mercato/registry-client';
 import { artifactPathProblem } from './artifact-path';
 import { Metrics, ModelName } from './model.dto';
 
@@ -39,11 +40,25 @@ export const Lineage = z.looseObject({
 });
 export type LineageInput = z.output<typeof Lineage>;
 
+/** An Ed25519 signature of the files under the model's name (libs/registry-client model-signature). */
+export const Signature = z.object({
+  algorithm: z.literal('ed25519', { message: 'must be "ed25519"' }),
+  keyId: z.string().regex(KEY_ID_PATTERN, `must match ${KEY_ID_PATTERN.source}`),
+  value: z
+    .string()
+    .refine(
+      (v) => isCanonicalBase64(v) && Buffer.from(v, 'base64').length === 64,
+      'must be the 64-byte signature in standard base64',
+    ),
+});
+
 export const RegisterVersionBody = z.object({
   metrics: Metrics.default({}),
   lineage: Lineage,
   /** Retrying with the same key (e.g. the training request id) returns the version already made. */
   idempotencyKey: z.string().min(1, 'is required').max(200),
   files: z.array(ArtifactFile).min(1, 'at least model.json and manifest.json').max(1_000),
+  /** Stored as given: the registry holds no keys, its readers verify. */
+  signature: Signature.optional(),
 });
 export type RegisterVersionInput = z.output<typeof RegisterVersionBody>;

@@ -31,6 +31,10 @@ export const VersionView = VersionSummaryView.extend({
   kind: z.enum(MODEL_KINDS),
   lineage: z.record(z.string(), z.unknown()),
   idempotencyKey: z.string(),
+  signature: z
+    .object({ algorithm: z.literal('ed25519'), keyId: z.string(), value: z.string() })
+    .nullable()
+    .describe("training's Ed25519 signature of the files under the model's name (null: unsigned)"),
   archivedAt: z.string().nullable(),
   artifactUri: z.string().describe('the model.json URL to give tf.loadLayersModel'),
   files: z.array(FileView),

@@ -1,6 +1,7 @@
 // The scoring service's own variables, beyond the shared platform ones.
 import { port, positiveInt, z } from '@mercato/config';
 import { pseudonymizationEnv } from '@mercato/privacy';
+import { modelVerifyEnv } from '@mercato/registry-client';
 import type { PlatformConfig } from '@mercato/runtime';
 import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@mercato/contracts';
 
@@ -9,6 +10,8 @@ export const scoringEnv = {
     .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
     .default('http://127.0.0.1:8084'),
   TF_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'cpu', 'wasm']).default('auto'),
+  /** Trusted model signing keys (`<key id>.pem`): set, only versions signed by one of them load. */
+  ...modelVerifyEnv,
   /** The registry model whose production version scores news. */
   SENTIMENT_MODEL_NAME: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE).default('sentiment'),
   /** The fine-tuned transformer POST /v1/sentiment uses when asked for the teacher; empty: none. */

@@ -1,5 +1,6 @@
 // The training service's own variables, beyond the shared ones.
 import { positiveInt, z } from '@mercato/config';
+import { modelSigningEnv } from '@mercato/registry-client';
 import type { PlatformConfig } from '@mercato/runtime';
 import { readFileSync } from 'node:fs';
 
@@ -7,6 +8,8 @@ const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).defa
 
 export const trainingEnv = {
   MODEL_REGISTRY_URL: z.url().default('http://127.0.0.1:8084'),
+  /** The Ed25519 key each registered version is signed with (PEM, or _FILE), and its key id. */
+  ...modelSigningEnv,
   TF_BACKEND: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'cpu', 'wasm']).default('auto'),
   /** The feature service: `feature:` datasets are its point-in-time exports. */
   FEATURE_URL: z

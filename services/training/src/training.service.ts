@@ -2,12 +2,20 @@
 // in a worker thread (progress to logs, metrics, the job log and the attempt's experiment run),
 // evaluate the current production version on the same held-out data, register the new version
 // atomically (idempotent by request id) with metrics and lineage (dataset hash, code version,
-// backend, hyperparameters, parent, per-epoch history, the run id), and promote it when asked and
-// the registry's policy agrees. A job killed midway leaves no version: registration is one request.
+// backend, hyperparameters, parent, per-epoch history, the run id), signed with the model signing
+// key when one is configured (MODEL_SIGNING_KEY), and promote it when asked and the registry's
+// policy agrees. A job killed midway leaves no version: registration is one request.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
 import { isModelName, type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError, uuidV5 } from '@mercato/kafka';
-import { IntegrityError, RegistryClient, RegistryError } from '@mercato/registry-client';
+import {
+  IntegrityError,
+  RegistryClient,
+  RegistryError,
+  signArtifact,
+  signerFromConfig,
+  type ModelSigner,
+} from '@mercato/registry-client';
 import { stratifiedSplit } from '@mercato/synthetic';
 import {
   CODE_VERSION,
@@ -77,6 +85,7 @@ function runParams(trained: TrainedModel): Record<string, unknown> {
 @Injectable()
 export class TrainingService {
   private readonly registry: RegistryClient;
+  private readonly signer: ModelSigner | undefined;
 
   constructor(
     private readonly jobs: TrainingJobRepository,
@@ -85,6 +94,7 @@ export class TrainingService {
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 60_000, authHeaders(platformServiceKey()));
+    this.signer = signerFromConfig(config);
   }
 
   /** The registry as the request's tenant sees it: the platform key acts for that tenant. */
@@ -188,6 +198,7 @@ export class TrainingService {
         },
         idempotencyKey: request.requestId,
         files: trained.files,
+        ...(this.signer ? { signature: signArtifact(this.signer, request.modelName, trained.files) } : {}),
       });
       await run.finish({
         status: 'finished',

@@ -1,5 +1,6 @@
 // The training service end to end on the real broker, database and model registry: a training
-// request on training.requests.v1 becomes a registered, promoted version with metrics and lineage;
+// request on training.requests.v1 becomes a registered, promoted version with metrics and lineage,
+// signed with the service's model signing key;
 // a redelivered request trains nothing twice; a bad request is dead-lettered with its reason; the
 // service stays responsive while a model trains in its worker thread; a transformer teacher is
 // fine-tuned (on a tiny encoder, MERCATO_ENCODER_DIR) and a student distilled from it by registry
@@ -20,8 +21,9 @@ import {
   type TestDatabase,
 } from '@mercato/dev-stack';
 import type { Producer } from 'kafkajs';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { RegistryClient, loadTrustedKeys } from '@mercato/registry-client';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,15 @@ let producer: Producer;
 
 const REGISTRY_PORT = '18184';
 const TRAINING_PORT = '18183';
+/** The signing key as a mounted Secret (MODEL_SIGNING_KEY_FILE), its public key as scoring trusts it. */
+const keys = mkdtempSync(join(tmpdir(), 'training-keys-'));
+const signingKeyFile = join(keys, 'signing.pem');
+const trustedDir = mkdtempSync(join(tmpdir(), 'training-trusted-'));
+{
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  writeFileSync(signingKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(join(trustedDir, 'training-it.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+}
 
 beforeAll(async () => {
   db = await createTestDatabase('training');
@@ -56,6 +67,8 @@ beforeAll(async () => {
     KAFKA_CONSUMER_GROUP: group,
     MODEL_REGISTRY_URL: registry.url,
     MERCATO_ENCODER_DIR: encoderDir,
+    MODEL_SIGNING_KEY_FILE: signingKeyFile,
+    MODEL_SIGNING_KEY_ID: 'training-it',
   });
   producer = kafka.producer();
   await producer.connect();
@@ -158,6 +171,10 @@ describe('training service', () => {
       'weights.bin',
     ]);
     expect((await json(`${registry.url}/v1/models/${model}/aliases/production`)).version).toBe(job.version);
+    expect(version.signature).toMatchObject({ algorithm: 'ed25519', keyId: 'training-it' });
+    // A client that trusts the training key (as scoring and the CLI do) downloads and verifies it.
+    const verifying = new RegistryClient(registry.url, 30_000, {}, loadTrustedKeys(trustedDir));
+    expect((await verifying.download(model, job.version)).files).toHaveLength(3);
 
     // The same request delivered again trains nothing and registers nothing new.
     await request({ requestId, modelName: model, datasetRef: 'synthetic:news?seed=5&count=1500' });

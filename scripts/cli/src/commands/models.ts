@@ -12,9 +12,11 @@ import {
   type ModelKindName,
 } from '@mercato/contracts';
 import {
+  loadTrustedKeys,
   RegistryClient,
   RegistryError,
   type RegistryVersion,
+  type TrustedKeys,
   type VersionSummary,
 } from '@mercato/registry-client';
 import { cliAuthHeaders } from './keys';
@@ -49,13 +51,26 @@ const metrics = (m: Record<string, number>): string =>
 
 const version = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `v${v}`);
 
-/** The CLI's registry client: --registry or MODEL_REGISTRY_URL, with the CLI's credential. */
+/**
+ * The CLI's registry client: --registry or MODEL_REGISTRY_URL, with the CLI's credential; with
+ * MODEL_VERIFY_KEYS_DIR, a downloaded version must be signed by one of its keys.
+ */
 export function registryClient(url?: string): RegistryClient {
+  const keysDir = process.env.MODEL_VERIFY_KEYS_DIR;
   return new RegistryClient(
     (url ?? process.env.MODEL_REGISTRY_URL) || DEFAULT_REGISTRY_URL,
     60_000,
     cliAuthHeaders(),
+    keysDir ? trustedKeys(keysDir) : undefined,
   );
+}
+
+function trustedKeys(dir: string): TrustedKeys {
+  try {
+    return loadTrustedKeys(dir);
+  } catch (err) {
+    throw new Error(`MODEL_VERIFY_KEYS_DIR: ${(err as Error).message}`);
+  }
 }
 
 /** With --json, a refusal's body is printed as the API gave it before the error goes to stderr. */
@@ -89,6 +104,7 @@ function printVersion(v: RegistryVersion): void {
     say(
       `run: ${runId} (npx mercato runs show ${runId}; ${trainingUrl()}/?model=${encodeURIComponent(v.model)}&version=${v.version})`,
     );
+  say(`signed by: ${v.signature ? `${v.signature.keyId} (ed25519)` : '- (unsigned)'}`);
   say('');
   say(
     table(

@@ -51,7 +51,12 @@ export class RecommenderLoader {
   private readonly registry: RegistryClient;
 
   constructor(@Inject(SERVICE_CONFIG) config: ScoringConfig) {
-    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000, authHeaders(serviceApiKey()));
+    this.registry = new RegistryClient(
+      config.MODEL_REGISTRY_URL,
+      30_000,
+      authHeaders(serviceApiKey()),
+      config.MODEL_VERIFY_KEYS_DIR,
+    );
   }
 
   /** The version an alias points to; undefined when there is none (or no such model). */

@@ -62,7 +62,12 @@ export class SentimentModelLoader {
   private readonly registry: RegistryClient;
 
   constructor(@Inject(SERVICE_CONFIG) config: ScoringConfig) {
-    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 30_000, authHeaders(serviceApiKey()));
+    this.registry = new RegistryClient(
+      config.MODEL_REGISTRY_URL,
+      30_000,
+      authHeaders(serviceApiKey()),
+      config.MODEL_VERIFY_KEYS_DIR,
+    );
   }
 
   /** The version the owner's production alias points to; undefined when there is none (or no such model). */
