@@ -140,6 +140,7 @@ AUTH_MODE: "required"
 AUTH_KEY_CACHE_TTL_MS: {{ $v.auth.keyCacheTtlMs | int | toString | quote }}
 RATE_LIMIT_RPS: {{ $v.auth.rateLimit.rps | toString | quote }}
 RATE_LIMIT_BURST: {{ $v.auth.rateLimit.burst | int | toString | quote }}
+RATE_LIMIT_SCOPE: {{ $v.auth.rateLimit.scope | quote }}
 AUTH_JWT_TENANT_CLAIM: {{ $v.auth.jwt.tenantClaim | quote }}
 AUTH_JWT_SCOPE_CLAIM: {{ $v.auth.jwt.scopeClaim | quote }}
 {{- with $v.auth.jwt.jwksUrl }}

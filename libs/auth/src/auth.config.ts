@@ -21,6 +21,8 @@ export const authEnv = {
   RATE_LIMIT_RPS: z.coerce.number().min(0).default(100),
   /** Requests a credential may send at once before the sustained rate applies. */
   RATE_LIMIT_BURST: positiveInt(200),
+  /** shared: every replica draws on one bucket per credential (Postgres); replica: each its own. */
+  RATE_LIMIT_SCOPE: z.enum(['shared', 'replica']).default('shared'),
 };
 
 export interface AuthSettings {
@@ -29,6 +31,8 @@ export interface AuthSettings {
   jwt?: JwtSettings;
   keyCacheTtlMs: number;
   rateLimit: RateLimit;
+  /** Rate buckets shared by the replicas (in the auth schema) rather than per process. */
+  sharedRateLimits: boolean;
 }
 
 type AuthConfig = z.infer<z.ZodObject<typeof authEnv>> & { TENANT_ID: string };
@@ -55,5 +59,6 @@ export function resolveAuthSettings(config: AuthConfig, warn: (message: string) 
       : undefined,
     keyCacheTtlMs: config.AUTH_KEY_CACHE_TTL_MS,
     rateLimit: { rps: config.RATE_LIMIT_RPS, burst: config.RATE_LIMIT_BURST },
+    sharedRateLimits: config.RATE_LIMIT_SCOPE === 'shared',
   };
 }

@@ -1,6 +1,7 @@
 // Turns request headers into a Principal, for HTTP (through AuthGuard) and for non-HTTP callers
 // (scoring's gRPC): an API key (`Authorization: Bearer mk_…`) looked up by id with a short cache, or
-// a JWT verified against the configured JWKS; then the tenant, the scopes and the rate limit.
+// a JWT verified against the configured JWKS; then the tenant, the scopes and the rate limit (shared
+// by every replica through Postgres when given rateBuckets, else this process's own buckets).
 // The key cache is the revocation delay: a revoked key keeps working for at most keyCacheTtlMs.
 import { secretMatches, looksLikeApiKey, parseApiKey } from './api-key';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key.store';
@@ -8,6 +9,7 @@ import { AuthError } from './auth-error';
 import { JwtVerifier, type JwtSettings } from './jwt-verifier';
 import type { Principal } from './principal';
 import { RateLimiter, type RateLimit } from './rate-limiter';
+import { SharedRateLimiter, type RateBucketStore } from './shared-rate-limiter';
 import { SCOPES, type Scope } from './scopes';
 
 export type AuthMode = 'required' | 'off';
@@ -32,6 +34,10 @@ export interface AuthenticatorOptions {
   jwt?: JwtSettings;
   keyCacheTtlMs: number;
   rateLimit: RateLimit;
+  /** The buckets every replica shares; without them each process limits on its own. */
+  rateBuckets?: RateBucketStore;
+  /** Told when the shared buckets cannot be reached (the process's own buckets decide meanwhile). */
+  onRateBucketsError?: (err: unknown) => void;
   now?: () => number;
 }
 
@@ -68,7 +74,7 @@ export class Authenticator {
    */
   private readonly verified = new Map<string, ApiKeyRecord>();
   private readonly jwt: JwtVerifier | undefined;
-  private readonly limiter: RateLimiter;
+  private readonly limiter: RateLimiter | SharedRateLimiter;
   private readonly now: () => number;
   private readonly touched = new Map<string, number>();
   private readonly pendingTouch = new Set<string>();
@@ -76,7 +82,9 @@ export class Authenticator {
   constructor(private readonly options: AuthenticatorOptions) {
     this.jwt = options.jwt ? new JwtVerifier(options.jwt) : undefined;
     this.now = options.now ?? Date.now;
-    this.limiter = new RateLimiter(this.now);
+    this.limiter = options.rateBuckets
+      ? new SharedRateLimiter(options.rateBuckets, this.now, options.onRateBucketsError)
+      : new RateLimiter(this.now);
   }
 
   get mode(): AuthMode {
@@ -123,7 +131,7 @@ export class Authenticator {
   }
 
   /** The caller's scopes and rate limit, checked. */
-  private admit(caller: Caller, required: readonly Scope[]): Principal {
+  private admit(caller: Caller, required: readonly Scope[]): Principal | Promise<Principal> {
     const { principal, limit, credential } = caller;
     const missing = required.filter((s) => !principal.scopes.has(s));
     if (missing.length > 0)
@@ -135,6 +143,12 @@ export class Authenticator {
         required,
       );
     const wait = this.limiter.take(credential, limit);
+    return typeof wait === 'number'
+      ? this.withinLimit(principal, limit, wait)
+      : wait.then((w) => this.withinLimit(principal, limit, w));
+  }
+
+  private withinLimit(principal: Principal, limit: RateLimit, wait: number): Principal {
     if (wait > 0)
       throw new AuthError(
         429,

@@ -25,5 +25,6 @@ export { AUTH_MIGRATIONS_DIR, AUTH_SCHEMA, migrateAuthSchema } from './auth-sche
 export { ApiKeyStore, type ApiKeyRecord, type NewApiKey, type AuthQueryable } from './api-key.store';
 export { generateApiKey, parseApiKey, hashSecret, formatApiKey } from './api-key';
 export { RateLimiter, type RateLimit } from './rate-limiter';
+export { PostgresRateBuckets, SharedRateLimiter, type RateBucketStore } from './shared-rate-limiter';
 export { authHeaders, serviceApiKey } from './service-credentials';
 export type { JwtSettings } from './jwt-verifier';

@@ -9,6 +9,7 @@ import {
   ApiKeyStore,
   AuthGuard,
   Authenticator,
+  PostgresRateBuckets,
   migrateAuthSchema,
   type AuthRefusalListener,
   type AuthSettings,
@@ -48,8 +49,22 @@ export class AuthModule {
         { provide: ApiKeyStore, inject: [Database], useFactory: (db: Database) => new ApiKeyStore(db) },
         {
           provide: Authenticator,
-          inject: [ApiKeyStore],
-          useFactory: (keys: ApiKeyStore) => new Authenticator({ ...options.settings, keys }),
+          inject: [ApiKeyStore, Database],
+          useFactory: (keys: ApiKeyStore, db: Database) =>
+            new Authenticator({
+              ...options.settings,
+              keys,
+              ...(options.settings.sharedRateLimits
+                ? {
+                    rateBuckets: new PostgresRateBuckets(db),
+                    onRateBucketsError: (err: unknown) =>
+                      options.logger.warn(
+                        { err: (err as Error).message },
+                        'shared rate limits unreachable; this replica limits on its own meanwhile',
+                      ),
+                  }
+                : {}),
+            }),
         },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],

@@ -19,6 +19,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 import { createServer, type Server } from 'node:http';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicTap } from './topic-tap';
 
@@ -230,6 +231,14 @@ describe('API keys', () => {
     expect(statuses[2]?.body.reason).toBe('rate_limited');
     expect(Number(statuses[2]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await postNews(bearer(other.token))).status).toBe(202);
+    // The bucket is the one every replica shares (RATE_LIMIT_SCOPE=shared, the default).
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    const buckets = await sql
+      .query('SELECT tokens FROM auth.rate_buckets WHERE credential = $1', [`key:${limited.record.id}`])
+      .finally(() => sql.end());
+    expect(buckets.rows).toHaveLength(1);
+    expect(buckets.rows[0].tokens).toBeLessThan(1);
   });
 });
 
