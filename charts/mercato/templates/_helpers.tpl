@@ -158,6 +158,13 @@ MERCATO_SERVICE_API_KEY_FILE: /var/run/secrets/mercato/service-key/api-key
 {{- if eq .key "sentimentMonitor" }}
 WEBHOOK_SIGNING_SECRET_FILE: /var/run/secrets/mercato/webhook/signing-secret
 {{- end }}
+{{- if and (eq .key "training") $v.modelSigning.signingKey.existingSecret }}
+MODEL_SIGNING_KEY_FILE: /var/run/secrets/mercato/model-signing/key.pem
+MODEL_SIGNING_KEY_ID: {{ $v.modelSigning.signingKey.keyId | quote }}
+{{- end }}
+{{- if and (eq .key "scoring") $v.modelSigning.trustedKeys.existingSecret }}
+MODEL_VERIFY_KEYS_DIR: /var/run/secrets/mercato/model-keys
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -258,6 +265,21 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
       - key: {{ $v.sentimentMonitor.webhook.key }}
         path: signing-secret
 {{- end }}
+{{- if and (eq .key "training") $v.modelSigning.signingKey.existingSecret }}
+- name: model-signing
+  secret:
+    secretName: {{ $v.modelSigning.signingKey.existingSecret }}
+    defaultMode: 0440
+    items:
+      - key: {{ $v.modelSigning.signingKey.key }}
+        path: key.pem
+{{- end }}
+{{- if and (eq .key "scoring") $v.modelSigning.trustedKeys.existingSecret }}
+- name: model-keys
+  secret:
+    secretName: {{ $v.modelSigning.trustedKeys.existingSecret }}
+    defaultMode: 0444
+{{- end }}
 {{- if eq .key "training" }}
 - name: artifacts
   emptyDir:
@@ -295,6 +317,16 @@ Mode 0440 + fsGroup 10001: readable by the app user only.
 {{- if eq .key "sentimentMonitor" }}
 - name: webhook
   mountPath: /var/run/secrets/mercato/webhook
+  readOnly: true
+{{- end }}
+{{- if and (eq .key "training") $v.modelSigning.signingKey.existingSecret }}
+- name: model-signing
+  mountPath: /var/run/secrets/mercato/model-signing
+  readOnly: true
+{{- end }}
+{{- if and (eq .key "scoring") $v.modelSigning.trustedKeys.existingSecret }}
+- name: model-keys
+  mountPath: /var/run/secrets/mercato/model-keys
   readOnly: true
 {{- end }}
 {{- if eq .key "training" }}

@@ -32,6 +32,9 @@ naming the values to change; rendering stops with all of them at once.
 {{- if and $callers (not $v.auth.serviceKey.existingSecret) -}}
 {{- $errors = append $errors (printf "auth.serviceKey.existingSecret: %s call other services with the platform API key (the chart always requires authentication); create one with `mercato keys create --platform`, store it in a Secret under key %q and name that Secret here" (join ", " $callers) $v.auth.serviceKey.key) -}}
 {{- end -}}
+{{- if and $v.modelSigning.signingKey.existingSecret (not $v.modelSigning.signingKey.keyId) -}}
+{{- $errors = append $errors "modelSigning.signingKey.keyId: training signs with the key in modelSigning.signingKey.existingSecret and needs the id scoring trusts it under" -}}
+{{- end -}}
 {{- if not $v.kafka.brokers -}}
 {{- $errors = append $errors "kafka.brokers: at least one bootstrap server is required" -}}
 {{- end -}}

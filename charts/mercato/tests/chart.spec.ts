@@ -802,6 +802,37 @@ describe('other switches', () => {
     expect(replicas.scoring).toBeUndefined();
   });
 
+  it('model signing: training mounts its signing key, scoring the trusted public keys; neither by default', () => {
+    const off = renderOk([minimal]).objects;
+    const env = (objects: Obj[], svc: string) =>
+      byKind(objects, 'ConfigMap').find((x) => component(x) === svc)!.data;
+    expect(env(off, 'training')).not.toHaveProperty('MODEL_SIGNING_KEY_FILE');
+    expect(env(off, 'scoring')).not.toHaveProperty('MODEL_VERIFY_KEYS_DIR');
+    const { objects } = renderOk(
+      [minimal],
+      [
+        'modelSigning.signingKey.existingSecret=mercato-model-signing',
+        'modelSigning.signingKey.keyId=mercato-2026-07',
+        'modelSigning.trustedKeys.existingSecret=mercato-model-keys',
+      ],
+    );
+    expect(env(objects, 'training')).toMatchObject({
+      MODEL_SIGNING_KEY_FILE: '/var/run/secrets/mercato/model-signing/key.pem',
+      MODEL_SIGNING_KEY_ID: 'mercato-2026-07',
+    });
+    expect(env(objects, 'scoring').MODEL_VERIFY_KEYS_DIR).toBe('/var/run/secrets/mercato/model-keys');
+    const volumes = (svc: string) =>
+      byKind(objects, 'Deployment').find((d) => component(d) === svc)!.spec.template.spec.volumes as Obj[];
+    expect(volumes('training').find((v) => v.name === 'model-signing')?.secret).toMatchObject({
+      secretName: 'mercato-model-signing',
+      items: [{ key: 'signing-key.pem', path: 'key.pem' }],
+    });
+    expect(volumes('scoring').find((v) => v.name === 'model-keys')?.secret.secretName).toBe(
+      'mercato-model-keys',
+    );
+    expect(volumes('ingest').map((v) => v.name)).not.toContain('model-keys');
+  });
+
   it('a disabled service renders nothing of its own', () => {
     const { objects } = renderOk([minimal], ['sentimentMonitor.enabled=false']);
     expect(objects.filter((o) => component(o) === 'sentiment-monitor')).toEqual([]);
