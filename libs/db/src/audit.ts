@@ -84,20 +84,6 @@ export function migrateAuditLog(url: string, schema: string, logger: Logger): Pr
   return migrate({ url, schema, dir: AUDIT_MIGRATIONS_DIR, logger, migrationsTable: 'audit_pgmigrations' });
 }
 
-interface Row {
-  id: string;
-  at: Date;
-  tenant_id: string;
-  principal: string;
-  method: string;
-  action: string;
-  target: string;
-  outcome: string;
-  reason: string;
-  details: Record<string, unknown>;
-  trace_id: string | null;
-}
-
 /** The newest entries of a schema's audit log matching the filter, newest first. */
 export async function readAuditLog(
   db: Queryable,
@@ -105,26 +91,24 @@ export async function readAuditLog(
   filter: AuditFilter,
 ): Promise<AuditRecord[]> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name "${schema}"`);
-  const action = filter.action?.endsWith('.') ? `${filter.action}%` : filter.action;
-  const { rows } = await db.query<Row>(
-    `SELECT id::text AS id, at, tenant_id, principal, method, action, target, outcome, reason, details, trace_id
+  const prefix = filter.action?.endsWith('.') ? filter.action : undefined;
+  const exact = prefix === undefined ? filter.action : undefined;
+  const { rows } = await db.query<Omit<AuditRecord, 'id'> & { id: string }>(
+    `SELECT id::text AS id, at, tenant_id AS "tenantId", principal, method, action, target, outcome, reason,
+            details, trace_id AS "traceId"
      FROM ${schema}.audit_log
-     WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR action LIKE $2)
-       AND ($3::text IS NULL OR principal = $3) AND ($4::timestamptz IS NULL OR at >= $4)
-     ORDER BY at DESC, id DESC LIMIT $5`,
-    [filter.tenantId ?? null, action ?? null, filter.principal ?? null, filter.since ?? null, filter.limit],
+     WHERE ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR action = $2)
+       AND ($3::text IS NULL OR starts_with(action, $3)) AND ($4::text IS NULL OR principal = $4)
+       AND ($5::timestamptz IS NULL OR at >= $5)
+     ORDER BY at DESC, id DESC LIMIT $6`,
+    [
+      filter.tenantId ?? null,
+      exact ?? null,
+      prefix ?? null,
+      filter.principal ?? null,
+      filter.since ?? null,
+      filter.limit,
+    ],
   );
-  return rows.map((r) => ({
-    id: Number(r.id),
-    at: r.at,
-    tenantId: r.tenant_id,
-    principal: r.principal,
-    method: r.method,
-    action: r.action,
-    target: r.target,
-    outcome: r.outcome,
-    reason: r.reason,
-    details: r.details,
-    traceId: r.trace_id,
-  }));
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
