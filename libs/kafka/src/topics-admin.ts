@@ -25,7 +25,7 @@ export async function ensureTopics(
     const missing = definitions.filter((d) => !existing.has(d.name));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((d) => ({
           topic: d.name,
           numPartitions: d.partitions,
@@ -33,6 +33,10 @@ export async function ensureTopics(
           configEntries: Object.entries(d.config).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((d) => d.name),
+      );
     }
     const present = definitions.filter((d) => existing.has(d.name));
     const grown: string[] = [];
@@ -56,6 +60,27 @@ export async function ensureTopics(
     return { created: missing.map((d) => d.name), grown, reconfigured, existing: present.map((d) => d.name) };
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of new topics has a leader. kafkajs' own wait (createTopics'
+ * waitForLeaders) retries only LEADER_NOT_AVAILABLE, but a KRaft broker may not know a topic it has
+ * just created yet (UNKNOWN_TOPIC_OR_PARTITION), which failed the creation now and then.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      const { type } = err as { type?: string };
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

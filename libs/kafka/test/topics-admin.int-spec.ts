@@ -2,8 +2,9 @@
 // settings is given them (its other topic-level settings kept), once; a delete-policy topic is left
 // alone. Uniquely named copies of the catalogue's definitions, so the shared topics are untouched.
 import { COMPACTION_CONFIG, Topics, topicDefinitions, type TopicDefinition } from '@mercato/contracts';
-import { testKafka, uniqueSuffix } from '@mercato/dev-stack';
+import { eventually, testKafka, uniqueSuffix } from '@mercato/dev-stack';
 import { ConfigResourceTypes, ConfigSource } from 'kafkajs';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureTopics } from '../src/topics-admin';
 
@@ -35,6 +36,14 @@ async function topicSettings(name: string): Promise<Record<string, string>> {
   }
 }
 
+/** The broker applies a config change through its metadata log: wait until describeConfigs shows it. */
+const settlesTo = (name: string, expected: Record<string, string>): Promise<boolean> =>
+  eventually(
+    async () => (isDeepStrictEqual(await topicSettings(name), expected) ? true : undefined),
+    15_000,
+    `${name} to show ${JSON.stringify(expected)}`,
+  );
+
 afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
@@ -51,20 +60,21 @@ describe('ensureTopics', () => {
     );
     const first = await ensureTopics(kafka, { replicationFactor: 1, definitions: old });
     expect(first.created.sort()).toEqual([NEWS, STATE].sort());
-    expect(await topicSettings(STATE)).toEqual({
-      'cleanup.policy': 'compact',
-      'max.message.bytes': '2000000',
-    });
+    expect(await settlesTo(STATE, { 'cleanup.policy': 'compact', 'max.message.bytes': '2000000' })).toBe(
+      true,
+    );
   });
 
   it('gives an existing compacted topic the settings it lacks, keeping its others, once', async () => {
     const second = await ensureTopics(kafka, { replicationFactor: 1, definitions });
     expect(second).toMatchObject({ created: [], grown: [], reconfigured: [STATE] });
-    expect(await topicSettings(STATE)).toEqual({
-      'cleanup.policy': 'compact',
-      'max.message.bytes': '2000000',
-      ...COMPACTION_CONFIG,
-    });
+    expect(
+      await settlesTo(STATE, {
+        'cleanup.policy': 'compact',
+        'max.message.bytes': '2000000',
+        ...COMPACTION_CONFIG,
+      }),
+    ).toBe(true);
     expect(await topicSettings(NEWS)).not.toHaveProperty('segment.ms');
     const third = await ensureTopics(kafka, { replicationFactor: 1, definitions });
     expect(third.reconfigured).toEqual([]);
