@@ -64,7 +64,7 @@ export class AlertRulesController {
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<RulesStateView> {
     const expected = ifMatch === undefined ? undefined : parseInput(IfMatch, ifMatch, 'If-Match');
-    return toRulesState(await this.rules.replace(principal.tenantId, body, principal.subject, expected));
+    return toRulesState(await this.rules.replace(principal, body, expected));
   }
 
   @RequireScopes('alerts:admin')

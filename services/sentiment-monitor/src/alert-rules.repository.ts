@@ -1,7 +1,7 @@
 // Postgres access for tenants' own surge rules: every change is a new version (append-only), and
 // the latest version is the tenant's rules. Versions are numbered per tenant from 1.
 import { Injectable } from '@nestjs/common';
-import { Database } from '@mercato/db';
+import { Database, type Queryable } from '@mercato/db';
 
 export interface StoredRules {
   tenantId: string;
@@ -74,6 +74,8 @@ export class AlertRulesRepository {
     document: unknown,
     createdBy: string,
     expected: number | undefined,
+    /** Runs in the transaction of the new version (its audit entry), before it commits. */
+    also?: (tx: Queryable, stored: StoredRules) => Promise<void>,
   ): Promise<{ stored: StoredRules } | { conflict: number }> {
     return this.db.transaction(async (tx) => {
       // One writer per tenant at a time: the next version number is read and taken under the lock.
@@ -92,7 +94,9 @@ export class AlertRulesRepository {
          RETURNING tenant_id, version, document, created_by, created_at`,
         [tenantId, version + 1, JSON.stringify(document), createdBy],
       );
-      return { stored: toRules(rows[0] as RulesRow) };
+      const stored = toRules(rows[0] as RulesRow);
+      await also?.(tx, stored);
+      return { stored };
     });
   }
 }

@@ -3,6 +3,8 @@
 // latest version of each tenant in the batch (a change applies from the next batch, in every
 // replica, without a restart) and keeps parsed books by version. A change is validated in full —
 // every bad field named — and stored as a new version; windows and evidence are never touched by it.
+import type { Principal } from '@mercato/auth';
+import { AuditLog } from '@mercato/db';
 import { conflict, invalidInput, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -28,6 +30,7 @@ export class AlertRulesService {
 
   constructor(
     private readonly repository: AlertRulesRepository,
+    private readonly audit: AuditLog,
     @Inject(MONITOR_SETTINGS) private readonly settings: MonitorSettings,
     @Inject(SERVICE_CONFIG) config: MonitorConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
@@ -60,14 +63,24 @@ export class AlertRulesService {
     return this.repository.versions(tenantId, limit);
   }
 
-  /** Stores the document as the tenant's next version (400 naming each bad field; 409 when `expected` is stale). */
-  async replace(tenantId: string, document: unknown, actor: string, expected?: number): Promise<RulesState> {
+  /**
+   * Stores the document as the caller's tenant's next version, audited in the same transaction (400
+   * naming each bad field; 409 when `expected` is stale).
+   */
+  async replace(principal: Principal, document: unknown, expected?: number): Promise<RulesState> {
+    const { tenantId, subject: actor } = principal;
     this.build(document, 0, (issues) => {
       throw invalidInput(
         issues.map((i) => ({ field: i.field === '(rules)' ? '(body)' : i.field, reason: i.reason })),
       );
     });
-    const result = await this.repository.append(tenantId, document, actor, expected);
+    const result = await this.repository.append(tenantId, document, actor, expected, (tx, stored) =>
+      this.audit.record(
+        principal,
+        { action: 'rules.replace', target: 'alert rules', details: { version: stored.version } },
+        tx,
+      ),
+    );
     if ('conflict' in result)
       throw conflict('rules_changed', `the rules are at version ${result.conflict}, not ${expected}`, {
         version: result.conflict,

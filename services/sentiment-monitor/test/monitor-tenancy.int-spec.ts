@@ -155,13 +155,15 @@ describe("tenant B against tenant A's monitor data", () => {
     expect((await sendJson('DELETE', `${monitor.url}/v1/webhooks/${id}`, undefined, keyB)).status).toBe(404);
     expect((await getJson(`${monitor.url}/v1/webhooks/${id}`, keyA)).status).toBe(200);
     expect((await sendJson('DELETE', `${monitor.url}/v1/webhooks/${id}`, undefined, keyA)).status).toBe(204);
-    // The audit log names A's key for both changes; B's refused delete left nothing.
+    // The audit log names A's key for its rules change (the test above) and both webhook changes;
+    // the refused rules change of A's reader and B's refused delete left nothing.
     const sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
     const { rows } = await sql
       .query(`SELECT tenant_id, principal, action, target FROM sentiment_monitor.audit_log ORDER BY id`)
       .finally(() => sql.end());
     expect(rows).toEqual([
+      { tenant_id: A, principal: `key:${keyAId}`, action: 'rules.replace', target: 'alert rules' },
       { tenant_id: A, principal: `key:${keyAId}`, action: 'webhook.create', target: `webhook ${id}` },
       { tenant_id: A, principal: `key:${keyAId}`, action: 'webhook.delete', target: `webhook ${id}` },
     ]);
