@@ -4,10 +4,10 @@
 // register it as the platform tenant's `sentiment` when the platform has none, so every tenant's
 // news is scored from the start.
 import { PLATFORM_TENANT, authHeaders } from '@mercato/auth';
-import { DEFAULT_PORTS } from '@mercato/config';
 import { DEFAULT_SENTIMENT_MODEL_DIR, registerShippedModel } from '@mercato/dev-stack';
 import { RegistryClient } from '@mercato/registry-client';
 import { stackServiceKey } from './keys';
+import { DEFAULT_REGISTRY_URL } from './service-urls';
 
 const say = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
@@ -20,7 +20,7 @@ const say = (msg: string): void => {
  */
 export async function ensureDefaultSentimentModel(log: (msg: string) => void = say): Promise<number> {
   const registry = new RegistryClient(
-    process.env.MODEL_REGISTRY_URL ?? `http://127.0.0.1:${DEFAULT_PORTS['model-registry']}`,
+    process.env.MODEL_REGISTRY_URL || DEFAULT_REGISTRY_URL,
     60_000,
     authHeaders(stackServiceKey()),
   ).forTenant(PLATFORM_TENANT);

@@ -20,11 +20,9 @@ import {
   type VersionSummary,
 } from '@mercato/registry-client';
 import { cliAuthHeaders } from './keys';
-import { trainingUrl } from './train-common';
+import { DEFAULT_REGISTRY_URL, trainingUrl } from './service-urls';
 import type { Command } from 'commander';
 import { ensureDefaultSentimentModel } from './default-model';
-
-export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8084';
 
 const say = (text: string): void => {
   process.stdout.write(`${text}\n`);

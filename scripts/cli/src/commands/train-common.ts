@@ -21,8 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { registryClient, table } from './models';
-
-export const DEFAULT_TRAINING_URL = 'http://127.0.0.1:8083';
+import { DEFAULT_TRAINING_URL, trainingUrl } from './service-urls';
 
 export const err = (text: string): void => {
   process.stderr.write(`${text}\n`);
@@ -183,8 +182,6 @@ Two modes:
              \`mercato up\` saved). The data files must be readable by the training service.
   --offline  trains in this process and writes the model to a folder (--out); nothing is
              registered. Evaluate it with \`mercato eval --model <folder>\`.`;
-
-export const trainingUrl = (): string => process.env.TRAINING_URL ?? DEFAULT_TRAINING_URL;
 
 /**
  * One request to the training service (TRAINING_URL) with the CLI's credential; an unreachable
