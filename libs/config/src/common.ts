@@ -40,9 +40,35 @@ export const httpEnv = (defaultPort: number) => ({
   HTTP_PORT: port(defaultPort),
 });
 
+const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
+
+/**
+ * Tracing. startTelemetry() reads these before the service's configuration is loaded (it must run
+ * first); a bad value there falls back to the default, and the service's loadConfig then stops the
+ * process naming the variable.
+ */
+export const tracingEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The OpenTelemetry sampler names; parent-based: a request or message follows its caller's decision. */
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+      'always_on',
+      'always_off',
+      'traceidratio',
+    ])
+    .default('parentbased_always_on'),
+  /** The ratio of the *traceidratio samplers. */
+  OTEL_TRACES_SAMPLER_ARG: ratio(1),
+  /** Share of hot-route requests (recommendations) that start a trace when the caller sends none. */
+  TRACES_HOT_ROUTE_RATIO: ratio(0.01),
+};
+
 export const runtimeEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  ...tracingEnv,
   SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
   TENANT_ID: z.string().default('default'),
 };

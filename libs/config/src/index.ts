@@ -1,4 +1,4 @@
 export { ConfigError, loadConfig, readSecret, booleanString, port, positiveInt } from './load-config';
-export { kafkaEnv, databaseEnv, httpEnv, runtimeEnv, platformEnv } from './common';
+export { kafkaEnv, databaseEnv, httpEnv, runtimeEnv, tracingEnv, platformEnv } from './common';
 export { SERVICE_NAMES, DEFAULT_PORTS, type ServiceName } from './services';
 export { z } from 'zod';

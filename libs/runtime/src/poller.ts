@@ -2,8 +2,10 @@
 // during a run schedules one more run), with exponential backoff after failures, and stopped
 // (after the step in hand) before the pools and the producer close; and PolledWork, the Nest
 // provider every service's background work (outbox relays, deliveries, purges, refreshes) extends.
+// Steps run in a background context (@mercato/telemetry's inBackground): an idle step records no
+// span; a step that finds work traces it as a unit of its own (traceWork, recordWork).
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import type { Logger } from '@mercato/telemetry';
+import { inBackground, type Logger } from '@mercato/telemetry';
 
 export interface PollerOptions {
   intervalMs: number;
@@ -46,22 +48,26 @@ export class Poller {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.run().finally(() => {
-      this.running = undefined;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-        return;
-      }
-      const { intervalMs, maxBackoffMs = 30_000 } = this.options;
-      const delay =
-        this.failures === 0
-          ? intervalMs
-          : Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(this.failures, 10));
-      this.timer = setTimeout(() => this.kick(), delay);
-      this.timer.unref();
-    });
+    // A kick comes from anywhere (a request, a record's handler): the run and the timers it sets
+    // belong to no one's trace but their own.
+    this.running = inBackground(() => this.run().finally(() => this.afterRun()));
+  }
+
+  private afterRun(): void {
+    this.running = undefined;
+    if (this.stopped) return;
+    if (this.again) {
+      this.again = false;
+      this.kick();
+      return;
+    }
+    const { intervalMs, maxBackoffMs = 30_000 } = this.options;
+    const delay =
+      this.failures === 0
+        ? intervalMs
+        : Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(this.failures, 10));
+    this.timer = setTimeout(() => this.kick(), delay);
+    this.timer.unref();
   }
 
   private async run(): Promise<void> {

@@ -3,12 +3,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { HealthRegistry } from './health';
 import { NestPinoLogger } from './logger';
 import { collectProcessMetrics } from './metrics';
-import { bypassInstrumentationWhenUntraced } from './tracing';
+import { bypassInstrumentationWhenUntraced, inBackground, nameServerSpan } from './tracing';
 
 export interface HttpAppOptions {
   service: string;
@@ -26,6 +27,11 @@ export async function createHttpApp(module: Type, options: HttpAppOptions): Prom
     abortOnError: false,
   });
   bypassInstrumentationWhenUntraced(app.getHttpServer() as Server);
+  // Routing is done before onRequest hooks run, so the server span gets its route's name here.
+  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRequest', (request, _reply, done) => {
+    nameServerSpan(request.method, request.routeOptions.url);
+    done();
+  });
   return app;
 }
 
@@ -73,9 +79,13 @@ export async function listenAndDrainOnSignal(
   logger.info({ url: `http://${options.host}:${options.port}` }, 'listening');
 }
 
-/** Runs a service's start-up; a configuration error prints what is wrong and exits with 78 (EX_CONFIG). */
+/**
+ * Runs a service's start-up; a configuration error prints what is wrong and exits with 78 (EX_CONFIG).
+ * Start-up is background work (tracing.ts): its queries and calls, and the timers and consumers it
+ * starts, run in an unsampled trace unless a request, a record or a unit of work starts one.
+ */
 export function runMain(service: string, start: () => Promise<void>): void {
-  start().catch((err: unknown) => {
+  inBackground(start).catch((err: unknown) => {
     if (err instanceof Error && err.name === 'ConfigError') {
       process.stderr.write(`mercato-${service}: ${err.message}\n`);
       process.exit(78);

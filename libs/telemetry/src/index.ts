@@ -1,4 +1,21 @@
-export { startTelemetry, stopTelemetry, redactUrl, type TelemetryOptions } from './tracing';
+export {
+  startTelemetry,
+  stopTelemetry,
+  redactUrl,
+  hotRouteDecision,
+  nameServerSpan,
+  backgroundContext,
+  inBackground,
+  traceWork,
+  recordWork,
+  withinSpan,
+  spanContextOf,
+  traceparentOf,
+  isSampled,
+  type EdgeDecision,
+  type TelemetryOptions,
+  type WorkOptions,
+} from './tracing';
 export { createLogger, NestPinoLogger, type Logger } from './logger';
 export { metricsRegistry, collectProcessMetrics, counter, gauge, histogram } from './metrics';
 export { HealthRegistry, HealthController, ObservabilityModule, type ReadinessCheck } from './health';

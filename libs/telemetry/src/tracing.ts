@@ -1,19 +1,72 @@
-// OpenTelemetry bootstrap. Must run before the app module is loaded so that http and pg are patched;
-// every service's main.ts calls startTelemetry() first and only then imports its app.
+// OpenTelemetry bootstrap and where traces start and stop. startTelemetry() must run before the app
+// module is loaded so that pg is patched on require; every service's main.ts calls it first.
+//
+// - A request continues its caller's traceparent/tracestate (a malformed one is ignored: a new
+//   trace), under a server span named by its route (nameServerSpan). Sampling: OTEL_TRACES_SAMPLER,
+//   parent-based by default, so a request or record follows its caller's decision.
+// - Hot read routes (scoring's recommendations) are sampled at the edge (hotRouteDecision): the
+//   caller's decision is followed, and without one TRACES_HOT_ROUTE_RATIO of them start a trace.
+//   The others run in the caller's context, or a new unsampled trace, without a span and without
+//   the instrumentation's per-request work: a server span costs more than a cached answer.
+// - A Kafka record continues the trace its producer put in its headers (@mercato/kafka).
+// - Background work (pollers, relays, dispatchers, live streams) runs in a context of its own
+//   (inBackground): unsampled, so an idle poll records nothing and what it calls records nothing
+//   either; each unit of work that does something is a new trace (traceWork, recordWork), linked
+//   to the traces it serves, never inside the trace of the request or record that woke it.
+// - Database, HTTP-client and Kafka-producer spans need a parent: none is ever a trace of its own.
+// - Probes and /metrics are never traced. Traces are the only OTLP signal: metrics are
+//   Prometheus (/metrics) and logs go to stdout.
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { ROOT_CONTEXT, context, type Span } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import {
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  context,
+  defaultTextMapGetter,
+  isSpanContextValid,
+  propagation,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator, suppressTracing } from '@opentelemetry/core';
+import { loadConfig, tracingEnv, z } from '@mercato/config';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import { createRequire } from 'node:module';
 
 let sdk: NodeSDK | undefined;
-let hotPaths: readonly RegExp[] = [];
+let instrumentations: Instrumentation[] | undefined;
+let hot: { paths: readonly RegExp[]; rootRatio: number } = { paths: [], rootRatio: 0 };
+/** The tracer of background work (looked up on use: a restart registers a new provider). */
+const tracer = (): Tracer => trace.getTracer('@mercato/telemetry');
+const w3c = new W3CTraceContextPropagator();
 
 /**
  * A URL as it may appear in exported spans: without its query (it can carry an access_token or user
@@ -41,83 +94,247 @@ export interface TelemetryOptions {
   otlpEndpoint?: string;
   version?: string;
   /**
-   * Paths of hot read routes: their requests are traced only when the caller's traceparent says its
-   * trace is sampled. A server span per request costs more than such a request's own work (scoring's
-   * recommendations: about a third of the CPU), so the calling edge decides which ones to trace.
+   * Paths of hot read routes, sampled at the edge (see the header): a span per request would cost
+   * more than such a request's own work (scoring's recommendations: about a third of the CPU).
    */
-  tracedOnlyWhenSampled?: RegExp[];
+  hotRoutes?: RegExp[];
 }
 
-/** Whether a W3C traceparent header (version-traceid-parentid-flags) carries the sampled flag. */
-export function sampledParent(traceparent: string | string[] | undefined): boolean {
-  const value = Array.isArray(traceparent) ? traceparent[0] : traceparent;
-  const m =
-    value === undefined ? null : /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(value.trim());
-  return m !== null && (parseInt(m[1] as string, 16) & 1) === 1;
+export type TracingSettings = z.infer<z.ZodObject<typeof tracingEnv>>;
+
+/** The tracing variables; their defaults when one is invalid (the service's loadConfig reports it). */
+export function tracingSettings(env: NodeJS.ProcessEnv = process.env): TracingSettings {
+  const schema = z.object(tracingEnv);
+  try {
+    return loadConfig(schema, env);
+  } catch {
+    return schema.parse({});
+  }
 }
 
-/** The incoming requests the HTTP instrumentation leaves alone: probes, and unsampled hot reads. */
-export function untracedRequest(
-  req: { url?: string; headers: Record<string, string | string[] | undefined> },
-  hot: readonly RegExp[],
-): boolean {
-  const url = req.url ?? '';
-  if (url.startsWith('/healthz')) return true;
-  return hot.some((path) => path.test(url)) && !sampledParent(req.headers.traceparent);
+export function samplerOf(name: TracingSettings['OTEL_TRACES_SAMPLER'], ratio: number): Sampler {
+  switch (name) {
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+  }
 }
+
+/** Probes and scrapes: never traced (they would be most traces and tell nothing). */
+export function unobservedPath(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith('/healthz') || /^\/metrics(?:[?#]|$)/.test(url));
+}
+
+/** The span context a W3C traceparent names, or undefined when it is absent or malformed. */
+export function spanContextOf(traceparent: string | null | undefined): SpanContext | undefined {
+  if (!traceparent) return undefined;
+  return trace.getSpanContext(w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter));
+}
+
+/** The W3C traceparent of a span context. */
+export function traceparentOf(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${span.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
+}
+
+export const isSampled = (span: SpanContext | undefined): boolean =>
+  span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
+
+/** A valid, unsampled span context of a new trace (random ids, as the SDK makes them). */
+function unsampledSpanContext(): SpanContext {
+  const traceId = randomUUID().replaceAll('-', '');
+  const spanId = randomUUID().replaceAll('-', '').slice(0, 16);
+  return { traceId, spanId, traceFlags: TraceFlags.NONE, isRemote: false };
+}
+
+export interface EdgeDecision {
+  /** Serve the request under a server span: the caller's trace is sampled, or the request starts one. */
+  traced: boolean;
+  /** The caller's context; when untraced, what to serve the request in (the caller's, or a new unsampled trace). */
+  context: Context;
+}
+
+/**
+ * How a hot route's edge serves a request (see the header): traced when the caller's trace is
+ * sampled, untraced in the caller's context when it is not, and, without a caller context (or with
+ * a malformed one), traced for TRACES_HOT_ROUTE_RATIO of requests, else in a new unsampled trace.
+ */
+export function hotRouteDecision<C>(
+  carrier: C,
+  getter: TextMapGetter<C> = defaultTextMapGetter as TextMapGetter<C>,
+): EdgeDecision {
+  const caller = propagation.extract(ROOT_CONTEXT, carrier, getter);
+  const parent = trace.getSpanContext(caller);
+  if (parent !== undefined && isSpanContextValid(parent))
+    return { traced: isSampled(parent), context: caller };
+  if (hot.rootRatio > 0 && Math.random() < hot.rootRatio) return { traced: true, context: caller };
+  return { traced: false, context: trace.setSpanContext(caller, unsampledSpanContext()) };
+}
+
+const isHot = (url: string | undefined): boolean => url !== undefined && hot.paths.some((p) => p.test(url));
 
 type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
 
 /**
- * Lets a server's untraced requests (see untracedRequest) bypass the HTTP instrumentation: they run
- * with tracing suppressed, as the instrumentation would run them, but without its per-request
- * context binding of the request and response emitters, which cost about 5% of a cached
- * recommendation. Every other request goes through the instrumentation as before. A no-op when
- * telemetry is not started or the server's emit is not instrumented.
+ * Lets a server's untraced requests bypass the HTTP instrumentation: probes run with tracing
+ * suppressed, and hot-route requests the edge does not trace (hotRouteDecision) run in their
+ * context without the instrumentation's per-request context binding of the request and response
+ * emitters, which costs about 5% of a cached recommendation. Every other request goes through the
+ * instrumentation. A no-op when telemetry is not started or the server's emit is not instrumented.
  */
 export function bypassInstrumentationWhenUntraced(server: Server): void {
   const traced = Reflect.get(server, 'emit') as Emit & { __original?: Emit };
   const plain = traced.__original;
   if (!sdk || plain === undefined) return;
-  const hot = hotPaths;
   const suppressed = suppressTracing(ROOT_CONTEXT);
   const emit: Emit = function (event, ...args) {
-    if (event === 'request' && untracedRequest(args[0] as IncomingMessage, hot))
-      return context.with(suppressed, () => plain.call(this, event, ...args));
-    return traced.call(this, event, ...args);
+    if (event !== 'request') return traced.call(this, event, ...args);
+    const url = (args[0] as IncomingMessage).url;
+    if (unobservedPath(url)) return context.with(suppressed, () => plain.call(this, event, ...args));
+    if (!isHot(url)) return traced.call(this, event, ...args);
+    const decision = hotRouteDecision((args[0] as IncomingMessage).headers);
+    if (decision.traced) return traced.call(this, event, ...args);
+    return context.with(decision.context, () => plain.call(this, event, ...args));
   };
   Reflect.set(server, 'emit', emit);
 }
 
+/**
+ * Names the active server span after the route that serves the request ("GET /v1/news") and
+ * records http.route; the HTTP edge calls it once the route is known. Unmatched requests keep the
+ * method alone, so a scan of random paths cannot multiply span names.
+ */
+export function nameServerSpan(method: string, route: string | undefined): void {
+  if (route === undefined) return;
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return;
+  span.updateName(`${method} ${route}`);
+  span.setAttribute(ATTR_HTTP_ROUTE, route);
+}
+
+/**
+ * A context for background work between its units: a new unsampled trace, outside any request's or
+ * record's, so what the work calls (Postgres, other services) records nothing and passes "not
+ * sampled" on.
+ */
+export function backgroundContext(): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, unsampledSpanContext());
+}
+
+/** Runs fn (and everything it schedules) in a background context. */
+export function inBackground<T>(fn: () => T): T {
+  return context.with(backgroundContext(), fn);
+}
+
+export interface WorkOptions {
+  attributes?: Attributes;
+  /** Creation contexts (W3C traceparents) of what the work serves, e.g. outbox rows: linked, never joined. */
+  links?: readonly (string | null | undefined)[];
+}
+
+function linksTo(traceparents: WorkOptions['links']): Link[] {
+  const seen = new Set<string>();
+  const links: Link[] = [];
+  for (const traceparent of traceparents ?? []) {
+    const span = spanContextOf(traceparent);
+    if (span === undefined || seen.has(span.spanId)) continue;
+    seen.add(span.spanId);
+    links.push({ context: span });
+  }
+  return links;
+}
+
+/**
+ * One unit of background work that does something (a batch relayed, deliveries made): a new trace
+ * whose root span is `name`, sampled by the sampler, with what it calls as children.
+ */
+export function traceWork<T>(name: string, fn: () => Promise<T>, options: WorkOptions = {}): Promise<T> {
+  return tracer().startActiveSpan(
+    name,
+    { root: true, kind: SpanKind.INTERNAL, attributes: options.attributes, links: linksTo(options.links) },
+    (span) => withinSpan(span, fn),
+  );
+}
+
+/** Runs fn as the work of `span`: a failure is recorded on it (exception, error status); it ends either way. */
+export async function withinSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/**
+ * A unit of background work reported once it is known to have done something, for work that is a
+ * single statement (a purge): a root span from `startedAt` (ms since the epoch) to now.
+ */
+export function recordWork(name: string, startedAt: number, attributes?: Attributes): void {
+  tracer().startSpan(name, { root: true, kind: SpanKind.INTERNAL, startTime: startedAt, attributes }).end();
+}
+
 export function startTelemetry(options: TelemetryOptions): void {
   if (sdk) return;
-  hotPaths = options.tracedOnlyWhenSampled ?? [];
-  const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const settings = tracingSettings();
+  hot = { paths: options.hotRoutes ?? [], rootRatio: settings.TRACES_HOT_ROUTE_RATIO };
+  const endpoint = options.otlpEndpoint ?? settings.OTEL_EXPORTER_OTLP_ENDPOINT;
+  // Patches are process-wide and a patched module is not patched again: the instrumentations are
+  // made once, and a restart (tests) points them at the new tracer provider.
+  instrumentations ??= [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => unobservedPath(req.url),
+      requireParentforOutgoingSpans: true,
+      requestHook: (span) => redactSpanUrls(span),
+    }),
+    new UndiciInstrumentation({
+      requireParentforSpans: true,
+      requestHook: (span) => redactSpanUrls(span),
+    }),
+    new PgInstrumentation({
+      enhancedDatabaseReporting: false,
+      requireParentSpan: true,
+      ignoreConnectSpans: true,
+    }),
+    new PinoInstrumentation({ disableLogSending: true }),
+  ];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? `mercato-${options.serviceName}`,
       [ATTR_SERVICE_VERSION]: options.version ?? process.env.MERCATO_VERSION ?? '0.1.0',
     }),
-    spanProcessors: endpoint
-      ? [
-          new BatchSpanProcessor({
-            exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
-          }),
-        ]
-      : [new NoopSpanProcessor()],
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => untracedRequest(req, hotPaths),
-        requestHook: (span) => redactSpanUrls(span),
-      }),
-      new PgInstrumentation({ enhancedDatabaseReporting: false }),
-      new PinoInstrumentation(),
-    ],
+    sampler: samplerOf(settings.OTEL_TRACES_SAMPLER, settings.OTEL_TRACES_SAMPLER_ARG),
+    // With an exporter the SDK batches spans as the OTEL_BSP_* variables say.
+    ...(endpoint
+      ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) }
+      : { spanProcessors: [new NoopSpanProcessor()] }),
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations,
   });
   sdk.start();
+  // Nest and Fastify load http before this runs, and the instrumentation patches a module when it is
+  // next required: requiring it now patches the http.Server every service creates later.
+  createRequire(__filename)('node:http');
 }
 
+/** Flushes and stops tracing, and unregisters it, so that it can be started again (tests do). */
 export async function stopTelemetry(): Promise<void> {
   await sdk?.shutdown();
+  trace.disable();
+  propagation.disable();
+  context.disable();
   sdk = undefined;
+  hot = { paths: [], rootRatio: 0 };
 }

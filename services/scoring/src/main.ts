@@ -2,10 +2,10 @@
 // Telemetry starts before anything else is loaded so http and pg are instrumented.
 import { runMain, startTelemetry } from '@mercato/telemetry';
 
-// Recommendations are traced when the caller's trace is sampled: a span each would cost a third of them.
+// Recommendations are sampled at the edge: a span each would cost a third of them (see @mercato/telemetry).
 startTelemetry({
   serviceName: 'scoring',
-  tracedOnlyWhenSampled: [/^\/v1\/users\/[^/?#]+\/recommendations(?:[?#]|$)/],
+  hotRoutes: [/^\/v1\/users\/[^/?#]+\/recommendations(?:[?#]|$)/],
 });
 
 runMain('scoring', async () => {
