@@ -8,7 +8,8 @@ import {
   type MessageShape,
 } from '@bufbuild/protobuf';
 import { Headers, PROTOBUF_CONTENT_TYPE, type TopicSpec } from '@mercato/contracts';
-import { context, propagation } from '@opentelemetry/api';
+import { spanContextOf } from '@mercato/telemetry';
+import { ROOT_CONTEXT, context, propagation, trace } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { DecodeError } from './errors';
@@ -61,10 +62,18 @@ export function decode<S extends DescMessage>(
   }
 }
 
-/** Headers for a new record: event id, content type, schema and the current W3C trace context. */
+/**
+ * Headers for a new record: event id, content type, schema and its W3C trace context: the record's
+ * own creation context when it has one (an outbox row's), else the active one.
+ */
 export function recordHeaders(
   spec: TopicSpec,
-  extra: { eventId?: string; tenantId?: string; headers?: Record<string, string> } = {},
+  extra: {
+    eventId?: string;
+    tenantId?: string;
+    headers?: Record<string, string>;
+    traceparent?: string | null;
+  } = {},
 ): Record<string, string> {
   const headers: Record<string, string> = {
     ...extra.headers,
@@ -73,6 +82,15 @@ export function recordHeaders(
     [Headers.schema]: spec.schema.typeName,
   };
   if (extra.tenantId) headers[Headers.tenantId] = extra.tenantId;
-  propagation.inject(context.active(), headers);
+  const created = spanContextOf(extra.traceparent);
+  propagation.inject(created ? trace.setSpanContext(ROOT_CONTEXT, created) : context.active(), headers);
   return headers;
+}
+
+/**
+ * Runs fn in the trace context a record's producer put in its headers, for consumers outside the
+ * transport (in-memory state feeds) whose handling calls other services.
+ */
+export function withRecordContext<T>(headers: IHeaders | undefined, fn: () => T): T {
+  return context.with(propagation.extract(ROOT_CONTEXT, headersToStrings(headers)), fn);
 }

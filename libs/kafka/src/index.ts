@@ -1,5 +1,5 @@
 export { createKafka, kafkaClientOptionsFromEnv, type KafkaClientOptions } from './client';
-export { encode, decode, headerValue, headersToStrings, recordHeaders } from './codec';
+export { encode, decode, headerValue, headersToStrings, recordHeaders, withRecordContext } from './codec';
 export { uuidV5, uuidV8 } from './event-id';
 export { KafkaEventContext, type KafkaRecordInfo, type DecodedRecord } from './context';
 export { OnTopic, OnTopicBatch } from './decorators';

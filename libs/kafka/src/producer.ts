@@ -15,8 +15,8 @@
 // says exactly that trade-off, so the Kafka client logs it at debug level (client.ts).
 import type { DescMessage, MessageInitShape } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@mercato/contracts';
-import { counter } from '@mercato/telemetry';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { counter, spanContextOf, withinSpan } from '@mercato/telemetry';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import {
   Partitioners,
   type Kafka,
@@ -34,6 +34,11 @@ export interface OutgoingRecord<S extends DescMessage> {
   eventId?: string;
   tenantId?: string;
   headers?: Record<string, string>;
+  /**
+   * The record's creation context when it was made earlier than it is sent (a W3C traceparent kept
+   * with an outbox row): consumers continue that trace, and the publish span links to it.
+   */
+  traceparent?: string | null;
 }
 
 /** Most encoded bytes per produce request; far below 1 MiB even if every record lands in one partition. */
@@ -132,6 +137,13 @@ export class EventProducer {
     records: OutgoingRecord<S>[],
   ): Promise<RecordMetadata[]> {
     if (records.length === 0) return [];
+    // A publish span needs a parent (a request, a record, a unit of background work): outside one,
+    // the records go out without a span and without trace context, and their consumers start traces.
+    if (trace.getSpan(context.active()) === undefined) return this.write(spec, records);
+    const links = records.flatMap((r) => {
+      const created = spanContextOf(r.traceparent);
+      return created ? [{ context: created }] : [];
+    });
     return tracer.startActiveSpan(
       `${spec.name} publish`,
       {
@@ -141,31 +153,27 @@ export class EventProducer {
           'messaging.destination.name': spec.name,
           'messaging.batch.message_count': records.length,
         },
+        links,
       },
-      async (span) => {
-        try {
-          const messages: Message[] = records.map((r) => ({
-            key: r.key,
-            value: encode(spec, r.value),
-            headers: recordHeaders(spec, r),
-          }));
-          const meta: RecordMetadata[] = [];
-          for (const chunk of chunkBySize(messages, messageBytes, SEND_BUDGET_BYTES)) {
-            meta.push(
-              ...(await this.produce((p) => p.send({ topic: spec.name, acks: -1, messages: chunk }))),
-            );
-            produced.inc({ topic: spec.name }, chunk.length);
-          }
-          return meta;
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
+      (span) => withinSpan(span, () => this.write(spec, records)),
     );
+  }
+
+  private async write<S extends DescMessage>(
+    spec: TopicSpec<S>,
+    records: OutgoingRecord<S>[],
+  ): Promise<RecordMetadata[]> {
+    const messages: Message[] = records.map((r) => ({
+      key: r.key,
+      value: encode(spec, r.value),
+      headers: recordHeaders(spec, r),
+    }));
+    const meta: RecordMetadata[] = [];
+    for (const chunk of chunkBySize(messages, messageBytes, SEND_BUDGET_BYTES)) {
+      meta.push(...(await this.produce((p) => p.send({ topic: spec.name, acks: -1, messages: chunk }))));
+      produced.inc({ topic: spec.name }, chunk.length);
+    }
+    return meta;
   }
 
   /** Writes already-encoded records (dead letters, replays) as they are. */

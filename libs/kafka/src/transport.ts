@@ -1,15 +1,31 @@
 // A NestJS custom transport on kafkajs. Handlers are plain @EventPattern(topic) methods that receive
 // decoded protobuf messages. Guarantees: offsets are committed only after the handler's work is done;
 // transient errors are retried with backoff; records that fail validation or exhaust their retries
-// go to the topic's dead-letter topic and the partition moves on; trace context flows from headers;
+// go to the topic's dead-letter topic and the partition moves on; trace context flows from headers
+// (processingContext);
 // close() drains: stop fetching, finish the record in hand, commit, leave the group.
 import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { DEAD_LETTER_SCHEMA, Headers, topicByName, type TopicSpec } from '@mercato/contracts';
-import { counter, histogram, type HealthRegistry } from '@mercato/telemetry';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  backgroundContext,
+  counter,
+  histogram,
+  isSampled,
+  withinSpan,
+  type HealthRegistry,
+} from '@mercato/telemetry';
+import {
+  ROOT_CONTEXT,
+  propagation,
+  SpanKind,
+  trace,
+  type Context,
+  type Link,
+  type SpanContext,
+} from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { lastValueFrom, isObservable, throwError, type Observable } from 'rxjs';
@@ -47,6 +63,24 @@ const handlerSeconds = histogram('mercato_kafka_handler_seconds', 'Handler time 
   'topic',
 ]);
 const tracer = trace.getTracer('@mercato/kafka');
+
+/**
+ * Where a handler call is traced: the trace its records' producer put in their headers when they
+ * share one (a record, or the records of one publish), as a child of it; else a new trace linking
+ * each record's, which records nothing when none of them is sampled; without any, a new trace.
+ */
+export function processingContext(records: readonly KafkaRecordInfo[]): { parent: Context; links: Link[] } {
+  const created = new Map<string, SpanContext>();
+  for (const r of records) {
+    const span = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, r.headers));
+    if (span !== undefined && !created.has(span.spanId)) created.set(span.spanId, span);
+  }
+  const spans = [...created.values()];
+  if (new Set(spans.map((s) => s.traceId)).size <= 1)
+    return { parent: spans[0] ? trace.setSpanContext(ROOT_CONTEXT, spans[0]) : ROOT_CONTEXT, links: [] };
+  const links = spans.map((span) => ({ context: span }));
+  return { parent: spans.some(isSampled) ? ROOT_CONTEXT : backgroundContext(), links };
+}
 
 /**
  * Nest's default RPC exception filter replaces every error with "Internal server error"; the
@@ -240,7 +274,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
             handler,
             records,
             new KafkaEventContext([{ ...valid[0].info, attempt }, heartbeat]),
-            valid[0].info,
+            valid.map((p) => p.info),
           );
         });
         consumed.inc({ topic: spec.name, outcome: 'ok' }, valid.length);
@@ -279,7 +313,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
         attempts = attempt;
         const info = { ...p.info, attempt };
         const data = asBatchOfOne ? [{ value, record: info }] : value;
-        await this.invoke(spec, handler, data, new KafkaEventContext([info, heartbeat]), info);
+        await this.invoke(spec, handler, data, new KafkaEventContext([info, heartbeat]), [info]);
       });
       consumed.inc({ topic: spec.name, outcome: 'ok' });
     } catch (err) {
@@ -331,9 +365,10 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     handler: MessageHandler,
     data: unknown,
     ctx: KafkaEventContext,
-    info: KafkaRecordInfo,
+    records: readonly KafkaRecordInfo[],
   ): Promise<void> {
-    const parent = propagation.extract(context.active(), info.headers);
+    const info = records[0] as KafkaRecordInfo;
+    const { parent, links } = processingContext(records);
     const end = handlerSeconds.startTimer({ topic: spec.name });
     await tracer.startActiveSpan(
       `${spec.name} process`,
@@ -346,22 +381,16 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
           'messaging.kafka.message.offset': info.offset,
           'messaging.message.id': info.eventId,
           'messaging.consumer.group.name': this.options.groupId,
+          ...(records.length > 1 ? { 'messaging.batch.message_count': records.length } : {}),
         },
+        links,
       },
       parent,
-      async (span) => {
-        try {
+      (span) =>
+        withinSpan(span, async () => {
           const result: unknown = await handler(data, ctx);
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
-        } finally {
-          span.end();
-          end();
-        }
-      },
+        }).finally(end),
     );
   }
 

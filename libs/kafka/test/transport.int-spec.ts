@@ -85,6 +85,30 @@ describe('KafkaTransport on the real broker', () => {
     expect(new Set(seen.map((s) => s.partition)).size).toBeGreaterThan(1);
   });
 
+  it("publishes without trace context outside a span, and a record's own creation context when it has one", async () => {
+    const { spec, producer } = await setup();
+    const seen = new Map<string, { header: string | undefined; traceId: string | undefined }>();
+    const { app } = await startConsumer(kafka, spec, async (data, ctx) => {
+      seen.set((data as NewsArticle).articleId, {
+        header: ctx.record.headers.traceparent,
+        traceId: trace.getActiveSpan()?.spanContext().traceId,
+      });
+    });
+    apps.push(app);
+    const created = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await producer.send(spec, [{ key: 'k', value: article('untraced') }]);
+    await trace.getTracer('test').startActiveSpan('relay', async (span) => {
+      await producer.send(spec, [{ key: 'k', value: article('outboxed'), traceparent: created }]);
+      span.end();
+    });
+    await eventually(async () => (seen.size === 2 ? true : undefined), 20_000, 'both records handled');
+    // No publish span without a parent: the record starts a trace where it is processed.
+    expect(seen.get('untraced')?.header).toBeUndefined();
+    expect(seen.get('untraced')?.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // An outbox row's record continues the trace it was created in, not the relay's.
+    expect(seen.get('outboxed')).toEqual({ header: created, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+  });
+
   it('retries transient errors with backoff and then succeeds, without a dead letter', async () => {
     const { spec, producer } = await setup();
     const attempts = new Map<string, number[]>();

@@ -6,7 +6,7 @@
 // dropped by the broker once the process leaves. The replica reports ready once it has read both
 // compacted topics up to where they ended when it started.
 import { Headers, Topics } from '@mercato/contracts';
-import { decode, headerValue } from '@mercato/kafka';
+import { decode, headerValue, withRecordContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { HealthRegistry, type Logger } from '@mercato/telemetry';
 import {
@@ -143,7 +143,8 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
   private applyLifecycle(batch: Batch): void {
     for (const message of batch.messages) {
       try {
-        this.models.onLifecycleEvent(decode(Topics.modelLifecycle, message.value, message.headers));
+        const event = decode(Topics.modelLifecycle, message.value, message.headers);
+        withRecordContext(message.headers, () => this.models.onLifecycleEvent(event));
       } catch (err) {
         this.skip(batch, message.offset, err);
       }

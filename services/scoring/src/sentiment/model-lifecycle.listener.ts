@@ -3,7 +3,7 @@
 // starts at the end of the topic, because start-up (and the alias poll) read the alias itself; a
 // group without committed offsets is dropped by the broker once the process leaves.
 import { Topics, type ModelEvent } from '@mercato/contracts';
-import { decode } from '@mercato/kafka';
+import { decode, withRecordContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -49,7 +49,8 @@ export class ModelLifecycleListener {
       autoCommit: false,
       eachMessage: async ({ message, partition }) => {
         try {
-          onEvent(decode(Topics.modelLifecycle, message.value, message.headers));
+          const event = decode(Topics.modelLifecycle, message.value, message.headers);
+          withRecordContext(message.headers, () => onEvent(event));
         } catch (err) {
           this.logger.warn(
             { partition, offset: message.offset, err: (err as Error).message },
