@@ -1,11 +1,11 @@
 // Publishes outbox rows to models.lifecycle.v1 through the typed producer: key = model name,
 // event-id header = the row's event id (stable across relay retries, so consumers dedupe), and the
-// trace context of the request that made the change.
+// trace context of the request that made the change (the record's creation context: consumers
+// continue that trace, while the relay's publish span is in the relay's own).
 import { Injectable } from '@nestjs/common';
 import { fromJson } from '@bufbuild/protobuf';
 import { ModelEventSchema, Topics } from '@mercato/contracts';
 import { EventProducer } from '@mercato/kafka';
-import { ROOT_CONTEXT, context, propagation } from '@opentelemetry/api';
 import type { OutboxRow } from './outbox.repository';
 
 @Injectable()
@@ -14,13 +14,8 @@ export class ModelEventPublisher {
 
   async publish(row: OutboxRow): Promise<void> {
     const value = fromJson(ModelEventSchema, row.payload);
-    const parent = row.traceparent
-      ? propagation.extract(ROOT_CONTEXT, { traceparent: row.traceparent })
-      : ROOT_CONTEXT;
-    await context.with(parent, () =>
-      this.producer.send(Topics.modelLifecycle, [
-        { key: row.key, value, eventId: row.eventId, tenantId: row.tenantId },
-      ]),
-    );
+    await this.producer.send(Topics.modelLifecycle, [
+      { key: row.key, value, eventId: row.eventId, tenantId: row.tenantId, traceparent: row.traceparent },
+    ]);
   }
 }

@@ -5,7 +5,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Database, relayOutbox, type PublishOutcome } from '@mercato/db';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import type { Logger } from '@mercato/telemetry';
+import { recordWork, type Logger } from '@mercato/telemetry';
 import { ModelEventPublisher } from './model-event.publisher';
 import { OutboxRepository, type OutboxRow } from './outbox.repository';
 import type { RegistryConfig } from './registry-config';
@@ -35,8 +35,12 @@ export class OutboxRelay extends PolledWork {
     registryMetrics.outboxPending.set(await this.outbox.pendingCount());
     if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = Date.now();
+      const started = Date.now();
       const purged = await this.outbox.purgeSent(KEEP_SENT_DAYS);
-      if (purged > 0) this.logger.info({ purged }, 'old sent outbox events deleted');
+      if (purged > 0) {
+        recordWork('outbox purge', started, { 'mercato.rows': purged });
+        this.logger.info({ purged }, 'old sent outbox events deleted');
+      }
     }
     if (!result) return false; // another replica is relaying
     // A failed event stays first in line; backing off keeps later events of its model behind it.

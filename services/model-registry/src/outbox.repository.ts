@@ -47,6 +47,8 @@ export class OutboxRepository {
         [rows.map((r) => r.id)],
       );
     },
+    // The trace of the request that made the change: the relay links to it, consumers continue it.
+    traceparentOf: (row) => row.traceparent,
     // Only the event that failed was attempted: the ones behind it wait for it.
     markFailed: async (tx, [failed], error) => {
       if (failed)

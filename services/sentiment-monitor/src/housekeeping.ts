@@ -2,7 +2,7 @@
 // topic no longer holds those records, so they can never be redelivered.
 import { Inject, Injectable } from '@nestjs/common';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import type { Logger } from '@mercato/telemetry';
+import { recordWork, type Logger } from '@mercato/telemetry';
 import type { MonitorConfig } from './monitor.config';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 
@@ -19,8 +19,12 @@ export class Housekeeping extends PolledWork {
   }
 
   protected async step(): Promise<boolean> {
+    const started = Date.now();
     const purged = await this.windows.purgeProcessedEvents(this.config.PROCESSED_EVENTS_RETENTION);
-    if (purged > 0) this.logger.info({ purged }, 'expired processed event ids deleted');
+    if (purged > 0) {
+      recordWork('processed-event purge', started, { 'mercato.rows': purged });
+      this.logger.info({ purged }, 'expired processed event ids deleted');
+    }
     return false;
   }
 }

@@ -6,7 +6,7 @@
 // redelivered batch or a republish after a crash never trains twice.
 import { isModelName } from '@mercato/contracts';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import { counter, type Logger } from '@mercato/telemetry';
+import { counter, traceWork, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { RetrainRepository, type DueRetrain } from './retrain.repository';
 import type { TrainingConfig } from './training.config';
@@ -56,13 +56,18 @@ export class RetrainService extends PolledWork {
    * trigger, and prunes remembered interaction ids.
    */
   protected async step(): Promise<boolean> {
-    for (const d of await this.counters.unpublished()) await this.publish(d, 'republish');
+    // Each request published here is a unit of background work, and the trace its training job continues.
+    const publish = (d: DueRetrain, trigger: 'interval' | 'republish'): Promise<void> =>
+      traceWork('retrain request', () => this.publish(d, trigger), {
+        attributes: { 'mercato.trigger': trigger },
+      });
+    for (const d of await this.counters.unpublished()) await publish(d, 'republish');
     if (this.config.RECOMMENDER_RETRAIN_INTERVAL_S > 0) {
       const due = await this.counters.claimDue({
         afterInteractions: 0,
         intervalSeconds: this.config.RECOMMENDER_RETRAIN_INTERVAL_S,
       });
-      for (const d of due) await this.publish(d, 'interval');
+      for (const d of due) await publish(d, 'interval');
     }
     await this.counters.pruneSeen(SEEN_RETENTION_S);
     return false;
