@@ -1,8 +1,8 @@
 // The gRPC listener (HTTP/2 cleartext on HTTP_HOST:GRPC_PORT) serving RecommendationService and
-// SentimentService with
-// connect-node, gRPC protocol only. It starts with the Nest application and drains with it: on
-// shutdown it stops accepting connections, sends every session a GOAWAY so clients move elsewhere,
-// lets the calls in flight finish, and destroys what is left after SHUTDOWN_TIMEOUT_MS.
+// SentimentService with connect-node, gRPC protocol only, each call in its caller's trace context
+// (grpc-tracing.ts). It starts with the Nest application and drains with it: on shutdown it stops
+// accepting connections, sends every session a GOAWAY so clients move elsewhere, lets the calls in
+// flight finish, and destroys what is left after SHUTDOWN_TIMEOUT_MS.
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { Authenticator } from '@mercato/auth';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -12,6 +12,7 @@ import { createServer, type Http2Server, type Http2Session } from 'node:http2';
 import { RecommendationsService } from '../recommendations/recommendations.service';
 import type { ScoringConfig } from '../scoring.config';
 import { TextScoringService } from '../sentiment/text-scoring.service';
+import { tracingInterceptor } from './grpc-tracing';
 import { recommendationRoutes } from './recommendation.routes';
 import { sentimentRoutes } from './sentiment.routes';
 
@@ -34,6 +35,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
         recommendationRoutes(this.recommendations, this.authenticator)(router);
         sentimentRoutes(this.sentiment, this.authenticator)(router);
       },
+      interceptors: [tracingInterceptor],
       grpc: true,
       grpcWeb: false,
       connect: false,
