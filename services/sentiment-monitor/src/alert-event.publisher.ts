@@ -1,13 +1,15 @@
 // Writes alerts to sentiment.alerts.v1 through the typed producer: key = ticker, event-id header =
 // the deterministic alert id (a relay retry after a crash republishes the same id, which consumers
-// dedupe on), the tenant in its header. The record carries the surge test's figures and whether the
-// evidence was compared across model versions.
+// dedupe on), the tenant in its header. The record carries the surge test's figures, whether the
+// evidence was compared across model versions, and the trace context of the article that completed
+// the alert (alert-trace.ts), which consumers continue.
 import { Injectable } from '@nestjs/common';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { AlertDirection, AlertSeverity, Topics } from '@mercato/contracts';
 import { EventProducer } from '@mercato/kafka';
 import type { Direction, Severity } from './alert-rules';
 import type { AlertRecord } from './alert.repository';
+import { evidenceTraceId } from './alert-trace';
 
 const DIRECTION: Record<Direction, AlertDirection> = {
   negative: AlertDirection.NEGATIVE,
@@ -30,6 +32,7 @@ export class AlertEventPublisher {
         key: a.ticker,
         eventId: a.alertId,
         tenantId: a.tenantId,
+        traceparent: a.completedBy?.traceparent,
         value: {
           tenantId: a.tenantId,
           alertId: a.alertId,
@@ -60,6 +63,8 @@ export class AlertEventPublisher {
             publishedAt: timestampFromMs(Date.parse(e.publishedAt)),
           })),
           raisedAt: timestampFromMs(a.raisedAt),
+          completedByArticleId: a.completedBy?.articleId ?? '',
+          traceId: evidenceTraceId(a.completedBy) ?? '',
         },
       })),
     );

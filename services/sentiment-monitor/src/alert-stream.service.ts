@@ -3,11 +3,12 @@
 // and fans each alert out to the matching open streams; the SSE event id is the alert's seq, so a
 // client reconnecting with Last-Event-ID is replayed exactly what it missed. Heartbeat comments keep
 // idle connections (and proxies) open. All cursor work runs one step at a time, so a replay and a
-// live poll never interleave and no alert is sent twice or skipped.
+// live poll never interleave and no alert is sent twice or skipped. The poll runs in the background
+// (an idle one records nothing); a fan-out of new alerts is a trace of its own.
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import type { Logger } from '@mercato/telemetry';
+import { traceWork, type Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { AlertRepository, type AlertRecord } from './alert.repository';
 import { toAlertView } from './api.views';
@@ -118,15 +119,22 @@ export class AlertStreamService extends PolledWork {
   private async fanOut(): Promise<boolean> {
     if (this.clients.size === 0 || this.cursor === undefined) return false;
     const page = await this.alerts.after(this.cursor, PAGE);
-    for (const a of page) {
-      for (const c of this.clients) {
-        if (a.seq > c.sentSeq) {
-          this.send(c, a);
-          c.sentSeq = a.seq;
+    if (page.length === 0) return false;
+    await traceWork(
+      'alert stream fan-out',
+      async () => {
+        for (const a of page) {
+          for (const c of this.clients) {
+            if (a.seq > c.sentSeq) {
+              this.send(c, a);
+              c.sentSeq = a.seq;
+            }
+          }
+          this.cursor = a.seq;
         }
-      }
-      this.cursor = a.seq;
-    }
+      },
+      { attributes: { 'mercato.alerts': page.length }, links: page.map((a) => a.completedBy?.traceparent) },
+    );
     return page.length === PAGE;
   }
 

@@ -72,7 +72,17 @@ export interface NewAlert extends TickerKey {
   upgradeOf: string | null;
 }
 
-export interface AlertRecord extends NewAlert {
+/** The article whose record completed an alert, and that record's W3C trace context. */
+export interface CompletedBy {
+  articleId: string;
+  traceparent: string | null;
+}
+
+export interface RaisedAlert extends NewAlert {
+  completedBy: CompletedBy | null;
+}
+
+export interface AlertRecord extends RaisedAlert {
   seq: number;
   raisedAt: number;
 }
@@ -101,11 +111,13 @@ interface AlertDbRow {
   evidence: Evidence[];
   upgrade_of: string | null;
   raised_at: Date;
+  completed_by_article: string | null;
+  trace_parent: string | null;
 }
 
 const ALERT_COLUMNS = `alert_id, seq::text AS seq, tenant_id, ticker, window_size, window_start, window_end, direction,
   severity, share, baseline_mean, baseline_std, baseline_source, baseline_band, z, volume, test, model_versions,
-  models, rules_version, evidence, upgrade_of, raised_at`;
+  models, rules_version, evidence, upgrade_of, raised_at, completed_by_article, trace_parent`;
 
 const toAlert = (r: AlertDbRow): AlertRecord => ({
   alertId: r.alert_id,
@@ -136,6 +148,10 @@ const toAlert = (r: AlertDbRow): AlertRecord => ({
   evidence: r.evidence,
   upgradeOf: r.upgrade_of,
   raisedAt: r.raised_at.getTime(),
+  completedBy:
+    r.completed_by_article === null
+      ? null
+      : { articleId: r.completed_by_article, traceparent: r.trace_parent },
 });
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -190,7 +206,7 @@ export class AlertRepository {
   }
 
   /** Inserts the alerts (an id already present is skipped) and returns those inserted. */
-  async insert(tx: Queryable, alerts: readonly NewAlert[]): Promise<AlertRecord[]> {
+  async insert(tx: Queryable, alerts: readonly RaisedAlert[]): Promise<AlertRecord[]> {
     if (alerts.length === 0) return [];
     await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('sentiment_monitor.alerts', 0))`);
     const records = alerts.map((a) => ({
@@ -223,16 +239,18 @@ export class AlertRepository {
       rules_version: a.rulesVersion,
       evidence: a.evidence,
       upgrade_of: a.upgradeOf,
+      completed_by_article: a.completedBy?.articleId ?? null,
+      trace_parent: a.completedBy?.traceparent ?? null,
     }));
     const { rows } = await tx.query<AlertDbRow>(
       `INSERT INTO alerts (alert_id, tenant_id, ticker, window_size, window_start, window_end, direction, severity,
          share, baseline_mean, baseline_std, baseline_source, baseline_band, z, volume, test, model_versions, models,
-         rules_version, evidence, upgrade_of)
+         rules_version, evidence, upgrade_of, completed_by_article, trace_parent)
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(alert_id uuid, tenant_id text, ticker text,
          window_size text, window_start timestamptz, window_end timestamptz, direction text, severity text,
          share float8, baseline_mean float8, baseline_std float8, baseline_source text, baseline_band jsonb,
          z float8, volume integer, test jsonb, model_versions text[], models jsonb, rules_version integer,
-         evidence jsonb, upgrade_of uuid)
+         evidence jsonb, upgrade_of uuid, completed_by_article text, trace_parent text)
        ON CONFLICT (alert_id) DO NOTHING
        RETURNING ${ALERT_COLUMNS}`,
       [JSON.stringify(records)],
@@ -309,5 +327,6 @@ export class AlertRepository {
         [alerts.map((a) => a.alertId), error],
       );
     },
+    traceparentOf: (alert) => alert.completedBy?.traceparent ?? null,
   };
 }

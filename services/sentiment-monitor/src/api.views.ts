@@ -4,6 +4,7 @@ import { z } from '@mercato/config';
 import { DIRECTIONS, SEVERITIES, type RulesView as Rules } from './alert-rules';
 import type { AlertRulesService, RulesState } from './alert-rules.service';
 import type { AlertRecord } from './alert.repository';
+import { evidenceTraceId } from './alert-trace';
 import { formatDuration } from './durations';
 import type { RankedTicker, StoredWindow, WindowReading } from './sentiment-window.repository';
 import type { Delivery, Subscription } from './webhook.repository';
@@ -104,6 +105,13 @@ export const AlertView = z.object({
   evidence: z.array(EvidenceView).describe('the most confident headlines of the direction (up to 5)'),
   upgradeOf: z.string().nullable().describe('the earlier, less severe alert of the same surge'),
   raisedAt: Timestamp,
+  completedBy: z
+    .object({
+      articleId: z.string(),
+      traceId: z.string().nullable().describe("the W3C trace id of the article's trace, when it was sampled"),
+    })
+    .nullable()
+    .describe('the article whose record completed the alert (the last one counted into its window)'),
 });
 export type AlertView = z.infer<typeof AlertView>;
 
@@ -148,6 +156,10 @@ export const toAlertView = (a: AlertRecord): AlertView => ({
   evidence: a.evidence,
   upgradeOf: a.upgradeOf,
   raisedAt: iso(a.raisedAt),
+  completedBy: a.completedBy && {
+    articleId: a.completedBy.articleId,
+    traceId: evidenceTraceId(a.completedBy),
+  },
 });
 
 const ReadingView = z

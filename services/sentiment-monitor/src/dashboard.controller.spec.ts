@@ -8,13 +8,18 @@ const template = readFileSync(join(__dirname, 'dashboard.html'), 'utf8');
 
 describe('dashboard page', () => {
   it('injects the configuration as inert JSON', () => {
-    const { html } = renderDashboard(template, { windows: ['5m', '1h</script>'], refreshMs: 5000 });
+    const config = {
+      windows: ['5m', '1h</script>'],
+      refreshMs: 5000,
+      traceUrl: 'http://jaeger:16686/trace/{traceId}',
+    };
+    const { html } = renderDashboard(template, config);
     const json = /<script type="application\/json" id="config">([\s\S]*?)<\/script>/.exec(html)?.[1];
-    expect(JSON.parse(json ?? '')).toEqual({ windows: ['5m', '1h</script>'], refreshMs: 5000 });
+    expect(JSON.parse(json ?? '')).toEqual(config);
   });
 
   it("allows exactly its inline scripts (the page kit's and its own), and no other origin", () => {
-    const { html, csp } = renderDashboard(template, { windows: ['5m'], refreshMs: 5000 });
+    const { html, csp } = renderDashboard(template, { windows: ['5m'], refreshMs: 5000, traceUrl: null });
     const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
       (m) =>
         `'sha256-${createHash('sha256')

@@ -1,5 +1,6 @@
 // The dashboard at /: one self-contained HTML page (dashboard.html, vanilla JS and inline SVG, no
-// build step, nothing fetched from another origin) with the configured windows injected. A strict
+// build step, nothing fetched from another origin) with the configured windows and trace viewer
+// (TRACE_UI_URL, which alerts link to) injected. A strict
 // Content-Security-Policy allows only this page's own script (by hash) and calls to this service.
 import { Public } from '@mercato/auth';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ const REFRESH_MS = 5_000;
 
 export function renderDashboard(
   template: string,
-  config: { windows: string[]; refreshMs: number },
+  config: { windows: string[]; refreshMs: number; traceUrl: string | null },
 ): HtmlPage {
   return renderHtmlPage(template, '__MONITOR_CONFIG__', config);
 }
@@ -29,6 +30,7 @@ export class DashboardController {
     this.page = renderDashboard(readFileSync(join(__dirname, 'dashboard.html'), 'utf8'), {
       windows: config.WINDOWS.map((w) => w.label),
       refreshMs: REFRESH_MS,
+      traceUrl: config.TRACE_UI_URL ?? null,
     });
   }
 

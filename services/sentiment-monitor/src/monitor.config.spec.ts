@@ -80,4 +80,16 @@ describe('sentiment monitor configuration', () => {
       /WEBHOOK_ALLOWED_HOSTS: "a b" is not a host name[\s\S]*WEBHOOK_ALLOWED_CIDRS: "10\.0\.0\.0\/99" is not/,
     );
   });
+
+  it('takes a trace viewer URL with {traceId}, and says what is wrong with another', () => {
+    const url = 'https://grafana.example/explore?traceId={traceId}';
+    expect(loadConfig(schema, { ...base, TRACE_UI_URL: url }).TRACE_UI_URL).toBe(url);
+    expect(loadConfig(schema, base).TRACE_UI_URL).toBeUndefined();
+    expect(() => loadConfig(schema, { ...base, TRACE_UI_URL: 'http://jaeger:16686/search' })).toThrow(
+      /TRACE_UI_URL: must contain \{traceId\}/,
+    );
+    expect(() => loadConfig(schema, { ...base, TRACE_UI_URL: 'javascript:alert({traceId})' })).toThrow(
+      /TRACE_UI_URL: expected an http\(s\) URL/,
+    );
+  });
 });

@@ -81,6 +81,18 @@ export const monitorEnv = {
   /** How often SSE streams look for alerts raised by other replicas. */
   SSE_POLL_MS: positiveInt(1_000),
   SSE_HEARTBEAT_MS: positiveInt(15_000),
+  /**
+   * A trace viewer's page of one trace, with {traceId} where the id goes (e.g.
+   * http://jaeger:16686/trace/{traceId}): the dashboard links each alert to its completing article's trace.
+   */
+  TRACE_UI_URL: z
+    .string()
+    .refine((url) => url.includes('{traceId}'), 'must contain {traceId}, where the trace id goes')
+    .refine(
+      (url) => /^https?:\/\//.test(url) && URL.canParse(url.replaceAll('{traceId}', '0')),
+      'expected an http(s) URL',
+    )
+    .optional(),
   /** How long processed event ids are kept for dedupe (longer than the topic's retention). */
   PROCESSED_EVENTS_RETENTION: duration('8d'),
 };

@@ -2,15 +2,16 @@
 // (no ticker, probabilities out of range) fails the batch as non-retriable: the transport then
 // redoes the batch record by record and dead-letters only that record. Nothing of the failed batch
 // was committed, so the valid records are still counted exactly once.
-import { Topics, type ScoredArticle } from '@mercato/contracts';
+import { Headers, Topics, type ScoredArticle } from '@mercato/contracts';
 import { KafkaEventContext, NonRetriableError, OnTopicBatch, type DecodedRecord } from '@mercato/kafka';
 import { SERVICE_CONFIG } from '@mercato/runtime';
+import { spanContextOf } from '@mercato/telemetry';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { MonitorConfig } from './monitor.config';
 import { InvalidScoredRecord, toObservation } from './scored-observation';
 import type { Observation } from './window-aggregate';
-import { WindowAggregationService } from './window-aggregation.service';
+import { WindowAggregationService, type RecordOrigin } from './window-aggregation.service';
 
 @Controller()
 export class ScoredArticleHandler {
@@ -25,7 +26,7 @@ export class ScoredArticleHandler {
     @Ctx() ctx: KafkaEventContext,
   ): Promise<void> {
     const observations: Observation[] = [];
-    const brokerTimes = new Map<string, number>();
+    const origins = new Map<string, RecordOrigin>();
     for (const { value, record } of records) {
       try {
         observations.push(toObservation(value, record, this.config.TENANT_ID));
@@ -35,9 +36,13 @@ export class ScoredArticleHandler {
         }
         throw err;
       }
-      brokerTimes.set(record.eventId, record.timestamp);
+      const traceparent = record.headers[Headers.traceparent];
+      origins.set(record.eventId, {
+        brokerTime: record.timestamp,
+        traceparent: spanContextOf(traceparent) ? traceparent : undefined,
+      });
     }
-    await this.aggregation.count(observations, brokerTimes);
+    await this.aggregation.count(observations, origins);
     await ctx.heartbeat();
   }
 }

@@ -3,10 +3,11 @@
 // checked again at every attempt), and records the outcome — delivered on 2xx, else retried with
 // exponential backoff and jitter until WEBHOOK_MAX_ATTEMPTS, then given up ("failed"); a refused
 // address is a failed attempt whose error names the rule. Woken after each batch that raised alerts,
-// and on a timer for retries and for work another process left.
+// and on a timer for retries and for work another process left. A step that delivers is a trace of
+// its own, linked to the alerts' article traces.
 import { Inject, Injectable } from '@nestjs/common';
 import { PolledWork, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import type { Logger } from '@mercato/telemetry';
+import { traceWork, type Logger } from '@mercato/telemetry';
 import { AlertSignals } from './alert-signals';
 import { toAlertView } from './api.views';
 import type { MonitorConfig } from './monitor.config';
@@ -39,7 +40,11 @@ export class WebhookDispatcher extends PolledWork {
   protected async step(): Promise<boolean> {
     // The lease outlasts the request, so a delivery is never attempted twice at once.
     const jobs = await this.webhooks.claimDue(BATCH, this.config.WEBHOOK_TIMEOUT_MS + 5_000);
-    await Promise.all(jobs.map((job) => this.deliver(job)));
+    if (jobs.length > 0)
+      await traceWork('webhook delivery', () => Promise.all(jobs.map((job) => this.deliver(job))), {
+        attributes: { 'mercato.deliveries': jobs.length },
+        links: jobs.map((job) => job.alert.completedBy?.traceparent),
+      });
     monitorMetrics.webhookPending.set(await this.webhooks.pendingCount());
     return jobs.length === BATCH;
   }

@@ -12,6 +12,7 @@ import type { Logger } from '@mercato/telemetry';
 import type { AlertRuleBook } from './alert-rules';
 import { AlertRulesService } from './alert-rules.service';
 import { AlertSignals } from './alert-signals';
+import { completingObservation, traceAlertRaised } from './alert-trace';
 import { AlertRepository, type AlertRecord } from './alert.repository';
 import type { MarketPrior } from './baseline';
 import {
@@ -27,6 +28,12 @@ import { monitorMetrics } from './monitor-metrics';
 import { SentimentWindowRepository, tickerKey, type TickerKey } from './sentiment-window.repository';
 import type { Observation } from './window-aggregate';
 import { WebhookRepository } from './webhook.repository';
+
+/** Where a record came from: its broker timestamp (ms) and the W3C trace context it carried. */
+export interface RecordOrigin {
+  brokerTime: number;
+  traceparent?: string;
+}
 
 export interface BatchOutcome {
   received: number;
@@ -61,13 +68,15 @@ export class WindowAggregationService {
   }
 
   /**
-   * Counts the records (in partition order). `brokerTimes` (ms, by event id) measure how long the
-   * newest record of a surge took from the broker to its alert.
+   * Counts the records (in partition order). Their origins (by event id) measure how long the newest
+   * record of a surge took from the broker to its alert, and give an alert its completing article's
+   * trace (alert-trace.ts).
    */
   async count(
     records: readonly Observation[],
-    brokerTimes?: ReadonlyMap<string, number>,
+    origins?: ReadonlyMap<string, RecordOrigin>,
   ): Promise<BatchOutcome> {
+    const startedAt = Date.now();
     const endTimer = monitorMetrics.batchSeconds.startTimer();
     const seen = new Set<string>();
     const unique = records.filter((o) => !seen.has(o.eventId) && seen.add(o.eventId));
@@ -131,7 +140,20 @@ export class WindowAggregationService {
         const recent = await this.alerts.recentMarks(tx, tickers, cooldownHorizon(plan.candidates));
         const decisions = decideAlerts(plan.candidates, recent);
         suppressed = decisions.suppressed;
-        result.alerts = await this.alerts.insert(tx, decisions.alerts);
+        const notCounted = new Set(plan.late.map((l) => l.eventId));
+        const raised = decisions.alerts.map((a) => {
+          const completing = completingObservation(a, observations, notCounted);
+          return {
+            ...a,
+            completedBy: completing
+              ? {
+                  articleId: completing.articleId,
+                  traceparent: origins?.get(completing.eventId)?.traceparent ?? null,
+                }
+              : null,
+          };
+        });
+        result.alerts = await this.alerts.insert(tx, raised);
         await this.webhooks.enqueueFor(tx, result.alerts);
       }
       return { result, plan, suppressed };
@@ -160,9 +182,10 @@ export class WindowAggregationService {
         const newest = Math.max(
           ...records
             .filter((o) => o.ticker === a.ticker)
-            .map((o) => brokerTimes?.get(o.eventId) ?? Number.NaN),
+            .map((o) => origins?.get(o.eventId)?.brokerTime ?? Number.NaN),
         );
         if (Number.isFinite(newest)) monitorMetrics.alertLag.observe(Math.max(0, committed - newest) / 1000);
+        traceAlertRaised(a, startedAt);
         this.logger.info(
           {
             alertId: a.alertId,

@@ -3,7 +3,8 @@
 // (SVG share lines, volume bars, the baseline band each window was tested against, alert marker) and
 // why its alert fired (share against the baseline band, evidence against its threshold, the model's
 // confusion); the alert list shows the evidence headlines; and an
-// alert raised while the page is open arrives live over the SSE stream, without a reload. The monitor
+// alert raised while the page is open arrives live over the SSE stream, without a reload, linked to the
+// trace viewer (TRACE_UI_URL) when its completing record carried a sampled trace. The monitor
 // runs with authentication on: the page first asks for an API key, keeps it in sessionStorage, sends
 // it as a bearer header and, to the SSE stream, as the access_token query parameter.
 import { createTestDatabase, eventually, testKafka, type TestDatabase } from '@mercato/dev-stack';
@@ -47,7 +48,9 @@ let producer: Producer;
 let browser: Browser;
 let page: Page;
 
-const burst = (ticker: string, startMinute: number, what: string): Scored[] =>
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+const burst = (ticker: string, startMinute: number, what: string, traceparent = ''): Scored[] =>
   Array.from({ length: 25 }, (_, i) =>
     scored({
       ticker,
@@ -55,6 +58,7 @@ const burst = (ticker: string, startMinute: number, what: string): Scored[] =>
       publishedAt: T0 + startMinute * MINUTE + i * 12_000,
       probability: 0.9 + i / 250,
       headline: `${ticker}: ${what} (${i})`,
+      traceparent,
     }),
   );
 
@@ -77,6 +81,7 @@ beforeAll(async () => {
     WINDOWS: '5m,1h',
     AUTH_MODE: 'required',
     ALERT_RULES: JSON.stringify({ defaults: { evidence: { low: 1.5, medium: 1.5, high: 1.5 } } }),
+    TRACE_UI_URL: 'http://traces.example/trace/{traceId}',
   });
   producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -201,11 +206,11 @@ describe('dashboard', () => {
       false,
     );
     const sent = Date.now();
-    await publish(producer, burst(F, 30, 'auditor resigns'));
+    await publish(producer, burst(F, 30, 'auditor resigns', `00-${TRACE_ID}-00f067aa0ba902b7-01`));
     const card = await page.waitFor<any>(
       `(() => {
         const li = document.querySelector('#alerts li.alert[data-ticker="${F}"]');
-        return li && { fresh: li.classList.contains('fresh'), evidence: li.querySelectorAll('ol.evidence li').length, text: li.textContent };
+        return li && { fresh: li.classList.contains('fresh'), evidence: li.querySelectorAll('ol.evidence li').length, text: li.textContent, trace: li.querySelector('a.trace')?.href };
       })()`,
       20_000,
       'the live alert of F',
@@ -215,6 +220,11 @@ describe('dashboard', () => {
     );
     expect(card.fresh).toBe(true);
     expect(card.evidence).toBe(5);
+    expect(card.trace).toBe(`http://traces.example/trace/${TRACE_ID}`);
+    // E's records carried no trace context: its card has no link.
+    expect(
+      await page.evaluate(`!!document.querySelector('#alerts li.alert[data-ticker="${E}"] a.trace')`),
+    ).toBe(false);
     expect(card.text).toContain(`${F}: auditor resigns (`);
     expect(await page.evaluate(`window.__sameDocument === true`)).toBe(true);
     // The ranking follows: F's current negative evidence is now past its threshold.

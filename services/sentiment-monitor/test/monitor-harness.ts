@@ -108,6 +108,8 @@ export interface ScoredInput {
   tenantId?: string;
   /** The version of the model `sentiment` that scored it (default 7). */
   modelVersion?: string;
+  /** The W3C trace context the record carries (empty: none). */
+  traceparent?: string;
 }
 
 export type Scored = Required<ScoredInput>;
@@ -127,6 +129,7 @@ export function scored(input: ScoredInput): Scored {
     source: 'test-wire',
     tenantId: '',
     modelVersion: '7',
+    traceparent: '',
     eventId,
     ...input,
   };
@@ -153,7 +156,11 @@ function encode(r: Scored) {
   return {
     key: r.ticker,
     value: Buffer.from(toBinary(ScoredArticleSchema, value)),
-    headers: { 'event-id': r.eventId, schema: ScoredArticleSchema.typeName },
+    headers: {
+      'event-id': r.eventId,
+      schema: ScoredArticleSchema.typeName,
+      ...(r.traceparent ? { traceparent: r.traceparent } : {}),
+    },
   };
 }
 
