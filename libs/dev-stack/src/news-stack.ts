@@ -22,6 +22,8 @@ export type NewsServiceName =
 export interface NewsStackOptions {
   /** Unique per run: names the consumer groups and the model. */
   run: string;
+  /** Extra variables of every service (tracing, poll intervals). */
+  env?: Record<string, string>;
   /** Extra sentiment-monitor variables (windows, lateness, rules). */
   monitorEnv?: Record<string, string>;
   /** Synthetic training set size and epochs of the first model. */
@@ -42,6 +44,8 @@ export interface NewsStack {
   /** The service processes now running (a restart replaces the entry). */
   services: Record<NewsServiceName, ServiceProcess>;
   url(name: NewsServiceName): string;
+  /** Scoring's gRPC listener. */
+  grpcUrl: string;
   /** Starts the service again with the environment it had (same port, database and consumer group). */
   restart(name: NewsServiceName): Promise<ServiceProcess>;
   /** Stops every service (SIGTERM) and drops the database. */
@@ -83,7 +87,12 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
   await startGroupAtEnd(kafka, groups.scoring, [Topics.newsEnriched.name, Topics.userFeatures.name]);
   await startGroupAtEnd(kafka, groups.monitor, [Topics.newsScored.name]);
 
-  const common = { DATABASE_URL: db.url, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), LOG_LEVEL: 'warn' };
+  const common = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
   const envs = {} as Record<NewsServiceName, Record<string, string>>;
   const services = {} as Record<NewsServiceName, ServiceProcess>;
   const port = async (): Promise<string> => String(await freePort());
@@ -154,6 +163,7 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
       modelVersion: version,
       services,
       url: (name) => services[name].url,
+      grpcUrl: `http://127.0.0.1:${envs.scoring.GRPC_PORT}`,
       restart: async (name) => {
         services[name] = await startService(name, envs[name], START_TIMEOUT_MS);
         return services[name];
