@@ -49,6 +49,8 @@ const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fall
  */
 export const tracingEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** How spans are sent: OTLP/HTTP with JSON or protobuf bodies, or OTLP/gRPC. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json', 'http/protobuf', 'grpc']).default('http/json'),
   /** The OpenTelemetry sampler names; parent-based: a request or message follows its caller's decision. */
   OTEL_TRACES_SAMPLER: z
     .enum([

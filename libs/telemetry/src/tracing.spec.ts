@@ -83,6 +83,7 @@ describe('startTelemetry without an OTLP endpoint', () => {
 describe('tracing variables', () => {
   it('default to a parent-based sampler and 1% of root hot-route requests', () => {
     expect(tracingSettings({})).toEqual({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       OTEL_TRACES_SAMPLER_ARG: 1,
       TRACES_HOT_ROUTE_RATIO: 0.01,
@@ -95,8 +96,10 @@ describe('tracing variables', () => {
       OTEL_TRACES_SAMPLER_ARG: '0.25',
       TRACES_HOT_ROUTE_RATIO: '0',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
     };
     expect(tracingSettings(env)).toEqual({
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: 0.25,
       TRACES_HOT_ROUTE_RATIO: 0,
@@ -296,6 +299,17 @@ describe('spans exported over OTLP/HTTP', () => {
     expect(JSON.stringify(continued?.attributes)).not.toContain('secret');
     expect(fresh?.traceId).not.toBe(TRACE);
     expect(fresh?.parentSpanId).toBeUndefined();
+  });
+
+  it('sends OTLP protobuf when OTEL_EXPORTER_OTLP_PROTOCOL says so', async () => {
+    await restart(
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+      { serviceName: 'tracing-spec', otlpEndpoint: receiver.endpoint },
+    );
+    trace.getTracer('spec').startSpan('work').end();
+    // This receiver reads JSON only: it answers 415 (the flush fails) and keeps the request as a problem.
+    await expect(stopTelemetry()).rejects.toThrow(/Unsupported Media Type/);
+    expect(receiver.problems).toEqual(['POST /v1/traces as application/x-protobuf']);
   });
 
   it('records nothing of background work, and a trace of its own for each unit that does something', async () => {

@@ -17,7 +17,9 @@
 // - Probes and /metrics are never traced. Traces are the only OTLP signal: metrics are
 //   Prometheus (/metrics) and logs go to stdout.
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -30,6 +32,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -89,7 +92,7 @@ function redactSpanUrls(span: Span): void {
 
 export interface TelemetryOptions {
   serviceName: string;
-  /** OTLP/HTTP endpoint; without it spans are still created and propagated (trace ids in logs and
+  /** The OTLP collector (base URL); without it spans are still created and propagated (trace ids in logs and
    * traceparent headers), but not exported: a no-op processor keeps the tracer provider registered. */
   otlpEndpoint?: string;
   version?: string;
@@ -126,6 +129,22 @@ export function samplerOf(name: TracingSettings['OTEL_TRACES_SAMPLER'], ratio: n
       return new AlwaysOffSampler();
     case 'traceidratio':
       return new TraceIdRatioBasedSampler(ratio);
+  }
+}
+
+/** The exporter of OTEL_EXPORTER_OTLP_PROTOCOL to the collector at `endpoint` (the base URL). */
+function exporterOf(
+  protocol: TracingSettings['OTEL_EXPORTER_OTLP_PROTOCOL'],
+  endpoint: string,
+): SpanExporter {
+  const base = endpoint.replace(/\/$/, '');
+  switch (protocol) {
+    case 'http/json':
+      return new OTLPJsonTraceExporter({ url: `${base}/v1/traces` });
+    case 'http/protobuf':
+      return new OTLPProtoTraceExporter({ url: `${base}/v1/traces` });
+    case 'grpc':
+      return new OTLPGrpcTraceExporter({ url: base });
   }
 }
 
@@ -317,7 +336,7 @@ export function startTelemetry(options: TelemetryOptions): void {
     sampler: samplerOf(settings.OTEL_TRACES_SAMPLER, settings.OTEL_TRACES_SAMPLER_ARG),
     // With an exporter the SDK batches spans as the OTEL_BSP_* variables say.
     ...(endpoint
-      ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) }
+      ? { traceExporter: exporterOf(settings.OTEL_EXPORTER_OTLP_PROTOCOL, endpoint) }
       : { spanProcessors: [new NoopSpanProcessor()] }),
     metricReaders: [],
     logRecordProcessors: [],
@@ -331,10 +350,14 @@ export function startTelemetry(options: TelemetryOptions): void {
 
 /** Flushes and stops tracing, and unregisters it, so that it can be started again (tests do). */
 export async function stopTelemetry(): Promise<void> {
-  await sdk?.shutdown();
-  trace.disable();
-  propagation.disable();
-  context.disable();
+  const stopping = sdk;
   sdk = undefined;
   hot = { paths: [], rootRatio: 0 };
+  try {
+    await stopping?.shutdown();
+  } finally {
+    trace.disable();
+    propagation.disable();
+    context.disable();
+  }
 }

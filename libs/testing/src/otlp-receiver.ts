@@ -31,7 +31,7 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Requests that were not OTLP/HTTP JSON traces. */
   readonly problems: string[];
-  /** Forgets what was received so far. */
+  /** Forgets what was received so far, problems included. */
   clear(): void;
   close(): Promise<void>;
 }
@@ -140,6 +140,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     problems,
     clear: () => {
       spans.length = 0;
+      problems.length = 0;
     },
     close: () =>
       new Promise((resolve) => {
