@@ -114,6 +114,9 @@ OTEL_SERVICE_NAME: {{ .name | quote }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ $v.otel.endpoint | quote }}
 OTEL_EXPORTER_OTLP_PROTOCOL: {{ $v.otel.protocol | quote }}
 {{- end }}
+OTEL_TRACES_SAMPLER: {{ $v.otel.sampler | quote }}
+OTEL_TRACES_SAMPLER_ARG: {{ $v.otel.samplerArg | toString | quote }}
+TRACES_HOT_ROUTE_RATIO: {{ $v.otel.hotRouteRatio | toString | quote }}
 {{- if .key }}
 {{- $cat := index (include "mercato.catalogue" .root | fromYaml) .key }}
 SERVICE: {{ $cat.name | quote }}
@@ -157,6 +160,9 @@ MERCATO_SERVICE_API_KEY_FILE: /var/run/secrets/mercato/service-key/api-key
 {{- end }}
 {{- if eq .key "sentimentMonitor" }}
 WEBHOOK_SIGNING_SECRET_FILE: /var/run/secrets/mercato/webhook/signing-secret
+{{- with $v.sentimentMonitor.traceUiUrl }}
+TRACE_UI_URL: {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- if and (eq .key "training") $v.modelSigning.signingKey.existingSecret }}
 MODEL_SIGNING_KEY_FILE: /var/run/secrets/mercato/model-signing/key.pem

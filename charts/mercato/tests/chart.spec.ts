@@ -5,6 +5,7 @@
 // nothing is skipped.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -839,10 +840,32 @@ describe('other switches', () => {
   });
 
   it('OTLP export adds the endpoint and an egress rule to the collector', () => {
-    const { objects } = renderOk([minimal], ['otel.endpoint=http://otel-collector.observability.svc:4318']);
+    // A values file: --set would pass the ratio as a string.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mercato-chart-'));
+    const tracing = path.join(dir, 'tracing.yaml');
+    fs.writeFileSync(
+      tracing,
+      toYaml({
+        otel: { sampler: 'parentbased_traceidratio', samplerArg: 0.05 },
+        sentimentMonitor: { traceUiUrl: 'http://jaeger:16686/trace/{traceId}' },
+      }),
+    );
+    const { objects } = renderOk(
+      [minimal, tracing],
+      ['otel.endpoint=http://otel-collector.observability.svc:4318'],
+    );
+    fs.rmSync(dir, { recursive: true });
     const cm = byKind(objects, 'ConfigMap').find((x) => component(x) === 'scoring')!;
     expect(cm.data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector.observability.svc:4318');
     expect(cm.data.OTEL_SERVICE_NAME).toBe('scoring');
+    expect(cm.data).toMatchObject({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.05',
+      TRACES_HOT_ROUTE_RATIO: '0.01',
+    });
+    const monitor = byKind(objects, 'ConfigMap').find((x) => component(x) === 'sentiment-monitor')!;
+    expect(monitor.data.TRACE_UI_URL).toBe('http://jaeger:16686/trace/{traceId}');
+    expect(cm.data.TRACE_UI_URL).toBeUndefined();
     const np = byKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'mercato-scoring')!;
     expect(np.spec.egress.flatMap((r: Obj) => (r.ports ?? []).map((p: Obj) => p.port))).toContain(4318);
   });
