@@ -36,11 +36,12 @@ export function evidenceTraceId(completedBy: CompletedBy | null): string | null 
 /**
  * Records the committed alert as a span of the completing article's trace, from the batch's start
  * (`startedAt`, ms) to now, linked to the batch's own span when that is in another trace (a batch of
- * several traces). Without the article's context, a child of the batch's span.
+ * several traces). Without the article's context, a child of the batch's span; without either, none.
  */
 export function traceAlertRaised(alert: AlertRecord, startedAt: number): void {
   const article = spanContextOf(alert.completedBy?.traceparent);
   const batch = trace.getActiveSpan()?.spanContext();
+  if (article === undefined && batch === undefined) return;
   tracer
     .startSpan(
       'sentiment alert raised',
