@@ -3,13 +3,13 @@
 import { NestFactory } from '@nestjs/core';
 import type { Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { HealthRegistry } from './health';
 import { NestPinoLogger } from './logger';
 import { collectProcessMetrics } from './metrics';
-import { bypassInstrumentationWhenUntraced, inBackground, nameServerSpan } from './tracing';
+import { bypassInstrumentationWhenUntraced, inBackground, isHotRoute, nameServerSpan } from './tracing';
 
 export interface HttpAppOptions {
   service: string;
@@ -27,10 +27,15 @@ export async function createHttpApp(module: Type, options: HttpAppOptions): Prom
     abortOnError: false,
   });
   bypassInstrumentationWhenUntraced(app.getHttpServer() as Server);
-  // Routing is done before onRequest hooks run, so the server span gets its route's name here.
-  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRequest', (request, _reply, done) => {
+  // Routing is done before onRequest hooks run, so the server span gets its route's name there; hot
+  // routes are named as their span starts (tracing.ts) and spared a hook per request.
+  const nameSpan: onRequestHookHandler = (request, _reply, done) => {
     nameServerSpan(request.method, request.routeOptions.url);
     done();
+  };
+  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRoute', (route) => {
+    if (isHotRoute(route.url)) return;
+    route.onRequest = [...(route.onRequest === undefined ? [] : [route.onRequest].flat()), nameSpan];
   });
   return app;
 }

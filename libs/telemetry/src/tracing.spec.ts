@@ -198,7 +198,7 @@ describe('bypassInstrumentationWhenUntraced', () => {
   it("serves untraced hot requests in the caller's (or a new unsampled) trace without a span, probes suppressed", async () => {
     await restart(
       { TRACES_HOT_ROUTE_RATIO: '0' },
-      { serviceName: 'tracing-spec', hotRoutes: [/^\/hot(?:[?#]|$)/] },
+      { serviceName: 'tracing-spec', hotRoutes: [{ path: /^\/hot(?:[?#]|$)/, route: '/hot' }] },
     );
     const seen: { url: string; suppressed: boolean; recording: boolean; traceId: string | undefined }[] = [];
     const server = http().createServer((req, res) => {
@@ -262,7 +262,14 @@ describe('spans exported over OTLP/HTTP', () => {
 
   /** Runs the scenario with telemetry exporting to the receiver, then flushes by stopping it. */
   async function exported(scenario: () => Promise<void>): Promise<OtlpReceiver['spans']> {
-    await restart({}, { serviceName: 'tracing-spec', otlpEndpoint: receiver.endpoint });
+    await restart(
+      { TRACES_HOT_ROUTE_RATIO: '0' },
+      {
+        serviceName: 'tracing-spec',
+        otlpEndpoint: receiver.endpoint,
+        hotRoutes: [{ path: /^\/hot\/[^/?#]+(?:[?#]|$)/, route: '/hot/:id' }],
+      },
+    );
     await scenario();
     await stopTelemetry();
     expect(receiver.problems).toEqual([]);
@@ -272,11 +279,15 @@ describe('spans exported over OTLP/HTTP', () => {
   it("continues the caller's trace under a span named by route, and starts a new one for a malformed traceparent", async () => {
     const spans = await exported(async () => {
       const server = http().createServer((req, res) => {
-        nameServerSpan(req.method ?? 'GET', '/items/:id');
+        if (req.url?.startsWith('/items/')) nameServerSpan(req.method ?? 'GET', '/items/:id');
         res.end('ok');
       });
+      bypassInstrumentationWhenUntraced(server);
       const base = await listen(server);
       try {
+        // A hot route is named as its span starts; untraced, it exports nothing.
+        expect((await fetch(`${base}/hot/7`, { headers: { traceparent: sampled } })).status).toBe(200);
+        expect((await fetch(`${base}/hot/8`)).status).toBe(200);
         expect((await fetch(`${base}/items/7?secret=1`, { headers: { traceparent: sampled } })).status).toBe(
           200,
         );
@@ -288,8 +299,13 @@ describe('spans exported over OTLP/HTTP', () => {
       }
     });
     const servers = spans.filter((s) => s.kind === 2);
-    expect(servers.map((s) => s.name)).toEqual(['GET /items/:id', 'GET /items/:id']);
-    const [continued, fresh] = servers;
+    expect(servers.map((s) => s.name)).toEqual(['GET /hot/:id', 'GET /items/:id', 'GET /items/:id']);
+    const [hot, continued, fresh] = servers;
+    expect(hot).toMatchObject({
+      traceId: TRACE,
+      parentSpanId: CALLER_SPAN,
+      attributes: { 'http.route': '/hot/:id' },
+    });
     expect(continued).toMatchObject({
       service: 'mercato-tracing-spec',
       traceId: TRACE,

@@ -60,13 +60,14 @@ import {
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator, suppressTracing } from '@opentelemetry/core';
 import { loadConfig, tracingEnv, z } from '@mercato/config';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 
 let sdk: NodeSDK | undefined;
 let instrumentations: Instrumentation[] | undefined;
-let hot: { paths: readonly RegExp[]; rootRatio: number } = { paths: [], rootRatio: 0 };
+let hot: { routes: readonly HotRoute[]; rootRatio: number } = { routes: [], rootRatio: 0 };
+/** The header names the propagators read (traceparent, tracestate, baggage by default). */
+let propagatorFields: string[] = [];
 /** The tracer of background work (looked up on use: a restart registers a new provider). */
 const tracer = (): Tracer => trace.getTracer('@mercato/telemetry');
 const w3c = new W3CTraceContextPropagator();
@@ -97,10 +98,17 @@ export interface TelemetryOptions {
   otlpEndpoint?: string;
   version?: string;
   /**
-   * Paths of hot read routes, sampled at the edge (see the header): a span per request would cost
-   * more than such a request's own work (scoring's recommendations: about a third of the CPU).
+   * Hot read routes, sampled at the edge (see the header): a span per request would cost more than
+   * such a request's own work (scoring's recommendations: about a third of the CPU).
    */
-  hotRoutes?: RegExp[];
+  hotRoutes?: HotRoute[];
+}
+
+export interface HotRoute {
+  /** Matches the request URLs of the route. */
+  path: RegExp;
+  /** The route as the HTTP edge declares it, the name of its server spans ("/v1/users/:userId/…"). */
+  route: string;
 }
 
 export type TracingSettings = z.infer<z.ZodObject<typeof tracingEnv>>;
@@ -167,11 +175,18 @@ export function traceparentOf(span: SpanContext): string {
 export const isSampled = (span: SpanContext | undefined): boolean =>
   span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
 
-/** A valid, unsampled span context of a new trace (random ids, as the SDK makes them). */
+const ids = Buffer.allocUnsafe(24);
+
+/**
+ * A valid, unsampled span context of a new trace. Its ids are made as the SDK makes them (Math.random,
+ * not a CSPRNG: they identify, they protect nothing) because hot routes make one per request.
+ */
 function unsampledSpanContext(): SpanContext {
-  const traceId = randomUUID().replaceAll('-', '');
-  const spanId = randomUUID().replaceAll('-', '').slice(0, 16);
-  return { traceId, spanId, traceFlags: TraceFlags.NONE, isRemote: false };
+  for (let i = 0; i < 24; i += 4) ids.writeUInt32BE((Math.random() * 2 ** 32) >>> 0, i);
+  if (ids.readUInt32BE(0) === 0) ids.writeUInt32BE(1, 0);
+  if (ids.readUInt32BE(16) === 0) ids.writeUInt32BE(1, 16);
+  const hex = ids.toString('hex');
+  return { traceId: hex.slice(0, 32), spanId: hex.slice(32), traceFlags: TraceFlags.NONE, isRemote: false };
 }
 
 export interface EdgeDecision {
@@ -190,7 +205,9 @@ export function hotRouteDecision<C>(
   carrier: C,
   getter: TextMapGetter<C> = defaultTextMapGetter as TextMapGetter<C>,
 ): EdgeDecision {
-  const caller = propagation.extract(ROOT_CONTEXT, carrier, getter);
+  // Most hot requests carry no trace context: they skip the propagators' parsing.
+  const carries = propagatorFields.some((field) => getter.get(carrier, field) !== undefined);
+  const caller = carries ? propagation.extract(ROOT_CONTEXT, carrier, getter) : ROOT_CONTEXT;
   const parent = trace.getSpanContext(caller);
   if (parent !== undefined && isSpanContextValid(parent))
     return { traced: isSampled(parent), context: caller };
@@ -198,7 +215,9 @@ export function hotRouteDecision<C>(
   return { traced: false, context: trace.setSpanContext(caller, unsampledSpanContext()) };
 }
 
-const isHot = (url: string | undefined): boolean => url !== undefined && hot.paths.some((p) => p.test(url));
+/** The hot route a URL is a request of. */
+const hotRouteOf = (url: string | undefined): HotRoute | undefined =>
+  url === undefined ? undefined : hot.routes.find((r) => r.path.test(url));
 
 type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
 
@@ -218,7 +237,7 @@ export function bypassInstrumentationWhenUntraced(server: Server): void {
     if (event !== 'request') return traced.call(this, event, ...args);
     const url = (args[0] as IncomingMessage).url;
     if (unobservedPath(url)) return context.with(suppressed, () => plain.call(this, event, ...args));
-    if (!isHot(url)) return traced.call(this, event, ...args);
+    if (hotRouteOf(url) === undefined) return traced.call(this, event, ...args);
     const decision = hotRouteDecision((args[0] as IncomingMessage).headers);
     if (decision.traced) return traced.call(this, event, ...args);
     return context.with(decision.context, () => plain.call(this, event, ...args));
@@ -229,15 +248,21 @@ export function bypassInstrumentationWhenUntraced(server: Server): void {
 /**
  * Names the active server span after the route that serves the request ("GET /v1/news") and
  * records http.route; the HTTP edge calls it once the route is known. Unmatched requests keep the
- * method alone, so a scan of random paths cannot multiply span names.
+ * method alone, so a scan of random paths cannot multiply span names. Hot routes are named as
+ * their span starts (the HTTP instrumentation's request hook), sparing their requests this call.
  */
 export function nameServerSpan(method: string, route: string | undefined): void {
-  if (route === undefined) return;
   const span = trace.getActiveSpan();
-  if (!span?.isRecording()) return;
+  if (route !== undefined && span?.isRecording()) nameSpan(span, method, route);
+}
+
+function nameSpan(span: Span, method: string, route: string): void {
   span.updateName(`${method} ${route}`);
   span.setAttribute(ATTR_HTTP_ROUTE, route);
 }
+
+/** Whether the HTTP edge's route (as declared, "/v1/users/:userId/recommendations") is a hot route. */
+export const isHotRoute = (route: string): boolean => hot.routes.some((r) => r.route === route);
 
 /**
  * A context for background work between its units: a new unsampled trace, outside any request's or
@@ -307,7 +332,7 @@ export function recordWork(name: string, startedAt: number, attributes?: Attribu
 export function startTelemetry(options: TelemetryOptions): void {
   if (sdk) return;
   const settings = tracingSettings();
-  hot = { paths: options.hotRoutes ?? [], rootRatio: settings.TRACES_HOT_ROUTE_RATIO };
+  hot = { routes: options.hotRoutes ?? [], rootRatio: settings.TRACES_HOT_ROUTE_RATIO };
   const endpoint = options.otlpEndpoint ?? settings.OTEL_EXPORTER_OTLP_ENDPOINT;
   // Patches are process-wide and a patched module is not patched again: the instrumentations are
   // made once, and a restart (tests) points them at the new tracer provider.
@@ -315,7 +340,11 @@ export function startTelemetry(options: TelemetryOptions): void {
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (req) => unobservedPath(req.url),
       requireParentforOutgoingSpans: true,
-      requestHook: (span) => redactSpanUrls(span),
+      requestHook: (span, request) => {
+        const hotRoute = hotRouteOf((request as { url?: string }).url);
+        if (hotRoute) nameSpan(span, request.method ?? 'GET', hotRoute.route);
+        redactSpanUrls(span);
+      },
     }),
     new UndiciInstrumentation({
       requireParentforSpans: true,
@@ -343,6 +372,7 @@ export function startTelemetry(options: TelemetryOptions): void {
     instrumentations,
   });
   sdk.start();
+  propagatorFields = propagation.fields();
   // Nest and Fastify load http before this runs, and the instrumentation patches a module when it is
   // next required: requiring it now patches the http.Server every service creates later.
   createRequire(__filename)('node:http');
@@ -352,7 +382,7 @@ export function startTelemetry(options: TelemetryOptions): void {
 export async function stopTelemetry(): Promise<void> {
   const stopping = sdk;
   sdk = undefined;
-  hot = { paths: [], rootRatio: 0 };
+  hot = { routes: [], rootRatio: 0 };
   try {
     await stopping?.shutdown();
   } finally {

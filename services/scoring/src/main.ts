@@ -3,9 +3,15 @@
 import { runMain, startTelemetry } from '@mercato/telemetry';
 
 // Recommendations are sampled at the edge: a span each would cost a third of them (see @mercato/telemetry).
+// The route is the controller's RECOMMENDATIONS_URL, written out: importing it would load pg first.
 startTelemetry({
   serviceName: 'scoring',
-  hotRoutes: [/^\/v1\/users\/[^/?#]+\/recommendations(?:[?#]|$)/],
+  hotRoutes: [
+    {
+      path: /^\/v1\/users\/[^/?#]+\/recommendations(?:[?#]|$)/,
+      route: '/v1/users/:userId/recommendations',
+    },
+  ],
 });
 
 runMain('scoring', async () => {
