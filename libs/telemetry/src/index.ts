@@ -10,9 +10,9 @@ export {
   recordWork,
   withinSpan,
   spanContextOf,
-  traceparentOf,
   isSampled,
   type EdgeDecision,
+  type HotRoute,
   type TelemetryOptions,
   type WorkOptions,
 } from './tracing';

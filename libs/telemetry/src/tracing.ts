@@ -167,11 +167,6 @@ export function spanContextOf(traceparent: string | null | undefined): SpanConte
   return trace.getSpanContext(w3c.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter));
 }
 
-/** The W3C traceparent of a span context. */
-export function traceparentOf(span: SpanContext): string {
-  return `00-${span.traceId}-${span.spanId}-${span.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
-}
-
 export const isSampled = (span: SpanContext | undefined): boolean =>
   span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
 

@@ -74,7 +74,7 @@ const attributesOf = (list: KeyValue[] | undefined): Record<string, string | num
 const ms = (nanos: string | number): number => Number(BigInt(nanos) / 1_000_000n);
 
 /** The spans of one OTLP/JSON ExportTraceServiceRequest. */
-export function decodeOtlpJson(body: ExportRequest): ReceivedSpan[] {
+function decodeOtlpJson(body: ExportRequest): ReceivedSpan[] {
   const spans: ReceivedSpan[] = [];
   for (const rs of body.resourceSpans ?? []) {
     const service = String(attributesOf(rs.resource?.attributes)['service.name'] ?? '');
