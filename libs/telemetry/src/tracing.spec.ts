@@ -273,7 +273,7 @@ describe('spans exported over OTLP/HTTP', () => {
     return receiver.spans;
   }
 
-  it("continues the caller's trace under a span named by route, and starts a new one for a malformed traceparent", async () => {
+  it("continues the caller's trace (traceparent and tracestate) under a span named by route, and starts a new one for a malformed traceparent", async () => {
     const spans = await exported(async () => {
       const server = http().createServer((req, res) => {
         if (req.url?.startsWith('/items/')) nameServerSpan(req.method ?? 'GET', '/items/:id');
@@ -283,11 +283,10 @@ describe('spans exported over OTLP/HTTP', () => {
       const base = await listen(server);
       try {
         // A hot route is named as its span starts; untraced, it exports nothing.
-        expect((await fetch(`${base}/hot/7`, { headers: { traceparent: sampled } })).status).toBe(200);
+        const caller = { traceparent: sampled, tracestate: 'desk=fx' };
+        expect((await fetch(`${base}/hot/7`, { headers: caller })).status).toBe(200);
         expect((await fetch(`${base}/hot/8`)).status).toBe(200);
-        expect((await fetch(`${base}/items/7?secret=1`, { headers: { traceparent: sampled } })).status).toBe(
-          200,
-        );
+        expect((await fetch(`${base}/items/7?secret=1`, { headers: caller })).status).toBe(200);
         expect((await fetch(`${base}/items/8`, { headers: { traceparent: MALFORMED[0]! } })).status).toBe(
           200,
         );
@@ -301,17 +300,20 @@ describe('spans exported over OTLP/HTTP', () => {
     expect(hot).toMatchObject({
       traceId: TRACE,
       parentSpanId: CALLER_SPAN,
+      traceState: 'desk=fx',
       attributes: { 'http.route': '/hot/:id' },
     });
     expect(continued).toMatchObject({
       service: 'mercato-tracing-spec',
       traceId: TRACE,
       parentSpanId: CALLER_SPAN,
+      traceState: 'desk=fx',
     });
     expect(continued?.attributes['http.route']).toBe('/items/:id');
     expect(JSON.stringify(continued?.attributes)).not.toContain('secret');
     expect(fresh?.traceId).not.toBe(TRACE);
     expect(fresh?.parentSpanId).toBeUndefined();
+    expect(fresh?.traceState).toBeUndefined();
   });
 
   it('sends OTLP protobuf when OTEL_EXPORTER_OTLP_PROTOCOL says so', async () => {

@@ -14,6 +14,8 @@ export interface ReceivedSpan {
   spanId: string;
   /** Undefined for a trace's root span. */
   parentSpanId: string | undefined;
+  /** The W3C tracestate the span carries (its caller's, passed down), undefined when empty. */
+  traceState: string | undefined;
   name: string;
   /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
@@ -50,6 +52,7 @@ interface OtlpSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   name: string;
   kind?: number;
   startTimeUnixNano: string | number;
@@ -86,6 +89,7 @@ function decodeOtlpJson(body: ExportRequest): ReceivedSpan[] {
           traceId: s.traceId,
           spanId: s.spanId,
           parentSpanId: s.parentSpanId || undefined,
+          traceState: s.traceState || undefined,
           name: s.name,
           kind: s.kind ?? 0,
           attributes: attributesOf(s.attributes),

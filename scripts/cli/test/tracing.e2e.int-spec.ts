@@ -8,6 +8,8 @@
 //   of its own, linked to it; no span anywhere is an orphan (only requests, records and units of
 //   background work start traces);
 // - a malformed traceparent is ignored (202 and a new trace), an unsampled one exports nothing;
+// - the caller's tracestate goes with its trace (ingest's request, every Kafka hop, the
+//   recommendations edge);
 // - the recommendations edge (HTTP and gRPC) continues a sampled caller under a server span named
 //   by route and records nothing for an unsampled one;
 // - an idle stack (every poller running, probes and scrapes answered) exports no span.
@@ -240,6 +242,12 @@ describe('traces a user can follow', () => {
     has('mercato-scoring', 'news.scored.v1 publish', PRODUCER);
     has('mercato-sentiment-monitor', 'news.scored.v1 process', CONSUMER);
     has('mercato-sentiment-monitor', 'sentiment alert raised');
+    // The caller's tracestate goes with its trace over HTTP and every Kafka hop. The alert's span is
+    // the exception: its parent is the completing record's context as the alert row keeps it, a
+    // traceparent alone.
+    expect(
+      describeSpans(trace.filter((s) => s.name !== 'sentiment alert raised' && s.traceState !== 'desk=fx')),
+    ).toBe('');
     const raised = trace.find((s) => s.name === 'sentiment alert raised');
     expect(raised?.attributes).toMatchObject({
       'mercato.alert.id': alert.alertId,
@@ -371,13 +379,15 @@ describe('traces a user can follow', () => {
     const grpc = createClient(RecommendationService, createGrpcTransport({ baseUrl: stack.grpcUrl }));
     const [httpTrace, httpSpan, rpcTrace, rpcSpan, unsampled] = [hex(16), hex(8), hex(16), hex(8), hex(16)];
     const recs = `${stack.url('scoring')}/v1/users/u-${run}/recommendations?k=5`;
-    const answered = await fetch(recs, { headers: { traceparent: `00-${httpTrace}-${httpSpan}-01` } });
+    const answered = await fetch(recs, {
+      headers: { traceparent: `00-${httpTrace}-${httpSpan}-01`, tracestate: 'desk=fx' },
+    });
     expect(answered.status).toBeLessThan(500);
     await fetch(recs, { headers: { traceparent: `00-${unsampled}-${hex(8)}-00` } });
     // The answer does not matter here (this stack has no recommender): the call's span does.
     const call = (traceparent: string) =>
       grpc
-        .getRecommendations({ userId: `u-${run}`, k: 5 }, { headers: { traceparent } })
+        .getRecommendations({ userId: `u-${run}`, k: 5 }, { headers: { traceparent, tracestate: 'desk=fx' } })
         .catch(() => undefined);
     await call(`00-${rpcTrace}-${rpcSpan}-01`);
     await call(`00-${unsampled}-${hex(8)}-00`);
@@ -389,6 +399,7 @@ describe('traces a user can follow', () => {
       name: 'GET /v1/users/:userId/recommendations',
       kind: SERVER,
       parentSpanId: httpSpan,
+      traceState: 'desk=fx',
     });
     expect(JSON.stringify(http?.attributes)).not.toContain(`u-${run}`);
     const rpc = spans.find((s) => s.traceId === rpcTrace);
@@ -397,6 +408,7 @@ describe('traces a user can follow', () => {
       name: 'mercato.scoring.v1.RecommendationService/GetRecommendations',
       kind: SERVER,
       parentSpanId: rpcSpan,
+      traceState: 'desk=fx',
     });
     expect(typeof rpc?.attributes['rpc.grpc.status_code']).toBe('number');
     expect(spans.filter((s) => s.traceId === unsampled)).toEqual([]);
