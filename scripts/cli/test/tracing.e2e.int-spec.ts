@@ -242,12 +242,8 @@ describe('traces a user can follow', () => {
     has('mercato-scoring', 'news.scored.v1 publish', PRODUCER);
     has('mercato-sentiment-monitor', 'news.scored.v1 process', CONSUMER);
     has('mercato-sentiment-monitor', 'sentiment alert raised');
-    // The caller's tracestate goes with its trace over HTTP and every Kafka hop. The alert's span is
-    // the exception: its parent is the completing record's context as the alert row keeps it, a
-    // traceparent alone.
-    expect(
-      describeSpans(trace.filter((s) => s.name !== 'sentiment alert raised' && s.traceState !== 'desk=fx')),
-    ).toBe('');
+    // The caller's tracestate goes with its trace, over HTTP and every Kafka hop to the alert.
+    expect(describeSpans(trace.filter((s) => s.traceState !== 'desk=fx'))).toBe('');
     const raised = trace.find((s) => s.name === 'sentiment alert raised');
     expect(raised?.attributes).toMatchObject({
       'mercato.alert.id': alert.alertId,

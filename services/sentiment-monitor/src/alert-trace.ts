@@ -37,11 +37,17 @@ export function evidenceTraceId(completedBy: CompletedBy | null): string | null 
  * Records the committed alert as a span of the completing article's trace, from the batch's start
  * (`startedAt`, ms) to now, linked to the batch's own span when that is in another trace (a batch of
  * several traces). Without the article's context, a child of the batch's span; without either, none.
+ * The alert keeps the article's traceparent alone: in the batch's own trace, the span takes the
+ * batch's tracestate (the caller's, passed down), as every other span of that trace has it.
  */
 export function traceAlertRaised(alert: AlertRecord, startedAt: number): void {
-  const article = spanContextOf(alert.completedBy?.traceparent);
+  const completing = spanContextOf(alert.completedBy?.traceparent);
   const batch = trace.getActiveSpan()?.spanContext();
-  if (article === undefined && batch === undefined) return;
+  if (completing === undefined && batch === undefined) return;
+  const article =
+    completing && batch?.traceId === completing.traceId
+      ? { ...completing, traceState: batch.traceState }
+      : completing;
   tracer
     .startSpan(
       'sentiment alert raised',
