@@ -11,12 +11,13 @@
 // - the caller's tracestate goes with its trace (ingest's request, every Kafka hop, the
 //   recommendations edge);
 // - the recommendations edge (HTTP and gRPC) continues a sampled caller under a server span named
-//   by route and records nothing for an unsampled one;
+//   by route and records nothing for an unsampled one; other gRPC calls (SentimentService) always
+//   have a server span, in the caller's trace or a new one, as the sampler decides;
 // - an idle stack (every poller running, probes and scrapes answered) exports no span.
 import { fromBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { RecommendationService, SentimentAlertSchema, Topics } from '@mercato/contracts';
+import { RecommendationService, SentimentAlertSchema, SentimentService, Topics } from '@mercato/contracts';
 import {
   eventually,
   getJson,
@@ -407,6 +408,38 @@ describe('traces a user can follow', () => {
       traceState: 'desk=fx',
     });
     expect(typeof rpc?.attributes['rpc.grpc.status_code']).toBe('number');
+    expect(spans.filter((s) => s.traceId === unsampled)).toEqual([]);
+  }, 60_000);
+
+  it("gives every other gRPC call a server span in its caller's trace, or a new one, as the sampler decides", async () => {
+    await quiet();
+    receiver.clear();
+    const sentiment = createClient(SentimentService, createGrpcTransport({ baseUrl: stack.grpcUrl }));
+    const [textTrace, textSpan, unsampled] = [hex(16), hex(8), hex(16)];
+    const score = (headers: Record<string, string>) =>
+      sentiment.scoreText({ texts: [`Shares of ${T} fell sharply (${run})`] }, { headers });
+    expect(
+      (await score({ traceparent: `00-${textTrace}-${textSpan}-01`, tracestate: 'desk=fx' })).scores,
+    ).toHaveLength(1);
+    expect((await score({})).scores).toHaveLength(1);
+    expect((await score({ traceparent: `00-${unsampled}-${hex(8)}-00` })).scores).toHaveLength(1);
+    await quiet();
+    const spans = [...receiver.spans];
+    const calls = spans.filter((s) => s.name === 'mercato.scoring.v1.SentimentService/ScoreText');
+    expect(calls, describeSpans(spans)).toHaveLength(2);
+    const [continued, fresh] = [
+      calls.find((s) => s.traceId === textTrace),
+      calls.find((s) => s.traceId !== textTrace),
+    ];
+    expect(continued).toMatchObject({
+      service: 'mercato-scoring',
+      kind: SERVER,
+      parentSpanId: textSpan,
+      traceState: 'desk=fx',
+      attributes: { 'rpc.grpc.status_code': 0 },
+    });
+    expect(fresh).toMatchObject({ kind: SERVER, parentSpanId: undefined, traceState: undefined });
+    expect(fresh?.traceId).not.toBe(unsampled);
     expect(spans.filter((s) => s.traceId === unsampled)).toEqual([]);
   }, 60_000);
 

@@ -1,11 +1,21 @@
 // Server spans of the gRPC API: a call continues the caller's traceparent/tracestate (gRPC metadata)
-// and is sampled at the edge like the HTTP recommendations route (@mercato/telemetry's
-// hotRouteDecision), since every RecommendationService call is a hot read: traced when the caller's
-// trace is sampled (or, without one, for TRACES_HOT_ROUTE_RATIO of calls), else run in the caller's
-// context without a span.
+// under a span named "<service>/<method>". RecommendationService calls are hot reads, sampled at the
+// edge like the HTTP recommendations route (@mercato/telemetry's hotRouteDecision): traced when the
+// caller's trace is sampled (or, without one, for TRACES_HOT_ROUTE_RATIO of calls), else run in the
+// caller's context without a span. Every other call (SentimentService) has its span, which the
+// sampler (OTEL_TRACES_SAMPLER) decides on, as for any HTTP route.
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import { RecommendationService } from '@mercato/contracts';
 import { hotRouteDecision } from '@mercato/telemetry';
-import { SpanKind, SpanStatusCode, context, trace, type TextMapGetter } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  propagation,
+  trace,
+  type TextMapGetter,
+} from '@opentelemetry/api';
 
 const tracer = trace.getTracer('@mercato/scoring');
 
@@ -15,9 +25,10 @@ const metadata: TextMapGetter<Headers> = {
 };
 
 export const tracingInterceptor: Interceptor = (next) => (req) => {
-  const decision = hotRouteDecision(req.header, metadata);
-  if (!decision.traced) return context.with(decision.context, () => next(req));
   const service = req.service.typeName;
+  const hot = service === RecommendationService.typeName ? hotRouteDecision(req.header, metadata) : undefined;
+  if (hot?.traced === false) return context.with(hot.context, () => next(req));
+  const parent = hot?.context ?? propagation.extract(ROOT_CONTEXT, req.header, metadata);
   const method = req.method.name;
   return tracer.startActiveSpan(
     `${service}/${method}`,
@@ -25,7 +36,7 @@ export const tracingInterceptor: Interceptor = (next) => (req) => {
       kind: SpanKind.SERVER,
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method },
     },
-    decision.context,
+    parent,
     async (span) => {
       try {
         const res = await next(req);
