@@ -13,6 +13,7 @@
 // - the recommendations edge (HTTP and gRPC) continues a sampled caller under a server span named
 //   by route and records nothing for an unsampled one; other gRPC calls (SentimentService) always
 //   have a server span, in the caller's trace or a new one, as the sampler decides;
+// - a training job's heartbeat (every 3 s, looking for a cancellation) stays out of the job's trace;
 // - an idle stack (every poller running, probes and scrapes answered) exports no span.
 import { fromBinary } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
@@ -442,6 +443,65 @@ describe('traces a user can follow', () => {
     expect(fresh?.traceId).not.toBe(unsampled);
     expect(spans.filter((s) => s.traceId === unsampled)).toEqual([]);
   }, 60_000);
+
+  it("keeps a training job's heartbeat out of the job's trace", async () => {
+    await quiet();
+    receiver.clear();
+    const [jobTrace, jobSpan] = [hex(16), hex(8)];
+    const training = stack.url('training');
+    // A long job, cancelled once it has run a few heartbeats: only the heartbeat sees a cancellation.
+    const submitted = await fetch(`${training}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${jobTrace}-${jobSpan}-01` },
+      body: JSON.stringify({
+        modelName: `trace-job-${run}`,
+        kind: 'sentiment',
+        architecture: 'cnn',
+        datasetRef: 'synthetic:news?seed=2&count=3000',
+        hyperparameters: {
+          epochs: 500,
+          patience: 500,
+          embeddingDim: 32,
+          filters: 64,
+          hidden: 32,
+          maxLength: 24,
+        },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const { requestId } = (await submitted.json()) as { requestId: string };
+    const job = `${training}/v1/jobs/${requestId}`;
+    await eventually(
+      async () =>
+        (await getJson<{ status: string }>(job).catch(() => undefined))?.status === 'running'
+          ? true
+          : undefined,
+      60_000,
+      'the job running',
+    );
+    await new Promise((r) => setTimeout(r, 7_000));
+    const cancel = await fetch(`${job}/cancel`, { method: 'POST' });
+    expect(cancel.status, await cancel.text()).toBe(202);
+    await eventually(
+      async () => ((await getJson<{ status: string }>(job)).status === 'cancelled' ? true : undefined),
+      60_000,
+      'the job cancelled',
+    );
+    await quiet();
+    const trace = receiver.spans.filter((s) => s.traceId === jobTrace);
+    const listing = describeSpans(trace);
+    expect(
+      trace.some((s) => s.name === 'training.requests.v1 process'),
+      listing,
+    ).toBe(true);
+    const heartbeat = trace.filter((s) =>
+      String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '').includes(
+        'cancel_requested_at FROM jobs',
+      ),
+    );
+    expect(describeSpans(heartbeat)).toBe('');
+    process.stdout.write(`[tracing] a cancelled training job's trace: ${trace.length} spans\n`);
+  }, 180_000);
 
   it('exports no span from an idle stack', async () => {
     await quiet();

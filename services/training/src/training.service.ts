@@ -32,7 +32,7 @@ import {
   type SentimentHyperparameterValues,
 } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
-import { counter, gauge, type Logger } from '@mercato/telemetry';
+import { counter, gauge, inBackground, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
@@ -151,20 +151,23 @@ export class TrainingService {
       this.onProgress(request, p, log);
     };
     let trained: TrainedModel | undefined;
-    // The heartbeat also looks for a cancellation recorded by the API (on any replica).
+    // The heartbeat also looks for a cancellation recorded by the API (on any replica). It is
+    // background work: its queries stay out of the job's trace, which a long job would fill.
     const cancel = new AbortController();
-    const heartbeat = setInterval(() => {
-      void keepAlive().catch(() => undefined);
-      void this.jobs
-        .cancelRequested(request.requestId)
-        .then((requested) => {
-          if (requested && !cancel.signal.aborted) {
-            log.info('cancellation requested: stopping the job at its next step');
-            cancel.abort();
-          }
-        })
-        .catch(() => undefined);
-    }, 3_000);
+    const heartbeat = inBackground(() =>
+      setInterval(() => {
+        void keepAlive().catch(() => undefined);
+        void this.jobs
+          .cancelRequested(request.requestId)
+          .then((requested) => {
+            if (requested && !cancel.signal.aborted) {
+              log.info('cancellation requested: stopping the job at its next step');
+              cancel.abort();
+            }
+          })
+          .catch(() => undefined);
+      }, 3_000),
+    );
     try {
       trained =
         kind === 'sentiment'
