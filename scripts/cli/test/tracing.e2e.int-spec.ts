@@ -134,6 +134,8 @@ beforeAll(async () => {
       SSE_POLL_MS: '200',
       SSE_HEARTBEAT_MS: '500',
       TRACE_UI_URL: TRACE_UI,
+      // The webhook receiver of this spec listens on loopback, which the egress policy refuses by default.
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
     },
     training: { count: 2000, epochs: 3 },
   });
