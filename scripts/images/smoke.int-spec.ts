@@ -293,6 +293,8 @@ describe.skipIf(!!reason)(`image ${IMAGE} under podman (read-only root, uid ${UI
       body: JSON.stringify({
         modelName,
         kind: 'sentiment',
+        // The small CNN: the default architecture (the transformer) would fetch the encoder first.
+        architecture: 'cnn',
         datasetRef: 'synthetic:news?seed=1&count=600',
         hyperparameters: { epochs: 1, embeddingDim: 16, filters: 16, hidden: 16, maxLength: 24 },
         promoteIfBetter: true,

