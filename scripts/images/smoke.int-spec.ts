@@ -319,11 +319,16 @@ describe.skipIf(!!reason)(`image ${IMAGE} under podman (read-only root, uid ${UI
       'the training job',
     );
     expect(job.promotion?.outcome).toBe('promoted');
+    // The tenant's own model: scoring reads a tenant's alias on its first text or status call.
     await eventually(
-      async () =>
-        (await metricValue(url('scoring'), 'mercato_scoring_model_version', { model: modelName })) > 0
+      async () => {
+        const current = (await (
+          await fetch(`${url('scoring')}/v1/models/current`, { headers: auth })
+        ).json()) as { sentiment: { models: { owner: string; name: string; serving: unknown }[] } };
+        return current.sentiment.models.some((m) => m.owner === tenant && m.name === modelName && m.serving)
           ? true
-          : undefined,
+          : undefined;
+      },
       120_000,
       'scoring to load the promoted model',
     );

@@ -135,6 +135,8 @@ function keepExitCode(): void {
     unhookEvent(event: string): void;
   };
   exitHook.unhookEvent('beforeExit');
+  // On `exit` it would call its asynchronous hook without a callback and throw (done is not a function).
+  exitHook.unhookEvent('exit');
 }
 
 /**
