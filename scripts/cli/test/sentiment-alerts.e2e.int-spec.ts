@@ -140,6 +140,9 @@ describe('sentiment alerts end to end', () => {
       [A, 0],
       [B, 0],
     ]);
+    const counted = async (ticker: string): Promise<number> =>
+      (await getJson(`${services.monitor!.url}/v1/tickers/${ticker}/sentiment?window=5m&limit=5000`)).totals
+        .counted as number;
     for (let i = 0; i < articles.length; i += 200) {
       const batch = articles.slice(i, i + 200);
       for (let attempt = 0; attempt < 2; attempt++) {
@@ -165,11 +168,17 @@ describe('sentiment alerts end to end', () => {
           expect(body.duplicate).toBe(batch.length);
         }
       }
+      // Batches arrive as news does, roughly in event time: each is counted before the next is sent.
+      // (Sent back to back, upstream partitions reorder two hours of event time, and evidence from
+      // the surge can complete an alert in an early window whose late article arrived after it.)
+      const sent = (accepted.get(A) ?? 0) + (accepted.get(B) ?? 0);
+      await eventually(
+        async () => ((await counted(A)) + (await counted(B)) === sent ? true : undefined),
+        120_000,
+        `the first ${sent} articles counted`,
+      );
     }
 
-    const counted = async (ticker: string): Promise<number> =>
-      (await getJson(`${services.monitor!.url}/v1/tickers/${ticker}/sentiment?window=5m&limit=5000`)).totals
-        .counted as number;
     let progress = '';
     await eventually(
       async () => {
