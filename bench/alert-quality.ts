@@ -15,7 +15,7 @@
 // repeated for a surge already alerted. Targets: precision ≥ 0.95, recall ≥ 0.9 (≥ 15 articles),
 // < 1 false alert per 100 ticker-days, median delay ≤ 5 articles.
 // Usage: node dist/bench/alert-quality.js [--seed 42] [--tickers 200] [--surges 150] [--surge-share 1]
-//        [--today <git rev>] [--no-today] [--json]
+//        [--today <git rev>] [--no-today] [--rules <ALERT_RULES json>] [--json]
 import { REPO_ROOT } from '@mercato/dev-stack';
 import { generateLabeledMarket, STUDENT_CONFUSION, type LabeledMarket } from '@mercato/synthetic';
 import { execFileSync } from 'node:child_process';
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     // main before the surge test: the z-score detector.
     today: { type: 'string', default: '105029204667fdd609326918c828c146f3a7bd81' },
     'no-today': { type: 'boolean', default: false },
+    // A rules document as ALERT_RULES takes it, laid over the defaults (to weigh a tenant's rules).
+    rules: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -97,10 +99,10 @@ function batches(observations: readonly Observation[]): Observation[][] {
   return out;
 }
 
-/** The monitor's detector, with the deployment's default rules and the version's confusion. */
+/** The monitor's detector, with the rules (the defaults unless --rules) and the version's confusion. */
 function runNew(stream: Observation[][], confusion: ModelConfusion): Raised[] {
   const rules = parseAlertRules(
-    undefined,
+    values.rules,
     WINDOWS.map((w) => w.label),
   );
   const replay = new DetectorReplay(

@@ -16,9 +16,32 @@ export interface SequenceEncoder {
   /** Ids per text: longer texts are truncated, shorter ones padded with id 0. */
   readonly maxLength: number;
   readonly version: string;
-  /** The units explanations name (words, not pieces). */
-  words(text: string): string[];
+  /**
+   * The units explanations name (words, not pieces), and for each position of the text's encoded
+   * row the index of its word in `words` (-1 for padding and template tokens).
+   */
+  wordPositions(text: string): WordPositions;
   encodeBatch(texts: string[]): Int32Array;
+}
+
+export interface WordPositions {
+  words: string[];
+  wordIds: ArrayLike<number>;
+}
+
+/** The topN words with a positive weight, strongest first; a repeated word keeps its strongest weight. */
+export function topWords(
+  words: string[],
+  weights: number[],
+  topN: number,
+): { token: string; weight: number }[] {
+  const merged = new Map<string, number>();
+  words.forEach((word, w) => merged.set(word, Math.max(merged.get(word) ?? -Infinity, weights[w] as number)));
+  return [...merged]
+    .map(([token, weight]) => ({ token, weight }))
+    .filter((t) => t.weight > 0)
+    .sort((a, b) => b.weight - a.weight)
+    .slice(0, topN);
 }
 
 export interface TokenizerConfig {
@@ -98,8 +121,9 @@ export class Tokenizer implements SequenceEncoder {
     return tokenize(text);
   }
 
-  words(text: string): string[] {
-    return tokenize(text);
+  wordPositions(text: string): WordPositions {
+    const words = tokenize(text).slice(0, this.config.maxLength);
+    return { words, wordIds: words.map((_, i) => i) };
   }
 
   idOf(token: string): number {

@@ -25,7 +25,7 @@ export const scoringEnv = {
   MODEL_POLL_INTERVAL_MS: positiveInt(30_000),
   /** Articles per predict call: the native binding blocks the event loop for the whole call. */
   SENTIMENT_PREDICT_BATCH: z.coerce.number().int().min(1).max(256).default(256),
-  /** Articles per explain call (occlusion costs one forward pass per token), with a yield between. */
+  /** Articles per explain call (one forward and one backward pass), with a yield between. */
   SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(16),
   ...recommendationsEnv(),
 };

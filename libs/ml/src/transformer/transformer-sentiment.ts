@@ -15,6 +15,7 @@ import type { EpochProgress, SentimentPrediction, TokenWeight } from '../sentime
 import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';
 import type { SafeTensor } from './safetensors';
+import { topWords } from '../tokenizer';
 import { wordScores } from './wordpiece';
 import { PieceSequenceEncoder } from './wordpiece-sequence';
 
@@ -434,16 +435,8 @@ export class TransformerSentimentModel {
       tf.dispose([batch.ids, batch.mask]);
       rows.forEach((r, j) => {
         const encoding = encodings[r] as (typeof encodings)[number];
-        const merged = new Map<string, number>();
-        wordScores(encoding, attributions[j] as number[]).forEach((weight, w) => {
-          const token = (encoding.words[w] as { text: string }).text.toLowerCase();
-          merged.set(token, Math.max(merged.get(token) ?? -Infinity, weight));
-        });
-        out[r] = [...merged]
-          .map(([token, weight]) => ({ token, weight }))
-          .filter((t) => t.weight > 0)
-          .sort((a, b) => b.weight - a.weight)
-          .slice(0, topN);
+        const words = encoding.words.map((w) => w.text.toLowerCase());
+        out[r] = topWords(words, wordScores(encoding, attributions[j] as number[]), topN);
       });
     }
     return out;

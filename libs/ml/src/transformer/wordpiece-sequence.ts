@@ -2,7 +2,7 @@
 // dropped), a fixed or per-batch sequence length, and the tokenizer.json bytes that travel inside
 // every artifact built on it, so scoring encodes text exactly as training did.
 import type { ArtifactFile, ModelManifest } from '../artifact';
-import type { SequenceEncoder } from '../tokenizer';
+import type { SequenceEncoder, WordPositions } from '../tokenizer';
 import { WordPieceTokenizer, type WordPieceEncoding } from './wordpiece';
 
 export type { WordPieceTokenizer };
@@ -72,8 +72,9 @@ export class PieceSequenceEncoder implements SequenceEncoder {
     return this.tokenizer.encode(encoderText(text), { maxLength: this.maxLength });
   }
 
-  words(text: string): string[] {
-    return this.encode(text).words.map((w) => w.text.toLowerCase());
+  wordPositions(text: string): WordPositions {
+    const { words, wordIds } = this.encode(text);
+    return { words: words.map((w) => w.text.toLowerCase()), wordIds };
   }
 
   /** [CLS] pieces [SEP], padded to maxLength: the CNN's fixed-length input. */

@@ -645,14 +645,17 @@ const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 
 /**
- * Sums per-piece scores (attributions, occlusion deltas) into per-word scores, so `##ing` counts
+ * Sums per-piece scores (attributions) into per-word scores, so `##ing` counts
  * towards its word; template and padding positions are ignored.
  */
-export function wordScores(encoding: WordPieceEncoding, pieceScores: ArrayLike<number>): number[] {
+export function wordScores(
+  encoding: { words: ArrayLike<unknown>; wordIds: ArrayLike<number> },
+  pieceScores: ArrayLike<number>,
+): number[] {
   const scores = new Array<number>(encoding.words.length).fill(0);
   for (let k = 0; k < encoding.wordIds.length && k < pieceScores.length; k++) {
-    const w = encoding.wordIds[k];
-    if (w >= 0) scores[w] += pieceScores[k];
+    const w = encoding.wordIds[k] as number;
+    if (w >= 0) scores[w] = (scores[w] as number) + (pieceScores[k] as number);
   }
   return scores;
 }
