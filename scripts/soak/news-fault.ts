@@ -1,7 +1,7 @@
 // The long fault run of the news pipeline (Mercato issue 4): N articles (50,000 by default) through an
 // isolated stack of the six services on the shared broker and Postgres, with feature, scoring and
 // sentiment-monitor SIGKILLed one at a time in the middle of their stream and restarted with the same
-// consumer group. Prints the report (counts, kills, restart times, redeliveries, duration) and exits 1
+// consumer group. Prints the report (counts, kills, recovery times, redeliveries, duration) and exits 1
 // when an article was lost or counted twice, a window count differs from ingest's, or the surge did
 // not give exactly one alert. The orchestration is runNewsFault() in libs/dev-stack, which the e2e spec
 // scripts/cli/test/news-fault.e2e.int-spec.ts runs at a few thousand articles.
@@ -46,8 +46,10 @@ function print(r: NewsFaultReport): void {
     ...r.kills.map(
       (k) =>
         `  ${k.service.padEnd(17)} SIGKILL at ${pct(k.progressAtKill)} of its output (${pct(k.sentAtKill)} sent); ` +
-        `ready again ${seconds(k.readyMs)}, at work again ${seconds(k.resumedMs)} after the kill`,
+        `partitions moving again ${seconds(k.resumedMs)} after the kill (ready ${seconds(k.readyMs)}, ` +
+        `of which ${seconds(k.joinMs)} joining the consumer group)`,
     ),
+    `recovery (SIGKILL to partitions moving again): ${r.kills.map((k) => `${k.service} ${seconds(k.resumedMs)}`).join(', ')}`,
     'topics (this run only):',
     `  news.raw.v1        ${r.topics.raw.records} records, ${r.topics.raw.articles} articles`,
     `  news.enriched.v1   ${r.topics.enriched.records} records, ${r.topics.enriched.articles} articles, ` +

@@ -100,6 +100,7 @@ LOG_LEVEL: {{ default $v.logLevel $svc.logLevel | quote }}
 KAFKA_BROKERS: {{ join "," $v.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ printf "mercato-%s" .name | quote }}
 KAFKA_SSL: {{ $v.kafka.ssl | toString | quote }}
+KAFKA_SESSION_TIMEOUT_MS: {{ $v.kafka.sessionTimeoutMs | toString | quote }}
 {{- if $v.kafka.sasl.mechanism }}
 KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
 KAFKA_SASL_PASSWORD_FILE: /var/run/secrets/mercato/kafka/password

@@ -20,6 +20,18 @@ export const kafkaEnv = {
   KAFKA_CLIENT_ID: z.string().optional(),
   /** Overrides the consumer group (default mercato-<service>), e.g. to run a second copy beside a stack. */
   KAFKA_CONSUMER_GROUP: z.string().min(1).optional(),
+  /**
+   * How long the broker waits for a silent consumer before it gives the member's partitions to the
+   * group again: after a SIGKILL (or a node failure) the partitions stand still this long. The
+   * heartbeat is a sixth of it. The broker refuses values outside its group.min/max.session.timeout.ms
+   * (6 s to 30 min by default); docs/runbook.md, "Consumer recovery".
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000, 'must be at least 1000 (ms)')
+    .max(1_800_000, 'must be at most 1800000 (ms)')
+    .default(6_000),
   KAFKA_SSL: booleanString(false),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),

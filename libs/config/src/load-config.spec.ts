@@ -17,6 +17,7 @@ describe('loadConfig', () => {
     expect(config.KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
     expect(config.HTTP_PORT).toBe(8081);
     expect(config.KAFKA_SSL).toBe(false);
+    expect(config.KAFKA_SESSION_TIMEOUT_MS).toBe(6_000);
     expect(config.MIGRATE_ON_START).toBe(true);
   });
 
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
         HTTP_PORT: '99999',
         KAFKA_BROKERS: 'nohostport',
         KAFKA_SSL: 'maybe',
+        KAFKA_SESSION_TIMEOUT_MS: '500',
       });
     } catch (err) {
       error = err;
@@ -39,6 +41,7 @@ describe('loadConfig', () => {
     expect(message).toMatch(/HTTP_PORT: .*99999/);
     expect(message).toMatch(/KAFKA_BROKERS(\.0)?: expected host:port/);
     expect(message).toMatch(/KAFKA_SSL: expected true or false/);
+    expect(message).toMatch(/KAFKA_SESSION_TIMEOUT_MS: must be at least 1000 \(ms\)/);
   });
 
   it('reports a missing required variable as not set', () => {

@@ -57,9 +57,17 @@ export interface KillRecord {
   progressAtKill: number;
   /** Share of the stream ingest had accepted when the service was killed. */
   sentAtKill: number;
-  /** From SIGKILL to the new process answering /healthz/ready. */
+  /** From SIGKILL to the new process answering /healthz/ready (restarted at once). */
   readyMs: number;
-  /** From SIGKILL to the first new output of the restarted process (includes the group's rebalance). */
+  /**
+   * How long the restarted process waited to join its consumer group: mostly the dead member's
+   * session running out (KAFKA_SESSION_TIMEOUT_MS), as the broker keeps its partitions till then.
+   */
+  joinMs: number;
+  /**
+   * The recovery time: from SIGKILL to the first new output of the restarted process, i.e. until the
+   * killed member's partitions move again.
+   */
   resumedMs: number | null;
 }
 
@@ -342,24 +350,43 @@ export async function runNewsFault(options: NewsFaultOptions): Promise<NewsFault
         const sentAtKill = accepted.size / N;
         const killedAt = Date.now();
         await stack.services[plan.service].kill();
-        // What the dead process had written is all there is; let the tap catch up with it.
+        // Restarted at once, as a pod's container is; the watch below starts from what the dead
+        // process had written, once the tap has caught up with it.
+        const restarting = stack.restart(plan.service);
+        restarting.catch(() => undefined);
         await sleep(1_000);
         const before = await progressOf(plan.service);
         log(
           `SIGKILL ${plan.service} at ${((before / N) * 100).toFixed(1)}% of its output ` +
             `(${(sentAtKill * 100).toFixed(1)}% sent); restarting with the same consumer group`,
         );
-        await stack.restart(plan.service);
-        const readyMs = Date.now() - killedAt;
         let resumedMs: number | null = null;
+        let restartFailed = false;
+        const watching = (async () => {
+          while (before < N && !restartFailed && Date.now() < killedAt + drainTimeoutMs) {
+            if ((await progressOf(plan.service)) > before) {
+              resumedMs = Date.now() - killedAt;
+              return;
+            }
+            await sleep(100);
+          }
+        })();
+        const svc = await restarting.catch((err: unknown) => {
+          restartFailed = true;
+          throw err;
+        });
+        const readyMs = Date.now() - killedAt;
+        await watching;
+        // Nothing was left to process: the partitions "move" once the new member holds them.
         if (before >= N) resumedMs = readyMs;
-        while (resumedMs === null && Date.now() < killedAt + drainTimeoutMs) {
-          if ((await progressOf(plan.service)) > before) resumedMs = Date.now() - killedAt;
-          else await sleep(100);
-        }
+        const joinMs = Math.round(
+          (await counterValue(svc.url, 'mercato_kafka_group_join_seconds_sum', 'group="').catch(() => 0)) *
+            1000,
+        );
         if (resumedMs === null) problems.push(`${plan.service} never resumed after its restart`);
         log(
-          `${plan.service}: ready ${(readyMs / 1000).toFixed(1)} s and at work again ` +
+          `${plan.service}: ready ${(readyMs / 1000).toFixed(1)} s (of which ${(joinMs / 1000).toFixed(1)} s ` +
+            `joining the group) and at work again ` +
             `${resumedMs === null ? 'never' : `${(resumedMs / 1000).toFixed(1)} s`} after the kill`,
         );
         killRecords.push({
@@ -368,6 +395,7 @@ export async function runNewsFault(options: NewsFaultOptions): Promise<NewsFault
           progressAtKill: before / N,
           sentAtKill,
           readyMs,
+          joinMs,
           resumedMs,
         });
       }

@@ -106,6 +106,7 @@ export async function bootstrapService<E extends z.ZodRawShape>(
         client: kafkaClientOptionsFromEnv(config, def.name, logger),
         consumer: def.consumer && {
           groupId: config.KAFKA_CONSUMER_GROUP ?? `mercato-${def.name}`,
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           ...def.consumer,
         },
         logger,
