@@ -70,6 +70,69 @@ export interface RecsStackOptions {
   auth?: boolean;
 }
 
+/** Registers the artifact as the tenant's recommender and promotes it to production. */
+export async function registerRecommender(
+  registry: RegistryClient,
+  tenant: string,
+  files: ArtifactFile[],
+): Promise<{ model: string; version: number }> {
+  const model = `recommender-${tenant}`;
+  const client = registry.forTenant(tenant);
+  await client.ensureModel(model, 'recommender');
+  const { version } = await client.register(model, {
+    metrics: {},
+    lineage: { datasetHash: tenant, codeVersion: 'bench', backend: 'tensorflow' },
+    idempotencyKey: tenant,
+    files,
+  });
+  await client.promote(model, { version, alias: 'production', reason: 'bench', force: true });
+  return { model, version };
+}
+
+/** The tenant's catalog and user features on the compacted topics, as ingest and feature write them. */
+export async function publishTenantState(
+  tenant: string,
+  items: readonly StackItem[],
+  users: readonly StackUser[],
+): Promise<void> {
+  const producer = testKafka().producer();
+  await producer.connect();
+  try {
+    const headers = (): Record<string, string> => ({
+      [Headers.eventId]: randomUUID(),
+      [Headers.tenantId]: tenant,
+    });
+    const now = timestampFromDate(new Date());
+    for (let i = 0; i < items.length; i += CHUNK)
+      await producer.send({
+        topic: Topics.catalogItems.name,
+        messages: items.slice(i, i + CHUNK).map((it) => ({
+          key: it.itemId,
+          value: encode(Topics.catalogItems, { tenantId: tenant, ...it, price: 1, updatedAt: now }),
+          headers: headers(),
+        })),
+      });
+    for (let i = 0; i < users.length; i += CHUNK)
+      await producer.send({
+        topic: Topics.userFeatures.name,
+        messages: users.slice(i, i + CHUNK).map((u) => ({
+          key: u.userId,
+          value: encode(Topics.userFeatures, {
+            tenantId: tenant,
+            userId: u.userId,
+            recentItems: u.recent.map((itemId) => ({ itemId, type: InteractionType.VIEW, at: now })),
+            purchasedItemIds: u.purchased,
+            interactionCount: BigInt(u.recent.length + u.purchased.length),
+            updatedAt: now,
+          }),
+          headers: headers(),
+        })),
+      });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 export async function startRecsStack(options: RecsStackOptions): Promise<RecsStack> {
   const { log } = options;
   process.env.KAFKA_BROKERS ??= (await ensureLocalKafka(log)).brokers;
@@ -104,50 +167,12 @@ async function startServing(
     TENANT_ID: tenant,
   });
   started.push(() => registry.stop());
-  const model = `recommender-${tenant}`;
-  const client = new RegistryClient(registry.url);
-  await client.ensureModel(model, 'recommender');
-  const { version } = await client.register(model, {
-    metrics: {},
-    lineage: { datasetHash: tenant, codeVersion: 'bench', backend: 'tensorflow' },
-    idempotencyKey: tenant,
-    files: options.files,
-  });
-  await client.promote(model, { version, alias: 'production', reason: 'bench', force: true });
-
-  const producer = testKafka().producer();
-  await producer.connect();
-  const headers = (): Record<string, string> => ({
-    [Headers.eventId]: randomUUID(),
-    [Headers.tenantId]: tenant,
-  });
-  const now = timestampFromDate(new Date());
-  for (let i = 0; i < options.items.length; i += CHUNK)
-    await producer.send({
-      topic: Topics.catalogItems.name,
-      messages: options.items.slice(i, i + CHUNK).map((it) => ({
-        key: it.itemId,
-        value: encode(Topics.catalogItems, { tenantId: tenant, ...it, price: 1, updatedAt: now }),
-        headers: headers(),
-      })),
-    });
-  for (let i = 0; i < options.users.length; i += CHUNK)
-    await producer.send({
-      topic: Topics.userFeatures.name,
-      messages: options.users.slice(i, i + CHUNK).map((u) => ({
-        key: u.userId,
-        value: encode(Topics.userFeatures, {
-          tenantId: tenant,
-          userId: u.userId,
-          recentItems: u.recent.map((itemId) => ({ itemId, type: InteractionType.VIEW, at: now })),
-          purchasedItemIds: u.purchased,
-          interactionCount: BigInt(u.recent.length + u.purchased.length),
-          updatedAt: now,
-        }),
-        headers: headers(),
-      })),
-    });
-  await producer.disconnect();
+  const { model, version } = await registerRecommender(
+    new RegistryClient(registry.url),
+    tenant,
+    options.files,
+  );
+  await publishTenantState(tenant, options.items, options.users);
   log(`produced ${options.items.length} catalog items and ${options.users.length} users for ${tenant}`);
 
   let requestHeaders: Record<string, string> = {};

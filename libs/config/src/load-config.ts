@@ -78,3 +78,15 @@ export const booleanString = (fallback: boolean) =>
 export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** A comma-separated list (blanks around entries ignored); unset or empty: []. */
+export const commaList = () =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    );

@@ -229,3 +229,25 @@ export function generateRetail(options: CatalogOptions): {
   }
   return { items, interactions };
 }
+
+/**
+ * A generated retail history as a recommender's training data (the shape trainRecommender of
+ * @mercato/ml reads): interactions by raw user id, items with their title as text.
+ */
+export function retailTrainingData(retail: {
+  items: GeneratedItem[];
+  interactions: GeneratedInteraction[];
+}): {
+  interactions: { user: string; item: string; value: number; timestamp: number }[];
+  items: { item: string; text: string; categories: string[] }[];
+} {
+  return {
+    interactions: retail.interactions.map((i) => ({
+      user: i.user_id,
+      item: i.item_id,
+      value: i.value,
+      timestamp: Date.parse(i.timestamp),
+    })),
+    items: retail.items.map((i) => ({ item: i.item_id, text: i.title, categories: i.categories })),
+  };
+}

@@ -2,6 +2,7 @@ export { seededRandom, seededShuffle, seededSplit, stratifiedSplit } from './ran
 export {
   generateNews,
   generateRetail,
+  retailTrainingData,
   COMPANIES,
   type Sentiment,
   type GeneratedArticle,

@@ -1,5 +1,5 @@
 // The scoring service's own variables, beyond the shared platform ones.
-import { port, positiveInt, z } from '@mercato/config';
+import { commaList, port, positiveInt, z } from '@mercato/config';
 import { pseudonymizationEnv } from '@mercato/privacy';
 import { modelVerifyEnv } from '@mercato/registry-client';
 import type { PlatformConfig } from '@mercato/runtime';
@@ -42,15 +42,25 @@ function recommendationsEnv() {
     /** The gRPC (HTTP/2) listener of RecommendationService, on HTTP_HOST. */
     GRPC_PORT: port(9085),
     /** Tenants whose recommender is loaded at start-up (comma-separated; TENANT_ID is always one). */
-    RECS_TENANTS: z
+    RECS_TENANTS: commaList(),
+    /**
+     * Tenant shards: the replicas split the tenants' recommendation state this many ways (1: every
+     * replica holds every tenant). See tenant-shards.ts and docs/runbook.md, "Recommendation shards".
+     */
+    RECS_SHARDS: positiveInt(1),
+    /**
+     * This replica's shard, 0 to RECS_SHARDS-1: a number, or a name ending in `-<n>` such as a
+     * StatefulSet pod's (`mercato-scoring-2` is shard 2).
+     */
+    RECS_SHARD: z
       .string()
-      .default('')
-      .transform((s) =>
-        s
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean),
-      ),
+      .default('0')
+      .refine((s) => /^(\d+|.*-\d+)$/.test(s), 'expected a number or a name ending in -<number>')
+      .transform((s) => Number(/(\d+)$/.exec(s)?.[1])),
+    /** The shards' HTTP base URLs in shard order (comma-separated): where other tenants' requests go. */
+    RECS_SHARD_URLS: commaList().pipe(
+      z.array(z.url({ protocol: /^https?$/, message: 'expected http(s) URLs' })),
+    ),
     /** Share of users (sticky, by pseudonym) answered by the `staging` version: an A/B test. */
     RECS_STAGING_SHARE: share.default(0),
     /** Share of requests also run on the `shadow` version, compared in metrics, never returned. */

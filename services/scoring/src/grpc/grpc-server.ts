@@ -10,6 +10,7 @@ import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createServer, type Http2Server, type Http2Session } from 'node:http2';
 import { RecommendationsService } from '../recommendations/recommendations.service';
+import { TenantShards } from '../recommendations/tenant-shards';
 import type { ScoringConfig } from '../scoring.config';
 import { TextScoringService } from '../sentiment/text-scoring.service';
 import { tracingInterceptor } from './grpc-tracing';
@@ -23,6 +24,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly recommendations: RecommendationsService,
+    private readonly shards: TenantShards,
     private readonly sentiment: TextScoringService,
     private readonly authenticator: Authenticator,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
@@ -32,7 +34,7 @@ export class GrpcServer implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     const handler = connectNodeAdapter({
       routes: (router) => {
-        recommendationRoutes(this.recommendations, this.authenticator)(router);
+        recommendationRoutes(this.recommendations, this.authenticator, this.shards)(router);
         sentimentRoutes(this.sentiment, this.authenticator)(router);
       },
       interceptors: [tracingInterceptor],

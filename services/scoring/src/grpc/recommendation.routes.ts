@@ -1,5 +1,6 @@
 // RecommendationService.GetRecommendations over gRPC: the same validation, ranking and response as
-// GET /v1/users/{userId}/recommendations, with zod's field errors as INVALID_ARGUMENT.
+// GET /v1/users/{userId}/recommendations, with zod's field errors as INVALID_ARGUMENT. A tenant another
+// shard holds (RECS_SHARDS > 1) is answered by that shard's HTTP route, with the caller's credentials.
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
 import {
@@ -15,6 +16,8 @@ import {
   type RecommendationsService,
 } from '../recommendations/recommendations.service';
 import type { Reason } from '../recommendations/ranking';
+import type { RecommendationsView } from '../recommendations/recommendations.dto';
+import { ShardUnavailableError, type ShardAnswer, type TenantShards } from '../recommendations/tenant-shards';
 import type { Authenticator } from '@mercato/auth';
 import { authenticateGrpc } from './grpc-auth';
 
@@ -34,7 +37,34 @@ export function queryOf(req: GetRecommendationsRequest): Record<string, unknown>
   };
 }
 
-export function recommendationRoutes(recommendations: RecommendationsService, authenticator: Authenticator) {
+/** The owning shard's answer to the same request, over its HTTP route. */
+async function viewFromOwner(
+  shards: TenantShards,
+  tenantId: string,
+  req: GetRecommendationsRequest,
+  requestHeader: Headers,
+): Promise<RecommendationsView> {
+  const params = new URLSearchParams();
+  if (req.k !== 0) params.set('k', String(req.k));
+  if (req.exclude.length > 0) params.set('exclude', req.exclude.join(','));
+  if (req.category !== '') params.set('category', req.category);
+  const path = `/v1/users/${encodeURIComponent(req.userId)}/recommendations?${params.toString()}`;
+  let res: ShardAnswer;
+  try {
+    res = await shards.forward(tenantId, path, Object.fromEntries(requestHeader.entries()));
+  } catch (err) {
+    throw new ConnectError((err as Error).message, Code.Unavailable);
+  }
+  if (res.status === 200) return JSON.parse(res.body.toString('utf8')) as RecommendationsView;
+  const reason = new ShardUnavailableError(shards.ownerOf(tenantId), `answered ${res.status}`).message;
+  throw new ConnectError(reason, res.status >= 500 ? Code.Unavailable : Code.Internal);
+}
+
+export function recommendationRoutes(
+  recommendations: RecommendationsService,
+  authenticator: Authenticator,
+  shards: TenantShards,
+) {
   return (router: ConnectRouter): void => {
     router.service(RecommendationService, {
       async getRecommendations(req, context) {
@@ -46,7 +76,9 @@ export function recommendationRoutes(recommendations: RecommendationsService, au
         }
         let view;
         try {
-          view = recommendations.recommend(principal.tenantId, parsed.data, 'grpc');
+          view = shards.owns(principal.tenantId)
+            ? recommendations.recommend(principal.tenantId, parsed.data, 'grpc')
+            : await viewFromOwner(shards, principal.tenantId, req, context.requestHeader);
         } catch (err) {
           if (err instanceof RankingFailedError) throw new ConnectError('ranking failed', Code.Internal);
           if (err instanceof StateLoadingError) throw new ConnectError(err.message, Code.Unavailable);

@@ -10,6 +10,8 @@
 // the pipeline would: the Authenticator with the scopes declared here (API key/JWT, tenant, rate
 // limit; refusals counted and shaped as AuthGuard does), zod validation, the service, and errors
 // answered as the service's exception filter does. Answers are written in batches (reply-batch.ts).
+// A sharded replica (RECS_SHARDS > 1) forwards the requests of tenants it does not hold to the
+// replica that does, after authenticating them (the tenant is the principal's), and relays its answer.
 import {
   AUTH_REFUSAL_LISTENER,
   AuthError,
@@ -32,6 +34,7 @@ import { RecommendationsQuery, RecommendationsView } from './recommendations.dto
 import { RecommendationsService } from './recommendations.service';
 import { RecommenderModelsService, type AliasStatus, type RecsAlias } from './recommender-models.service';
 import { ReplyBatch } from './reply-batch';
+import { SHARD_HEADER, ShardUnavailableError, TenantShards } from './tenant-shards';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 
@@ -67,6 +70,7 @@ export class RecommendationsController {
     private readonly authenticator: Authenticator,
     private readonly recommendations: RecommendationsService,
     private readonly models: RecommenderModelsService,
+    private readonly shards: TenantShards,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     const handler = Object.getOwnPropertyDescriptor(RecommendationsController.prototype, 'recommend')
@@ -111,7 +115,10 @@ export class RecommendationsController {
     [400, 'invalid user id or query: each field with its reason'],
     [414, 'user id longer than 100 characters'],
     [500, 'ranking failed'],
-    [503, 'the replica is still loading its state after a start (Retry-After: 1)'],
+    [
+      503,
+      'the replica is still loading its state after a start, or the replica holding the tenant did not answer (Retry-After: 1)',
+    ],
   )
   recommend(@Req() request: RecommendationsRequest, @Res() reply: FastifyReply): void {
     let principal: Principal | Promise<Principal>;
@@ -136,11 +143,22 @@ export class RecommendationsController {
     description:
       'Per alias (production, staging, shadow): the loaded version, the last refused one, rollbacks.',
   })
-  status(@CurrentPrincipal() principal: Principal): Record<RecsAlias, AliasStatus> {
-    return this.models.status(principal.tenantId);
+  async status(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<Record<RecsAlias, AliasStatus>> {
+    if (this.shards.owns(principal.tenantId)) return this.models.status(principal.tenantId);
+    const res = await this.shards.forward(principal.tenantId, request.url, request.headers);
+    if (res.status !== 200)
+      throw new ShardUnavailableError(this.shards.ownerOf(principal.tenantId), `answered ${res.status}`);
+    return JSON.parse(res.body.toString('utf8')) as Record<RecsAlias, AliasStatus>;
   }
 
   private answer(request: RecommendationsRequest, reply: FastifyReply, principal: Principal): void {
+    if (!this.shards.owns(principal.tenantId)) {
+      void this.relay(request, reply, principal.tenantId);
+      return;
+    }
     try {
       const input = parseInput(RecommendationsQuery, { ...request.query, userId: request.params.userId });
       // The route's compiled response serializer writes JSON text.
@@ -159,6 +177,27 @@ export class RecommendationsController {
       }
       if (refusal.status === 503) void reply.header('retry-after', '1');
       void reply.code(refusal.status).send(refusal.body);
+    }
+  }
+
+  /** The owning shard's answer, status and body as it gave them (the body is its serialized view). */
+  private async relay(request: RecommendationsRequest, reply: FastifyReply, tenantId: string): Promise<void> {
+    try {
+      const res = await this.shards.forward(tenantId, request.url, request.headers);
+      const retryAfter = res.headers['retry-after'];
+      if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
+      void reply
+        .code(res.status)
+        .header(SHARD_HEADER, String(this.shards.ownerOf(tenantId)))
+        .header('content-type', res.headers['content-type'] ?? JSON_UTF8)
+        .send(res.body);
+    } catch (err) {
+      const refusal = errorAnswerOf(err);
+      if (!refusal) {
+        this.internalError(reply, err);
+        return;
+      }
+      void reply.header('retry-after', '1').code(refusal.status).send(refusal.body);
     }
   }
 

@@ -28,6 +28,7 @@ import {
 } from './recommender.loader';
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
+import { TenantShards } from './tenant-shards';
 
 /** Every alias of the registry contract is served: production answers, staging takes the A/B share, shadow mirrors. */
 export const RECS_ALIASES = MODEL_ALIASES;
@@ -75,10 +76,13 @@ export class RecommenderModelsService
   constructor(
     private readonly loader: RecommenderLoader,
     private readonly state: RecsState,
+    private readonly shards: TenantShards,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
-    for (const tenant of new Set([config.TENANT_ID, ...config.RECS_TENANTS])) this.aliasesOf(tenant);
+    // A sharded replica loads its own tenants' versions only; the others' are another shard's memory.
+    for (const tenant of new Set([config.TENANT_ID, ...config.RECS_TENANTS]))
+      if (shards.owns(tenant)) this.aliasesOf(tenant);
     // New catalog items get their text-only vectors in every loaded version of the tenant.
     state.onCatalogItems((tenantId, items) => {
       const aliases = this.tenants.get(tenantId);
@@ -123,6 +127,7 @@ export class RecommenderModelsService
   acquire(tenantId: string, alias: RecsAlias): Lease<ServingRecommender> | undefined {
     const known = this.tenants.get(tenantId);
     if (!known) {
+      if (!this.shards.owns(tenantId)) return undefined;
       this.aliasesOf(tenantId);
       void this.syncTenant(tenantId, 'startup');
       return undefined;

@@ -69,6 +69,10 @@ export const recsMetrics = {
     'Records applied to the in-memory state, by topic',
     ['topic'],
   ),
+  stateTenants: gauge(
+    'mercato_recs_state_tenants',
+    'Tenants whose users and catalog this replica holds (its shard of them when RECS_SHARDS > 1)',
+  ),
   popularRefreshes: counter(
     'mercato_recs_popular_refreshes_total',
     'Polls of the feature service for popular/trending items, by outcome',

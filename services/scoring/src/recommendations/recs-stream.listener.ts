@@ -4,7 +4,8 @@
 // is the state) and models.lifecycle.v1 from the end (start-up reads the aliases itself). It commits
 // nothing: a restart rebuilds the state from the topics, and a group without committed offsets is
 // dropped by the broker once the process leaves. The replica reports ready once it has read both
-// compacted topics up to where they ended when it started.
+// compacted topics up to where they ended when it started. A sharded replica (RECS_SHARDS > 1) reads
+// the same records but keeps only its own tenants' (TenantShards): its memory is its share.
 import { Headers, Topics } from '@mercato/contracts';
 import { decode, headerValue, withRecordContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -22,6 +23,7 @@ import type { ScoringConfig } from '../scoring.config';
 import { RecommenderModelsService } from './recommender-models.service';
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
+import { TenantShards } from './tenant-shards';
 
 const STATE_TOPICS = [Topics.userFeatures.name, Topics.catalogItems.name];
 
@@ -36,6 +38,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     private readonly kafka: Kafka,
     private readonly state: RecsState,
     private readonly models: RecommenderModelsService,
+    private readonly shards: TenantShards,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Optional() health?: HealthRegistry,
@@ -99,6 +102,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     else if (topic === Topics.catalogItems.name) this.applyCatalog(batch);
     else this.applyLifecycle(batch);
     recsMetrics.stateRecords.inc({ topic }, batch.messages.length);
+    recsMetrics.stateTenants.set(this.state.tenantIds().length);
     const key = `${topic}:${partition}`;
     const target = this.pending.get(key);
     if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) {
@@ -114,12 +118,16 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
       if (!key) continue;
       const headerTenant = headerValue(message.headers, Headers.tenantId);
       if (!message.value || message.value.length === 0) {
-        this.state.applyUserFeatures(headerTenant ?? this.config.TENANT_ID, key, null);
+        const tenantId = headerTenant ?? this.config.TENANT_ID;
+        if (this.shards.owns(tenantId)) this.state.applyUserFeatures(tenantId, key, null);
         continue;
       }
+      // The tenant header spares decoding another shard's records (the producer sets it).
+      if (headerTenant !== undefined && !this.shards.owns(headerTenant)) continue;
       try {
         const features = decode(Topics.userFeatures, message.value, message.headers);
         const tenantId = features.tenantId || headerTenant || this.config.TENANT_ID;
+        if (!this.shards.owns(tenantId)) continue;
         this.state.applyUserFeatures(tenantId, features.userId || key, features);
       } catch (err) {
         this.skip(batch, message.offset, err);
@@ -131,8 +139,11 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     const items = [];
     for (const message of batch.messages) {
       if (!message.value || message.value.length === 0) continue;
+      const headerTenant = headerValue(message.headers, Headers.tenantId);
+      if (headerTenant !== undefined && !this.shards.owns(headerTenant)) continue;
       try {
-        items.push(decode(Topics.catalogItems, message.value, message.headers));
+        const item = decode(Topics.catalogItems, message.value, message.headers);
+        if (this.shards.owns(item.tenantId || this.config.TENANT_ID)) items.push(item);
       } catch (err) {
         this.skip(batch, message.offset, err);
       }
