@@ -94,7 +94,7 @@ async function replicaSample(url: string, shard: number): Promise<ReplicaFigures
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (line.startsWith('nodejs_heap_size_used_bytes')) out.heapMb = value / MB;
     if (line.startsWith('process_resident_memory_bytes')) out.rssMb = value / MB;
-    if (line.startsWith('mercato_recs_state_tenants ')) out.stateTenants = value;
+    if (line.startsWith('mercato_recs_state_tenants')) out.stateTenants = value;
     if (line.startsWith('mercato_recs_model_version{') && line.includes('alias="production"') && value > 0)
       out.tenants++;
   }
