@@ -427,10 +427,25 @@ imagePullSecrets:
 {{- end -}}
 
 {{/* Which autoscaler owns a service's Deployment: "keda", "hpa" or "". Call with (dict "root" $ "key" k). */}}
+{{/*
+Tenant shards of a service (scoring.shards, RECS_SHARDS): above 1 it runs as a StatefulSet of that
+many pods behind a headless Service, each pod holding its share of the tenants, and no autoscaler.
+*/}}
+{{- define "mercato.shards" -}}
+{{- $svc := index .root.Values .key -}}
+{{- if and (eq .key "scoring") (gt (int (default 1 $svc.shards)) 1) -}}
+{{- int $svc.shards -}}
+{{- else -}}
+1
+{{- end -}}
+{{- end -}}
+
 {{- define "mercato.autoscaler" -}}
 {{- $svc := index .root.Values .key -}}
 {{- $cat := index (include "mercato.catalogue" .root | fromYaml) .key -}}
-{{- if and .root.Values.keda.enabled $cat.topics -}}
+{{- if gt (include "mercato.shards" . | int) 1 -}}
+{{- /* none: a sharded service runs exactly one pod per shard */ -}}
+{{- else if and .root.Values.keda.enabled $cat.topics -}}
 keda
 {{- else if and $svc.autoscaling.hpa $svc.autoscaling.hpa.enabled -}}
 hpa

@@ -803,6 +803,61 @@ describe('other switches', () => {
     expect(replicas.scoring).toBeUndefined();
   });
 
+  it('scoring.shards: a StatefulSet of one pod per tenant shard, a headless Service, no autoscaler, shards may call each other', () => {
+    const { objects, manifest } = renderOk([minimal], ['scoring.shards=3']);
+    expect(byKind(objects, 'Deployment').map(component)).not.toContain('scoring');
+    const sts = byKind(objects, 'StatefulSet').find((o) => component(o) === 'scoring')!;
+    expect(sts.spec).toMatchObject({
+      replicas: 3,
+      serviceName: 'mercato-scoring-shards',
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+    });
+    const env = podSpec(sts).containers[0].env as Obj[];
+    expect(env.find((e) => e.name === 'RECS_SHARDS')?.value).toBe('3');
+    expect(env.find((e) => e.name === 'RECS_SHARD')?.valueFrom).toEqual({
+      fieldRef: { fieldPath: 'metadata.name' },
+    });
+    expect(env.find((e) => e.name === 'RECS_SHARD_URLS')?.value).toBe(
+      [0, 1, 2].map((i) => `http://mercato-scoring-${i}.mercato-scoring-shards.mercato.svc:8085`).join(','),
+    );
+    const headless = byKind(objects, 'Service').find((o) => o.metadata.name === 'mercato-scoring-shards')!;
+    expect(headless.spec.clusterIP).toBe('None');
+    const podLabels = sts.spec.template.metadata.labels as Obj;
+    expect(selects({ matchLabels: headless.spec.selector }, podLabels)).toBe(true);
+    expect(
+      [...byKind(objects, 'ScaledObject'), ...byKind(objects, 'HorizontalPodAutoscaler')].map(component),
+    ).not.toContain('scoring');
+    const policy = byKind(objects, 'NetworkPolicy').find((o) => component(o) === 'scoring')!;
+    const scoringPods = (peer: Obj) =>
+      peer.podSelector?.matchLabels?.['app.kubernetes.io/component'] === 'scoring' &&
+      selects(peer.podSelector, podLabels);
+    expect((policy.spec.ingress as Obj[]).some((r) => (r.from as Obj[]).some(scoringPods))).toBe(true);
+    expect(
+      (policy.spec.egress as Obj[]).some(
+        (r) => (r.to as Obj[]).some(scoringPods) && (r.ports as Obj[]).some((p) => p.port === 8085),
+      ),
+    ).toBe(true);
+    // Valid objects (kubeconform -strict), and one shard renders the Deployment as before.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mercato-shards-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'shards.yaml'), manifest);
+      const r = run(KUBECONFORM, [
+        '-strict',
+        '-summary',
+        '-schema-location',
+        `${SCHEMAS}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+        '-skip',
+        'ScaledObject,TriggerAuthentication,ServiceMonitor,PrometheusRule',
+        path.join(dir, 'shards.yaml'),
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(byKind(renderOk([minimal]).objects, 'StatefulSet')).toEqual([]);
+  });
+
   it('model signing: training mounts its signing key, scoring the trusted public keys; neither by default', () => {
     const off = renderOk([minimal]).objects;
     const env = (objects: Obj[], svc: string) =>
