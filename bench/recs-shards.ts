@@ -4,14 +4,14 @@
 // copy of one recommender trained on that retail history (each replica loads a copy per tenant it
 // holds, as it would separate models). Per replica count R, R scoring processes start with
 // RECS_SHARDS=R, their own RECS_SHARD and the shards' URLs; each loads the models and the state of its
-// tenants only. Two routings are measured: `forward`, autocannon spreading --connections over the R
-// replicas (as a Kubernetes Service does) with requests of random tenants (X-Mercato-Tenant,
-// development auth) and users (80% known, 20% unknown), each replica answering its own tenants and
-// forwarding the others' to their shard; and `owner` (R > 1), a gateway that sends each tenant to its
-// shard: one autocannon per replica with its share of the connections and its tenants only (p50, p99
-// and max are then the worst replica's, requests/s the sum). Printed per R and routing: tenants and
-// memory per replica (the lowest V8 heap used and RSS of 20 samples of /metrics over 10 s at rest
-// after loading), p50/p99/max latency, requests/s, and the share of requests forwarded.
+// tenants only. Load: one autocannon per replica, each with its share of --connections, requests of
+// random users (80% known, 20% unknown) with X-Mercato-Tenant (development auth). Two routings:
+// `forward`, each replica asked for any tenant (as behind a Kubernetes Service), answering its own
+// and forwarding the others' to their shard; and `owner` (R > 1), each replica asked only for its own
+// tenants (a gateway routing by tenant). p50, p99 and max are the worst replica's, requests/s the sum.
+// Printed per R and routing: tenants and memory per replica (the lowest V8 heap used and RSS of 20
+// samples of /metrics over 10 s at rest after loading), latency, requests/s, and the share of
+// requests forwarded.
 // The user vectors of the model are those of the raw ids it was trained on, so every user is ranked
 // from their history (the mean of their items' vectors) rather than from a learned vector.
 // Usage: node dist/bench/recs-shards.js [--tenants 30] [--items 2000] [--users 500] [--replicas 1,3]
@@ -179,11 +179,10 @@ async function runReplicas(
     let forwarded = 0;
     const random = seededRandom(0x5eed);
     let strangers = 0;
-    /** autocannon against the given URLs, each request for one of the given tenants. */
-    const cannon = (targets: string[], among: string[], connections: number, duration: number) =>
+    /** autocannon against the given URL, each request for one of the given tenants. */
+    const cannon = (url: string, among: string[], connections: number, duration: number) =>
       autocannon({
-        // autocannon spreads the connections over a list of URLs (lib/run.js); its types say one URL.
-        url: targets as unknown as string,
+        url,
         connections,
         duration,
         requests: [
@@ -212,21 +211,18 @@ async function runReplicas(
       const duration = Number(values.duration);
       requests = 0;
       forwarded = 0;
-      // forward: every replica takes any tenant (a Service's round robin); owner: a gateway sends
-      // each tenant to its shard (one autocannon per replica, its share of the connections).
-      const results =
-        routing === 'forward'
-          ? [await cannon(urls, tenants, connections, duration)]
-          : await Promise.all(
-              urls.map((url, shard) =>
-                cannon(
-                  [url],
-                  tenants.filter((t) => owners.get(t) === shard),
-                  Math.max(1, Math.round(connections / replicas)),
-                  duration,
-                ),
-              ),
-            );
+      // One autocannon per replica with its share of the connections. forward: every replica takes
+      // any tenant (a Service's spread); owner: a gateway sends each tenant to its shard.
+      const results = await Promise.all(
+        urls.map((url, shard) =>
+          cannon(
+            url,
+            routing === 'forward' ? tenants : tenants.filter((t) => owners.get(t) === shard),
+            Math.max(1, Math.round(connections / replicas)),
+            duration,
+          ),
+        ),
+      );
       const sum = (f: (r: autocannon.Result) => number): number => results.reduce((a, r) => a + f(r), 0);
       const max = (f: (r: autocannon.Result) => number): number => Math.max(...results.map(f));
       return {
@@ -245,7 +241,9 @@ async function runReplicas(
         forwardedShare: requests === 0 ? 0 : forwarded / requests,
       };
     };
-    await cannon(urls, tenants, connections, 3);
+    await Promise.all(
+      urls.map((url) => cannon(url, tenants, Math.max(1, Math.round(connections / replicas)), 3)),
+    );
     const runs = [await measure('forward')];
     if (replicas > 1) runs.push(await measure('owner'));
     return runs;
