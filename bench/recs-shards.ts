@@ -256,12 +256,16 @@ async function main(): Promise<void> {
   const nTenants = Number(values.tenants);
   const nItems = Number(values.items);
   const nUsers = Number(values.users);
-  process.env.KAFKA_BROKERS ??= (await ensureLocalKafka(log)).brokers;
-  process.env.DATABASE_URL ??= (await ensureLocalPostgres(log)).url;
-  await ensureTopics(testKafka());
-  const db = await createTestDatabase('bench_shards');
-  const stops: (() => Promise<unknown>)[] = [() => db.drop()];
+  // KAFKA_BROKERS / DATABASE_URL, or the local ones, stopped at the end when this run started them.
+  const kafka = await ensureLocalKafka(log);
+  const postgres = await ensureLocalPostgres(log);
+  process.env.KAFKA_BROKERS = kafka.brokers;
+  process.env.DATABASE_URL = postgres.url;
+  const stops: (() => Promise<unknown>)[] = [() => kafka.stop(), () => postgres.stop()];
   try {
+    await ensureTopics(testKafka());
+    const db = await createTestDatabase('bench_shards');
+    stops.push(() => db.drop());
     const common = { DATABASE_URL: db.url, KAFKA_BROKERS: process.env.KAFKA_BROKERS, LOG_LEVEL: 'warn' };
     const registry = await startService('model-registry', { ...common, HTTP_PORT: String(await freePort()) });
     stops.push(() => registry.stop());
