@@ -160,6 +160,12 @@ export { PieceSequenceEncoder, encoderText, TOKENIZER_FILE } from './transformer
 export {
   RecommenderModel,
   DEFAULT_RECOMMENDER_HP,
+  DEFAULT_RANKING_OBJECTIVE,
+  RECOMMENDER_OBJECTIVES,
+  DEFAULT_RETRIEVAL_SETTINGS,
+  IndexBuildError,
+  type RetrievalInfo,
+  type RetrievalSettings,
   recommenderHyperparameters,
   itemTokens,
   type Interaction,
@@ -174,6 +180,7 @@ export {
   type RecommenderEmbeddings,
 } from './recommender';
 export { trainRecommender } from './recommender-training';
+export { EaseModel, EASE_MAX_SIDE, spdInverse } from './recommender-ease';
 export { recommenderToArtifact, loadRecommender, type RecommenderExtra } from './recommender-artifact';
 export {
   randomSplit,
@@ -191,6 +198,7 @@ export {
   modelScorer,
   popularityScorer,
   evaluationPlan,
+  scoreOnPlan,
   evaluateRecommender,
   evaluationNotes,
   RANKING_K,

@@ -1,6 +1,6 @@
 // A recommender as a registry artifact: the six learned tables as embedding layers of a TF.js
-// LayersModel (model.json + weights), the id maps, vocabulary and item tokens in the manifest's
-// `extra`. Reading one back gives a RecommenderModel that serves without TensorFlow.
+// LayersModel (model.json + weights), the id maps, vocabulary, item tokens and (sequential models)
+// the user tower's position weights in the manifest's `extra`. Reading one back gives a RecommenderModel that serves without TensorFlow.
 import {
   packModel,
   readManifest,
@@ -50,6 +50,7 @@ export async function recommenderToArtifact(
     weights.forEach((w) => w.dispose());
     const extra: RecommenderExtra = {
       objective: state.hp.objective,
+      ...(state.positionWeights ? { positionWeights: Array.from(state.positionWeights) } : {}),
       globalMean: state.globalMean,
       valueRange: state.valueRange,
       users: state.users,
@@ -91,8 +92,11 @@ export async function loadRecommender(
     ) {
       throw new Error('recommender artifact: tables do not match the id maps in the manifest');
     }
+    if (hp.objective === 'sequential' && extra.positionWeights?.length !== hp.historyLength)
+      throw new Error('recommender artifact: a sequential model needs historyLength position weights');
     return new RecommenderModel({
       hp,
+      ...(extra.positionWeights ? { positionWeights: Float32Array.from(extra.positionWeights) } : {}),
       users: extra.users,
       items: extra.items,
       vocab: extra.vocab,
@@ -109,6 +113,8 @@ export async function loadRecommender(
 /** What the manifest's `extra` holds for kind 'recommender'. */
 export interface RecommenderExtra {
   objective: RecommenderObjective;
+  /** Sequential models: the user tower's weight per history position (0: the latest item). */
+  positionWeights?: number[];
   globalMean: number;
   valueRange: [number, number];
   users: string[];

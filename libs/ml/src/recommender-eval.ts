@@ -334,7 +334,7 @@ export function evaluationNotes(
   if (model !== undefined && pop !== undefined && model < pop) {
     const why =
       objective === 'explicit'
-        ? 'an explicit (rating) objective fits rating values, not rankings: train with --objective implicit for recommendations'
+        ? 'an explicit (rating) objective fits rating values, not rankings: train with --objective sequential (or implicit) for recommendations'
         : 'more epochs, data or a larger dim may help';
     notes.push(
       `HR@${RANKING_K} (${RECOMMENDER_PROTOCOLS.sampled}) is ${model.toFixed(4)}, below the popularity baseline's ${pop.toFixed(4)}: ${why}`,

@@ -180,7 +180,9 @@ describe('prepareRecommenderData', () => {
         epochs: '4',
       }),
     ).toEqual({ objective: 'implicit', dim: 8, learningRate: 0.02, l2: 0.1, epochs: 4 });
-    expect(() => parseRecommenderHyperparameters({ objective: 'both' })).toThrow(/explicit or implicit/);
+    expect(() => parseRecommenderHyperparameters({ objective: 'both' })).toThrow(
+      /expected explicit, implicit, sequential/,
+    );
     expect(() => parseRecommenderHyperparameters({ epochs: 'many' })).toThrow(/epochs: expected a number/);
     expect(() => parseRecommenderHyperparameters({ depth: '3' })).toThrow(/unknown recommender/);
   });

@@ -13,6 +13,7 @@ import { readMovieLensItems, readMovieLensRatings } from './datasets';
 import { CODE_VERSION, type JobProgress } from './jobs';
 import { seededSplit } from '@mercato/synthetic';
 import {
+  RECOMMENDER_OBJECTIVES,
   recommenderHyperparameters,
   type Interaction,
   type RecommenderEpoch,
@@ -113,7 +114,7 @@ const NUMERIC_HP = new Set<string>(
 
 /**
  * Hyperparameters from strings (a training request's map, `--hp k=v`): the model's names plus the
- * short forms dims, lr and reg; objective is explicit or implicit. Throws on anything else.
+ * short forms dims, lr and reg; objective is explicit, implicit or sequential. Throws on anything else.
  */
 export function parseRecommenderHyperparameters(
   raw: Record<string, string | number>,
@@ -122,9 +123,12 @@ export function parseRecommenderHyperparameters(
   for (const [given, value] of Object.entries(raw)) {
     const key = HP_ALIASES[given] ?? given;
     if (key === 'objective') {
-      if (value !== 'explicit' && value !== 'implicit')
-        throw new Error(`hyperparameters.objective: expected explicit or implicit, got "${value}"`);
-      out.objective = value;
+      const objective = RECOMMENDER_OBJECTIVES.find((o) => o === value);
+      if (!objective)
+        throw new Error(
+          `hyperparameters.objective: expected ${RECOMMENDER_OBJECTIVES.join(', ')}, got "${value}"`,
+        );
+      out.objective = objective;
       continue;
     }
     if (!NUMERIC_HP.has(key))

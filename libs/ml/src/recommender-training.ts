@@ -1,7 +1,8 @@
 // Training of the recommender (recommender.ts describes the model): the vocabulary of item text,
 // the id maps, and the fit of the embedding and bias tables on the TF.js backend (squared error + L2
-// on explicit ratings, BPR over sampled negatives on implicit feedback), in large batches with
-// scatter-add gradients. What comes out is a RecommenderModel that serves without TensorFlow.
+// on explicit ratings, BPR over sampled negatives on implicit feedback, next-item softmax for the
+// sequential two-tower model), in large batches with scatter-add gradients. What comes out is a
+// RecommenderModel that serves without TensorFlow.
 import type { TF } from './backend';
 import { seededRandom } from '@mercato/synthetic';
 import {
@@ -45,8 +46,10 @@ export async function trainRecommender(
   const hp = recommenderHyperparameters(hyperparameters);
   const { interactions } = data;
   if (interactions.length === 0) throw new Error('recommender: no interactions to train on');
-  if (hp.objective === 'implicit' && hp.negatives < 1)
-    throw new Error('recommender: implicit training needs negatives >= 1');
+  if (hp.objective !== 'explicit' && hp.negatives < 1)
+    throw new Error(`recommender: ${hp.objective} training needs negatives >= 1`);
+  if (hp.objective === 'sequential' && !(hp.historyLength >= 1))
+    throw new Error('recommender: sequential training needs historyLength >= 1');
 
   const vocab = buildVocabulary(data.items, hp.minTokenCount);
   const vocabIndex = new Map(vocab.map((t, i) => [t, i]));
@@ -91,14 +94,13 @@ export async function trainRecommender(
     hi = Math.max(hi, r.value);
   }
   const globalMean = hp.objective === 'explicit' ? sum / n : 0;
-  const tables = await fitTables(
-    tf,
-    hp,
-    { users: users.length, items: items.length, vocab: vocab.length },
-    itemTokenIds,
-    { uIdx, iIdx, values, globalMean },
-    onEpoch,
-  );
+  const sizes = { users: users.length, items: items.length, vocab: vocab.length };
+  const sequences =
+    hp.objective === 'sequential' ? userSequences(interactions, uIdx, iIdx, users.length) : undefined;
+  const fitted = sequences
+    ? await fitSequential(tf, hp, sizes, itemTokenIds, sequences, onEpoch)
+    : { tables: await fitTables(tf, hp, sizes, itemTokenIds, { uIdx, iIdx, values, globalMean }, onEpoch) };
+  const { tables } = fitted;
   // Items that never appeared in training kept their random initial id vectors; zero them so
   // such items are scored from their text alone, exactly as an item added after training is.
   const seen = new Uint8Array(items.length);
@@ -118,8 +120,9 @@ export async function trainRecommender(
     tables.tokenEmbedding.fill(0, t * hp.dim, (t + 1) * hp.dim);
     tables.tokenBias[t] = 0;
   }
-  return new RecommenderModel({
+  const model = new RecommenderModel({
     hp,
+    ...('positionWeights' in fitted ? { positionWeights: fitted.positionWeights } : {}),
     users,
     items,
     vocab,
@@ -128,6 +131,46 @@ export async function trainRecommender(
     valueRange: [lo, hi],
     tables,
   });
+  // A sequential model's user table is its user tower over each user's latest training items, so
+  // the users it was trained on are scored (and evaluated) from the history it saw.
+  if (sequences) {
+    const d = hp.dim;
+    for (let u = 0; u < users.length; u++) {
+      const from = sequences.start[u] as number;
+      const to = sequences.start[u + 1] as number;
+      const latest: string[] = [];
+      for (let g = to - 1; g >= from && latest.length < hp.historyLength; g--)
+        latest.push(items[sequences.items[g] as number] as string);
+      tables.userEmbedding.set(model.userVectorFromItems(latest), u * d);
+    }
+  }
+  return model;
+}
+
+/** Each user's items in time order (ties: input order), users one after another. */
+interface UserSequences {
+  /** Item rows; user u's are [start[u], start[u + 1]). */
+  items: Int32Array;
+  start: Int32Array;
+}
+
+function userSequences(
+  interactions: readonly Interaction[],
+  uIdx: Int32Array,
+  iIdx: Int32Array,
+  users: number,
+): UserSequences {
+  const order = Array.from({ length: interactions.length }, (_, k) => k).sort(
+    (a, b) =>
+      (uIdx[a] as number) - (uIdx[b] as number) ||
+      (interactions[a] as Interaction).timestamp - (interactions[b] as Interaction).timestamp ||
+      a - b,
+  );
+  const items = Int32Array.from(order, (k) => iIdx[k] as number);
+  const start = new Int32Array(users + 1);
+  for (const k of order) start[(uIdx[k] as number) + 1]++;
+  for (let u = 0; u < users; u++) start[u + 1] = (start[u + 1] as number) + (start[u] as number);
+  return { items, start };
 }
 
 /**
@@ -369,6 +412,173 @@ async function fitTables(
     };
   } finally {
     [U, Q, W, bu, bq, bw, tokItem, tokId, tokW].forEach((t) => t.dispose());
+    optimizer.dispose();
+  }
+}
+
+/**
+ * The sequential two-tower model: for every position of every user's sequence but the first, the
+ * user tower reads the latest historyLength items before it (each item's vector: id part + text part,
+ * a learned softmax weight per position, the positions present renormalised) and the loss is the
+ * softmax cross-entropy of the item that came next: over the whole catalogue when it has at most
+ * `negatives` items, else over that many items drawn uniformly per batch. Each step hides the id
+ * part of a share of the items (idDropout) and a share of the history items (historyDropout).
+ * The user table is left to the caller (the tower over each user's latest items).
+ */
+async function fitSequential(
+  tf: TF,
+  hp: RecommenderHyperparameters,
+  sizes: { users: number; items: number; vocab: number },
+  itemTokenIds: number[][],
+  sequences: UserSequences,
+  onEpoch: (p: RecommenderEpoch) => void,
+): Promise<{ tables: RecommenderTables; positionWeights: Float32Array }> {
+  const { dim: d, seed, historyLength: L } = hp;
+  const nItems = sizes.items;
+  const pad = nItems;
+  // Examples: every position with a history, as (start of its user, position).
+  const exStart: number[] = [];
+  const exPos: number[] = [];
+  for (let u = 0; u < sizes.users; u++) {
+    const from = sequences.start[u] as number;
+    const to = sequences.start[u + 1] as number;
+    for (let g = from + 1; g < to; g++) {
+      exStart.push(from);
+      exPos.push(g);
+    }
+  }
+  const n = exPos.length;
+  if (n === 0) throw new Error('recommender: sequential training needs users with at least two interactions');
+  const flatItem: number[] = [];
+  const flatTok: number[] = [];
+  const flatW: number[] = [];
+  itemTokenIds.forEach((ids, i) => {
+    for (const t of ids) {
+      flatItem.push(i);
+      flatTok.push(t);
+      flatW.push(1 / ids.length);
+    }
+  });
+  const init = (shape: [number, number], s: number): Variable =>
+    tf.tidy(() =>
+      tf.variable(
+        tf.initializers.randomNormal({ mean: 0, stddev: hp.initStddev, seed: s }).apply(shape) as Tensor,
+      ),
+    );
+  const zeros = (rows: number): Variable => tf.tidy(() => tf.variable(tf.zeros([rows])));
+  const Q = init([nItems, d], seed + 1);
+  const W = init([sizes.vocab, d], seed + 2);
+  const bq = zeros(nItems);
+  const bw = zeros(sizes.vocab);
+  const positions = zeros(L);
+  const tokItem = tf.tensor1d(Int32Array.from(flatItem), 'int32');
+  const tokId = tf.tensor1d(Int32Array.from(flatTok), 'int32');
+  const tokW = tf.tensor1d(Float32Array.from(flatW));
+  const padRow = tf.zeros([1, d]);
+  const optimizer = tf.train.adam(hp.learningRate);
+  const { gatherRows, segmentSum } = rowOps(tf);
+  const full = nItems <= hp.negatives;
+  const rand = seededRandom(seed + 3);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  try {
+    for (let epoch = 1; epoch <= hp.epochs; epoch++) {
+      const t0 = performance.now();
+      for (let k = n - 1; k > 0; k--) {
+        const j = Math.floor(rand() * (k + 1));
+        const t = order[k] as number;
+        order[k] = order[j] as number;
+        order[j] = t;
+      }
+      const costs: Tensor[] = [];
+      for (let startAt = 0; startAt < n; startAt += hp.batchSize) {
+        const size = Math.min(hp.batchSize, n - startAt);
+        const history = new Int32Array(size * L).fill(pad);
+        const valid = new Float32Array(size * L);
+        const targets = new Int32Array(size);
+        for (let r = 0; r < size; r++) {
+          const e = order[startAt + r] as number;
+          const g = exPos[e] as number;
+          const from = exStart[e] as number;
+          targets[r] = sequences.items[g] as number;
+          for (let p = 0; p < L && g - 1 - p >= from; p++) {
+            if (hp.historyDropout > 0 && rand() < hp.historyDropout) continue;
+            history[r * L + p] = sequences.items[g - 1 - p] as number;
+            valid[r * L + p] = 1;
+          }
+        }
+        const keep = new Float32Array(nItems);
+        for (let i = 0; i < nItems; i++) keep[i] = rand() < hp.idDropout ? 0 : 1;
+        const negatives = full
+          ? undefined
+          : Int32Array.from({ length: hp.negatives }, () => Math.floor(rand() * nItems));
+        const cost = tf.tidy(() => {
+          const historyT = tf.tensor1d(history, 'int32');
+          const validT = tf.tensor2d(valid, [size, L]);
+          const targetsT = tf.tensor1d(targets, 'int32');
+          const keepT = tf.tensor1d(keep);
+          const negativesT = negatives ? tf.tensor1d(negatives, 'int32') : undefined;
+          const lossFn = (): import('@tensorflow/tfjs').Scalar => {
+            const textVec =
+              flatTok.length === 0
+                ? tf.zeros([nItems, d])
+                : segmentSum(tf.mul(gatherRows(W, tokId), tf.expandDims(tokW, 1)), tokItem, nItems);
+            const textBias =
+              flatTok.length === 0
+                ? tf.zeros([nItems])
+                : segmentSum(tf.mul(gatherRows(bw, tokId), tokW), tokItem, nItems);
+            const vectors = tf.add(tf.mul(Q, tf.expandDims(keepT, 1)), textVec);
+            const biases = tf.add(tf.mul(bq, keepT), textBias);
+            // The user tower: position weights softmaxed over the positions present.
+            const seen = tf.reshape(gatherRows(tf.concat([vectors, padRow], 0), historyT), [size, L, d]);
+            const weights = tf.softmax(
+              tf.add(tf.expandDims(positions, 0), tf.mul(tf.sub(validT, 1), 1e9)),
+              1,
+            );
+            const user = tf.sum(tf.mul(seen, tf.expandDims(weights, 2)), 1);
+            const targetVec = gatherRows(vectors, targetsT);
+            const positive = tf.add(tf.sum(tf.mul(user, targetVec), 1), gatherRows(biases, targetsT));
+            const logits = negativesT
+              ? tf.concat(
+                  [
+                    tf.expandDims(positive, 1),
+                    tf.add(
+                      tf.matMul(user, gatherRows(vectors, negativesT), false, true),
+                      tf.expandDims(gatherRows(biases, negativesT), 0),
+                    ),
+                  ],
+                  1,
+                )
+              : tf.add(tf.matMul(user, vectors, false, true), tf.expandDims(biases, 0));
+            const crossEntropy = tf.sub(tf.logSumExp(logits, 1), positive);
+            const reg = tf.add(tf.sum(tf.square(user), 1), tf.sum(tf.square(targetVec), 1));
+            return tf.mean(tf.add(crossEntropy, tf.mul(reg, hp.l2))) as import('@tensorflow/tfjs').Scalar;
+          };
+          return tf.mul(optimizer.minimize(lossFn, true, [Q, W, bq, bw, positions]) as Tensor, size);
+        });
+        costs.push(cost);
+        // Yield between steps: a long epoch must not starve the event loop.
+        if (costs.length % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const total = tf.tidy(() => tf.addN(costs).dataSync()[0] as number);
+      costs.forEach((c) => c.dispose());
+      const seconds = (performance.now() - t0) / 1000;
+      onEpoch({ epoch, epochs: hp.epochs, loss: total / n, samplesPerSecond: n / seconds, seconds });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const read = (v: Tensor): Float32Array => Float32Array.from(v.dataSync() as Float32Array);
+    return {
+      tables: {
+        userEmbedding: new Float32Array(sizes.users * d),
+        userBias: new Float32Array(sizes.users),
+        itemEmbedding: read(Q),
+        itemBias: read(bq),
+        tokenEmbedding: read(W),
+        tokenBias: read(bw),
+      },
+      positionWeights: tf.tidy(() => read(tf.softmax(positions))),
+    };
+  } finally {
+    [Q, W, bq, bw, positions, tokItem, tokId, tokW, padRow].forEach((t) => t.dispose());
     optimizer.dispose();
   }
 }

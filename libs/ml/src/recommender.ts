@@ -1,16 +1,28 @@
-// The recommender: user and item embeddings with biases (user, item, global mean), trained either on
-// explicit ratings (squared error + L2) or on implicit feedback (BPR over sampled negatives). An
+// The recommender: user and item embeddings with biases (user, item, global mean), trained on
+// explicit ratings (squared error + L2), on implicit feedback (BPR over sampled negatives), or as a
+// sequential two-tower model (next-item softmax: the user tower is a learned recency-weighted sum of
+// the item tower over the user's latest items, so a user is their recent history, known or not). An
 // item's vector is its id embedding plus the mean embedding of its text tokens (title words and
 // categories), so an item never seen in training still gets a usable vector from its text; "id
 // dropout" during training teaches the text part to stand alone. Training runs on the TF.js backend
 // in large batches; afterwards everything lives in plain Float32Arrays, so scoring, top-K over the
-// whole catalogue, cold items and fold-in of new users need no TensorFlow at all.
+// whole catalogue (exhaustive, or through an IVF index for large catalogues), cold items and fold-in
+// of new users need no TensorFlow at all.
 // This file is the model as it serves (scoring, top-K, fold-in, adding items); training is in
 // recommender-training.ts, the artifact (TF.js layers + manifest) in recommender-artifact.ts.
+import { IvfIndex, DEFAULT_IVF_SETTINGS, NonFiniteRowError, type IvfSettings } from './ivf-index';
 import { ItemMatrix } from './kernels/item-matrix';
 import { tokenize } from './tokenizer';
 
-export type RecommenderObjective = 'explicit' | 'implicit';
+export type RecommenderObjective = 'explicit' | 'implicit' | 'sequential';
+
+export const RECOMMENDER_OBJECTIVES: readonly RecommenderObjective[] = ['explicit', 'implicit', 'sequential'];
+
+/**
+ * What interaction logs (clicks, carts, purchases) train when no objective is asked for: the
+ * sequential two-tower model, which ranks best on the recommender bench (bench/recommender.ts).
+ */
+export const DEFAULT_RANKING_OBJECTIVE: RecommenderObjective = 'sequential';
 
 /** One user–item event: a rating (explicit) or a click/purchase/view (implicit; value is ignored). */
 export interface Interaction {
@@ -43,8 +55,15 @@ export interface RecommenderHyperparameters {
   learningRate: number;
   /** L2 on the embeddings and biases each example touches (so frequent ids are held harder). */
   l2: number;
-  /** Sampled negatives per positive (implicit only). */
+  /**
+   * Sampled negatives: per positive for BPR (implicit); per batch for the sequential model's softmax,
+   * which runs over the whole catalogue when it has no more items than this.
+   */
   negatives: number;
+  /** Sequential: the latest items the user tower reads (its learned weights are per position). */
+  historyLength: number;
+  /** Sequential: probability of hiding each history item in a training example. */
+  historyDropout: number;
   /** Probability of hiding an item's id part in a training example, so its text part learns alone. */
   idDropout: number;
   /** Text tokens kept per item (categories first, then title words). */
@@ -60,6 +79,8 @@ const COMMON_HP = {
   minTokenCount: 2,
   initStddev: 0.05,
   seed: 42,
+  historyLength: 50,
+  historyDropout: 0,
 } as const;
 
 /**
@@ -90,6 +111,18 @@ export const DEFAULT_RECOMMENDER_HP: Record<RecommenderObjective, RecommenderHyp
     negatives: 4,
     idDropout: 0.2,
   },
+  sequential: {
+    ...COMMON_HP,
+    objective: 'sequential',
+    dim: 64,
+    epochs: 12,
+    batchSize: 1024,
+    learningRate: 0.005,
+    l2: 0,
+    negatives: 8192,
+    idDropout: 0.2,
+    historyDropout: 0.2,
+  },
 };
 
 export function recommenderHyperparameters(
@@ -117,8 +150,46 @@ export interface TopKOptions {
    * `filter`, at array speed, which matters when the rules reject most of the catalogue.
    */
   allowed?: Uint8Array;
-  /** Only these rows (itemIds order) are candidates, e.g. one category's items; rows past the end are skipped. */
+  /** The share of rows `allowed` lets through; an index widens its probe by it (1 when absent). */
+  allowedShare?: number;
+  /**
+   * Only these rows (itemIds order, ascending) are candidates, e.g. one category's items; rows past
+   * the end are skipped. Few of them are scored one by one; many go through the index.
+   */
   rows?: Int32Array;
+  /** The exhaustive scan even when an index is built (what recall is measured against). */
+  exact?: boolean;
+}
+
+/** How top-K is computed: exhaustively below `exactBelow` items, else through an IVF index. */
+export interface RetrievalSettings extends IvfSettings {
+  exactBelow: number;
+}
+
+export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = { ...DEFAULT_IVF_SETTINGS, exactBelow: 20_000 };
+
+/** What serves a model's top-K, and what it holds. */
+export interface RetrievalInfo {
+  kind: 'exact' | 'ivf';
+  items: number;
+  /** The item vectors and biases (the exact scan's table, and the index's re-ranking). */
+  matrixBytes: number;
+  /** The index's codes, layout and centroids (0 for the exact scan). */
+  indexBytes: number;
+  buildMs: number;
+  /** IVF only: cells, cells read per query, candidates re-ranked, items added since the layout. */
+  lists?: number;
+  probe?: number;
+  rerank?: number;
+  pendingItems?: number;
+}
+
+/** An index that could not be built, and why (a model is refused for it rather than served wrongly). */
+export class IndexBuildError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'IndexBuildError';
+  }
 }
 
 export interface ScoredItem {
@@ -154,6 +225,12 @@ export interface RecommenderTables {
 /** Everything a model is: what training produces and the artifact stores. */
 export interface RecommenderState {
   hp: RecommenderHyperparameters;
+  /**
+   * Sequential models: the user tower's weight of each history position (0: the latest item). A
+   * user's vector is the weighted sum of their latest items' vectors, the weights of the positions
+   * present renormalised to 1.
+   */
+  positionWeights?: Float32Array;
   users: string[];
   items: string[];
   vocab: string[];
@@ -164,6 +241,8 @@ export interface RecommenderState {
 }
 
 export const PAD = '<pad>';
+/** Items a fold-in reads for models without a user tower. */
+const FOLD_IN_ITEMS = 20;
 export const CATEGORY_PREFIX = 'cat:';
 
 /** Text tokens of an item: categories (prefixed, so the genre "Comedy" differs from the title word). */
@@ -206,8 +285,15 @@ export class RecommenderModel {
   private itemIndex: Map<string, number>;
   private readonly vocabIndex: Map<string, number>;
   private tables: RecommenderTables;
+  private readonly positionWeights: Float32Array | undefined;
   /** Every item's served vector (id part + text part) and bias, and the scoring of them all. */
   private matrix: ItemMatrix;
+  /** Sublinear top-K over the matrix, once buildIndex() has decided the catalogue is large enough. */
+  private index: IvfIndex | undefined;
+  private retrievalInfo: Omit<RetrievalInfo, 'items' | 'matrixBytes' | 'indexBytes' | 'pendingItems'> = {
+    kind: 'exact',
+    buildMs: 0,
+  };
 
   constructor(state: RecommenderState) {
     this.hp = state.hp;
@@ -218,6 +304,7 @@ export class RecommenderModel {
     this.globalMean = state.globalMean;
     this.valueRange = state.valueRange;
     this.tables = state.tables;
+    this.positionWeights = state.positionWeights;
     this.userIndex = new Map(this.users.map((u, i) => [u, i]));
     this.itemIndex = new Map(this.items.map((it, i) => [it, i]));
     this.vocabIndex = new Map(this.vocab.map((t, i) => [t, i]));
@@ -230,18 +317,44 @@ export class RecommenderModel {
     }
   }
 
-  /** The learned state (tables, id maps, vocabulary), as the artifact stores it. */
+  /**
+   * The learned state (tables, id maps, vocabulary), as the artifact stores it. Items added since
+   * training get zero id rows here, so an artifact saved now reloads with the same catalogue.
+   */
   state(): RecommenderState {
+    const d = this.hp.dim;
+    let tables = this.tables;
+    if (tables.itemBias.length < this.items.length) {
+      const itemEmbedding = new Float32Array(this.items.length * d);
+      itemEmbedding.set(tables.itemEmbedding);
+      const itemBias = new Float32Array(this.items.length);
+      itemBias.set(tables.itemBias);
+      tables = { ...tables, itemEmbedding, itemBias };
+    }
     return {
       hp: this.hp,
+      ...(this.positionWeights ? { positionWeights: this.positionWeights } : {}),
       users: this.users,
       items: this.items,
       vocab: this.vocab,
       itemTokens: this.itemTokenIds,
       globalMean: this.globalMean,
       valueRange: this.valueRange,
-      tables: this.tables,
+      tables,
     };
+  }
+
+  /**
+   * How many of a user's latest items make their vector: the sequential model's history length;
+   * for the others, the fold-in of a user unseen in training.
+   */
+  get historyLength(): number {
+    return this.positionWeights ? this.positionWeights.length : FOLD_IN_ITEMS;
+  }
+
+  /** Whether a user is their recent history (sequential): then fresh history beats the stored vector. */
+  get readsHistory(): boolean {
+    return this.positionWeights !== undefined;
   }
 
   get userIds(): readonly string[] {
@@ -258,6 +371,11 @@ export class RecommenderModel {
 
   hasItem(item: string): boolean {
     return this.itemIndex.has(item);
+  }
+
+  /** An item's row (its place in itemIds), undefined for an item the model does not have. */
+  rowOf(item: string): number | undefined {
+    return this.itemIndex.get(item);
   }
 
   /** id embedding (zero for an unknown id) + mean token embedding; biases likewise. */
@@ -277,7 +395,7 @@ export class RecommenderModel {
         bias += w * (this.tables.tokenBias[t] as number);
       }
     }
-    if (itemRow !== undefined) {
+    if (itemRow !== undefined && itemRow < this.tables.itemBias.length) {
       const off = itemRow * d;
       for (let j = 0; j < d; j++)
         vector[j] = (vector[j] as number) + (this.tables.itemEmbedding[off + j] as number);
@@ -304,19 +422,19 @@ export class RecommenderModel {
 
   /**
    * Adds items to the in-memory catalogue (new arrivals between retrains): they are scored from
-   * their text at once. Known ids are left as they are.
+   * their text at once, and go into the index when one is built. Known ids are left as they are.
    */
   addItems(newItems: RecommenderItem[]): number {
     const fresh: RecommenderItem[] = [];
-    const taken = new Set(this.items);
+    const taken = new Set<string>();
     for (const it of newItems) {
-      if (taken.has(it.item)) continue;
+      if (taken.has(it.item) || this.itemIndex.has(it.item)) continue;
       taken.add(it.item);
       fresh.push(it);
     }
     if (fresh.length === 0) return 0;
     const d = this.hp.dim;
-    const matrix = this.matrix.grown(this.items.length + fresh.length);
+    const matrix = this.matrix.resized(this.items.length + fresh.length);
     for (const it of fresh) {
       const row = this.items.length;
       const tokens = encodeTokens(it, this.vocabIndex, this.hp.maxTokensPerItem);
@@ -327,14 +445,84 @@ export class RecommenderModel {
       this.items.push(it.item);
       this.itemTokenIds.push(tokens);
     }
-    // The id tables grow with zero rows so an artifact saved now reloads with the same catalogue.
-    const itemEmbedding = new Float32Array(this.items.length * d);
-    itemEmbedding.set(this.tables.itemEmbedding);
-    const itemBias = new Float32Array(this.items.length);
-    itemBias.set(this.tables.itemBias);
-    this.tables = { ...this.tables, itemEmbedding, itemBias };
     this.matrix = matrix;
+    this.index?.add(matrix);
     return fresh.length;
+  }
+
+  /**
+   * Chooses how top-K is served: the exhaustive scan below `exactBelow` items, else an IVF index
+   * over the item vectors, built now. Throws IndexBuildError (saying why) when the index cannot be
+   * built; the model then keeps the retrieval it had.
+   */
+  buildIndex(settings: Partial<RetrievalSettings> = {}): RetrievalInfo {
+    const { exactBelow, ...ivf } = { ...DEFAULT_RETRIEVAL_SETTINGS, ...settings };
+    const started = performance.now();
+    if (this.items.length < exactBelow) {
+      this.index = undefined;
+      this.retrievalInfo = { kind: 'exact', buildMs: 0 };
+      return this.retrieval();
+    }
+    try {
+      this.index = IvfIndex.build(this.matrix, ivf);
+    } catch (err) {
+      const why =
+        err instanceof NonFiniteRowError
+          ? `item ${this.items[err.row]} has a vector or bias that is not a finite number`
+          : (err as Error).message;
+      throw new IndexBuildError(`cannot index ${this.items.length} items: ${why}`, { cause: err });
+    }
+    const index = this.index;
+    this.retrievalInfo = {
+      kind: 'ivf',
+      buildMs: performance.now() - started,
+      lists: index.lists,
+      probe: index.settings.probe,
+      rerank: index.settings.rerank,
+    };
+    return this.retrieval();
+  }
+
+  /**
+   * Recall@K of top-K as served (through the index when one is built) against the exhaustive scan,
+   * over the given queries and filters. A result counts when its score reaches the exact K-th
+   * score: items with identical vectors tie, and either is a right answer (`ids` counts by id).
+   */
+  retrievalRecall(
+    queries: readonly (string | Float32Array)[],
+    k: number,
+    options: Omit<TopKOptions, 'exact'> = {},
+  ): { recall: number; ids: number; queries: number } {
+    let expected = 0;
+    let byScore = 0;
+    let byId = 0;
+    for (const query of queries) {
+      const exact = this.topK(query, k, { ...options, exact: true });
+      const served = this.topK(query, k, options);
+      const last = exact[exact.length - 1];
+      if (!last) continue;
+      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
+      const ids = new Set(exact.map((r) => r.item));
+      expected += exact.length;
+      byScore += served.filter((r) => r.score >= floor).length;
+      byId += served.filter((r) => ids.has(r.item)).length;
+    }
+    return {
+      recall: expected === 0 ? 1 : byScore / expected,
+      ids: expected === 0 ? 1 : byId / expected,
+      queries: queries.length,
+    };
+  }
+
+  /** How top-K is served now, and the memory it holds. */
+  retrieval(): RetrievalInfo {
+    return {
+      ...this.retrievalInfo,
+      items: this.items.length,
+      matrixBytes: this.matrix.bytes,
+      indexBytes: this.index?.memoryBytes ?? 0,
+      ...(this.index ? { pendingItems: this.index.pendingRows } : {}),
+    };
   }
 
   /** The learned vector of a training user (undefined for users unseen in training). */
@@ -346,27 +534,36 @@ export class RecommenderModel {
   }
 
   /**
-   * Fold-in for a user unseen in training: the mean vector of the items they recently interacted
-   * with. Scoring with it ranks items by similarity to that history, so a brand-new user with a
-   * handful of events already gets personal results, without retraining.
+   * A user's vector from the items they interacted with, most recent first: for the sequential model
+   * its user tower (the position-weighted sum over the latest historyLength items); for the others
+   * the fold-in of a user unseen in training, the mean vector of those items. Scoring with it ranks
+   * items by similarity to that history, so a brand-new user with a handful of events already gets
+   * personal results, without retraining. Items the model does not know are skipped.
    */
-  userVectorFromItems(recentItems: (string | ItemFeatures)[]): Float32Array {
+  userVectorFromItems(recentItems: readonly (string | ItemFeatures)[]): Float32Array {
     const d = this.hp.dim;
     const out = new Float32Array(d);
-    let count = 0;
+    const weights = this.positionWeights;
+    let total = 0;
+    let position = 0;
     for (const item of recentItems) {
+      if (weights && position >= weights.length) break;
+      let vector: Float32Array;
+      let offset = 0;
       if (typeof item === 'string') {
         const i = this.itemIndex.get(item);
         if (i === undefined) continue;
-        const off = i * d;
-        for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (this.matrix.vectors[off + j] as number);
+        vector = this.matrix.vectors;
+        offset = i * d;
       } else {
-        const v = this.itemVector(item);
-        for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (v[j] as number);
+        vector = this.itemVector(item);
       }
-      count++;
+      const w = weights ? (weights[position] as number) : 1;
+      for (let j = 0; j < d; j++) out[j] = (out[j] as number) + w * (vector[offset + j] as number);
+      total += w;
+      position++;
     }
-    if (count > 0) for (let j = 0; j < d; j++) out[j] = (out[j] as number) / count;
+    if (total > 0) for (let j = 0; j < d; j++) out[j] = (out[j] as number) / total;
     return out;
   }
 
@@ -404,22 +601,51 @@ export class RecommenderModel {
     return this.matrix.scores(vector, this.globalMean + bias);
   }
 
-  /** The K best items over the whole catalogue, best first, skipping `exclude` and what `filter` rejects. */
+  /**
+   * The K best items over the whole catalogue, best first, skipping `exclude` and what `allowed`
+   * and `filter` reject: through the index when one is built (exact scores, approximate set), else
+   * the exhaustive scan. Fewer than K only when fewer items pass the filters.
+   */
   topK(user: string | Float32Array, k: number, options: TopKOptions = {}): ScoredItem[] {
     if (k <= 0) return [];
-    const scores = this.scoreView(user);
     const excluded = new Set<number>();
     for (const item of options.exclude ?? []) {
       const i = this.itemIndex.get(item);
       if (i !== undefined) excluded.add(i);
     }
     const { allowed, rows, filter } = options;
-    const n = scores.length;
+    const index = options.exact ? undefined : this.index;
+    if (index && !(rows && rows.length <= this.rowsScoredOneByOne(index))) {
+      const { vector, bias } = this.resolveUser(user);
+      const found = index.search(this.matrix, vector, this.globalMean + bias, k, {
+        allowed,
+        allowedShare: options.allowedShare,
+        withinRows: rows,
+        excluded,
+        accept: filter ? (row) => filter(this.items[row] as string) : undefined,
+      });
+      return Array.from(found.rows, (row, p) => ({
+        item: this.items[row] as string,
+        score: found.scores[p] as number,
+      }));
+    }
+    let scores: Float32Array;
+    let candidates: Int32Array | undefined;
+    if (rows) {
+      // The listed rows alone, scored one by one: a category is a small part of a large catalogue.
+      const n = this.items.length;
+      let count = rows.length;
+      while (count > 0 && (rows[count - 1] as number) >= n) count--;
+      const { vector, bias } = this.resolveUser(user);
+      scores = this.matrix.scoresAt(vector, this.globalMean + bias, rows, count);
+      candidates = rows.subarray(0, count);
+    } else {
+      scores = this.scoreView(user);
+    }
     // A sorted array of K (index, score) beats a heap for the small K of recommendation lists.
     const idx: number[] = [];
     const val: number[] = [];
-    const consider = (i: number): void => {
-      const s = scores[i] as number;
+    const consider = (i: number, s: number): void => {
       if (idx.length === k && s <= (val[k - 1] as number)) return;
       if (allowed && allowed[i] === 0) return;
       if (excluded.has(i)) return;
@@ -433,15 +659,17 @@ export class RecommenderModel {
       idx[p] = i;
       val[p] = s;
     };
-    if (rows) {
-      for (let r = 0; r < rows.length; r++) {
-        const i = rows[r] as number;
-        if (i < n) consider(i);
-      }
+    if (candidates) {
+      for (let r = 0; r < candidates.length; r++) consider(candidates[r] as number, scores[r] as number);
     } else {
-      for (let i = 0; i < n; i++) consider(i);
+      for (let i = 0; i < scores.length; i++) consider(i, scores[i] as number);
     }
     return idx.map((i, p) => ({ item: this.items[i] as string, score: val[p] as number }));
+  }
+
+  /** Candidate rows at most this many are scored one by one rather than through the index: about what an index query reads. */
+  private rowsScoredOneByOne(index: IvfIndex): number {
+    return Math.ceil((index.settings.probe * this.items.length) / index.lists);
   }
 
   /** Scores of given items (ids or features of cold items) for a user: candidate re-ranking, evaluation. */

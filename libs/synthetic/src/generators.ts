@@ -180,6 +180,44 @@ export interface CatalogOptions {
   interactionsPerUser: number;
   start: Date;
   spacingMs: number;
+  /**
+   * Brand names (made-up words) put in front of titles: with none, a category has 32 distinct titles
+   * and a large catalogue is mostly items that read alike; a few thousand make items as varied as a
+   * real catalogue's, which is what an approximate index over item vectors must be measured on.
+   */
+  brands?: number;
+}
+
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ren',
+  'to',
+  'vu',
+  'sa',
+  'dex',
+  'nor',
+  'pi',
+  'zel',
+  'qua',
+  'bri',
+  'fen',
+  'ola',
+  'tur',
+];
+
+/** `count` distinct made-up brand words, seeded. */
+function brandNames(rand: () => number, count: number): string[] {
+  if (count > 50_000) throw new Error(`brands: at most 50,000 (asked for ${count})`);
+  const names = new Set<string>();
+  while (names.size < count) {
+    const length = 2 + Math.floor(rand() * 3);
+    let name = '';
+    for (let s = 0; s < length; s++) name += pick(rand, SYLLABLES);
+    names.add(name);
+  }
+  return [...names];
 }
 
 /** Users favour two categories each; popularity follows a Zipf-like curve within a category. */
@@ -188,10 +226,11 @@ export function generateRetail(options: CatalogOptions): {
   interactions: GeneratedInteraction[];
 } {
   const rand = seededRandom(options.seed);
+  const brands = options.brands ? brandNames(rand, options.brands) : [];
   const items: GeneratedItem[] = [];
   for (let i = 0; i < options.items; i++) {
     const category = CATEGORIES[i % CATEGORIES.length];
-    const title = `${pick(rand, ADJECTIVES)} ${pick(rand, NOUNS[category])}`;
+    const title = `${brands.length > 0 ? `${pick(rand, brands)} ` : ''}${pick(rand, ADJECTIVES)} ${pick(rand, NOUNS[category])}`;
     items.push({
       item_id: `i-${i}`,
       title,

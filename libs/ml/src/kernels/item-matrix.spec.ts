@@ -38,14 +38,36 @@ describe('ItemMatrix', () => {
     for (let i = 0; i < 9; i++) expect(scores[i]).toBeCloseTo(1 + (matrix.bias[i] as number), 6);
   });
 
-  it('grows with zero rows that score the base, keeping the existing rows', () => {
-    const { matrix, query } = filled(6, 32, 4);
-    const before = Array.from(matrix.scores(query, 0));
-    const grown = matrix.grown(11);
-    const after = grown.scores(query, 0);
-    expect(after).toHaveLength(11);
-    for (let i = 0; i < 6; i++) expect(after[i]).toBeCloseTo(before[i] as number, 6);
-    for (let i = 6; i < 11; i++) expect(after[i]).toBe(0);
+  for (const dim of [32, 6])
+    it(`grows (dim ${dim}) with zero rows that score the base, keeping the existing rows`, () => {
+      const { matrix, query } = filled(6, dim, 4);
+      const before = Array.from(matrix.scores(query, 0));
+      const roomy = matrix.resized(11);
+      expect(roomy).not.toBe(matrix);
+      expect(roomy.capacity).toBe(11);
+      const after = roomy.scores(query, 0);
+      expect(after).toHaveLength(11);
+      for (let i = 0; i < 6; i++) expect(after[i]).toBeCloseTo(before[i] as number, 6);
+      for (let i = 6; i < 11; i++) expect(after[i]).toBe(0);
+      // Within its capacity a matrix grows in place; past it, by half as much again.
+      roomy.vectors.fill(0.5, 6 * dim);
+      expect(roomy.resized(11)).toBe(roomy);
+      const larger = roomy.resized(12);
+      expect(larger.capacity).toBe(17);
+      expect(larger.vectors[11 * dim - 1]).toBe(0.5);
+      expect(larger.scores(query, 0)[11]).toBe(0);
+    });
+
+  it('scores listed rows as the full scan does, in the order listed', () => {
+    for (const dim of [32, 6]) {
+      const { matrix, query } = filled(50, dim, 9);
+      const all = Array.from(matrix.scores(query, 0.5));
+      const rows = [49, 3, 3, 17, 0];
+      const listed = matrix.scoresAt(query, 0.5, Int32Array.from(rows), rows.length);
+      rows.forEach((row, k) => expect(listed[k]).toBeCloseTo(all[row] as number, 5));
+      const biasOnly = matrix.scoresAt(undefined, 1, Int32Array.from(rows), 2);
+      expect(biasOnly[1]).toBeCloseTo(1 + (matrix.bias[3] as number), 6);
+    }
   });
 
   it('keeps separate matrices apart', () => {
