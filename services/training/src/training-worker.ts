@@ -4,6 +4,7 @@
 // parsed here too, for the same reason. The run's TensorBoard event files are written here as well,
 // from the same progress messages the service records.
 import {
+  DEFAULT_RANKING_OBJECTIVE,
   encoderDir,
   openRunEvents,
   progressPoints,
@@ -146,7 +147,7 @@ async function runRecommender(job: RecommenderWorkerJob): Promise<RecommenderJob
       tenantId: job.feature.tenantId,
       asOf,
       splitAt: dataset.splitAt,
-      objective: job.hyperparameters.objective ?? 'implicit',
+      objective: job.hyperparameters.objective ?? DEFAULT_RANKING_OBJECTIVE,
     });
     spec = { kind: 'recommender', inline, split: 'given' };
   } else {

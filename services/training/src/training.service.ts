@@ -23,6 +23,7 @@ import {
   defaultHyperparameters,
   evaluateSentimentArtifact,
   parseRecommenderHyperparameters,
+  DEFAULT_RANKING_OBJECTIVE,
   readLabeledText,
   parseLabelMap,
   type ArtifactFile,
@@ -496,14 +497,17 @@ function requestTime(request: TrainingRequest): Date {
   return at ? new Date(Number(at.seconds) * 1000 + Math.floor(at.nanos / 1e6)) : new Date();
 }
 
-/** Feature datasets are interaction logs: without an explicit objective they train implicitly. */
+/**
+ * Feature datasets are interaction logs: without an objective they train the ranking default
+ * (DEFAULT_RANKING_OBJECTIVE, the sequential two-tower model: the winner of bench/recommender.ts).
+ */
 function parseRecommenderHp(
   raw: Record<string, string>,
   dataset: DatasetRef,
 ): Partial<RecommenderHyperparameters> {
   try {
     const hp = parseRecommenderHyperparameters(raw);
-    return dataset.type === 'feature' && !hp.objective ? { ...hp, objective: 'implicit' } : hp;
+    return dataset.type === 'feature' && !hp.objective ? { ...hp, objective: DEFAULT_RANKING_OBJECTIVE } : hp;
   } catch (err) {
     throw new NonRetriableError((err as Error).message);
   }

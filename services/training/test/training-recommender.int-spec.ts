@@ -289,7 +289,7 @@ describe('recommender training in the training service', () => {
     const byId = Object.fromEntries(letters.map((l) => [l.originalHeaders['event-id'], l]));
     expect(byId[missing]?.errorMessage).toMatch(/does not exist on the training host/);
     expect(byId[unknown]?.errorMessage).toMatch(/unknown feature dataset "orders"/);
-    expect(byId[badHp]?.errorMessage).toMatch(/objective: expected explicit or implicit/);
+    expect(byId[badHp]?.errorMessage).toMatch(/objective: expected explicit, implicit, sequential/);
     for (const l of letters) expect(l.reason).toBe('validation');
   }, 60_000);
 
@@ -361,7 +361,8 @@ describe('recommender training in the training service', () => {
       split: 'given',
       tenantId: tenant,
       featureDataset: { asOf: new Date(asOf).toISOString(), splitAt: new Date(splitAt).toISOString() },
-      hyperparameters: { objective: 'implicit' },
+      // A retrain names no objective: the ranking default, the sequential two-tower model.
+      hyperparameters: { objective: 'sequential' },
     });
 
     // The retrain is an experiment run of the tenant's, linked to the version it produced.

@@ -193,7 +193,10 @@ export function registerTrainCommands(program: Command): void {
     .addOption(formatOption('sentiment: '))
     .addOption(encodingOption('sentiment: '))
     .option('--items <file>', 'recommender: MovieLens movies.csv or u.item (titles and genres)')
-    .option('--objective <objective>', 'recommender: explicit (ratings, MSE; default) or implicit (BPR)')
+    .option(
+      '--objective <objective>',
+      'recommender: explicit (ratings, MSE; default), implicit (BPR) or sequential (two-tower over the latest items, next-item softmax)',
+    )
     .option('--split <split>', 'recommender: random, time or leave-last-out (default random)')
     .option('--test <file>', 'held-out evaluation data')
     .option('--test-split <fraction>', 'hold out this fraction of --data (default 0.2; sentiment: per label)')
