@@ -4,6 +4,7 @@ import { pseudonymizationEnv } from '@mercato/privacy';
 import { modelVerifyEnv } from '@mercato/registry-client';
 import type { PlatformConfig } from '@mercato/runtime';
 import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@mercato/contracts';
+import { DEFAULT_RETRIEVAL_SETTINGS } from '@mercato/ml';
 
 export const scoringEnv = {
   MODEL_REGISTRY_URL: z
@@ -75,6 +76,16 @@ function recommendationsEnv() {
     RECS_ROLLBACK_MIN_REQUESTS: positiveInt(20),
     /** ...within this long after the swap (afterwards the previous version is released). */
     RECS_ROLLBACK_WINDOW_MS: positiveInt(120_000),
+    /** Catalogs with fewer items are ranked by the exhaustive scan; larger ones through an IVF index. */
+    RECS_EXACT_BELOW: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.exactBelow),
+    /** Index cells; 0: the square root of the catalog size. */
+    RECS_INDEX_LISTS: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.lists),
+    /** Cells read per request (more for a category): the recall/latency trade-off. */
+    RECS_INDEX_PROBE: positiveInt(DEFAULT_RETRIEVAL_SETTINGS.probe),
+    /** Candidates (from the 8-bit codes) scored exactly at the end of an index query. */
+    RECS_INDEX_RERANK: positiveInt(DEFAULT_RETRIEVAL_SETTINGS.rerank),
+    /** A version whose index recalls less of the exhaustive top 10 on its warm-up queries is refused. */
+    RECS_INDEX_MIN_RECALL: share.default(0.9),
   };
 }
 

@@ -146,6 +146,57 @@ describe('rank', () => {
     expect(ids('garden').sort()).toEqual([first, 'i-new'].sort());
   });
 
+  it('ranks through an index with the same filters, never short of K while K items pass', () => {
+    // Six cells, one read per query: the filters make it read more.
+    model.buildIndex({ exactBelow: 0, lists: 6, probe: 1 });
+    try {
+      const state = stateWith({ u0: { recent: ['i3'], purchased: ['i0', 'i4'] } });
+      const tenant = state.tenant('t');
+      // Every item but the purchases and the unavailable one (an earlier test added i-new to the model).
+      const all = rank(model, tenant, request('u0', 50));
+      expect(all.map((r) => r.itemId).sort()).toEqual(
+        model.itemIds.filter((i) => !['i0', 'i1', 'i4'].includes(i)).sort(),
+      );
+      const books = rank(model, tenant, request('u0', 10, ['seen'], 'books'));
+      expect(books).toHaveLength(10);
+      expect(books.every((r) => Number(r.itemId.slice(1)) >= 20)).toBe(true);
+      expect(rank(model, tenant, request('u0', 3))).toHaveLength(3);
+    } finally {
+      model.buildIndex();
+    }
+  });
+
+  it('makes a sequential model’s user of their latest items, known to it or not', async () => {
+    const { tf } = await selectBackend('auto');
+    const sequential = await trainRecommender(
+      tf,
+      { interactions, items },
+      {
+        objective: 'sequential',
+        dim: 8,
+        epochs: 10,
+        batchSize: 128,
+        historyLength: 5,
+        negatives: 64,
+        seed: 3,
+      },
+    );
+    // A kitchen buyer whose latest items are books is offered books now.
+    const state = stateWith({
+      u0: { recent: ['i25', 'i26', 'i27'], purchased: [] },
+      newcomer: { recent: ['i5', 'i6'], purchased: [] },
+    });
+    const turned = rank(sequential, state.tenant('t'), request('u0', 5, ['seen']));
+    expect(turned.every((r) => r.reason === 'personalized')).toBe(true);
+    expect(turned.filter((r) => Number(r.itemId.slice(1)) >= 20).length).toBeGreaterThanOrEqual(4);
+    const newcomer = rank(sequential, state.tenant('t'), request('newcomer', 5, ['seen']));
+    expect(newcomer.every((r) => r.reason === 'similar_to_recent')).toBe(true);
+    expect(newcomer.filter((r) => Number(r.itemId.slice(1)) < 20).length).toBeGreaterThanOrEqual(4);
+    // Without history, a known user is their vector as of training.
+    const quiet = rank(sequential, stateWith({}).tenant('t'), request('u30', 5));
+    expect(quiet.every((r) => r.reason === 'personalized')).toBe(true);
+  });
+
   it('answers from the popular lists alone when no model is loaded', () => {
     const tenant = stateWith({}).tenant('t');
     tenant.popular = {

@@ -1,8 +1,12 @@
-// Ranking one request: top-K over the model's whole in-memory item matrix with the business filters
-// (never purchased items, seen ones on request, only available items, the category when asked).
-// A user the model was trained on is scored from their learned vector blended with their recent
-// items (so today's purchase moves today's answer); a user it does not know but who has history gets
-// the fold-in of that history; a user with neither gets popular and trending items. Lists shorter
+// Ranking one request: the model's top-K over the tenant's catalog (the exhaustive scan of a small
+// catalog, the index of a large one: see RecommenderModel.topK) with the business filters (never
+// purchased items, seen ones on request, only available items, the category when asked), applied
+// inside the top-K so that a filtered list is never short of K while K items pass.
+// With a sequential model a user is their latest items (its user tower over them), trained on or
+// not; with the others a user the model was trained on is scored from their learned vector blended
+// with their recent items (so today's purchase moves today's answer), and a user it does not know
+// but who has history gets the fold-in of that history. A user with neither gets popular and
+// trending items. Lists shorter
 // than K (strict filters) are filled from popular items.
 import type { RecommenderModel, TopKOptions } from '@mercato/ml';
 import type { PopularItem, TenantState, UserState } from './recs-state';
@@ -25,9 +29,6 @@ export interface RankedItem {
   score: number;
   reason: Reason;
 }
-
-/** How many of the most recent items make up the fold-in vector. */
-const RECENT_FOR_FOLD_IN = 20;
 
 export function rank(
   model: RecommenderModel | undefined,
@@ -56,16 +57,20 @@ export function rank(
 
 const NO_ROWS = new Int32Array(0);
 
-/** accept() as row sets over the model's items (serving-index.ts), for the scans of the whole catalog. */
+type CatalogRules = Pick<TopKOptions, 'allowed' | 'allowedShare' | 'rows'>;
+
+/** accept() as row sets over the model's items (serving-index.ts), for the model's top-K. */
 function catalogRules(
   model: RecommenderModel,
   state: TenantState | undefined,
   category: string | undefined,
-): Pick<TopKOptions, 'allowed' | 'rows'> {
+): CatalogRules {
   // Without a catalog every item is available and none is in any category.
   if (!state) return category === undefined ? {} : { rows: NO_ROWS };
   const index = servingIndex(model, state);
-  return category === undefined ? { allowed: index.available } : { rows: index.inCategory(category) };
+  return category === undefined
+    ? { allowed: index.available, allowedShare: index.availableShare }
+    : { rows: index.inCategory(category) };
 }
 
 function excludedItems(user: UserState | undefined, exclude: ReadonlySet<ExcludeValue>): Set<string> {
@@ -81,8 +86,18 @@ function userVector(
   userId: string,
   user: UserState | undefined,
 ): { vector: Float32Array; reason: Reason } | undefined {
-  const recent = user ? user.recent.slice(0, RECENT_FOR_FOLD_IN).filter((i) => model.hasItem(i)) : [];
   const learned = model.userVector(userId);
+  if (model.readsHistory) {
+    // A sequential model's user is their latest items: today's history makes today's vector.
+    const fresh = user && user.recent.some((i) => model.hasItem(i));
+    if (fresh)
+      return {
+        vector: model.userVectorFromItems(user.recent),
+        reason: learned ? 'personalized' : 'similar_to_recent',
+      };
+    return learned ? { vector: learned, reason: 'personalized' } : undefined;
+  }
+  const recent = user ? user.recent.slice(0, model.historyLength).filter((i) => model.hasItem(i)) : [];
   if (learned) {
     if (recent.length === 0) return { vector: learned, reason: 'personalized' };
     return { vector: blend(learned, model.userVectorFromItems(recent)), reason: 'personalized' };
@@ -118,7 +133,7 @@ function fillWithPopular(
   k: number,
   accept: (itemId: string) => boolean,
   excluded: ReadonlySet<string>,
-  rules: Pick<TopKOptions, 'allowed' | 'rows'>,
+  rules: CatalogRules,
 ): void {
   const taken = new Set(out.map((r) => r.itemId));
   const lists = state?.popular;

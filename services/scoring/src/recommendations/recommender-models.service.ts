@@ -24,10 +24,13 @@ import {
   RecommenderLoader,
   RecommenderRefusedError,
   type LoadTrigger,
+  type RefusalReason as LoaderRefusal,
   type ServingRecommender,
+  type ServingRetrieval,
 } from './recommender.loader';
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
+import { servingIndex } from './serving-index';
 import { TenantShards } from './tenant-shards';
 
 /** Every alias of the registry contract is served: production answers, staging takes the A/B share, shadow mirrors. */
@@ -36,12 +39,14 @@ export type RecsAlias = ModelAlias;
 
 export const recommenderName = (tenantId: string): string => `recommender-${tenantId}`;
 
-type RefusalReason = 'integrity' | 'registry' | 'invalid_model' | 'request_errors';
+type RefusalReason = LoaderRefusal | 'request_errors';
 
 export interface AliasStatus {
   version: number | null;
   loadedAt: string | null;
   trigger: LoadTrigger | null;
+  /** How the version serves top-K (exhaustive scan or index), its memory and its warm-up recall. */
+  retrieval: ServingRetrieval | null;
   lastRefused: { version: number; reason: RefusalReason; error: string; at: string } | null;
   rollbacks: number;
 }
@@ -168,6 +173,7 @@ export class RecommenderModelsService
         version: serving?.version ?? null,
         loadedAt: serving?.loadedAt.toISOString() ?? null,
         trigger: serving?.trigger ?? null,
+        retrieval: serving ? { ...serving.retrieval, ...serving.model.retrieval() } : null,
         lastRefused: a.lastRefused,
         rollbacks: a.rollbacks,
       };
@@ -295,10 +301,27 @@ export class RecommenderModelsService
         target.trigger,
         catalog,
       );
+      // The catalog rules over the new rows, built now rather than by the first request after the swap.
+      servingIndex(loaded.model, this.state.tenant(tenantId));
       const ms = Math.round(performance.now() - started);
       recsMetrics.loadSeconds.observe({ alias }, ms / 1000);
+      const { retrieval } = loaded;
+      recsMetrics.indexBuildSeconds.observe({ alias, kind: retrieval.kind }, retrieval.buildMs / 1000);
       this.logger.info(
-        { model: name, alias, version: target.version, items: loaded.model.itemIds.length, ms },
+        {
+          model: name,
+          alias,
+          version: target.version,
+          items: loaded.model.itemIds.length,
+          ms,
+          retrieval: retrieval.kind,
+          indexMs: Math.round(retrieval.buildMs),
+          lists: retrieval.lists,
+          probe: retrieval.probe,
+          recall: retrieval.recall,
+          matrixMb: Math.round(retrieval.matrixBytes / 2 ** 20),
+          indexMb: Math.round(retrieval.indexBytes / 2 ** 20),
+        },
         'recommender loaded and warmed up',
       );
       return loaded;
@@ -338,7 +361,7 @@ export class RecommenderModelsService
             errors: 0,
           }
         : undefined;
-    recsMetrics.modelVersion.set({ tenant: tenantId, alias }, next.version);
+    servingGauges(tenantId, alias, next);
     recsMetrics.swaps.inc({ alias, trigger: next.trigger });
     this.logger.info(
       {
@@ -363,7 +386,7 @@ export class RecommenderModelsService
       at: new Date().toISOString(),
     };
     recsMetrics.rollbacks.inc({ alias: 'production', reason: 'request_errors' });
-    recsMetrics.modelVersion.set({ tenant: tenantId, alias: 'production' }, probation.previous.version);
+    servingGauges(tenantId, 'production', probation.previous);
     this.logger.error(
       {
         model: recommenderName(tenantId),
@@ -390,4 +413,13 @@ export class RecommenderModelsService
         );
     });
   }
+}
+
+/** The gauges of what an alias serves: version, the index's warm-up recall, the memory of its items and index. */
+function servingGauges(tenant: string, alias: RecsAlias, serving: ServingRecommender): void {
+  recsMetrics.modelVersion.set({ tenant, alias }, serving.version);
+  recsMetrics.indexRecall.set({ tenant, alias }, serving.retrieval.recall);
+  const { matrixBytes, indexBytes } = serving.model.retrieval();
+  recsMetrics.modelBytes.set({ tenant, alias, part: 'items' }, matrixBytes);
+  recsMetrics.modelBytes.set({ tenant, alias, part: 'index' }, indexBytes);
 }

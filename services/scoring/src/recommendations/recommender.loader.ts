@@ -1,11 +1,20 @@
 // Fetches a recommender version from the model registry (every file checked against its SHA-256),
 // unpacks it into plain Float32Arrays, gives the tenant's catalog items it was not trained on their
-// text-only vectors, and warms it with real queries (learned users, fold-in, popularity) that must
-// give finite scores: a version that cannot serve is refused before it takes any traffic.
+// text-only vectors, builds its top-K index when the catalog is large enough (RECS_EXACT_BELOW), and
+// warms it with real queries (learned users, fold-in, popularity) that must give finite scores and,
+// through the index, at least RECS_INDEX_MIN_RECALL of the exhaustive scan's top 10: a version that
+// cannot serve, or whose index cannot be built, is refused (saying why) before it takes any traffic.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
 import type { ModelAlias } from '@mercato/contracts';
 import { isIntegrityFailure, RegistryClient, type Promotion } from '@mercato/registry-client';
-import { RecommenderModel, type TF, loadRecommender } from '@mercato/ml';
+import {
+  IndexBuildError,
+  RecommenderModel,
+  type RetrievalInfo,
+  type RetrievalSettings,
+  type TF,
+  loadRecommender,
+} from '@mercato/ml';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
@@ -15,6 +24,13 @@ import type { RecommenderItem } from '@mercato/ml';
 
 export type LoadTrigger = 'startup' | 'event' | 'poll' | 'rollback';
 
+/** How a loaded version serves top-K: the model's retrieval, and the recall measured at warm-up. */
+export interface ServingRetrieval extends RetrievalInfo {
+  /** Recall@10 against the exhaustive scan on the warm-up queries (1 for the exhaustive scan). */
+  recall: number;
+  warmUpQueries: number;
+}
+
 /** One loaded version as a slot holds it. */
 export class ServingRecommender implements Disposable {
   constructor(
@@ -23,6 +39,7 @@ export class ServingRecommender implements Disposable {
     readonly model: RecommenderModel,
     readonly loadedAt: Date,
     readonly trigger: LoadTrigger,
+    readonly retrieval: ServingRetrieval,
   ) {}
 
   /** The arrays are garbage-collected; nothing native to free. */
@@ -31,7 +48,7 @@ export class ServingRecommender implements Disposable {
   }
 }
 
-export type RefusalReason = 'integrity' | 'registry' | 'invalid_model';
+export type RefusalReason = 'integrity' | 'registry' | 'invalid_model' | 'index';
 
 export class RecommenderRefusedError extends Error {
   constructor(
@@ -45,18 +62,21 @@ export class RecommenderRefusedError extends Error {
 }
 
 const WARM_UP_QUERIES = 32;
+const RECALL_AT = 10;
 
 @Injectable()
 export class RecommenderLoader {
   private readonly registry: RegistryClient;
+  private readonly retrieval: Partial<RetrievalSettings>;
 
-  constructor(@Inject(SERVICE_CONFIG) config: ScoringConfig) {
+  constructor(@Inject(SERVICE_CONFIG) private readonly config: ScoringConfig) {
     this.registry = new RegistryClient(
       config.MODEL_REGISTRY_URL,
       30_000,
       authHeaders(serviceApiKey()),
       config.MODEL_VERIFY_KEYS_DIR,
     );
+    this.retrieval = retrievalSettings(config);
   }
 
   /** The version an alias points to; undefined when there is none (or no such model). */
@@ -109,11 +129,11 @@ export class RecommenderLoader {
         { cause: err },
       );
     }
+    let model: RecommenderModel;
     try {
-      const model = await loadRecommender(tf, { files });
+      model = await loadRecommender(tf, { files });
       model.addItems(catalog);
       warmUp(model);
-      return new ServingRecommender(name, version, model, new Date(), trigger);
     } catch (err) {
       throw new RecommenderRefusedError(
         `${name} v${version}: not a usable recommender: ${(err as Error).message}`,
@@ -121,7 +141,51 @@ export class RecommenderLoader {
         { cause: err },
       );
     }
+    const retrieval = prepareRetrieval(
+      model,
+      this.retrieval,
+      this.config.RECS_INDEX_MIN_RECALL,
+      `${name} v${version}`,
+    );
+    return new ServingRecommender(name, version, model, new Date(), trigger, retrieval);
   }
+}
+
+/**
+ * Builds the model's top-K index (or keeps the exhaustive scan below `exactBelow` items), warms it
+ * with the warm-up queries and measures its recall against the exhaustive scan on them. Refuses
+ * (reason `index`, saying why) an index that cannot be built or recalls less than `minRecall`.
+ */
+export function prepareRetrieval(
+  model: RecommenderModel,
+  settings: Partial<RetrievalSettings>,
+  minRecall: number,
+  what: string,
+): ServingRetrieval {
+  try {
+    const built = model.buildIndex(settings);
+    const queries = warmUpQueries(model);
+    const { recall } = model.retrievalRecall(queries, RECALL_AT);
+    if (built.kind === 'ivf' && recall < minRecall)
+      throw new IndexBuildError(
+        `recall@${RECALL_AT} ${recall.toFixed(3)} against the exhaustive scan on ${queries.length} warm-up queries is below RECS_INDEX_MIN_RECALL ${minRecall} (${built.lists} lists, probe ${built.probe}): raise RECS_INDEX_PROBE`,
+      );
+    return { ...model.retrieval(), recall, warmUpQueries: queries.length };
+  } catch (err) {
+    throw new RecommenderRefusedError(`${what}: index not built: ${(err as Error).message}`, 'index', {
+      cause: err,
+    });
+  }
+}
+
+/** The index settings of RECS_EXACT_BELOW and RECS_INDEX_* (0 lists: chosen from the catalog size). */
+export function retrievalSettings(config: ScoringConfig): Partial<RetrievalSettings> {
+  return {
+    exactBelow: config.RECS_EXACT_BELOW,
+    lists: config.RECS_INDEX_LISTS,
+    probe: config.RECS_INDEX_PROBE,
+    rerank: config.RECS_INDEX_RERANK,
+  };
 }
 
 /** The learned users warm-up queries: an even spread over the model's users. */
@@ -133,15 +197,19 @@ export function warmUpUsers(model: RecommenderModel): string[] {
   return out;
 }
 
-/** Queries like the traffic's (JIT-compiles the scoring loop too); refuses non-finite scores. */
-export function warmUp(model: RecommenderModel): void {
-  if (model.itemIds.length === 0) throw new Error('the model has no items');
-  const queries: (string | Float32Array)[] = [
+/** Queries like the traffic's: popularity (no vector), learned users, a fold-in. */
+export function warmUpQueries(model: RecommenderModel): (string | Float32Array)[] {
+  return [
     new Float32Array(model.hp.dim),
     ...warmUpUsers(model),
     model.userVectorFromItems(model.itemIds.slice(0, 5) as string[]),
   ];
-  for (const query of queries) {
+}
+
+/** The warm-up queries on the exhaustive scan (JIT-compiles the scoring loop too); refuses non-finite scores. */
+export function warmUp(model: RecommenderModel): void {
+  if (model.itemIds.length === 0) throw new Error('the model has no items');
+  for (const query of warmUpQueries(model)) {
     for (const { item, score } of model.topK(query, 10)) {
       if (!Number.isFinite(score)) throw new Error(`warm-up scored item ${item} ${score}`);
     }

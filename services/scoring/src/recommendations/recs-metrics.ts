@@ -58,6 +58,22 @@ export const recsMetrics = {
     'Production versions swapped back out after failing requests',
     ['alias', 'reason'],
   ),
+  indexBuildSeconds: histogram(
+    'mercato_recs_index_build_seconds',
+    'Building the top-K index of a loaded version (kind: ivf, or exact below RECS_EXACT_BELOW items)',
+    ['alias', 'kind'],
+    [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+  ),
+  indexRecall: gauge(
+    'mercato_recs_index_recall',
+    "Recall@10 of the served version's top-K against the exhaustive scan, on its warm-up queries",
+    ['tenant', 'alias'],
+  ),
+  modelBytes: gauge(
+    'mercato_recs_model_bytes',
+    'Memory of the served version at its swap: its item vectors (part=items) and its top-K index (part=index)',
+    ['tenant', 'alias', 'part'],
+  ),
   loadSeconds: histogram(
     'mercato_recs_model_load_seconds',
     'Download, unpack and warm-up of a recommender version',

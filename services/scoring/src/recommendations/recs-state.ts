@@ -41,6 +41,10 @@ export class TenantState {
    * replace their UserState object instead.
    */
   generation = 0;
+  /** Items whose availability or categories changed, or that arrived, oldest first (see changesSince). */
+  private changed: string[] = [];
+  /** How many changes were ever recorded; changed[i] is change number changedFrom + i. */
+  private changedFrom = 0;
 
   get popular(): PopularLists {
     return this.popularLists;
@@ -64,7 +68,32 @@ export class TenantState {
   inCategory(itemId: string, category: string): boolean {
     return this.catalog.get(itemId)?.categories.has(category) ?? false;
   }
+
+  /** Catalog changes recorded so far: what a serving index compares with its own count. */
+  get catalogChanges(): number {
+    return this.changedFrom + this.changed.length;
+  }
+
+  /** An item that arrived or whose availability or categories changed: serving indexes catch up on it. */
+  recordChange(itemId: string): void {
+    this.changed.push(itemId);
+    this.generation++;
+    if (this.changed.length > MAX_CHANGES_KEPT) {
+      const dropped = this.changed.length - MAX_CHANGES_KEPT / 2;
+      this.changed = this.changed.slice(dropped);
+      this.changedFrom += dropped;
+    }
+  }
+
+  /** The items changed since change number `from`; undefined when those are no longer kept (rebuild). */
+  changesSince(from: number): readonly string[] | undefined {
+    if (from < this.changedFrom) return undefined;
+    return this.changed.slice(from - this.changedFrom);
+  }
 }
+
+/** Changes kept for serving indexes to catch up incrementally; one further behind rebuilds. */
+const MAX_CHANGES_KEPT = 100_000;
 
 /** Catalog items that arrived since the last drain: new ones get text-only vectors in loaded models. */
 export type CatalogListener = (tenantId: string, items: RecommenderItem[]) => void;
@@ -147,14 +176,13 @@ export class RecsState {
       const tenant = this.tenant(tenantId);
       const categories = new Set(item.categories.map(normalizeCategory));
       const previous = tenant.catalog.get(item.itemId);
-      if (
+      const changed =
         !previous ||
         previous.available !== item.available ||
         previous.categories.size !== categories.size ||
-        [...categories].some((c) => !previous.categories.has(c))
-      )
-        tenant.generation++;
+        [...categories].some((c) => !previous.categories.has(c));
       tenant.catalog.set(item.itemId, { available: item.available, categories, features });
+      if (changed) tenant.recordChange(item.itemId);
       const list = added.get(tenantId) ?? [];
       list.push(features);
       added.set(tenantId, list);
