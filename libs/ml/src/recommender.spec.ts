@@ -434,6 +434,17 @@ describe('top-K through the index', () => {
     expect(new Set(served)).toEqual(new Set(exact));
   });
 
+  it('answers the zero vector (popularity) exactly through the index, read in bias order', () => {
+    model.buildIndex({ exactBelow: 0, probe: 1 });
+    const zero = new Float32Array(model.hp.dim);
+    const allowed = Uint8Array.from(model.itemIds, (_, row) => (row % 3 === 0 ? 0 : 1));
+    for (const options of [{}, { allowed, allowedShare: 2 / 3 }]) {
+      const exact = model.topK(zero, 10, { ...options, exact: true });
+      const served = model.topK(zero, 10, options);
+      expect(served.map((r) => r.item)).toEqual(exact.map((r) => r.item));
+    }
+  });
+
   it('refuses to build an index over a vector that is not finite, naming the item', () => {
     const state = model.state();
     const broken = new RecommenderModel({

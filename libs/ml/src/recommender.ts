@@ -617,7 +617,9 @@ export class RecommenderModel {
     const index = options.exact ? undefined : this.index;
     if (index && !(rows && rows.length <= this.rowsScoredOneByOne(index))) {
       const { vector, bias } = this.resolveUser(user);
-      const found = index.search(this.matrix, vector, this.globalMean + bias, k, {
+      // A zero vector scores by bias alone (popularity): the index reads that in bias order, exactly.
+      const query = vector?.some((x) => x !== 0) ? vector : undefined;
+      const found = index.search(this.matrix, query, this.globalMean + bias, k, {
         allowed,
         allowedShare: options.allowedShare,
         withinRows: rows,
