@@ -43,6 +43,11 @@ export interface RecsStack {
   /** Headers every request to scoring carries (the API key when authentication is on). */
   headers: Record<string, string>;
   scoring: ServiceProcess;
+  /**
+   * Stops scoring and starts it again with these variables over the first ones (another answer
+   * cache size, say), on the same port, once it serves the version again: it reads the state anew.
+   */
+  restartScoring(env: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -189,45 +194,56 @@ async function startServing(
   }
 
   const scoringPort = await freePort();
-  const scoring = await startService(
-    'scoring',
-    {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: brokers,
-      KAFKA_CONSUMER_GROUP: `mercato-scoring-${tenant}`,
-      HTTP_PORT: String(scoringPort),
-      GRPC_PORT: String(await freePort()),
-      TENANT_ID: tenant,
-      MODEL_REGISTRY_URL: registry.url,
-      SENTIMENT_MODEL_NAME: `sentiment-${tenant}`,
-      FEATURE_URL: `http://127.0.0.1:${await freePort()}`,
-      LOG_LEVEL: 'warn',
-      AUTH_MODE: options.auth ? 'required' : 'off',
-      ...options.scoringEnv,
-    },
-    180_000,
-  );
-  started.push(() => scoring.stop());
   const scoringUrl = `http://127.0.0.1:${scoringPort}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const status = (await (
-      await fetch(`${scoringUrl}/v1/models/recommender`, { headers: requestHeaders })
-    ).json()) as {
-      production: { version: number | null };
-    };
-    if (status.production.version === version) break;
-    if (Date.now() > deadline) throw new Error(`scoring did not load ${model} v${version}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  log(`scoring serves ${model} v${version} at ${scoringUrl}`);
-  return {
+  const scoringEnv = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: brokers,
+    KAFKA_CONSUMER_GROUP: `mercato-scoring-${tenant}`,
+    HTTP_PORT: String(scoringPort),
+    GRPC_PORT: String(await freePort()),
+    TENANT_ID: tenant,
+    MODEL_REGISTRY_URL: registry.url,
+    SENTIMENT_MODEL_NAME: `sentiment-${tenant}`,
+    FEATURE_URL: `http://127.0.0.1:${await freePort()}`,
+    LOG_LEVEL: 'warn',
+    AUTH_MODE: options.auth ? 'required' : 'off',
+    ...options.scoringEnv,
+  };
+  // Scoring reads a large catalog before it is ready: ten minutes for a million items on a busy machine.
+  const startScoring = async (env: Record<string, string>): Promise<ServiceProcess> => {
+    const scoring = await startService('scoring', { ...scoringEnv, ...env }, 600_000);
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const status = (await (
+        await fetch(`${scoringUrl}/v1/models/recommender`, { headers: requestHeaders })
+      ).json()) as {
+        production: { version: number | null };
+      };
+      if (status.production.version === version) break;
+      if (Date.now() > deadline) {
+        await scoring.stop();
+        throw new Error(`scoring did not load ${model} v${version}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    log(`scoring serves ${model} v${version} at ${scoringUrl}`);
+    return scoring;
+  };
+  let scoring = await startScoring({});
+  started.push(() => scoring.stop());
+  const stack: RecsStack = {
     tenant,
     scoringUrl,
     headers: requestHeaders,
     scoring,
+    restartScoring: async (env) => {
+      await scoring.stop();
+      scoring = await startScoring(env);
+      stack.scoring = scoring;
+    },
     stop: async () => {
       for (const stop of started.reverse()) await stop();
     },
   };
+  return stack;
 }
