@@ -19,6 +19,7 @@
 //   once, scored from their float vectors; past a share of the catalogue the codes are laid out
 //   again, with the same centroids. A retrain builds a new index.
 import { seededRandom } from '@mercato/synthetic';
+import { insertBest } from './best-k';
 import { align16, scoreKernels, WASM_PAGE, type ItemMatrix, type ScoreKernels } from './kernels/item-matrix';
 
 export interface IvfSettings {
@@ -432,18 +433,7 @@ export class IvfIndex {
     const rows = new Int32Array(taken);
     const scores = new Float32Array(taken);
     let m = 0;
-    for (let c = 0; c < size; c++) {
-      const s = exact[c] as number;
-      if (m === taken && s <= (scores[taken - 1] as number)) continue;
-      let p = m === taken ? taken - 1 : m++;
-      while (p > 0 && (scores[p - 1] as number) < s) {
-        scores[p] = scores[p - 1] as number;
-        picked[p] = picked[p - 1] as number;
-        p--;
-      }
-      scores[p] = s;
-      picked[p] = c;
-    }
+    for (let c = 0; c < size; c++) m = insertBest(picked, scores, m, taken, c, exact[c] as number);
     for (let p = 0; p < taken; p++) rows[p] = poolRows[picked[p] as number] as number;
     return { rows, scores };
   }
@@ -755,15 +745,7 @@ class CellQueue {
       const s = scores[c] as number;
       if (s > afterScore || (s === afterScore && c <= afterCell)) continue;
       later++;
-      if (size === want && s <= (best[want - 1] as number)) continue;
-      let p = size === want ? want - 1 : size++;
-      while (p > 0 && (best[p - 1] as number) < s) {
-        best[p] = best[p - 1] as number;
-        cells[p] = cells[p - 1] as number;
-        p--;
-      }
-      best[p] = s;
-      cells[p] = c;
+      size = insertBest(cells, best, size, want, c, s);
     }
     this.size = size;
     this.taken = 0;

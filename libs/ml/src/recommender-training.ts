@@ -221,6 +221,43 @@ function rowOps(tf: TF): {
 }
 
 /**
+ * All items' tokens as one flat list (item row, token id, weight 1/count): an item's text part is
+ * then a gather and a segment sum, over the real tokens only (no padding to the longest title).
+ */
+function flatTokens(itemTokenIds: number[][]): { flatItem: number[]; flatTok: number[]; flatW: number[] } {
+  const flatItem: number[] = [];
+  const flatTok: number[] = [];
+  const flatW: number[] = [];
+  itemTokenIds.forEach((ids, i) => {
+    for (const t of ids) {
+      flatItem.push(i);
+      flatTok.push(t);
+      flatW.push(1 / ids.length);
+    }
+  });
+  return { flatItem, flatTok, flatW };
+}
+
+/**
+ * The trainable tables' makers: a seeded normal(0, initStddev) matrix and a zero vector, each
+ * created inside tidy so the initial values are released once the variables hold them.
+ */
+function variableMakers(
+  tf: TF,
+  hp: RecommenderHyperparameters,
+): { init: (shape: [number, number], seed: number) => Variable; zeros: (rows: number) => Variable } {
+  return {
+    init: (shape, seed) =>
+      tf.tidy(() =>
+        tf.variable(
+          tf.initializers.randomNormal({ mean: 0, stddev: hp.initStddev, seed }).apply(shape) as Tensor,
+        ),
+      ),
+    zeros: (rows) => tf.tidy(() => tf.variable(tf.zeros([rows]))),
+  };
+}
+
+/**
  * The training loop: tf.variables and optimizer.minimize over whole batches. Per epoch the data is
  * shuffled, negatives and id-dropout masks are drawn (seeded, in typed arrays) and uploaded once;
  * each step then only slices tensors, so no per-example JavaScript runs inside the loop.
@@ -235,26 +272,8 @@ async function fitTables(
 ): Promise<RecommenderTables> {
   const { dim: d, seed } = hp;
   const n = data.uIdx.length;
-  // All items' tokens as one flat list (item row, token id, weight 1/count): an item's text part is
-  // then a gather and a segment sum, over the real tokens only (no padding to the longest title).
-  const flatItem: number[] = [];
-  const flatTok: number[] = [];
-  const flatW: number[] = [];
-  itemTokenIds.forEach((ids, i) => {
-    for (const t of ids) {
-      flatItem.push(i);
-      flatTok.push(t);
-      flatW.push(1 / ids.length);
-    }
-  });
-  // Inside tidy, so the initial values are released once the variables hold them.
-  const init = (shape: [number, number], s: number): Variable =>
-    tf.tidy(() =>
-      tf.variable(
-        tf.initializers.randomNormal({ mean: 0, stddev: hp.initStddev, seed: s }).apply(shape) as Tensor,
-      ),
-    );
-  const zeros = (rows: number): Variable => tf.tidy(() => tf.variable(tf.zeros([rows])));
+  const { flatItem, flatTok, flatW } = flatTokens(itemTokenIds);
+  const { init, zeros } = variableMakers(tf, hp);
   const U = init([sizes.users, d], seed);
   const Q = init([sizes.items, d], seed + 1);
   const W = init([sizes.vocab, d], seed + 2);
@@ -449,23 +468,8 @@ async function fitSequential(
   }
   const n = exPos.length;
   if (n === 0) throw new Error('recommender: sequential training needs users with at least two interactions');
-  const flatItem: number[] = [];
-  const flatTok: number[] = [];
-  const flatW: number[] = [];
-  itemTokenIds.forEach((ids, i) => {
-    for (const t of ids) {
-      flatItem.push(i);
-      flatTok.push(t);
-      flatW.push(1 / ids.length);
-    }
-  });
-  const init = (shape: [number, number], s: number): Variable =>
-    tf.tidy(() =>
-      tf.variable(
-        tf.initializers.randomNormal({ mean: 0, stddev: hp.initStddev, seed: s }).apply(shape) as Tensor,
-      ),
-    );
-  const zeros = (rows: number): Variable => tf.tidy(() => tf.variable(tf.zeros([rows])));
+  const { flatItem, flatTok, flatW } = flatTokens(itemTokenIds);
+  const { init, zeros } = variableMakers(tf, hp);
   const Q = init([nItems, d], seed + 1);
   const W = init([sizes.vocab, d], seed + 2);
   const bq = zeros(nItems);

@@ -10,6 +10,7 @@
 // of new users need no TensorFlow at all.
 // This file is the model as it serves (scoring, top-K, fold-in, adding items); training is in
 // recommender-training.ts, the artifact (TF.js layers + manifest) in recommender-artifact.ts.
+import { insertBest } from './best-k';
 import { IvfIndex, DEFAULT_IVF_SETTINGS, NonFiniteRowError, type IvfSettings } from './ivf-index';
 import { ItemMatrix } from './kernels/item-matrix';
 import { tokenize } from './tokenizer';
@@ -644,22 +645,16 @@ export class RecommenderModel {
     } else {
       scores = this.scoreView(user);
     }
-    // A sorted array of K (index, score) beats a heap for the small K of recommendation lists.
     const idx: number[] = [];
     const val: number[] = [];
+    let size = 0;
+    // The filters are asked only about items that would enter the K best.
     const consider = (i: number, s: number): void => {
-      if (idx.length === k && s <= (val[k - 1] as number)) return;
+      if (size === k && s <= (val[k - 1] as number)) return;
       if (allowed && allowed[i] === 0) return;
       if (excluded.has(i)) return;
       if (filter && !filter(this.items[i] as string)) return;
-      let p = idx.length === k ? k - 1 : idx.length;
-      while (p > 0 && (val[p - 1] as number) < s) {
-        idx[p] = idx[p - 1] as number;
-        val[p] = val[p - 1] as number;
-        p--;
-      }
-      idx[p] = i;
-      val[p] = s;
+      size = insertBest(idx, val, size, k, i, s);
     };
     if (candidates) {
       for (let r = 0; r < candidates.length; r++) consider(candidates[r] as number, scores[r] as number);
