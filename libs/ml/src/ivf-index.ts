@@ -64,6 +64,8 @@ export interface RowFilter {
 /** Re-laid out once items added since the build pass this share of the indexed ones (or 1,024). */
 const RELAYOUT_SHARE = 0.05;
 const RELAYOUT_MIN = 1_024;
+/** An index with cells chosen from its size is outgrown once it indexes this many times the rows it was built over. */
+const REBUILD_GROWTH = 2;
 /** A mask never widens the probe more than this many times. */
 const MAX_WIDEN = 64;
 
@@ -110,6 +112,8 @@ export class IvfIndex {
   /** Row → cell, for every row indexed (laid out or pending). */
   private cellOf: Int32Array;
   private indexed: number;
+  /** Rows at the build. */
+  private readonly builtRows: number;
   /** Rows added since the layout, per cell. */
   private pending: number[][];
   private pendingCount = 0;
@@ -146,6 +150,7 @@ export class IvfIndex {
     this.maxNorm2 = maxNorm2;
     this.cellOf = cellOf;
     this.indexed = matrix.rows;
+    this.builtRows = matrix.rows;
     this.pending = Array.from({ length: lists }, () => []);
     this.layout = this.lay(matrix);
     this.cellQueue = new CellQueue(lists);
@@ -244,6 +249,14 @@ export class IvfIndex {
   /** Rows the index covers. */
   get rows(): number {
     return this.indexed;
+  }
+
+  /**
+   * Whether the cells, chosen from the size (lists 0), were chosen for under 1/REBUILD_GROWTH of the
+   * rows indexed now: each cell then holds that many times the rows a query was meant to read.
+   */
+  get outgrown(): boolean {
+    return this.settings.lists === 0 && this.indexed >= REBUILD_GROWTH * this.builtRows;
   }
 
   /** Bytes held: codes, scales, biases, the layout and the centroids. */

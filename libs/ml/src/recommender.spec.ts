@@ -445,6 +445,35 @@ describe('top-K through the index', () => {
     }
   });
 
+  it('follows a catalogue that grows after the build: an index past exactBelow, new cells past twice the size', () => {
+    const grown = new RecommenderModel(model.state());
+    const more = (from: number, count: number): RecommenderItem[] =>
+      Array.from({ length: count }, (_, i) => ({
+        item: `later-${from + i}`,
+        text: `${WORDS[GENRES[i % 5] as keyof typeof WORDS][i % 6]} ${FILLER[(i + 3) % 8]} ${from + i}`,
+        categories: [GENRES[i % 5] as string],
+      }));
+    const base = grown.itemIds.length;
+    expect(grown.buildIndex({ exactBelow: base + 500 })).toMatchObject({ kind: 'exact', items: base });
+    grown.addItems(more(0, 1_000));
+    const built = base + 1_000;
+    expect(grown.retrieval()).toMatchObject({
+      kind: 'ivf',
+      items: built,
+      lists: Math.round(Math.sqrt(built)),
+    });
+    grown.addItems(more(1_000, built - 1));
+    expect(grown.retrieval()).toMatchObject({ items: 2 * built - 1, lists: Math.round(Math.sqrt(built)) });
+    grown.addItems(more(built + 999, 1));
+    expect(grown.retrieval()).toMatchObject({
+      kind: 'ivf',
+      items: 2 * built,
+      lists: Math.round(Math.sqrt(2 * built)),
+      pendingItems: 0,
+    });
+    expect(grown.retrievalRecall(grown.userIds.slice(0, 40), 10).recall).toBeGreaterThanOrEqual(0.98);
+  });
+
   it('refuses to build an index over a vector that is not finite, naming the item', () => {
     const state = model.state();
     const broken = new RecommenderModel({

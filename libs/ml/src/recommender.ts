@@ -183,6 +183,8 @@ export interface RetrievalInfo {
   probe?: number;
   rerank?: number;
   pendingItems?: number;
+  /** Why the index could not be built again when items added since outgrew it (the previous one serves). */
+  rebuildError?: string;
 }
 
 /** An index that could not be built, and why (a model is refused for it rather than served wrongly). */
@@ -295,6 +297,8 @@ export class RecommenderModel {
     kind: 'exact',
     buildMs: 0,
   };
+  /** The settings of the last buildIndex(): items added later are served by their rules too. */
+  private retrievalSettings: RetrievalSettings | undefined;
 
   constructor(state: RecommenderState) {
     this.hp = state.hp;
@@ -448,16 +452,38 @@ export class RecommenderModel {
     }
     this.matrix = matrix;
     this.index?.add(matrix);
+    this.followGrowth();
     return fresh.length;
+  }
+
+  /**
+   * After items were added (a catalogue read after the version loaded, or one that grew between
+   * retrains): an exhaustive scan that reached `exactBelow` items gets its index, and an index whose
+   * cells were chosen for under half today's items is built again. Should that build fail, the
+   * retrieval in place keeps serving and `rebuildError` says why.
+   */
+  private followGrowth(): void {
+    const settings = this.retrievalSettings;
+    if (!settings) return;
+    const due = this.index ? this.index.outgrown : this.items.length >= settings.exactBelow;
+    if (!due) return;
+    try {
+      this.buildIndex(settings);
+    } catch (err) {
+      this.retrievalInfo = { ...this.retrievalInfo, rebuildError: (err as Error).message };
+    }
   }
 
   /**
    * Chooses how top-K is served: the exhaustive scan below `exactBelow` items, else an IVF index
    * over the item vectors, built now. Throws IndexBuildError (saying why) when the index cannot be
-   * built; the model then keeps the retrieval it had.
+   * built; the model then keeps the retrieval it had. Items added later follow the same settings
+   * (see followGrowth).
    */
   buildIndex(settings: Partial<RetrievalSettings> = {}): RetrievalInfo {
-    const { exactBelow, ...ivf } = { ...DEFAULT_RETRIEVAL_SETTINGS, ...settings };
+    const chosen = { ...DEFAULT_RETRIEVAL_SETTINGS, ...settings };
+    const { exactBelow, ...ivf } = chosen;
+    this.retrievalSettings = chosen;
     const started = performance.now();
     if (this.items.length < exactBelow) {
       this.index = undefined;
