@@ -119,6 +119,10 @@ describe('IvfIndex', () => {
     expect(index.rows).toBe(3_001);
     expect(index.pendingRows).toBe(1);
     expect(index.search(matrix, query, 0, 10).rows[0]).toBe(3_000);
+    expect(Array.from(index.search(matrix, undefined, 0, 10).rows)).toEqual(exactTop(matrix, undefined, 10));
+    matrix.bias[3_000] = -5;
+    expect(Array.from(index.search(matrix, undefined, 0, 10).rows)).toEqual(exactTop(matrix, undefined, 10));
+    matrix.bias[3_000] = 5;
     // Past 1,024 added rows (or 5% of the laid-out ones) the codes are laid out again.
     const more = clustered(1_100, 32, 13);
     matrix = matrix.resized(4_101);

@@ -477,8 +477,11 @@ export class IvfIndex {
       if (passes(row)) found.push(row);
     }
     if (found.length < k && byBias.length < this.layout.rows) return undefined;
-    // Rows added since the layout are few: each is compared with what was found.
-    for (const cell of this.pending) for (const row of cell) if (passes(row)) found.push(row);
+    // Rows added since the layout (up to RELAYOUT_SHARE of the indexed ones): only those whose bias
+    // reaches the K-th found can enter, so only those are filtered and sorted.
+    const floor = found.length >= k ? (bias[found[k - 1] as number] as number) : -Infinity;
+    for (const cell of this.pending)
+      for (const row of cell) if ((bias[row] as number) >= floor && passes(row)) found.push(row);
     found.sort((a, b) => (bias[b] as number) - (bias[a] as number) || a - b);
     const rows = Int32Array.from(found.slice(0, k));
     return { rows, scores: Float32Array.from(rows, (row) => base + (bias[row] as number)) };
