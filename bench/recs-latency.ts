@@ -253,6 +253,9 @@ interface RecallReport {
   /** In-process CPU per query, through what is served and through the exhaustive scan. */
   servedUs: number;
   exactUs: number;
+  /** The same in a category (the category's available items only). */
+  servedCategoryUs: number;
+  exactCategoryUs: number;
 }
 
 /**
@@ -297,8 +300,12 @@ function measureRecall(
   );
   const personal = { recall: 0, ids: 0 };
   const inCategory = { recall: 0 };
-  let servedCpu = 0;
-  let exactCpu = 0;
+  const cpu = { served: 0, exact: 0, servedCategory: 0, exactCategory: 0 };
+  const timed = (key: keyof typeof cpu, run: () => unknown): void => {
+    const t = process.cpuUsage().user;
+    run();
+    cpu[key] += process.cpuUsage().user - t;
+  };
   picked.forEach((u, q) => {
     const options = { exclude: new Set(u.purchased), allowed, allowedShare };
     const query = queries[q] as Float32Array;
@@ -306,13 +313,12 @@ function measureRecall(
     personal.recall += one.recall;
     personal.ids += one.ids;
     const rows = categoryRows.get(categories[q % categories.length] as string);
-    inCategory.recall += model.retrievalRecall([query], K, { exclude: new Set(u.purchased), rows }).recall;
-    let t = process.cpuUsage().user;
-    model.topK(query, K, options);
-    servedCpu += process.cpuUsage().user - t;
-    t = process.cpuUsage().user;
-    model.topK(query, K, { ...options, exact: true });
-    exactCpu += process.cpuUsage().user - t;
+    const inCategoryOptions = { exclude: new Set(u.purchased), rows };
+    inCategory.recall += model.retrievalRecall([query], K, inCategoryOptions).recall;
+    timed('served', () => model.topK(query, K, options));
+    timed('exact', () => model.topK(query, K, { ...options, exact: true }));
+    timed('servedCategory', () => model.topK(query, K, inCategoryOptions));
+    timed('exactCategory', () => model.topK(query, K, { ...inCategoryOptions, exact: true }));
   });
   const popular = model.retrievalRecall([new Float32Array(model.hp.dim)], K, {
     allowed,
@@ -324,8 +330,10 @@ function measureRecall(
     popular,
     personalById: personal.ids / count,
     queries: count * 2 + 1,
-    servedUs: servedCpu / count,
-    exactUs: exactCpu / count,
+    servedUs: cpu.served / count,
+    exactUs: cpu.exact / count,
+    servedCategoryUs: cpu.servedCategory / count,
+    exactCategoryUs: cpu.exactCategory / count,
   };
 }
 
@@ -418,7 +426,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     Number(values['recall-queries']),
   );
   log(
-    `recall@${K} vs exhaustive: personal ${recall.personal.toFixed(4)}, in a category ${recall.personalInCategory.toFixed(4)}, popular ${recall.popular.toFixed(4)}; ${recall.servedUs.toFixed(0)} µs vs ${recall.exactUs.toFixed(0)} µs CPU a query`,
+    `recall@${K} vs exhaustive: personal ${recall.personal.toFixed(4)}, in a category ${recall.personalInCategory.toFixed(4)}, popular ${recall.popular.toFixed(4)}; CPU a query ${recall.servedUs.toFixed(0)} µs vs ${recall.exactUs.toFixed(0)} µs exhaustive, in a category ${recall.servedCategoryUs.toFixed(0)} µs vs ${recall.exactCategoryUs.toFixed(0)} µs`,
   );
 
   const stack = await startRecsStack({
@@ -519,10 +527,10 @@ function print(reports: SizeReport[]): void {
     `recommendations: ${values.users} known users (Zipf ${values.zipf}), ${Number(values['unknown-share']) * 100}% unknown, 30% exclude=seen, 20% a category, k=${K}, auth ${values.auth}, ${values.duration} s per run; ${availableParallelism()} CPUs`,
     '',
     'how top-K is served (scoring, production version) and recall@10 against the exhaustive scan:',
-    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
+    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
     ...reports.map((r) => {
       const x = r.retrieval;
-      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
+      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
     }),
     '',
     `${'items'.padStart(9)} ${'cache'.padStart(5)} ${'server'.padEnd(14)} ${'conns'.padStart(5)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'req/s'.padStart(8)} ${'errors'.padStart(6)} ${'cpu µs/req'.padStart(10)} ${'rank ms'.padStart(8)} ${'cached'.padStart(6)}`,
