@@ -3,7 +3,9 @@ The chart's view of the service catalogue (docs: shared ARCHITECTURE.md): ports,
 each consumer reads in its group `mercato-<name>`, and the internal HTTP calls NetworkPolicies
 allow. Scoring also reads models.lifecycle.v1, but with one consumer group per pod (every replica
 must see every model event to hot-swap), so that topic is not part of its scaling bound; the
-registry only publishes to it. Topic names must match the catalogue in libs/contracts; partition counts are values
+registry only publishes to it. Training reads interactions.raw.v1 (in its own group) only while a
+recommender retraining trigger is on: its lag there is what wakes a training scaled to zero to
+count them. Topic names must match the catalogue in libs/contracts; partition counts are values
 (kafka.partitions). Keys are the values keys, `name` the Kubernetes/service name.
 */}}
 {{- define "mercato.serviceKeys" -}}
@@ -32,7 +34,7 @@ training:
   name: training
   httpPort: 8083
   public: false
-  topics: [training.requests.v1]
+  topics: [training.requests.v1{{ if include "mercato.retrainOn" . }}, interactions.raw.v1{{ end }}]
   calls: [feature, modelRegistry]
 modelRegistry:
   name: model-registry
@@ -53,4 +55,11 @@ sentimentMonitor:
   public: true
   topics: [news.scored.v1]
   calls: [modelRegistry]
+{{- end -}}
+
+
+{{/* True ("true") when a recommender retraining trigger is on (training counts interactions). */}}
+{{- define "mercato.retrainOn" -}}
+{{- $r := .Values.training.retrain -}}
+{{- if and .Values.training.enabled (or (gt (int $r.afterInteractions) 0) (gt (int $r.intervalSeconds) 0)) -}}true{{- end -}}
 {{- end -}}

@@ -136,6 +136,12 @@ MODEL_REGISTRY_URL: {{ printf "http://%s-model-registry:%d" $fullname 8084 | quo
 {{- if eq .key "training" }}
 TF_BACKEND: {{ include "mercato.tfBackend" .root | quote }}
 MODEL_ARTIFACT_DIR: /var/lib/mercato/artifacts
+{{- with $v.training.retrain }}
+RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: {{ .afterInteractions | int | toString | quote }}
+RECOMMENDER_RETRAIN_INTERVAL_S: {{ .intervalSeconds | int | toString | quote }}
+RECOMMENDER_RETRAIN_HOLDOUT_S: {{ .holdoutSeconds | int | toString | quote }}
+RECOMMENDER_RETRAIN_TENANTS: {{ join "," .tenants | quote }}
+{{- end }}
 {{- end }}
 {{- if has .key (list "ingest" "scoring") }}
 PSEUDONYMIZATION_KEY_FILE: /var/run/secrets/mercato/pseudonymization/key

@@ -27,7 +27,8 @@ const INSTALL_HINT = 'run `bash scripts/helm/install-tools.sh` first';
 // The contract the chart encodes (ARCHITECTURE.md): who consumes which topics.
 const CONSUMERS: Record<string, string[]> = {
   feature: ['news.raw.v1', 'interactions.raw.v1', 'catalog.items.v1'],
-  training: ['training.requests.v1'],
+  // interactions.raw.v1 while a recommender retraining trigger is on, as it is by default.
+  training: ['training.requests.v1', 'interactions.raw.v1'],
   scoring: ['news.enriched.v1', 'features.user.v1'],
   'sentiment-monitor': ['news.scored.v1'],
 };
@@ -433,6 +434,38 @@ describe.each(CASES)('case %s', (c) => {
     }
     // Only consumers get one.
     expect(scaled.map((s) => component(s)).sort()).toEqual(Object.keys(CONSUMERS).sort());
+  });
+
+  it('turns the recommender retraining triggers on by default, and stops reading interactions when both are off', () => {
+    const training = (objects: Obj[]) =>
+      byKind(objects, 'ConfigMap').find((x) => x.metadata.name === 'mercato-training')!.data;
+    const lagTopics = (objects: Obj[]) =>
+      byKind(objects, 'ScaledObject')
+        .find((x) => x.metadata.name === 'mercato-training')!
+        .spec.triggers.filter((t: Obj) => t.type === 'kafka')
+        .map((t: Obj) => t.metadata.topic);
+    const { retrain } = values.training;
+    expect(retrain.afterInteractions).toBeGreaterThan(0);
+    expect(retrain.intervalSeconds).toBeGreaterThan(0);
+    expect(training(get().objects)).toMatchObject({
+      RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: String(retrain.afterInteractions),
+      RECOMMENDER_RETRAIN_INTERVAL_S: String(retrain.intervalSeconds),
+      RECOMMENDER_RETRAIN_HOLDOUT_S: String(retrain.holdoutSeconds),
+    });
+    const off = renderOk(
+      [caseFile(c)],
+      [
+        'training.retrain.afterInteractions=0',
+        'training.retrain.intervalSeconds=0',
+        'training.retrain.tenants={a,b}',
+      ],
+    ).objects;
+    expect(training(off)).toMatchObject({
+      RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: '0',
+      RECOMMENDER_RETRAIN_INTERVAL_S: '0',
+      RECOMMENDER_RETRAIN_TENANTS: 'a,b',
+    });
+    if (values.keda.enabled) expect(lagTopics(off)).toEqual(['training.requests.v1']);
   });
 
   it('scales ingest and scoring on CPU with scale-down stabilization, never with two autoscalers', () => {

@@ -1,12 +1,16 @@
-// Real-time recommendations end to end on the real stack (issue 5), as a retail backend uses it: the
-// five services as processes (ingest, feature, training, model-registry, scoring) on one fresh
-// database and the shared broker, every consumer group started at the end of the shared topics, one
-// tenant of this run's own. A generated catalog and interaction history go in through ingest's
+// Real-time recommendations end to end on the real stack (issues 5 and 16), as a retail backend uses
+// it: the five services as processes (ingest, feature, training, model-registry, scoring) on one
+// fresh database and the shared broker, every consumer group started at the end of the shared topics,
+// one tenant of this run's own. A generated catalog and interaction history go in through ingest's
 // public API (raw user ids: ingest pseudonymizes them); the feature service keeps the online and
-// offline stores; a recommender job trains from the feature service's point-in-time export, is
-// registered and promoted; scoring loads it and answers. Then a user's new purchase, sent to ingest,
-// changes their recommendations within 2 s, and purchased items never come back.
+// offline stores; with nobody asking, the retraining trigger (on, as `mercato up` and the chart have
+// it) trains the tenant's recommender from the feature service's point-in-time export, registers and
+// promotes it, and scoring loads it and answers with its version. `mercato train recommender` without
+// --data then trains from the same feature store through the training service. A user's new
+// purchase, sent to ingest, changes their recommendations within 2 s, and purchased items never
+// come back.
 import {
+  REPO_ROOT,
   createTestDatabase,
   eventually,
   requireEnv,
@@ -20,7 +24,12 @@ import {
 } from '@mercato/dev-stack';
 import { generateRetail } from '@mercato/synthetic';
 import { Topics } from '@mercato/contracts';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = join(REPO_ROOT, 'dist/scripts/cli/src/main.js');
 
 const RUN = uniqueSuffix();
 const TENANT = `e2e-recs-${RUN}`;
@@ -32,11 +41,13 @@ const services = {} as Record<Name, ServiceProcess>;
 let db: TestDatabase;
 
 const freePort = async (): Promise<string> => String(await freeTcpPort());
+const run = promisify(execFile);
 
 // Interleaved in time (every user's k-th interaction before anyone's k+1-th), so the time-based split
 // holds out the latest interactions of every user rather than whole users.
 const USERS = 80;
 const PER_USER = 25;
+const HOLDOUT_ROUNDS = 3;
 const retail = generateRetail({
   seed: 21,
   users: USERS,
@@ -130,6 +141,9 @@ beforeAll(async () => {
       KAFKA_CONSUMER_GROUP: groups.training,
       MODEL_REGISTRY_URL: registryUrl,
       FEATURE_URL: featureUrl,
+      // The trigger fires once the whole history is counted, and holds out its last day (the default).
+      RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: String(history.length),
+      RECOMMENDER_RETRAIN_TENANTS: TENANT,
     }),
     startService(
       'scoring',
@@ -156,7 +170,7 @@ afterAll(async () => {
 });
 
 describe('recommendations end to end', () => {
-  it('ingests, trains from the feature store, serves, and reacts to a purchase within 2 s', async () => {
+  it('ingests, retrains on its own from the feature store, serves, and reacts to a purchase within 2 s', async () => {
     // Catalog and history through ingest's public API.
     const items = await send('ingest', 'PUT', '/v1/catalog/items', { items: catalog });
     expect(items.accepted).toBe(catalog.length);
@@ -166,45 +180,69 @@ describe('recommendations end to end', () => {
       expect(res.accepted).toBe(batch.length);
     }
 
-    // The feature service's offline store has all of it (point-in-time export).
-    const asOf = new Date().toISOString();
-    await eventually(
+    // Nobody submits a job: the retraining trigger sees the tenant's new interactions, trains from the
+    // feature store, and the first version is promoted (no production to beat yet).
+    const retrain = await eventually(
       async () => {
-        const res = await fetch(`${services.feature.url}/v1/datasets/interactions?as_of=${asOf}`);
-        const lines = (await res.text()).split('\n').filter(Boolean);
-        return lines.length >= history.length ? lines : undefined;
-      },
-      60_000,
-      'the feature service to hold the whole history',
-    );
-
-    // A recommender job from the feature dataset, promoted when it is the first.
-    const splitAt = new Date(historyStart + (PER_USER - 3) * USERS * 60_000).toISOString();
-    const job = await send('training', 'POST', '/v1/jobs', {
-      modelName: MODEL,
-      kind: 'recommender',
-      datasetRef: `feature:interactions?as_of=${asOf}&split_at=${splitAt}`,
-      hyperparameters: { objective: 'implicit', epochs: 8, dim: 16 },
-      promoteIfBetter: true,
-    });
-    const done = await eventually(
-      async () => {
-        const j = await getJson('training', `/v1/jobs/${job.requestId as string}`).catch(() => undefined);
-        if (j?.status === 'failed') throw new Error(`training failed: ${j.error}`);
-        return j?.status === 'succeeded' ? j : undefined;
+        const jobs: any = await getJson('training', '/v1/jobs').catch(() => undefined);
+        const job = jobs?.items?.find((j: any) => j.requestId === `${MODEL}-retrain-1`);
+        if (job?.status === 'failed') throw new Error(`retrain failed: ${job.error}`);
+        return job?.status === 'succeeded' ? job : undefined;
       },
       240_000,
-      'the recommender job',
+      'the triggered retrain',
     );
-    expect(done.promotion?.outcome).toBe('promoted');
+    expect(retrain).toMatchObject({ model: MODEL, version: 1, promotion: { outcome: 'promoted' } });
+    const v1 = await getJson('model-registry', `/v1/models/${MODEL}/versions/1`);
+    expect(v1.lineage).toMatchObject({ requestedBy: 'retrain:interactions', split: 'given' });
+    // The history spans 48 h to 15 h ago: its part in the last day is held out.
+    expect(v1.lineage.testExamples).toBeGreaterThan(0);
+    expect(v1.lineage.trainExamples).toBeGreaterThan(v1.lineage.testExamples);
     await eventually(
       async () =>
-        (await getJson('scoring', '/v1/models/recommender')).production.version === done.version
-          ? true
-          : undefined,
+        (await getJson('scoring', '/v1/models/recommender')).production.version === 1 ? true : undefined,
       60_000,
       'scoring to serve the promoted recommender',
     );
+
+    // `mercato train recommender` without --data: the same feature store through the training service.
+    const splitAt = new Date(historyStart + (PER_USER - HOLDOUT_ROUNDS) * USERS * 60_000).toISOString();
+    const cli = await run(
+      process.execPath,
+      [
+        CLI,
+        'train',
+        'recommender',
+        '--split-at',
+        splitAt,
+        '--objective',
+        'implicit',
+        '--epochs',
+        '8',
+        '--hp',
+        'dim=16',
+        '--json',
+      ],
+      {
+        env: {
+          ...process.env,
+          TRAINING_URL: services.training.url,
+          MODEL_REGISTRY_URL: services['model-registry'].url,
+          TENANT_ID: TENANT,
+        },
+      },
+    );
+    const done = JSON.parse(cli.stdout);
+    expect(done).toMatchObject({ status: 'succeeded', version: 2 });
+    expect(done.championMetrics.hr_at_10_sampled99).toEqual(expect.any(Number));
+    const v2 = await getJson('model-registry', `/v1/models/${MODEL}/versions/2`);
+    expect(v2.lineage).toMatchObject({
+      datasetRef: `feature:interactions?split_at=${encodeURIComponent(splitAt)}`,
+      featureDataset: { splitAt },
+      split: 'given',
+      testExamples: HOLDOUT_ROUNDS * USERS,
+    });
+    expect(v2.lineage.trainExamples).toBe(history.length - HOLDOUT_ROUNDS * USERS);
 
     // A known user: personalized, none of their purchases.
     const buyer = [...new Set(history.map((r) => r.user_id))].find((u) => purchasesOf(u).size >= 2) as string;
@@ -213,6 +251,8 @@ describe('recommendations end to end', () => {
       10_000,
       "the buyer's features to reach scoring",
     );
+    const answer = await getJson('scoring', `/v1/users/${encodeURIComponent(buyer)}/recommendations`);
+    expect(answer).toMatchObject({ modelName: MODEL, modelVersion: expect.any(Number) });
     const before = await recommend(buyer, '?k=20');
     expect(before).toHaveLength(20);
     for (const item of before) expect(purchasesOf(buyer).has(item.itemId)).toBe(false);

@@ -212,6 +212,28 @@ describe('mercato train/eval recommender --offline', () => {
     expect(kind.stderr).toMatch(/expected sentiment or recommender/);
     const notRecommender = await failing(['eval', 'recommender', '--model', dir, '--data', uData]);
     expect(notRecommender.code).toBe(1);
+    // Without --data the feature store is the data: through the training service only, split in time.
+    const offline = await failing(['train', 'recommender', '--offline']);
+    expect(offline.stderr).toMatch(
+      /--offline needs --data: the feature store is read through the training service/,
+    );
+    const fileSplit = await failing(['train', 'recommender', '--split', 'time']);
+    expect(fileSplit.stderr).toMatch(/--split needs --data/);
+    const inverted = await failing([
+      'train',
+      'recommender',
+      '--as-of',
+      '2026-03-01T00:00:00Z',
+      '--split-at',
+      '2026-03-02T00:00:00Z',
+    ]);
+    expect(inverted.stderr).toMatch(/--split-at 2026-03-02T00:00:00.000Z is after --as-of/);
+    const badTime = await failing(['train', 'recommender', '--split-at', 'yesterday']);
+    expect(badTime.stderr).toMatch(/--split-at: "yesterday" is neither a duration \(24h\) nor an ISO date/);
+    const withFile = await failing(['train', 'recommender', '--data', uData, '--as-of', '1d']);
+    expect(withFile.stderr).toMatch(/--as-of and --split-at are for the feature store: leave out --data/);
+    const sentiment = await failing(['train', 'sentiment']);
+    expect(sentiment.stderr).toMatch(/train sentiment: --data <file> is required/);
   }, 60_000);
 });
 

@@ -9,6 +9,12 @@ export interface DueRetrain {
   asOf: Date;
 }
 
+/**
+ * A published retrain request that never became a job (dead-lettered, or its topic's records lost)
+ * stops holding back the next one after this long; a queued request normally starts far sooner.
+ */
+export const PENDING_REQUEST_TIMEOUT_S = 6 * 3_600;
+
 interface DueRow {
   tenant_id: string;
   generation: number;
@@ -56,7 +62,10 @@ export class RetrainRepository {
   /**
    * Decides the retrains that are due (enough new interactions, or the interval passed with at
    * least one) and resets their counters, atomically: of concurrent callers exactly one wins a
-   * tenant. A tenant whose previous request is not yet published is left alone until it is.
+   * tenant. A tenant is left alone (its counter keeps growing) while its previous request is not
+   * yet published, while that request has not finished (no job yet, or its job running; a request
+   * that never became a job stops blocking after PENDING_REQUEST_TIMEOUT_S), and while any other
+   * job of the same model runs (one an operator submitted): never two jobs for one model at once.
    */
   async claimDue(options: {
     tenants?: string[];
@@ -69,10 +78,29 @@ export class RetrainRepository {
         WHERE ($1::text[] IS NULL OR tenant_id = ANY($1))
           AND generation = published_generation
           AND pending > 0
+          AND NOT EXISTS (
+                SELECT 1 FROM jobs j
+                 WHERE j.tenant_id = retrain_counters.tenant_id
+                   AND j.model_name = 'recommender-' || retrain_counters.tenant_id
+                   AND j.status = 'running')
+          AND (published_generation = 0
+               OR EXISTS (
+                    SELECT 1 FROM jobs j
+                     WHERE j.request_id = 'recommender-' || retrain_counters.tenant_id || '-retrain-' || published_generation
+                       AND j.status <> 'running')
+               OR (requested_as_of < now() - make_interval(secs => $4)
+                   AND NOT EXISTS (
+                         SELECT 1 FROM jobs j
+                          WHERE j.request_id = 'recommender-' || retrain_counters.tenant_id || '-retrain-' || published_generation)))
           AND (($2::bigint > 0 AND pending >= $2)
                OR ($3::integer > 0 AND window_started_at <= now() - make_interval(secs => $3)))
         RETURNING tenant_id, generation, requested_as_of`,
-      [options.tenants ?? null, options.afterInteractions, options.intervalSeconds],
+      [
+        options.tenants ?? null,
+        options.afterInteractions,
+        options.intervalSeconds,
+        PENDING_REQUEST_TIMEOUT_S,
+      ],
     );
     return rows.map(toDue);
   }

@@ -33,7 +33,7 @@ export class RetrainService extends PolledWork {
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     const interval = config.RECOMMENDER_RETRAIN_INTERVAL_S;
-    const periodMs = Math.min(60, interval > 0 ? Math.max(1, Math.ceil(interval / 4)) : 60) * 1000;
+    const periodMs = Math.min(30, interval > 0 ? Math.max(1, Math.ceil(interval / 4)) : 30) * 1000;
     super({ what: 'retrain check', intervalMs: periodMs, maxBackoffMs: periodMs, logger });
   }
 
@@ -52,16 +52,24 @@ export class RetrainService extends PolledWork {
   }
 
   /**
-   * The periodic pass: publishes what a crash left decided but unpublished, fires the interval
-   * trigger, and prunes remembered interaction ids.
+   * The periodic pass: publishes what a crash left decided but unpublished, fires the count trigger
+   * of tenants that reached it while their model was training and the interval trigger, and prunes
+   * remembered interaction ids.
    */
   protected async step(): Promise<boolean> {
     // Each request published here is a unit of background work, and the trace its training job continues.
-    const publish = (d: DueRetrain, trigger: 'interval' | 'republish'): Promise<void> =>
+    const publish = (d: DueRetrain, trigger: 'interactions' | 'interval' | 'republish'): Promise<void> =>
       traceWork('retrain request', () => this.publish(d, trigger), {
         attributes: { 'mercato.trigger': trigger },
       });
     for (const d of await this.counters.unpublished()) await publish(d, 'republish');
+    if (this.config.RECOMMENDER_RETRAIN_AFTER_INTERACTIONS > 0) {
+      const due = await this.counters.claimDue({
+        afterInteractions: this.config.RECOMMENDER_RETRAIN_AFTER_INTERACTIONS,
+        intervalSeconds: 0,
+      });
+      for (const d of due) await publish(d, 'interactions');
+    }
     if (this.config.RECOMMENDER_RETRAIN_INTERVAL_S > 0) {
       const due = await this.counters.claimDue({
         afterInteractions: 0,

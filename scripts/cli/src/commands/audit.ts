@@ -40,11 +40,11 @@ export async function readAuditLogs(
     .slice(0, filter.limit);
 }
 
-/** `--since`: a duration back from now (`24h`, `7d`) or an ISO date-time. */
-export function parseSince(text: string, now = Date.now()): Date {
+/** A point in the past (`--since`, `--as-of`): a duration back from now (`24h`, `7d`) or an ISO date-time. */
+export function parseSince(text: string, now = Date.now(), option = '--since'): Date {
   if (/^\d+(m|h|d)$/.test(text)) return new Date(now - parseDurationMs(text));
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new Error(`--since: "${text}" is neither a duration (24h) nor an ISO date`);
+  if (Number.isNaN(at)) throw new Error(`${option}: "${text}" is neither a duration (24h) nor an ISO date`);
   return new Date(at);
 }
 

@@ -182,8 +182,14 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
             process.env.ALERT_RULES ?? JSON.stringify({ defaults: { minVolume: 20, minShare: 0.6 } }),
         }
       : {};
-    // Every run's TensorBoard event files, live: `tensorboard --logdir .mercato/tensorboard`.
-    const trainingEnv = { TENSORBOARD_LOGDIR: process.env.TENSORBOARD_LOGDIR ?? stateFile('tensorboard') };
+    // Every run's TensorBoard event files, live: `tensorboard --logdir .mercato/tensorboard`. The loop
+    // is closed by default: each tenant's recommender retrains from the feature store after 1000 new
+    // interactions, or every 6 hours when it has new ones (the chart's defaults too).
+    const trainingEnv = {
+      TENSORBOARD_LOGDIR: process.env.TENSORBOARD_LOGDIR ?? stateFile('tensorboard'),
+      RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: process.env.RECOMMENDER_RETRAIN_AFTER_INTERACTIONS ?? '1000',
+      RECOMMENDER_RETRAIN_INTERVAL_S: process.env.RECOMMENDER_RETRAIN_INTERVAL_S ?? '21600',
+    };
     for (const name of names)
       services.push(
         startService(

@@ -18,11 +18,12 @@ import {
   type RecommenderSplit,
 } from '@mercato/ml';
 import { resolve } from 'node:path';
+import { parseSince } from './audit';
 import { table } from './models';
 import { fileDatasetRef, hpPairs, loadModel, runOffline, submitAndFollow } from './train-common';
 
 interface SplitOptions {
-  data: string;
+  data?: string;
   items?: string;
   split?: string;
   test?: string;
@@ -31,6 +32,8 @@ interface SplitOptions {
 }
 
 export interface RecommenderTrainOptions extends SplitOptions {
+  asOf?: string;
+  splitAt?: string;
   objective?: string;
   epochs?: string;
   hp: string[];
@@ -43,6 +46,7 @@ export interface RecommenderTrainOptions extends SplitOptions {
 }
 
 export interface RecommenderEvalOptions extends SplitOptions {
+  data: string;
   model: string;
   json?: boolean;
 }
@@ -108,8 +112,40 @@ export function recommenderTable(evaluation: RecommenderEvaluation): string {
   ].join('\n');
 }
 
+/**
+ * Without --data: the tenant's interactions in the feature store, as the training service exports them
+ * point in time (`as_of`, default the request's time) with the held-out part after `split_at`
+ * (without it, the latest fraction by time). Options about files have no meaning there.
+ */
+function featureDatasetRef(opts: RecommenderTrainOptions): string {
+  if (opts.offline)
+    throw new Error(
+      '--offline needs --data: the feature store is read through the training service (drop --offline)',
+    );
+  for (const [given, option] of [
+    [opts.items, '--items'],
+    [opts.test, '--test'],
+    [opts.split, '--split'],
+    [opts.testSplit, '--test-split'],
+  ] as const)
+    if (given !== undefined)
+      throw new Error(`${option} needs --data: the feature store's dataset is split at --split-at`);
+  const now = Date.now();
+  const asOf = opts.asOf === undefined ? undefined : parseSince(opts.asOf, now, '--as-of');
+  const splitAt = opts.splitAt === undefined ? undefined : parseSince(opts.splitAt, now, '--split-at');
+  if (splitAt && splitAt.getTime() > (asOf?.getTime() ?? now))
+    throw new Error(`--split-at ${splitAt.toISOString()} is after --as-of: nothing would be held out`);
+  const params = new URLSearchParams();
+  if (asOf) params.set('as_of', asOf.toISOString());
+  if (splitAt) params.set('split_at', splitAt.toISOString());
+  return `feature:interactions${params.size > 0 ? `?${params.toString()}` : ''}`;
+}
+
 /** The data and its options as the dataset reference a training request carries. */
 function datasetRefOf(opts: RecommenderTrainOptions): string {
+  if (opts.data === undefined) return featureDatasetRef(opts);
+  if (opts.asOf !== undefined || opts.splitAt !== undefined)
+    throw new Error('--as-of and --split-at are for the feature store: leave out --data');
   const params = new URLSearchParams();
   if (opts.items) params.set('items', resolve(opts.items));
   if (opts.test) params.set('test', resolve(opts.test));
@@ -120,7 +156,7 @@ function datasetRefOf(opts: RecommenderTrainOptions): string {
   return fileDatasetRef(opts.data, params);
 }
 
-async function trainOffline(opts: RecommenderTrainOptions): Promise<void> {
+async function trainOffline(opts: RecommenderTrainOptions & { data: string }): Promise<void> {
   const done = await runOffline(
     {
       name: opts.name ?? defaultRecommenderName(),
@@ -177,7 +213,8 @@ async function trainAsJob(opts: RecommenderTrainOptions): Promise<void> {
 }
 
 export async function trainRecommender(opts: RecommenderTrainOptions): Promise<void> {
-  if (opts.offline) await trainOffline(opts);
+  const { data } = opts;
+  if (opts.offline && data !== undefined) await trainOffline({ ...opts, data });
   else await trainAsJob(opts);
 }
 

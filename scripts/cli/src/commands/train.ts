@@ -173,9 +173,17 @@ export function registerTrainCommands(program: Command): void {
     .command('train')
     .description('train a model: as a job through the running stack (default), or here with --offline')
     .argument('<kind>', 'sentiment | recommender')
-    .requiredOption(
+    .option(
       '--data <file>',
-      'sentiment: CSV text,label / PhraseBank sentence@label / JSON Lines; recommender: MovieLens ratings.csv or u.data',
+      "sentiment (required): CSV text,label / PhraseBank sentence@label / JSON Lines; recommender: MovieLens ratings.csv or u.data (without it: the tenant's interactions in the feature store)",
+    )
+    .option(
+      '--as-of <when>',
+      "recommender without --data: the feature store's data as it was then (ISO date-time, or 2h/1d back; default now)",
+    )
+    .option(
+      '--split-at <when>',
+      'recommender without --data: hold out what happened from then on (ISO date-time, or 2h/1d back; default the latest 20%)',
     )
     .option(
       '--architecture <name>',
@@ -218,13 +226,17 @@ export function registerTrainCommands(program: Command): void {
     .option('--promote', 'job mode: promote to production if the registry policy agrees')
     .option('--json', 'print JSON')
     .addHelpText('after', TRAIN_MODES_HELP)
-    .action(async (kind: string, opts: TrainOptions & RecommenderTrainOptions) => {
+    .action(async (kind: string, opts: Omit<TrainOptions, 'data'> & RecommenderTrainOptions) => {
       if (kind === 'recommender') {
         refuseTextDataOptions(kind, opts);
         await trainRecommender(opts);
       } else if (kind === 'sentiment') {
-        if (opts.offline) await trainOffline(opts);
-        else await trainAsJob(opts);
+        const { data } = opts;
+        if (data === undefined) throw new Error('train sentiment: --data <file> is required');
+        if (opts.asOf !== undefined || opts.splitAt !== undefined)
+          throw new Error('--as-of and --split-at are for recommenders trained from the feature store');
+        if (opts.offline) await trainOffline({ ...opts, data });
+        else await trainAsJob({ ...opts, data });
       } else throw new Error(`train ${kind}: expected sentiment or recommender`);
     });
 
