@@ -4,6 +4,7 @@ export const SCOPES = [
   'interactions:write',
   'catalog:write',
   'sentiment:read',
+  'sentiment:feedback',
   'alerts:read',
   'alerts:admin',
   'webhooks:admin',

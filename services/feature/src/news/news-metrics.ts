@@ -2,6 +2,11 @@
 import { counter, histogram } from '@mercato/telemetry';
 
 export const newsMetrics = {
+  feedback: counter(
+    'mercato_feature_sentiment_feedback_total',
+    'Sentiment label corrections stored (POST /v1/sentiment/feedback), by the label given',
+    ['label'],
+  ),
   enriched: counter(
     'mercato_feature_articles_enriched_total',
     'Enriched articles published, by whether this delivery stored them (stored) or found them already stored (redelivered)',

@@ -1,5 +1,5 @@
 // The feature service's news path: news.raw.v1 → enrichment → offline store + news.enriched.v1,
-// and the HTTP read of stored features.
+// the HTTP read of stored features, and analysts' sentiment label corrections.
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { Module } from '@nestjs/common';
 import type { FeatureConfig } from '../feature.config';
@@ -9,11 +9,14 @@ import { ArticlePartitionsRepository } from './article-partitions.repository';
 import { EnrichedArticlePublisher } from './enriched-article.publisher';
 import { NewsEnrichmentService } from './news-enrichment.service';
 import { NewsRawHandler } from './news-raw.handler';
+import { SentimentFeedbackController } from './sentiment-feedback.controller';
+import { SentimentFeedbackRepository } from './sentiment-feedback.repository';
+import { SentimentFeedbackService } from './sentiment-feedback.service';
 import { defaultTickerDictionary } from './ticker-dictionary';
 import { TickerExtractor } from './ticker-extractor';
 
 @Module({
-  controllers: [NewsRawHandler, ArticleFeaturesController],
+  controllers: [NewsRawHandler, ArticleFeaturesController, SentimentFeedbackController],
   providers: [
     {
       provide: TickerExtractor,
@@ -25,6 +28,8 @@ import { TickerExtractor } from './ticker-extractor';
     ArticleFeaturesRepository,
     EnrichedArticlePublisher,
     NewsEnrichmentService,
+    SentimentFeedbackRepository,
+    SentimentFeedbackService,
   ],
 })
 export class NewsModule {}

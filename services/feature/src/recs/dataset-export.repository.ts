@@ -18,6 +18,16 @@ export interface InteractionExportRow {
   train: boolean;
 }
 
+export interface SentimentFeedbackExportRow {
+  text: string;
+  label: string;
+  article_id: string | null;
+  submitted_by: string;
+  submitted_at: Date;
+  /** Corrections of the same text up to as_of, this latest one included. */
+  corrections: number;
+}
+
 export interface ItemExportRow {
   item_id: string;
   title: string;
@@ -42,6 +52,14 @@ const ITEMS = `
   WHERE tenant_id = $1 AND updated_at <= $2::timestamptz AND received_at <= $2::timestamptz
   ORDER BY item_id, updated_at DESC`;
 
+// The latest label of each distinct text as of the point in time (dedupe by text_hash).
+const SENTIMENT_FEEDBACK = `
+  SELECT DISTINCT ON (text_hash) text, label, article_id, submitted_by, submitted_at,
+         (count(*) OVER (PARTITION BY text_hash))::int AS corrections
+  FROM sentiment_feedback
+  WHERE tenant_id = $1 AND submitted_at <= $2::timestamptz
+  ORDER BY text_hash, submitted_at DESC, feedback_id`;
+
 @Injectable()
 export class DatasetExportRepository {
   constructor(private readonly db: Database) {}
@@ -60,6 +78,10 @@ export class DatasetExportRepository {
 
   items(tenantId: string, asOf: Date): AsyncGenerator<ItemExportRow[]> {
     return this.pages<ItemExportRow>(ITEMS, [tenantId, asOf.toISOString()]);
+  }
+
+  sentimentFeedback(tenantId: string, asOf: Date): AsyncGenerator<SentimentFeedbackExportRow[]> {
+    return this.pages<SentimentFeedbackExportRow>(SENTIMENT_FEEDBACK, [tenantId, asOf.toISOString()]);
   }
 
   private async *pages<R>(sql: string, params: unknown[]): AsyncGenerator<R[]> {

@@ -1,5 +1,9 @@
 // The NDJSON lines of the dataset exports (the shapes are the shared contract with training).
-import type { InteractionExportRow, ItemExportRow } from './dataset-export.repository';
+import type {
+  InteractionExportRow,
+  ItemExportRow,
+  SentimentFeedbackExportRow,
+} from './dataset-export.repository';
 
 export function interactionLine(r: InteractionExportRow): string {
   return JSON.stringify({
@@ -21,6 +25,17 @@ export function itemLine(r: ItemExportRow): string {
     price: r.price,
     available: r.available,
     updated_at: r.updated_at.toISOString(),
+  });
+}
+
+export function sentimentFeedbackLine(r: SentimentFeedbackExportRow): string {
+  return JSON.stringify({
+    text: r.text,
+    label: r.label,
+    article_id: r.article_id,
+    submitted_by: r.submitted_by,
+    submitted_at: r.submitted_at.toISOString(),
+    corrections: r.corrections,
   });
 }
 

@@ -9,8 +9,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { DatasetExportRepository } from './dataset-export.repository';
-import { interactionLine, itemLine, ndjson } from './dataset-lines';
-import { InteractionsDatasetQuery, ItemsDatasetQuery } from './http-validation';
+import { interactionLine, itemLine, ndjson, sentimentFeedbackLine } from './dataset-lines';
+import { InteractionsDatasetQuery, AsOfDatasetQuery } from './http-validation';
 import { recsMetrics } from './recs-metrics';
 
 @Controller('v1/datasets')
@@ -38,7 +38,7 @@ export class DatasetsController {
   @Get('items')
   @RequireScopes('datasets:read')
   async items(
-    @ValidQuery(ItemsDatasetQuery) q: z.output<typeof ItemsDatasetQuery>,
+    @ValidQuery(AsOfDatasetQuery) q: z.output<typeof AsOfDatasetQuery>,
     @CurrentPrincipal() principal: Principal,
     @Res() reply: FastifyReply,
   ): Promise<void> {
@@ -47,6 +47,22 @@ export class DatasetsController {
       reply,
       'items',
       ndjson(pages, itemLine, (n) => this.count('items', n)),
+    );
+  }
+
+  /** Analysts' sentiment corrections: the latest label of each distinct text as of the point in time. */
+  @Get('sentiment-feedback')
+  @RequireScopes('datasets:read')
+  async sentimentFeedback(
+    @ValidQuery(AsOfDatasetQuery) q: z.output<typeof AsOfDatasetQuery>,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const pages = this.exports.sentimentFeedback(principal.tenantId, q.as_of ?? new Date());
+    await this.stream(
+      reply,
+      'sentiment-feedback',
+      ndjson(pages, sentimentFeedbackLine, (n) => this.count('sentiment-feedback', n)),
     );
   }
 

@@ -19,7 +19,7 @@ export const InteractionsDatasetQuery = z.strictObject({
   split_at: Instant.optional(),
 });
 
-export const ItemsDatasetQuery = z.strictObject({ as_of: Instant.optional() });
+export const AsOfDatasetQuery = z.strictObject({ as_of: Instant.optional() });
 
 export const PopularQuery = z.strictObject({
   kind: z.enum(['popular', 'trending']).default('popular'),
