@@ -105,14 +105,21 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
       START_TIMEOUT_MS,
     );
     const shared = { ...common, MODEL_REGISTRY_URL: services['model-registry'].url };
-    envs.training = { ...shared, HTTP_PORT: await port(), KAFKA_CONSUMER_GROUP: groups.training };
-    envs.ingest = { ...shared, HTTP_PORT: await port() };
     envs.feature = { ...shared, HTTP_PORT: await port(), KAFKA_CONSUMER_GROUP: groups.feature };
+    const featureUrl = `http://127.0.0.1:${envs.feature.HTTP_PORT}`;
+    // Training reads the tenant's sentiment feedback from this stack's feature service.
+    envs.training = {
+      ...shared,
+      HTTP_PORT: await port(),
+      KAFKA_CONSUMER_GROUP: groups.training,
+      FEATURE_URL: featureUrl,
+    };
+    envs.ingest = { ...shared, HTTP_PORT: await port() };
     envs.scoring = {
       ...shared,
       HTTP_PORT: await port(),
       GRPC_PORT: await port(),
-      FEATURE_URL: `http://127.0.0.1:${envs.feature.HTTP_PORT}`,
+      FEATURE_URL: featureUrl,
       SENTIMENT_MODEL_NAME: modelName,
       KAFKA_CONSUMER_GROUP: groups.scoring,
     };

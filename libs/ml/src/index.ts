@@ -119,6 +119,7 @@ export {
   type SentimentJobSpec,
   type JobResult,
 } from './sentiment-job';
+export { joinFeedback, type FeedbackLineage } from './feedback';
 export {
   TransformerSentimentModel,
   DEFAULT_TRANSFORMER_HP,

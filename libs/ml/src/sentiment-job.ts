@@ -11,6 +11,7 @@ import { readManifest } from './artifact';
 import { selectBackend, type BackendPreference, type TF } from './backend';
 import { confusionMetricName } from '@mercato/contracts';
 import { stratifiedSplit } from '@mercato/synthetic';
+import { joinFeedback, type FeedbackLineage } from './feedback';
 import {
   parseLabelMap,
   readJsonl,
@@ -65,6 +66,12 @@ export interface SentimentJobSpec {
   backend?: BackendPreference;
   /** In-memory data instead of files (synthetic data in tests). */
   inline?: { train: LabeledText[]; test?: LabeledText[]; unlabeled?: string[] };
+  /**
+   * Analysts' corrections (one per distinct text, the latest label): joined to the training part
+   * after the split, each `weight` times, replacing training examples of the same text. The
+   * held-out part is left as it is, so the champion is judged on the very same examples.
+   */
+  feedback?: { examples: LabeledText[]; weight: number };
 }
 
 export interface JobResult {
@@ -83,6 +90,7 @@ export interface JobResult {
     trainExamples: number;
     testExamples: number;
     transferExamples?: number;
+    feedback?: FeedbackLineage;
   };
   seconds: number;
 }
@@ -109,10 +117,15 @@ export async function loadSentimentClassifier(
     : SentimentModel.fromArtifact(tf, artifact);
 }
 
-function datasetHash(parts: (string | undefined)[], inline?: SentimentJobSpec['inline']): string {
+function datasetHash(
+  parts: (string | undefined)[],
+  inline?: SentimentJobSpec['inline'],
+  feedback?: SentimentJobSpec['feedback'],
+): string {
   const h = createHash('sha256');
   for (const p of parts) if (p) h.update(readFileSync(p));
   if (inline) h.update(JSON.stringify(inline));
+  if (feedback) h.update(JSON.stringify(feedback));
   return `sha256:${h.digest('hex')}`;
 }
 
@@ -205,6 +218,8 @@ export async function runSentimentJob(
   }
   if (test.length === 0)
     ({ train, test } = stratifiedSplit(train, spec.testSplit ?? 0.2, seed, (d) => d.label));
+  let feedback: FeedbackLineage | undefined;
+  if (spec.feedback) ({ train, lineage: feedback } = joinFeedback(train, spec.feedback));
   if (train.length < 10) throw new Error(`too little training data (${train.length} examples)`);
   const unlabeled =
     spec.inline?.unlabeled ?? (spec.unlabeledPath ? readUnlabeled(spec.unlabeledPath, read) : []);
@@ -219,6 +234,7 @@ export async function runSentimentJob(
   const hash = datasetHash(
     [spec.inline ? undefined : spec.trainPath, spec.testPath, spec.unlabeledPath],
     spec.inline,
+    feedback && feedback.examples > 0 ? spec.feedback : undefined,
   );
   // What the run record keeps even when training fails: the resolved parameters, before any epoch.
   const reportParams = (hp: SentimentHyperparameterValues, extra: Partial<JobResult['lineage']> = {}) =>
@@ -233,6 +249,7 @@ export async function runSentimentJob(
         ...(spec.base?.version ? { baseVersion: spec.base.version } : {}),
         trainExamples: train.length,
         testExamples: test.length,
+        ...(feedback ? { feedback } : {}),
         ...extra,
       },
     });
@@ -406,6 +423,7 @@ export async function runSentimentJob(
       baseVersion: spec.base?.version,
       trainExamples: train.length,
       testExamples: test.length,
+      ...(feedback ? { feedback } : {}),
       ...extraLineage,
     },
     seconds: (Date.now() - started) / 1000,

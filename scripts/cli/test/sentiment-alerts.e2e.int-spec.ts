@@ -44,7 +44,12 @@ beforeAll(async () => {
   services.registry = await startService('model-registry', { ...common, HTTP_PORT: '18284' });
   const shared = { ...common, MODEL_REGISTRY_URL: services.registry.url };
   const started = await Promise.all([
-    startService('training', { ...shared, HTTP_PORT: '18283', KAFKA_CONSUMER_GROUP: `e2e-training-${run}` }),
+    startService('training', {
+      ...shared,
+      HTTP_PORT: '18283',
+      KAFKA_CONSUMER_GROUP: `e2e-training-${run}`,
+      FEATURE_URL: 'http://127.0.0.1:18282',
+    }),
     startService('ingest', { ...shared, HTTP_PORT: '18281' }),
     startService('feature', { ...shared, HTTP_PORT: '18282', KAFKA_CONSUMER_GROUP: `e2e-feature-${run}` }),
     startService('scoring', {

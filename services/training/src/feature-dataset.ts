@@ -1,10 +1,17 @@
 // Reads the feature service's point-in-time dataset exports (streamed NDJSON) into recommender rows:
-// GET /v1/datasets/interactions?as_of&split_at and GET /v1/datasets/items?as_of. Runs in the worker
+// GET /v1/datasets/interactions?as_of&split_at and GET /v1/datasets/items?as_of, and the analysts'
+// sentiment corrections: GET /v1/datasets/sentiment-feedback?as_of. Runs in the worker
 // thread, so parsing a large export never blocks the service's event loop. A feature service that
 // is down or overloaded is a retriable failure; an answer that can never work (bad request, no
 // access, malformed rows) is not.
 import { authHeaders } from '@mercato/auth';
-import type { RecommenderItem, RecommenderObjective, RecommenderRow } from '@mercato/ml';
+import {
+  SENTIMENT_LABELS,
+  type LabeledText,
+  type RecommenderItem,
+  type RecommenderObjective,
+  type RecommenderRow,
+} from '@mercato/ml';
 
 /** The export could not be read now but may be later (connection refused, 5xx, 429, timeout). */
 export class DatasetUnavailableError extends Error {
@@ -131,4 +138,29 @@ export async function readFeatureDataset(
     });
   }
   return { interactions, items };
+}
+
+/** The tenant's sentiment corrections as of `asOf`: one per distinct text, its latest label. */
+export async function readSentimentFeedback(options: {
+  url: string;
+  apiKey?: string;
+  tenantId: string;
+  asOf: string;
+}): Promise<LabeledText[]> {
+  const base = options.url.replace(/\/+$/, '');
+  const query = new URLSearchParams({ as_of: options.asOf });
+  const examples: LabeledText[] = [];
+  for await (const { line, value } of ndjson(
+    `${base}/v1/datasets/sentiment-feedback?${query.toString()}`,
+    authHeaders(options.apiKey, options.tenantId),
+  )) {
+    const f = value as { text?: unknown; label?: unknown };
+    const label = SENTIMENT_LABELS.indexOf(f.label as (typeof SENTIMENT_LABELS)[number]);
+    if (typeof f.text !== 'string' || label < 0)
+      throw new Error(
+        `sentiment-feedback export line ${line}: needs text and a label of ${SENTIMENT_LABELS.join(', ')}`,
+      );
+    examples.push({ text: f.text, label });
+  }
+  return examples;
 }

@@ -36,6 +36,12 @@ export const trainingEnv = {
    * none (`mercato runs tensorboard` writes them from the stored series instead).
    */
   TENSORBOARD_LOGDIR: z.string().min(1).optional(),
+  /**
+   * Each analyst correction (the feature service's sentiment feedback of the request's tenant) joins
+   * a sentiment fine-tune's training part this many times, replacing examples of the same text; 0 =
+   * feedback is not joined.
+   */
+  SENTIMENT_FEEDBACK_WEIGHT: nonNegativeInt(3),
   /** Tenants whose recommenders the triggers retrain (comma-separated); empty = every tenant. */
   RECOMMENDER_RETRAIN_TENANTS: z
     .string()

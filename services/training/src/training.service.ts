@@ -327,6 +327,17 @@ export class TrainingService {
         hyperparameters,
         base: base && { files: base.files, version: request.baseVersion },
         teacher,
+        ...(request.tenantId && this.config.SENTIMENT_FEEDBACK_WEIGHT > 0
+          ? {
+              feedback: {
+                url: this.config.FEATURE_URL,
+                apiKey: serviceApiKey(this.config),
+                tenantId: request.tenantId,
+                asOf: requestTime(request).toISOString(),
+                weight: this.config.SENTIMENT_FEEDBACK_WEIGHT,
+              },
+            }
+          : {}),
         backend: this.config.TF_BACKEND,
         events,
       },

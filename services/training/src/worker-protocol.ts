@@ -19,6 +19,8 @@ export interface SentimentWorkerJob {
   base?: { files: ArtifactFile[]; version?: string };
   /** A student's teacher, downloaded from the registry by the service. */
   teacher?: { files: ArtifactFile[]; name: string; version: string };
+  /** The tenant's analyst corrections as of the request, read from the feature service and joined. */
+  feedback?: { url: string; apiKey?: string; tenantId: string; asOf: string; weight: number };
   backend?: BackendPreference;
   /** The run's TensorBoard folder (TENSORBOARD_LOGDIR), written as the job trains. */
   events?: string;

@@ -102,6 +102,8 @@ beforeAll(async () => {
   const group = `training-page-${RUN}`;
   await startGroupAtEnd(testKafka(), group, [Topics.trainingRequests.name]);
   training = await startService('training', {
+    // No feature service here: sentiment jobs join no analyst feedback.
+    SENTIMENT_FEEDBACK_WEIGHT: '0',
     ...env,
     HTTP_PORT: String(await freePort()),
     KAFKA_CONSUMER_GROUP: group,

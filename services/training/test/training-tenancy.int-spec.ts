@@ -49,6 +49,8 @@ beforeAll(async () => {
   const group = `training-tenancy-${uniqueSuffix()}`;
   await startGroupAtEnd(testKafka(), group, [Topics.trainingRequests.name]);
   training = await startService('training', {
+    // No feature service here: sentiment jobs join no analyst feedback.
+    SENTIMENT_FEEDBACK_WEIGHT: '0',
     DATABASE_URL: db.url,
     KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
     HTTP_PORT: await freePort(),

@@ -62,6 +62,8 @@ beforeAll(async () => {
   }).map((a) => a.headline);
   const encoderDir = writeTinyEncoder(mkdtempSync(join(tmpdir(), 'tiny-encoder-')), { texts });
   training = await startService('training', {
+    // No feature service here: sentiment jobs join no analyst feedback.
+    SENTIMENT_FEEDBACK_WEIGHT: '0',
     ...env,
     HTTP_PORT: TRAINING_PORT,
     KAFKA_CONSUMER_GROUP: group,

@@ -102,6 +102,14 @@ function printVersion(v: RegistryVersion): void {
     say(
       `run: ${runId} (npx mercato runs show ${runId}; ${trainingUrl()}/?model=${encodeURIComponent(v.model)}&version=${v.version})`,
     );
+  // How much analyst feedback a sentiment version was trained with (libs/ml FeedbackLineage).
+  const feedback = v.lineage.feedback as
+    { examples: number; weight: number; replaced: number; unavailable?: string } | undefined;
+  if (feedback)
+    say(
+      `feedback: ${feedback.examples} corrected texts joined ×${feedback.weight}, ${feedback.replaced} examples replaced` +
+        (feedback.unavailable ? ` (none read: ${feedback.unavailable})` : ''),
+    );
   say(`signed by: ${v.signature ? `${v.signature.keyId} (ed25519)` : '- (unsigned)'}`);
   say('');
   say(
