@@ -133,6 +133,12 @@ FEATURE_URL: {{ printf "http://%s-feature:%d" $fullname 8082 | quote }}
 {{- if has "modelRegistry" $cat.calls }}
 MODEL_REGISTRY_URL: {{ printf "http://%s-model-registry:%d" $fullname 8084 | quote }}
 {{- end }}
+{{- if eq .key "modelRegistry" }}
+{{- with $v.modelRegistry.promotionPolicy }}
+PROMOTION_POLICY_SENTIMENT: {{ .sentiment | quote }}
+PROMOTION_POLICY_RECOMMENDER: {{ .recommender | quote }}
+{{- end }}
+{{- end }}
 {{- if eq .key "training" }}
 TF_BACKEND: {{ include "mercato.tfBackend" .root | quote }}
 MODEL_ARTIFACT_DIR: /var/lib/mercato/artifacts

@@ -468,6 +468,17 @@ describe.each(CASES)('case %s', (c) => {
     if (values.keda.enabled) expect(lagTopics(off)).toEqual(['training.requests.v1']);
   });
 
+  it("gives the registry each kind's promotion policy (metric, margin, minimum sample)", () => {
+    const registry = byKind(get().objects, 'ConfigMap').find(
+      (x) => x.metadata.name === 'mercato-model-registry',
+    )!;
+    expect(registry.data).toMatchObject({
+      PROMOTION_POLICY_SENTIMENT: values.modelRegistry.promotionPolicy.sentiment,
+      PROMOTION_POLICY_RECOMMENDER: values.modelRegistry.promotionPolicy.recommender,
+    });
+    expect(values.modelRegistry.promotionPolicy.sentiment).toMatch(/^macro_f1:[\d.]+:higher:\d+$/);
+  });
+
   it('scales ingest and scoring on CPU with scale-down stabilization, never with two autoscalers', () => {
     const { objects } = get();
     const hpas = byKind(objects, 'HorizontalPodAutoscaler');

@@ -69,6 +69,8 @@ export interface AliasMove {
   /** The authenticated principal that moved the alias (the registry records it from the credential). */
   actor: string;
   reason: string;
+  /** The promotion policy's verdict with its figures (promotions and refusals judged by a policy). */
+  decision: { promote: boolean; reason: string } | null;
   revertedBy: number | null;
   at: string;
 }

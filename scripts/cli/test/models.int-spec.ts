@@ -184,9 +184,16 @@ describe('mercato models', () => {
     const rows = history.stdout.trim().split('\n').slice(1);
     expect(rows.map((r) => r.split(/\s{2,}/).slice(1, 5))).toEqual([
       ['rollback', 'v2', 'v1', 'development'],
+      // Refusals are decisions too: production stayed on v2, v3 was refused (twice), with the figures.
+      ['rejected', 'v2', 'v3', 'development'],
+      ['rejected', 'v2', 'v3', 'development'],
       ['promote (undone)', 'v1', 'v2', 'development'],
       ['promote', '-', 'v1', 'development'],
     ]);
+    expect(rows[1]).toMatch(
+      /v3 macro_f1 0\.84 vs production v2 0\.85 \(its registration metrics\).*does not beat the champion/,
+    );
+    expect(rows[3]).toMatch(/v2 macro_f1 0\.85 vs production v1 0\.8 .*beats the champion/);
     const showJson = JSON.parse((await mercato('models', 'show', NAME, '--json')).stdout) as {
       aliases: Record<string, number>;
       versions: unknown[];

@@ -14,6 +14,8 @@ export const PolicyBody = z.object({
   metric: z.string().regex(METRIC_NAME, 'must be a metric name'),
   margin: z.number().min(0, 'must be >= 0').default(0),
   higherIsBetter: z.boolean().default(true),
+  /** Fewest held-out examples the version must have been evaluated on (its lineage testExamples). */
+  minSample: z.number().int().min(0, 'must be >= 0').optional(),
 });
 
 /**

@@ -1,12 +1,18 @@
 // Builds the ModelEvent records the registry publishes on models.lifecycle.v1 (one per change:
-// REGISTERED, PROMOTED — rollbacks included, with previous_version — and ARCHIVED).
+// REGISTERED, PROMOTED — rollbacks included, with previous_version — PROMOTION_REJECTED and ARCHIVED;
+// a promotion judged by a policy carries the verdict's figures in `decision`).
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { ModelEventSchema, type ModelEventType, ModelKind, type ModelKindName } from '@mercato/contracts';
+import type { PromotionDecision } from './promotion-policy';
 
 export interface ModelEventInput {
   eventId: string;
-  type: ModelEventType.REGISTERED | ModelEventType.PROMOTED | ModelEventType.ARCHIVED;
+  type:
+    | ModelEventType.REGISTERED
+    | ModelEventType.PROMOTED
+    | ModelEventType.PROMOTION_REJECTED
+    | ModelEventType.ARCHIVED;
   tenantId: string;
   model: string;
   kind: ModelKindName;
@@ -17,6 +23,7 @@ export interface ModelEventInput {
   artifactUri?: string;
   reason?: string;
   occurredAt?: Date;
+  decision?: PromotionDecision | null;
 }
 
 const KINDS: Record<ModelKindName, ModelKind> = {
@@ -39,6 +46,21 @@ export function modelEventJson(e: ModelEventInput): JsonValue {
     artifactUri: e.artifactUri ?? '',
     reason: e.reason ?? '',
     occurredAt: timestampFromDate(e.occurredAt ?? new Date()),
+    ...(e.decision?.policy
+      ? {
+          decision: {
+            metric: e.decision.policy.metric,
+            margin: e.decision.policy.margin,
+            higherIsBetter: e.decision.policy.higherIsBetter,
+            challengerValue: e.decision.challengerValue ?? 0,
+            championValue: e.decision.championValue ?? 0,
+            improvement: e.decision.improvement ?? 0,
+            sample: e.decision.sample ?? 0,
+            minSample: e.decision.policy.minSample ?? 0,
+            championMeasuredOn: e.decision.championMeasuredOn ?? '',
+          },
+        }
+      : {}),
   });
   return toJson(ModelEventSchema, message);
 }

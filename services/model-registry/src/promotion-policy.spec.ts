@@ -62,6 +62,42 @@ describe('evaluatePromotion', () => {
   });
 });
 
+describe('evaluatePromotion: same held-out data and minimum sample', () => {
+  const policy: PromotionPolicy = { ...f1, minSample: 100 };
+  const challenger = (f: number, sample: number, onHoldout?: number, version = 2) => ({
+    version: 3,
+    metrics: { macro_f1: f },
+    sample,
+    ...(onHoldout === undefined ? {} : { championOnHoldout: { version, metrics: { macro_f1: onHoldout } } }),
+  });
+
+  it("judges against the champion's figures on the challenger's held-out data when the job measured them", () => {
+    // Registered at 0.95 on its own (easier) data, the champion scores 0.8 on the fresh holdout.
+    const d = evaluatePromotion(policy, challenger(0.85, 400, 0.8), v(2, { macro_f1: 0.95 }));
+    expect(d).toMatchObject({
+      promote: true,
+      championValue: 0.8,
+      championMeasuredOn: 'holdout',
+      sample: 400,
+    });
+    expect(d.reason).toContain('production v2 0.8 on the same held-out data');
+    expect(d.reason).toContain('400 held-out examples');
+  });
+
+  it("falls back to the champion's registration metrics when the job measured another version", () => {
+    const d = evaluatePromotion(policy, challenger(0.85, 400, 0.8, 1), v(2, { macro_f1: 0.95 }));
+    expect(d).toMatchObject({ promote: false, championValue: 0.95, championMeasuredOn: 'registered' });
+  });
+
+  it('rejects a challenger evaluated on too few held-out examples, whatever its figures', () => {
+    const d = evaluatePromotion(policy, challenger(0.99, 40, 0.5), v(2, { macro_f1: 0.5 }));
+    expect(d.promote).toBe(false);
+    expect(d.reason).toBe(
+      'v3 was evaluated on 40 held-out examples; the promotion policy needs at least 100',
+    );
+  });
+});
+
 describe('parsePolicySpec', () => {
   it('reads metric:margin with an optional direction', () => {
     expect(parsePolicySpec('macro_f1:0.005')).toEqual({
@@ -79,6 +115,12 @@ describe('parsePolicySpec', () => {
       margin: 0.01,
       higherIsBetter: false,
     });
+    expect(parsePolicySpec('macro_f1:0.005:higher:200')).toEqual({
+      metric: 'macro_f1',
+      margin: 0.005,
+      higherIsBetter: true,
+      minSample: 200,
+    });
   });
 
   it('explains what is wrong', () => {
@@ -88,5 +130,6 @@ describe('parsePolicySpec', () => {
     expect(() => parsePolicySpec('macro_f1:')).toThrow(/margin ""/);
     expect(() => parsePolicySpec('1bad:0.1')).toThrow(/not a metric name/);
     expect(() => parsePolicySpec('f1:0.1:sideways')).toThrow(/direction "sideways"/);
+    expect(() => parsePolicySpec('f1:0.1:higher:many')).toThrow(/minimum sample "many"/);
   });
 });

@@ -1,5 +1,8 @@
 // The promotion policy: whether a challenger version may take an alias from the version holding it
-// (the champion), judged on one metric with a minimum absolute improvement. Pure logic, no I/O.
+// (the champion), judged on one metric with a minimum absolute improvement, on a held-out sample of
+// at least a minimum size. A retrain scores the champion on its own held-out data: those figures,
+// when they are of the very version holding the alias, are the fair comparison and are used instead
+// of the champion's registration metrics. Pure logic, no I/O.
 
 export interface PromotionPolicy {
   /** Metric name as registered with the versions, e.g. macro_f1 or ndcg_at_10_sampled99. */
@@ -7,11 +10,17 @@ export interface PromotionPolicy {
   /** Minimum absolute improvement over the champion (0 still demands a strict improvement). */
   margin: number;
   higherIsBetter: boolean;
+  /** Fewest held-out examples the challenger must have been evaluated on (0: any). */
+  minSample?: number;
 }
 
 export interface PolicyCandidate {
   version: number;
   metrics: Record<string, number>;
+  /** Held-out examples the metrics were measured on (lineage testExamples). */
+  sample?: number;
+  /** The champion's metrics on this challenger's held-out data, measured by the job (lineage). */
+  championOnHoldout?: { version: number; metrics: Record<string, number> };
 }
 
 export interface PromotionDecision {
@@ -22,6 +31,10 @@ export interface PromotionDecision {
   championValue?: number;
   /** Challenger minus champion, sign-adjusted so that positive always means better. */
   improvement?: number;
+  /** Held-out examples the challenger was evaluated on. */
+  sample?: number;
+  /** `holdout`: the champion was scored on the challenger's held-out data; `registered`: its own metrics. */
+  championMeasuredOn?: 'holdout' | 'registered';
 }
 
 // Metric values are floats computed by different processes; differences below this are noise, so
@@ -49,11 +62,13 @@ export function evaluatePromotion(
 ): PromotionDecision {
   if (!policy) return { promote: true, reason: 'no promotion policy applies' };
   const { metric, margin, higherIsBetter } = policy;
+  const { sample } = challenger;
   const challengerValue = metricOf(challenger, metric);
   if (challengerValue === undefined) {
     return {
       promote: false,
       policy,
+      sample,
       reason: `v${challenger.version} has no metric "${metric}" required by the promotion policy`,
     };
   }
@@ -62,30 +77,56 @@ export function evaluatePromotion(
       promote: true,
       policy,
       challengerValue,
+      sample,
       reason: `no version holds ${alias} yet`,
     };
   }
-  const championValue = metricOf(champion, metric);
+  // A sample too small to trust a comparison: with no champion there is nothing to compare, so it
+  // applies only here.
+  const minSample = policy.minSample ?? 0;
+  if (minSample > 0 && (sample === undefined || sample < minSample)) {
+    return {
+      promote: false,
+      policy,
+      challengerValue,
+      sample,
+      reason:
+        `v${challenger.version} was evaluated on ${sample ?? 'an unknown number of'} held-out examples; ` +
+        `the promotion policy needs at least ${minSample}`,
+    };
+  }
+  const onHoldout =
+    challenger.championOnHoldout?.version === champion.version
+      ? metricOf({ version: champion.version, metrics: challenger.championOnHoldout.metrics }, metric)
+      : undefined;
+  const championValue = onHoldout ?? metricOf(champion, metric);
+  const championMeasuredOn = onHoldout === undefined ? 'registered' : 'holdout';
   if (championValue === undefined) {
     return {
       promote: true,
       policy,
       challengerValue,
+      sample,
       reason: `${alias} v${champion.version} has no metric "${metric}" to compare against`,
     };
   }
   const improvement = higherIsBetter ? challengerValue - championValue : championValue - challengerValue;
   const direction = higherIsBetter ? 'higher is better' : 'lower is better';
   const beats = improvement > EPSILON && improvement >= margin - EPSILON;
+  const measured =
+    championMeasuredOn === 'holdout' ? ' on the same held-out data' : ' (its registration metrics)';
   const summary =
     `v${challenger.version} ${metric} ${fmt(challengerValue)} vs ${alias} v${champion.version} ` +
-    `${fmt(championValue)} (${direction}): improvement ${fmt(improvement)}, margin ${fmt(margin)}`;
+    `${fmt(championValue)}${measured} (${direction}): improvement ${fmt(improvement)}, margin ${fmt(margin)}` +
+    (sample === undefined ? '' : `, ${sample} held-out examples`);
   return {
     promote: beats,
     policy,
     challengerValue,
     championValue,
     improvement,
+    sample,
+    championMeasuredOn,
     reason: beats ? `${summary}: beats the champion` : `${summary}: does not beat the champion`,
   };
 }
@@ -93,15 +134,18 @@ export function evaluatePromotion(
 const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_.@-]{0,63}$/;
 
 /**
- * Parses a policy written as `metric:margin[:higher|lower]`, e.g. `macro_f1:0.005` or
- * `rmse:0.01:lower` (the form of the PROMOTION_POLICY_<KIND> variables). Throws with the reason.
+ * Parses a policy written as `metric:margin[:higher|lower[:minSample]]`, e.g. `macro_f1:0.005`,
+ * `rmse:0.01:lower` or `macro_f1:0.005:higher:200` (the form of the PROMOTION_POLICY_<KIND>
+ * variables). Throws with the reason.
  */
 export function parsePolicySpec(spec: string): PromotionPolicy {
   const parts = spec.trim().split(':');
-  if (parts.length < 2 || parts.length > 3) {
-    throw new Error('expected metric:margin or metric:margin:higher|lower, e.g. macro_f1:0.005');
+  if (parts.length < 2 || parts.length > 4) {
+    throw new Error(
+      'expected metric:margin[:higher|lower[:minSample]], e.g. macro_f1:0.005 or macro_f1:0.005:higher:200',
+    );
   }
-  const [metric, marginText, direction = 'higher'] = parts.map((p) => p.trim());
+  const [metric, marginText, direction = 'higher', minSampleText] = parts.map((p) => p.trim());
   if (!METRIC_NAME.test(metric)) throw new Error(`"${metric}" is not a metric name`);
   const margin = Number(marginText);
   if (marginText === '' || !Number.isFinite(margin) || margin < 0) {
@@ -110,7 +154,11 @@ export function parsePolicySpec(spec: string): PromotionPolicy {
   if (direction !== 'higher' && direction !== 'lower') {
     throw new Error(`direction "${direction}" must be higher or lower`);
   }
-  return { metric, margin, higherIsBetter: direction === 'higher' };
+  const minSample = minSampleText === undefined ? 0 : Number(minSampleText);
+  if (!Number.isInteger(minSample) || minSample < 0) {
+    throw new Error(`minimum sample "${minSampleText}" is not a whole number >= 0`);
+  }
+  return { metric, margin, higherIsBetter: direction === 'higher', ...(minSample > 0 ? { minSample } : {}) };
 }
 
 export { METRIC_NAME };

@@ -1,7 +1,9 @@
 // Aliases: promotion (optionally gated by a promotion policy — the request's, else the kind's
 // configured default), rollback through the history of promotions, resolution and history. Every
-// move commits together with its history row, its audit entry and its PROMOTED event in the outbox;
-// the history's and the audit log's actor is the authenticated principal, never a request field.
+// move commits together with its history row, its audit entry and its PROMOTED event in the outbox,
+// and so does every refusal (a 'rejected' history row and a PROMOTION_REJECTED event, with the
+// verdict's figures); the history's and the audit log's actor is the authenticated principal, never
+// a request field.
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { Inject, Injectable } from '@nestjs/common';
@@ -18,7 +20,7 @@ import { ModelRepository } from './model.repository';
 import { ModelVersionRepository } from './model-version.repository';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxRepository } from './outbox.repository';
-import { evaluatePromotion, type PromotionPolicy } from './promotion-policy';
+import { evaluatePromotion, type PolicyCandidate, type PromotionPolicy } from './promotion-policy';
 import type { RegistryConfig } from './registry-config';
 import { registryMetrics } from './registry-metrics';
 import type { AliasHistoryView, AliasView, PromotionView } from './registry.views';
@@ -160,12 +162,43 @@ export class PromotionService {
     const policy = input.policy ?? (input.force ? undefined : this.defaultPolicy(model.kind));
     const decision = evaluatePromotion(
       policy,
-      { version: challenger.version, metrics: challenger.metrics },
+      policyCandidate(challenger),
       champion && { version: champion.version, metrics: champion.metrics },
       alias,
     );
     const previousVersion = current?.version ?? null;
     if (!decision.promote) {
+      const eventId = randomUUID();
+      const entry = await this.aliases.record(tx, {
+        modelId: model.id,
+        alias,
+        action: 'rejected',
+        fromVersion: previousVersion,
+        toVersion: challenger.version,
+        actor: principal.subject,
+        reason: input.reason,
+        decision,
+        eventId,
+      });
+      await this.outbox.enqueue(tx, {
+        eventId,
+        key: name,
+        tenantId: model.tenantId,
+        traceparent,
+        payload: modelEventJson({
+          eventId,
+          type: ModelEventType.PROMOTION_REJECTED,
+          tenantId: model.tenantId,
+          model: name,
+          kind: model.kind,
+          version: challenger.version,
+          alias,
+          previousVersion,
+          metrics: challenger.metrics,
+          reason: decision.reason,
+          decision,
+        }),
+      });
       return {
         ...base,
         outcome: 'rejected',
@@ -173,6 +206,8 @@ export class PromotionService {
         previousVersion,
         reason: decision.reason,
         decision,
+        historyId: entry.id,
+        eventId,
       };
     }
     const eventId = randomUUID();
@@ -205,6 +240,7 @@ export class PromotionService {
         metrics: challenger.metrics,
         artifactUri: this.registry.artifactUri(name, challenger.version),
         reason: input.reason || decision.reason,
+        decision: policy ? decision : null,
       }),
     });
     return {
@@ -330,6 +366,29 @@ export class PromotionService {
     );
     return view;
   }
+}
+
+/**
+ * A version as the policy sees it: its metrics, the held-out sample they were measured on, and the
+ * champion's figures on that same held-out data when its training job measured them (lineage
+ * `championVersion`/`championMetrics`, written by the training service).
+ */
+function policyCandidate(v: {
+  version: number;
+  metrics: Record<string, number>;
+  lineage: Record<string, unknown>;
+}): PolicyCandidate {
+  const { testExamples, championVersion, championMetrics } = v.lineage;
+  return {
+    version: v.version,
+    metrics: v.metrics,
+    ...(typeof testExamples === 'number' ? { sample: testExamples } : {}),
+    ...(typeof championVersion === 'number' && championMetrics && typeof championMetrics === 'object'
+      ? {
+          championOnHoldout: { version: championVersion, metrics: championMetrics as Record<string, number> },
+        }
+      : {}),
+  };
 }
 
 function historyView(r: AliasHistoryRow): AliasHistoryView {

@@ -73,10 +73,24 @@ const Decision = z
   .object({
     promote: z.boolean(),
     reason: z.string(),
-    policy: z.object({ metric: z.string(), margin: z.number(), higherIsBetter: z.boolean() }).optional(),
+    policy: z
+      .object({
+        metric: z.string(),
+        margin: z.number(),
+        higherIsBetter: z.boolean(),
+        minSample: z.number().int().optional(),
+      })
+      .optional(),
     challengerValue: z.number().optional(),
     championValue: z.number().optional(),
     improvement: z.number().optional(),
+    sample: z.number().int().optional().describe('held-out examples the version was evaluated on'),
+    championMeasuredOn: z
+      .enum(['holdout', 'registered'])
+      .optional()
+      .describe(
+        "holdout: the champion scored on the challenger's held-out data by the training job; registered: its own metrics",
+      ),
   })
   .describe('the promotion policy verdict');
 
@@ -101,7 +115,11 @@ export type PromotionView = z.infer<typeof PromotionView>;
 export const AliasHistoryView = z.object({
   id: z.number().int(),
   alias: Alias,
-  action: z.enum(['promote', 'rollback']),
+  action: z
+    .enum(['promote', 'rollback', 'rejected'])
+    .describe(
+      'rejected: a promotion the policy refused; the alias did not move (from → the version refused)',
+    ),
   fromVersion: z.number().int().nullable(),
   toVersion: z.number().int(),
   actor: z

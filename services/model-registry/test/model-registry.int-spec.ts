@@ -413,10 +413,19 @@ describe('model registry over HTTP', () => {
       ['rollback', 2, 1, 'development'],
       ['rollback', 3, 2, 'development'],
       ['promote', 2, 3, 'development'],
+      // The refusal is history too: production stayed on v2, v3 was refused, with the figures.
+      ['rejected', 2, 3, 'development'],
       ['promote', 1, 2, 'development'],
       ['promote', null, 1, 'development'],
     ]);
-    expect(history.body.items[3].decision).toMatchObject({ promote: true, policy });
+    expect(history.body.items[3].decision).toMatchObject({
+      promote: false,
+      policy,
+      challengerValue: 0.5,
+      championValue: 0.86,
+      championMeasuredOn: 'registered',
+    });
+    expect(history.body.items[4].decision).toMatchObject({ promote: true, policy });
     expect(history.body.items[2].revertedBy).toBe(history.body.items[1].id);
     expect(history.body.items[1].reason).toBe('latency regression');
 
@@ -492,7 +501,7 @@ describe('model registry over HTTP', () => {
     const ofModel = (name: string) => events.filter((e) => e.key === name).map((e) => e.event);
     await eventually(
       async () =>
-        ofModel(SENTIMENT).length >= 11 + 6 + 1 && ofModel(RECS).length >= 3 + 3 ? true : undefined,
+        ofModel(SENTIMENT).length >= 11 + 7 + 1 && ofModel(RECS).length >= 3 + 4 ? true : undefined,
       30_000,
       'lifecycle events',
     );
@@ -521,6 +530,28 @@ describe('model registry over HTTP', () => {
       ['2', '1', 'rollback from v2'],
     ]);
     expect(sentiment.filter((e) => e.type === ModelEventType.ARCHIVED).map((e) => e.version)).toEqual(['5']);
+    // Every decision is an event with its figures: the refusal of v3 too.
+    const refusals = sentiment.filter((e) => e.type === ModelEventType.PROMOTION_REJECTED);
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({
+      version: '3',
+      previousVersion: '2',
+      alias: 'production',
+      reason: expect.stringContaining('does not beat the champion'),
+      decision: {
+        metric: 'macro_f1',
+        margin: 0.02,
+        higherIsBetter: true,
+        challengerValue: 0.5,
+        championValue: 0.86,
+        championMeasuredOn: 'registered',
+      },
+    });
+    expect(
+      sentiment.find(
+        (e) => e.type === ModelEventType.PROMOTED && e.version === '2' && e.previousVersion === '1',
+      )?.decision,
+    ).toMatchObject({ metric: 'macro_f1', challengerValue: 0.86, championValue: 0.81 });
     expect(
       ofModel(RECS)
         .filter((e) => e.type === ModelEventType.PROMOTED)

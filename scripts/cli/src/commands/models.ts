@@ -278,7 +278,9 @@ export function registerModelsCommand(program: Command): void {
 
   models
     .command('history <model>')
-    .description('every move of an alias, newest first')
+    .description(
+      'every decision on an alias, newest first: promotions, rollbacks and refused promotions, with the policy verdict',
+    )
     .option('--alias <alias>', 'production, staging or shadow', 'production')
     .option('--json', 'print the API response as JSON')
     .action(async (refArg: string, opts: { alias: string; json?: boolean }) => {
@@ -288,7 +290,7 @@ export function registerModelsCommand(program: Command): void {
       if (items.length === 0) return say(`${opts.alias} of ${name} has never been set`);
       say(
         table(
-          ['AT', 'ACTION', 'FROM', 'TO', 'ACTOR', 'REASON'],
+          ['AT', 'ACTION', 'FROM', 'TO', 'ACTOR', 'REASON', 'DECISION'],
           items.map((h) => [
             h.at.slice(0, 19).replace('T', ' '),
             h.revertedBy ? `${h.action} (undone)` : h.action,
@@ -296,6 +298,7 @@ export function registerModelsCommand(program: Command): void {
             version(h.toVersion),
             h.actor,
             h.reason || '-',
+            h.decision?.reason ?? '-',
           ]),
         ),
       );

@@ -190,6 +190,12 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
       RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: process.env.RECOMMENDER_RETRAIN_AFTER_INTERACTIONS ?? '1000',
       RECOMMENDER_RETRAIN_INTERVAL_S: process.env.RECOMMENDER_RETRAIN_INTERVAL_S ?? '21600',
     };
+    // A retrain takes production only by beating it on the same held-out data, on enough examples.
+    const registryEnv = {
+      PROMOTION_POLICY_SENTIMENT: process.env.PROMOTION_POLICY_SENTIMENT ?? 'macro_f1:0.005:higher:100',
+      PROMOTION_POLICY_RECOMMENDER:
+        process.env.PROMOTION_POLICY_RECOMMENDER ?? 'ndcg_at_10_sampled99:0.005:higher:50',
+    };
     for (const name of names)
       services.push(
         startService(
@@ -198,7 +204,9 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
             ? { ...env, ...demoEnv }
             : name === 'training'
               ? { ...env, ...trainingEnv }
-              : env,
+              : name === 'model-registry'
+                ? { ...env, ...registryEnv }
+                : env,
         ),
       );
     await Promise.all(

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mercato/models/v1/models.proto.
  */
 export const file_mercato_models_v1_models: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tZXJjYXRvL21vZGVscy92MS9tb2RlbHMucHJvdG8SEW1lcmNhdG8ubW9kZWxzLnYxIsUDCg9UcmFpbmluZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIqCgRraW5kGAQgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEhMKC2RhdGFzZXRfcmVmGAUgASgJElAKD2h5cGVycGFyYW1ldGVycxgGIAMoCzI3Lm1lcmNhdG8ubW9kZWxzLnYxLlRyYWluaW5nUmVxdWVzdC5IeXBlcnBhcmFtZXRlcnNFbnRyeRIUCgxiYXNlX3ZlcnNpb24YByABKAkSGQoRcHJvbW90ZV9pZl9iZXR0ZXIYCCABKAgSFAoMcmVxdWVzdGVkX2J5GAkgASgJEjAKDHJlcXVlc3RlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXJjaGl0ZWN0dXJlGAsgASgJEg8KB3RlYWNoZXIYDCABKAkSDAoEdGFncxgNIAMoCRo2ChRIeXBlcnBhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqADCgpNb2RlbEV2ZW50EhEKCXRlbmFudF9pZBgBIAEoCRIQCghldmVudF9pZBgCIAEoCRIvCgR0eXBlGAMgASgOMiEubWVyY2F0by5tb2RlbHMudjEuTW9kZWxFdmVudFR5cGUSEgoKbW9kZWxfbmFtZRgEIAEoCRIqCgRraW5kGAUgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEg8KB3ZlcnNpb24YBiABKAkSDQoFYWxpYXMYByABKAkSGAoQcHJldmlvdXNfdmVyc2lvbhgIIAEoCRI7CgdtZXRyaWNzGAkgAygLMioubWVyY2F0by5tb2RlbHMudjEuTW9kZWxFdmVudC5NZXRyaWNzRW50cnkSFAoMYXJ0aWZhY3RfdXJpGAogASgJEg4KBnJlYXNvbhgLIAEoCRIvCgtvY2N1cnJlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEqXQoJTW9kZWxLaW5kEhoKFk1PREVMX0tJTkRfVU5TUEVDSUZJRUQQABIYChRNT0RFTF9LSU5EX1NFTlRJTUVOVBABEhoKFk1PREVMX0tJTkRfUkVDT01NRU5ERVIQAirTAQoOTW9kZWxFdmVudFR5cGUSIAocTU9ERUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX0VWRU5UX1RZUEVfVFJBSU5FRBABEh8KG01PREVMX0VWRU5UX1RZUEVfUkVHSVNURVJFRBACEh0KGU1PREVMX0VWRU5UX1RZUEVfUFJPTU9URUQQAxIdChlNT0RFTF9FVkVOVF9UWVBFX0FSQ0hJVkVEEAQSIgoeTU9ERUxfRVZFTlRfVFlQRV9BTElBU19SRU1PVkVEEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5tZXJjYXRvL21vZGVscy92MS9tb2RlbHMucHJvdG8SEW1lcmNhdG8ubW9kZWxzLnYxIsUDCg9UcmFpbmluZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIqCgRraW5kGAQgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEhMKC2RhdGFzZXRfcmVmGAUgASgJElAKD2h5cGVycGFyYW1ldGVycxgGIAMoCzI3Lm1lcmNhdG8ubW9kZWxzLnYxLlRyYWluaW5nUmVxdWVzdC5IeXBlcnBhcmFtZXRlcnNFbnRyeRIUCgxiYXNlX3ZlcnNpb24YByABKAkSGQoRcHJvbW90ZV9pZl9iZXR0ZXIYCCABKAgSFAoMcmVxdWVzdGVkX2J5GAkgASgJEjAKDHJlcXVlc3RlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXJjaGl0ZWN0dXJlGAsgASgJEg8KB3RlYWNoZXIYDCABKAkSDAoEdGFncxgNIAMoCRo2ChRIeXBlcnBhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItYBChFQcm9tb3Rpb25EZWNpc2lvbhIOCgZtZXRyaWMYASABKAkSDgoGbWFyZ2luGAIgASgBEhgKEGhpZ2hlcl9pc19iZXR0ZXIYAyABKAgSGAoQY2hhbGxlbmdlcl92YWx1ZRgEIAEoARIWCg5jaGFtcGlvbl92YWx1ZRgFIAEoARITCgtpbXByb3ZlbWVudBgGIAEoARIOCgZzYW1wbGUYByABKA0SEgoKbWluX3NhbXBsZRgIIAEoDRIcChRjaGFtcGlvbl9tZWFzdXJlZF9vbhgJIAEoCSLYAwoKTW9kZWxFdmVudBIRCgl0ZW5hbnRfaWQYASABKAkSEAoIZXZlbnRfaWQYAiABKAkSLwoEdHlwZRgDIAEoDjIhLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnRUeXBlEhIKCm1vZGVsX25hbWUYBCABKAkSKgoEa2luZBgFIAEoDjIcLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsS2luZBIPCgd2ZXJzaW9uGAYgASgJEg0KBWFsaWFzGAcgASgJEhgKEHByZXZpb3VzX3ZlcnNpb24YCCABKAkSOwoHbWV0cmljcxgJIAMoCzIqLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnQuTWV0cmljc0VudHJ5EhQKDGFydGlmYWN0X3VyaRgKIAEoCRIOCgZyZWFzb24YCyABKAkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKCGRlY2lzaW9uGA0gASgLMiQubWVyY2F0by5tb2RlbHMudjEuUHJvbW90aW9uRGVjaXNpb24aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEqXQoJTW9kZWxLaW5kEhoKFk1PREVMX0tJTkRfVU5TUEVDSUZJRUQQABIYChRNT0RFTF9LSU5EX1NFTlRJTUVOVBABEhoKFk1PREVMX0tJTkRfUkVDT01NRU5ERVIQAir8AQoOTW9kZWxFdmVudFR5cGUSIAocTU9ERUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX0VWRU5UX1RZUEVfVFJBSU5FRBABEh8KG01PREVMX0VWRU5UX1RZUEVfUkVHSVNURVJFRBACEh0KGU1PREVMX0VWRU5UX1RZUEVfUFJPTU9URUQQAxIdChlNT0RFTF9FVkVOVF9UWVBFX0FSQ0hJVkVEEAQSIgoeTU9ERUxfRVZFTlRfVFlQRV9BTElBU19SRU1PVkVEEAUSJwojTU9ERUxfRVZFTlRfVFlQRV9QUk9NT1RJT05fUkVKRUNURUQQBmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A request to train a model (topic training.requests.v1, key: model name).
@@ -105,6 +105,72 @@ export const TrainingRequestSchema: GenMessage<TrainingRequest> = /*@__PURE__*/
   messageDesc(file_mercato_models_v1_models, 0);
 
 /**
+ * A promotion policy's verdict on a challenger, with the figures it was made on.
+ *
+ * @generated from message mercato.models.v1.PromotionDecision
+ */
+export type PromotionDecision = Message<"mercato.models.v1.PromotionDecision"> & {
+  /**
+   * @generated from field: string metric = 1;
+   */
+  metric: string;
+
+  /**
+   * @generated from field: double margin = 2;
+   */
+  margin: number;
+
+  /**
+   * @generated from field: bool higher_is_better = 3;
+   */
+  higherIsBetter: boolean;
+
+  /**
+   * @generated from field: double challenger_value = 4;
+   */
+  challengerValue: number;
+
+  /**
+   * @generated from field: double champion_value = 5;
+   */
+  championValue: number;
+
+  /**
+   * Challenger minus champion, signed so that positive is better.
+   *
+   * @generated from field: double improvement = 6;
+   */
+  improvement: number;
+
+  /**
+   * Held-out examples the challenger was evaluated on, and the policy's minimum.
+   *
+   * @generated from field: uint32 sample = 7;
+   */
+  sample: number;
+
+  /**
+   * @generated from field: uint32 min_sample = 8;
+   */
+  minSample: number;
+
+  /**
+   * `holdout`: the champion was scored on the challenger's own held-out data (a retrain);
+   * `registered`: the champion's metrics from its registration.
+   *
+   * @generated from field: string champion_measured_on = 9;
+   */
+  championMeasuredOn: string;
+};
+
+/**
+ * Describes the message mercato.models.v1.PromotionDecision.
+ * Use `create(PromotionDecisionSchema)` to create a new message.
+ */
+export const PromotionDecisionSchema: GenMessage<PromotionDecision> = /*@__PURE__*/
+  messageDesc(file_mercato_models_v1_models, 1);
+
+/**
  * A change in a model's life (topic models.lifecycle.v1, key: model name).
  *
  * @generated from message mercato.models.v1.ModelEvent
@@ -171,6 +237,13 @@ export type ModelEvent = Message<"mercato.models.v1.ModelEvent"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 12;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * Promotions judged by a policy (PROMOTED and PROMOTION_REJECTED): the verdict's figures.
+   *
+   * @generated from field: mercato.models.v1.PromotionDecision decision = 13;
+   */
+  decision?: PromotionDecision | undefined;
 };
 
 /**
@@ -178,7 +251,7 @@ export type ModelEvent = Message<"mercato.models.v1.ModelEvent"> & {
  * Use `create(ModelEventSchema)` to create a new message.
  */
 export const ModelEventSchema: GenMessage<ModelEvent> = /*@__PURE__*/
-  messageDesc(file_mercato_models_v1_models, 1);
+  messageDesc(file_mercato_models_v1_models, 2);
 
 /**
  * @generated from enum mercato.models.v1.ModelKind
@@ -239,6 +312,13 @@ export enum ModelEventType {
    * @generated from enum value: MODEL_EVENT_TYPE_ALIAS_REMOVED = 5;
    */
   ALIAS_REMOVED = 5,
+
+  /**
+   * A promotion the policy refused: the alias stays where it was; `reason` and `decision` say why.
+   *
+   * @generated from enum value: MODEL_EVENT_TYPE_PROMOTION_REJECTED = 6;
+   */
+  PROMOTION_REJECTED = 6,
 }
 
 /**
