@@ -27,8 +27,9 @@ const INSTALL_HINT = 'run `bash scripts/helm/install-tools.sh` first';
 // The contract the chart encodes (ARCHITECTURE.md): who consumes which topics.
 const CONSUMERS: Record<string, string[]> = {
   feature: ['news.raw.v1', 'interactions.raw.v1', 'catalog.items.v1'],
-  // interactions.raw.v1 while a recommender retraining trigger is on, as it is by default.
-  training: ['training.requests.v1', 'interactions.raw.v1'],
+  // interactions.raw.v1 while a recommender retraining trigger is on, models.monitoring.v1 while
+  // retraining on drift is on, as both are by default.
+  training: ['training.requests.v1', 'interactions.raw.v1', 'models.monitoring.v1'],
   scoring: ['news.enriched.v1', 'features.user.v1'],
   'sentiment-monitor': ['news.scored.v1'],
 };
@@ -451,6 +452,7 @@ describe.each(CASES)('case %s', (c) => {
       RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: String(retrain.afterInteractions),
       RECOMMENDER_RETRAIN_INTERVAL_S: String(retrain.intervalSeconds),
       RECOMMENDER_RETRAIN_HOLDOUT_S: String(retrain.holdoutSeconds),
+      RETRAIN_ON_DRIFT: 'true',
     });
     const off = renderOk(
       [caseFile(c)],
@@ -458,12 +460,14 @@ describe.each(CASES)('case %s', (c) => {
         'training.retrain.afterInteractions=0',
         'training.retrain.intervalSeconds=0',
         'training.retrain.tenants={a,b}',
+        'training.retrain.onDrift=false',
       ],
     ).objects;
     expect(training(off)).toMatchObject({
       RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: '0',
       RECOMMENDER_RETRAIN_INTERVAL_S: '0',
       RECOMMENDER_RETRAIN_TENANTS: 'a,b',
+      RETRAIN_ON_DRIFT: 'false',
     });
     if (values.keda.enabled) expect(lagTopics(off)).toEqual(['training.requests.v1']);
   });

@@ -16,6 +16,7 @@ describe('topic catalogue', () => {
       'features.user.v1 mercato.recs.v1.UserFeatures',
       'training.requests.v1 mercato.models.v1.TrainingRequest',
       'models.lifecycle.v1 mercato.models.v1.ModelEvent',
+      'models.monitoring.v1 mercato.models.v1.ModelMonitoring',
     ]);
   });
 

@@ -6,7 +6,11 @@ import { DeadLetterSchema } from './gen/mercato/platform/v1/dead_letter_pb';
 import { EnrichedArticleSchema, NewsArticleSchema, ScoredArticleSchema } from './gen/mercato/news/v1/news_pb';
 import { SentimentAlertSchema } from './gen/mercato/sentiment/v1/alerts_pb';
 import { CatalogItemSchema, InteractionSchema, UserFeaturesSchema } from './gen/mercato/recs/v1/recs_pb';
-import { ModelEventSchema, TrainingRequestSchema } from './gen/mercato/models/v1/models_pb';
+import {
+  ModelEventSchema,
+  ModelMonitoringSchema,
+  TrainingRequestSchema,
+} from './gen/mercato/models/v1/models_pb';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -61,6 +65,14 @@ export const Topics = {
     7 * DAY_MS,
   ),
   modelLifecycle: topic('models.lifecycle.v1', 'model name', ModelEventSchema, 1, 'delete', 30 * DAY_MS),
+  modelMonitoring: topic(
+    'models.monitoring.v1',
+    'model name',
+    ModelMonitoringSchema,
+    1,
+    'delete',
+    7 * DAY_MS,
+  ),
 } as const;
 
 export type TopicKey = keyof typeof Topics;

@@ -121,6 +121,16 @@ export {
 } from './sentiment-job';
 export { joinFeedback, type FeedbackLineage } from './feedback';
 export {
+  CONFIDENCE_EDGES,
+  PSI_SHIFTED,
+  predictionCounts,
+  profileOf,
+  psi,
+  referenceFromMetrics,
+  referenceMetrics,
+  type PredictionProfile,
+} from './drift';
+export {
   TransformerSentimentModel,
   DEFAULT_TRANSFORMER_HP,
   type TransformerHyperparameters,

@@ -11,6 +11,7 @@ import { readManifest } from './artifact';
 import { selectBackend, type BackendPreference, type TF } from './backend';
 import { confusionMetricName } from '@mercato/contracts';
 import { stratifiedSplit } from '@mercato/synthetic';
+import { predictionCounts, profileOf, referenceMetrics } from './drift';
 import { joinFeedback, type FeedbackLineage } from './feedback';
 import {
   parseLabelMap,
@@ -384,7 +385,11 @@ export async function runSentimentJob(
   );
   // Wall time of the whole job up to here: data, teacher labeling, training and evaluation.
   const trainSeconds = (Date.now() - started) / 1000;
+  // How the model's predictions are distributed on held-out data: the reference scoring measures
+  // each tenant's stream against (drift).
+  const reference = profileOf(predictionCounts(model.predict(test.map((d) => d.text))));
   const metrics: Record<string, number> = {
+    ...referenceMetrics(reference),
     accuracy: report.accuracy,
     macro_f1: report.macroF1,
     train_seconds: trainSeconds,

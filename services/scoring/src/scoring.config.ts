@@ -26,6 +26,10 @@ export const scoringEnv = {
   MODEL_POLL_INTERVAL_MS: positiveInt(30_000),
   /** Articles per predict call: the native binding blocks the event loop for the whole call. */
   SENTIMENT_PREDICT_BATCH: z.coerce.number().int().min(1).max(256).default(256),
+  /** Predictions per tenant and model version in one drift window (models.monitoring.v1). */
+  SENTIMENT_DRIFT_WINDOW: positiveInt(500),
+  /** A population stability index at or above this marks the model drifted (0.25: shifted). */
+  DRIFT_PSI_THRESHOLD: z.coerce.number().positive().default(0.25),
   /** Articles per explain call (one forward and one backward pass), with a yield between. */
   SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(16),
   ...recommendationsEnv(),

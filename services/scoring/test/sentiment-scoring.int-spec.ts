@@ -13,10 +13,12 @@ import { Code, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import {
   EnrichedArticleSchema,
+  ModelMonitoringSchema,
   ScoredArticleSchema,
   SentimentLabel,
   SentimentService,
   Topics,
+  type ModelMonitoring,
   type ScoredArticle,
 } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
@@ -239,6 +241,8 @@ async function startGroupAtEnd(groupId: string, topic: string): Promise<void> {
   }
 }
 
+const DRIFT_WINDOW = 150;
+
 const v1Training = train(11);
 const v2Training = train(23);
 
@@ -282,6 +286,7 @@ beforeAll(async () => {
     SENTIMENT_TEACHER_MODEL_NAME: TEACHER,
     // Long enough that every swap in this spec comes from a lifecycle event, not the poll.
     MODEL_POLL_INTERVAL_MS: '600000',
+    SENTIMENT_DRIFT_WINDOW: String(DRIFT_WINDOW),
   };
   scoring = await startScoring();
 }, 180_000);
@@ -716,6 +721,45 @@ describe('scoring: sentiment', () => {
     expect(refused.serving).toMatchObject({ version: 1, architecture: 'transformer' });
     expect((await postSentiment({ texts: ['shares plunge'], model: 'teacher' })).body.model.version).toBe(1);
   }, 180_000);
+
+  it("publishes each tenant's prediction drift against the model's held-out evaluation on models.monitoring.v1", async () => {
+    const tenant = `drift-${suffix}`;
+    const group = `scoring-it-drift-${suffix}`;
+    await startGroupAtEnd(group, Topics.modelMonitoring.name);
+    const events: ModelMonitoring[] = [];
+    const reader = kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 });
+    await reader.connect();
+    await reader.subscribe({ topic: Topics.modelMonitoring.name });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const e = fromBinary(ModelMonitoringSchema, message.value ?? new Uint8Array());
+        if (e.tenantId === tenant) events.push(e);
+      },
+    });
+    try {
+      const news = generateNews({ seed: 777, count: 2_000, start: PUBLISHED, spacingMs: 1_000 });
+      // News like the training data's: the predictions look like the held-out evaluation's.
+      await produce(
+        news.slice(0, DRIFT_WINDOW).map((a) => article(a.headline, [ticker('DRIFT')], undefined, tenant)),
+      );
+      const stable = await eventually(async () => events[0], 60_000, 'the first drift window');
+      expect(stable).toMatchObject({ modelName: MODEL, sample: DRIFT_WINDOW, threshold: 0.25, drifted: [] });
+      expect(stable.figures.psi_predicted_class).toBeLessThan(0.1);
+      // Then only bad news: the class mix shifts far from the evaluation's.
+      const negative = news.filter((a) => a.sentiment === 'negative').slice(0, DRIFT_WINDOW);
+      await produce(negative.map((a) => article(a.headline, [ticker('DRIFT')], undefined, tenant)));
+      const shifted = await eventually(async () => events[1], 60_000, 'the second drift window');
+      expect(shifted.drifted).toContain('psi_predicted_class');
+      expect(shifted.figures.psi_predicted_class).toBeGreaterThan(0.25);
+      expect(shifted.figures.share_negative).toBeGreaterThan(0.8);
+      expect(shifted.version).toBe(stable.version);
+      expect(
+        await metric('mercato_model_drift_psi', { tenant, model: MODEL, signal: 'predicted_class' }),
+      ).toBeCloseTo(shifted.figures.psi_predicted_class ?? NaN, 6);
+    } finally {
+      await reader.disconnect();
+    }
+  });
 
   it('drains on SIGTERM', async () => {
     expect(await scoring.stop()).toBe(0);

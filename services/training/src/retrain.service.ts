@@ -91,7 +91,7 @@ export class RetrainService extends PolledWork {
     const asOf = due.asOf;
     const splitAt = new Date(asOf.getTime() - this.config.RECOMMENDER_RETRAIN_HOLDOUT_S * 1000);
     const requestId = retrainRequestId(due.tenantId, due.generation);
-    await this.publisher.publishRecommender({
+    await this.publisher.publish({
       requestId,
       tenantId: due.tenantId,
       modelName,

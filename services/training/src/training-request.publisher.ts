@@ -10,14 +10,19 @@ export interface RetrainRequest {
   datasetRef: string;
   requestedBy: string;
   requestedAt: Date;
+  /** Default: a recommender, trained with its defaults. */
+  kind?: ModelKind;
+  architecture?: string;
+  teacher?: string;
+  hyperparameters?: Record<string, string>;
 }
 
 @Injectable()
 export class TrainingRequestPublisher {
   constructor(private readonly producer: EventProducer) {}
 
-  /** The request id is the event id, so consumers dedupe a republished request. */
-  async publishRecommender(request: RetrainRequest): Promise<void> {
+  /** The request id is the event id, so consumers dedupe a republished request. Promoted if better. */
+  async publish(request: RetrainRequest): Promise<void> {
     const ms = request.requestedAt.getTime();
     await this.producer.send(Topics.trainingRequests, [
       {
@@ -28,9 +33,11 @@ export class TrainingRequestPublisher {
           tenantId: request.tenantId,
           requestId: request.requestId,
           modelName: request.modelName,
-          kind: ModelKind.RECOMMENDER,
+          kind: request.kind ?? ModelKind.RECOMMENDER,
           datasetRef: request.datasetRef,
-          hyperparameters: {},
+          hyperparameters: request.hyperparameters ?? {},
+          architecture: request.architecture ?? '',
+          teacher: request.teacher ?? '',
           baseVersion: '',
           promoteIfBetter: true,
           requestedBy: request.requestedBy,

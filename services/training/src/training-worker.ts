@@ -10,7 +10,6 @@ import {
   progressPoints,
   runRecommenderJob,
   runSentimentJob,
-  SENTIMENT_LABELS,
   type JobProgress,
   type JobResult,
   type LabeledText,
@@ -19,8 +18,8 @@ import {
   type RunEvents,
   type SentimentJobSpec,
 } from '@mercato/ml';
-import { generateNews } from '@mercato/synthetic';
 import { parentPort, workerData } from 'node:worker_threads';
+import { syntheticNews } from './synthetic-news';
 import { DatasetUnavailableError, readFeatureDataset, readSentimentFeedback } from './feature-dataset';
 import type {
   RecommenderWorkerJob,
@@ -38,20 +37,6 @@ const shouldStop = (): boolean => cancelled;
 
 /** The job ended because the service asked it to stop. */
 class CancelledError extends Error {}
-
-function syntheticNews(seed: number, count: number): SentimentJobSpec['inline'] {
-  const toLabeled = (s: number, n: number) =>
-    generateNews({ seed: s, count: n, start: new Date('2026-01-01T00:00:00Z'), spacingMs: 60_000 }).map(
-      (a) => ({
-        text: a.headline,
-        label: SENTIMENT_LABELS.indexOf(a.sentiment),
-      }),
-    );
-  return {
-    train: toLabeled(seed, count),
-    test: toLabeled(seed + 1_000_003, Math.max(50, Math.round(count / 5))),
-  };
-}
 
 const post = (message: WorkerMessage): void => parentPort?.postMessage(message);
 

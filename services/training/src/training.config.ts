@@ -1,5 +1,5 @@
 // The training service's own variables, beyond the shared ones.
-import { positiveInt, z } from '@mercato/config';
+import { booleanString, positiveInt, z } from '@mercato/config';
 import { modelSigningEnv } from '@mercato/registry-client';
 import type { PlatformConfig } from '@mercato/runtime';
 import { readFileSync } from 'node:fs';
@@ -42,6 +42,11 @@ export const trainingEnv = {
    * feedback is not joined.
    */
   SENTIMENT_FEEDBACK_WEIGHT: nonNegativeInt(3),
+  /**
+   * Retrain a sentiment model whose production version drifted (models.monitoring.v1, from scoring)
+   * on that version's recipe, promoted if better; once per production version.
+   */
+  RETRAIN_ON_DRIFT: booleanString(false),
   /** Tenants whose recommenders the triggers retrain (comma-separated); empty = every tenant. */
   RECOMMENDER_RETRAIN_TENANTS: z
     .string()

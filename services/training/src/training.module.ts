@@ -1,7 +1,11 @@
 // The training service's providers and controllers; the interaction counter that drives the
-// recommender retraining triggers is wired in only when a trigger is on.
+// recommender retraining triggers is wired in only when a trigger is on, and the drift consumer only
+// with RETRAIN_ON_DRIFT.
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DriftRetrainRepository } from './drift-retrain.repository';
+import { DriftRetrainService } from './drift-retrain.service';
 import { InteractionCountHandler } from './interaction-count.handler';
+import { ModelMonitoringHandler } from './model-monitoring.handler';
 import { JobsController } from './jobs.controller';
 import { OpenApiController } from './openapi.controller';
 import { RetrainRepository } from './retrain.repository';
@@ -20,6 +24,7 @@ import { TrainingService } from './training.service';
 export class TrainingModule {
   static forConfig(config: TrainingConfig): DynamicModule {
     const retrain = retrainEnabled(config);
+    const drift = config.RETRAIN_ON_DRIFT;
     return {
       module: TrainingModule,
       controllers: [
@@ -29,13 +34,16 @@ export class TrainingModule {
         RunsPageController,
         OpenApiController,
         ...(retrain ? [InteractionCountHandler] : []),
+        ...(drift ? [ModelMonitoringHandler] : []),
       ],
       providers: [
         TrainingService,
         TrainingJobRepository,
         RunRepository,
         RunsService,
-        ...(retrain ? [RetrainService, RetrainRepository, TrainingRequestPublisher] : []),
+        ...(retrain ? [RetrainService, RetrainRepository] : []),
+        ...(drift ? [DriftRetrainService, DriftRetrainRepository] : []),
+        ...(retrain || drift ? [TrainingRequestPublisher] : []),
       ],
     };
   }

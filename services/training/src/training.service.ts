@@ -28,6 +28,7 @@ import {
   parseLabelMap,
   type ArtifactFile,
   type JobProgress,
+  type LabeledText,
   type RecommenderHyperparameters,
   type SentimentArchitecture,
   type SentimentHyperparameterValues,
@@ -38,6 +39,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
 import { RunRecorder } from './run-recorder';
+import { syntheticNewsTest } from './synthetic-news';
 import { RunRepository } from './run.repository';
 import { serviceApiKey, type TrainingConfig } from './training.config';
 import { TrainingJobRepository } from './training-job.repository';
@@ -480,18 +482,23 @@ export class TrainingService {
     log: Logger,
   ): Promise<{ version: number; metrics: Record<string, number> } | undefined> {
     const version = await registry.resolveAlias(name, 'production');
-    if (version === undefined || dataset.type !== 'file') return undefined;
-    const labelMap = dataset.labelMap ? parseLabelMap(dataset.labelMap) : undefined;
-    const read = { format: dataset.format, encoding: dataset.encoding, onWarning: () => undefined };
+    if (version === undefined || dataset.type === 'feature') return undefined;
     // The very held-out part the job evaluated the new version on (runSentimentJob's split).
-    const test = dataset.testPath
-      ? readLabeledText(dataset.testPath, labelMap, read)
-      : stratifiedSplit(
-          readLabeledText(dataset.path, labelMap, read),
-          dataset.testSplit ?? 0.2,
-          seed ?? 42,
-          (d) => d.label,
-        ).test;
+    let test: LabeledText[];
+    if (dataset.type === 'synthetic') {
+      test = syntheticNewsTest(dataset.seed, dataset.count);
+    } else {
+      const labelMap = dataset.labelMap ? parseLabelMap(dataset.labelMap) : undefined;
+      const read = { format: dataset.format, encoding: dataset.encoding, onWarning: () => undefined };
+      test = dataset.testPath
+        ? readLabeledText(dataset.testPath, labelMap, read)
+        : stratifiedSplit(
+            readLabeledText(dataset.path, labelMap, read),
+            dataset.testSplit ?? 0.2,
+            seed ?? 42,
+            (d) => d.label,
+          ).test;
+    }
     try {
       const { files } = await registry.download(name, version);
       const report = await evaluateSentimentArtifact({ files }, test, this.config.TF_BACKEND);

@@ -10,6 +10,7 @@ import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { ScoringConfig } from '../scoring.config';
 import type { Lease } from './model-slot';
+import { PredictionDriftService } from './prediction-drift.service';
 import { ScoredArticleRepository } from './scored-article.repository';
 import { scoringText, toScoredRecords, type ScoringInput } from './scored-article.mapper';
 import { SentimentInference } from './sentiment-inference';
@@ -29,6 +30,7 @@ export class NewsScoringService implements OnModuleDestroy {
     private readonly models: SentimentModelService,
     private readonly inference: SentimentInference,
     private readonly scored: ScoredArticleRepository,
+    private readonly drift: PredictionDriftService,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
@@ -103,6 +105,7 @@ export class NewsScoringService implements OnModuleDestroy {
         );
         await this.scored.publish(out);
         sentimentMetrics.scoredRecords.inc(labels, out.length);
+        await this.drift.observe(tenantId, serving, scores);
         if (i + step < inputs.length) await this.keepAlive(ctx);
       }
     } finally {

@@ -2,6 +2,16 @@
 import { counter, gauge, histogram } from '@mercato/telemetry';
 
 export const sentimentMetrics = {
+  driftPsi: gauge(
+    'mercato_model_drift_psi',
+    "Population stability index of a tenant's production sentiment model over its last drift window, against its held-out evaluation, by signal (predicted_class, confidence)",
+    ['tenant', 'model', 'version', 'signal'],
+  ),
+  predictedShare: gauge(
+    'mercato_model_predicted_share',
+    "Share of each predicted sentiment class in a tenant's last drift window",
+    ['tenant', 'model', 'version', 'label'],
+  ),
   scoredRecords: counter(
     'mercato_scoring_scored_records_total',
     'ScoredArticle records written to news.scored.v1, by model version',

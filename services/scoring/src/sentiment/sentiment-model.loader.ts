@@ -9,6 +9,8 @@ import {
   SENTIMENT_LABELS,
   loadSentimentClassifier,
   readManifest,
+  referenceFromMetrics,
+  type PredictionProfile,
   type SentimentClassifier,
   type TF,
 } from '@mercato/ml';
@@ -29,6 +31,8 @@ export class ServingModel implements Disposable {
     readonly model: SentimentClassifier,
     readonly loadedAt: Date,
     readonly trigger: SwapTrigger,
+    /** The predictions' distribution on its held-out evaluation (drift reference), when trained with one. */
+    readonly reference?: PredictionProfile,
   ) {}
 
   dispose(): void {
@@ -93,12 +97,21 @@ export class SentimentModelLoader {
     }
     let model: SentimentClassifier | undefined;
     try {
-      const labels = readManifest({ files }).labels ?? [];
+      const manifest = readManifest({ files });
+      const labels = manifest.labels ?? [];
       if (labels.join() !== SENTIMENT_LABELS.join())
         throw new Error(`labels [${labels.join(', ')}] are not [${SENTIMENT_LABELS.join(', ')}]`);
       model = await loadSentimentClassifier(tf, { files });
       warmUp(model);
-      return new ServingModel(owner, name, version, model, new Date(), trigger);
+      return new ServingModel(
+        owner,
+        name,
+        version,
+        model,
+        new Date(),
+        trigger,
+        referenceFromMetrics(manifest.metrics ?? {}),
+      );
     } catch (err) {
       model?.dispose();
       throw new ModelRefusedError(

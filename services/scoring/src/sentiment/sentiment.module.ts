@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { EnrichedArticleHandler } from './enriched-article.handler';
 import { ModelLifecycleListener } from './model-lifecycle.listener';
 import { NewsScoringService } from './news-scoring.service';
+import { PredictionDriftService } from './prediction-drift.service';
 import { ScoredArticleRepository } from './scored-article.repository';
 import { SentimentController } from './sentiment.controller';
 import { SentimentInference } from './sentiment-inference';
@@ -20,6 +21,7 @@ import { TextScoringService } from './text-scoring.service';
     SentimentInference,
     ScoredArticleRepository,
     NewsScoringService,
+    PredictionDriftService,
     TextScoringService,
   ],
   exports: [SentimentModelService, TextScoringService],

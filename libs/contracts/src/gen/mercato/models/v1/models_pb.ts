@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mercato/models/v1/models.proto.
  */
 export const file_mercato_models_v1_models: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tZXJjYXRvL21vZGVscy92MS9tb2RlbHMucHJvdG8SEW1lcmNhdG8ubW9kZWxzLnYxIsUDCg9UcmFpbmluZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIqCgRraW5kGAQgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEhMKC2RhdGFzZXRfcmVmGAUgASgJElAKD2h5cGVycGFyYW1ldGVycxgGIAMoCzI3Lm1lcmNhdG8ubW9kZWxzLnYxLlRyYWluaW5nUmVxdWVzdC5IeXBlcnBhcmFtZXRlcnNFbnRyeRIUCgxiYXNlX3ZlcnNpb24YByABKAkSGQoRcHJvbW90ZV9pZl9iZXR0ZXIYCCABKAgSFAoMcmVxdWVzdGVkX2J5GAkgASgJEjAKDHJlcXVlc3RlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXJjaGl0ZWN0dXJlGAsgASgJEg8KB3RlYWNoZXIYDCABKAkSDAoEdGFncxgNIAMoCRo2ChRIeXBlcnBhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItYBChFQcm9tb3Rpb25EZWNpc2lvbhIOCgZtZXRyaWMYASABKAkSDgoGbWFyZ2luGAIgASgBEhgKEGhpZ2hlcl9pc19iZXR0ZXIYAyABKAgSGAoQY2hhbGxlbmdlcl92YWx1ZRgEIAEoARIWCg5jaGFtcGlvbl92YWx1ZRgFIAEoARITCgtpbXByb3ZlbWVudBgGIAEoARIOCgZzYW1wbGUYByABKA0SEgoKbWluX3NhbXBsZRgIIAEoDRIcChRjaGFtcGlvbl9tZWFzdXJlZF9vbhgJIAEoCSLYAwoKTW9kZWxFdmVudBIRCgl0ZW5hbnRfaWQYASABKAkSEAoIZXZlbnRfaWQYAiABKAkSLwoEdHlwZRgDIAEoDjIhLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnRUeXBlEhIKCm1vZGVsX25hbWUYBCABKAkSKgoEa2luZBgFIAEoDjIcLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsS2luZBIPCgd2ZXJzaW9uGAYgASgJEg0KBWFsaWFzGAcgASgJEhgKEHByZXZpb3VzX3ZlcnNpb24YCCABKAkSOwoHbWV0cmljcxgJIAMoCzIqLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnQuTWV0cmljc0VudHJ5EhQKDGFydGlmYWN0X3VyaRgKIAEoCRIOCgZyZWFzb24YCyABKAkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKCGRlY2lzaW9uGA0gASgLMiQubWVyY2F0by5tb2RlbHMudjEuUHJvbW90aW9uRGVjaXNpb24aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEqXQoJTW9kZWxLaW5kEhoKFk1PREVMX0tJTkRfVU5TUEVDSUZJRUQQABIYChRNT0RFTF9LSU5EX1NFTlRJTUVOVBABEhoKFk1PREVMX0tJTkRfUkVDT01NRU5ERVIQAir8AQoOTW9kZWxFdmVudFR5cGUSIAocTU9ERUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX0VWRU5UX1RZUEVfVFJBSU5FRBABEh8KG01PREVMX0VWRU5UX1RZUEVfUkVHSVNURVJFRBACEh0KGU1PREVMX0VWRU5UX1RZUEVfUFJPTU9URUQQAxIdChlNT0RFTF9FVkVOVF9UWVBFX0FSQ0hJVkVEEAQSIgoeTU9ERUxfRVZFTlRfVFlQRV9BTElBU19SRU1PVkVEEAUSJwojTU9ERUxfRVZFTlRfVFlQRV9QUk9NT1RJT05fUkVKRUNURUQQBmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5tZXJjYXRvL21vZGVscy92MS9tb2RlbHMucHJvdG8SEW1lcmNhdG8ubW9kZWxzLnYxIsUDCg9UcmFpbmluZ1JlcXVlc3QSEQoJdGVuYW50X2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIqCgRraW5kGAQgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEhMKC2RhdGFzZXRfcmVmGAUgASgJElAKD2h5cGVycGFyYW1ldGVycxgGIAMoCzI3Lm1lcmNhdG8ubW9kZWxzLnYxLlRyYWluaW5nUmVxdWVzdC5IeXBlcnBhcmFtZXRlcnNFbnRyeRIUCgxiYXNlX3ZlcnNpb24YByABKAkSGQoRcHJvbW90ZV9pZl9iZXR0ZXIYCCABKAgSFAoMcmVxdWVzdGVkX2J5GAkgASgJEjAKDHJlcXVlc3RlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXJjaGl0ZWN0dXJlGAsgASgJEg8KB3RlYWNoZXIYDCABKAkSDAoEdGFncxgNIAMoCRo2ChRIeXBlcnBhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItYBChFQcm9tb3Rpb25EZWNpc2lvbhIOCgZtZXRyaWMYASABKAkSDgoGbWFyZ2luGAIgASgBEhgKEGhpZ2hlcl9pc19iZXR0ZXIYAyABKAgSGAoQY2hhbGxlbmdlcl92YWx1ZRgEIAEoARIWCg5jaGFtcGlvbl92YWx1ZRgFIAEoARITCgtpbXByb3ZlbWVudBgGIAEoARIOCgZzYW1wbGUYByABKA0SEgoKbWluX3NhbXBsZRgIIAEoDRIcChRjaGFtcGlvbl9tZWFzdXJlZF9vbhgJIAEoCSLYAwoKTW9kZWxFdmVudBIRCgl0ZW5hbnRfaWQYASABKAkSEAoIZXZlbnRfaWQYAiABKAkSLwoEdHlwZRgDIAEoDjIhLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnRUeXBlEhIKCm1vZGVsX25hbWUYBCABKAkSKgoEa2luZBgFIAEoDjIcLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsS2luZBIPCgd2ZXJzaW9uGAYgASgJEg0KBWFsaWFzGAcgASgJEhgKEHByZXZpb3VzX3ZlcnNpb24YCCABKAkSOwoHbWV0cmljcxgJIAMoCzIqLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsRXZlbnQuTWV0cmljc0VudHJ5EhQKDGFydGlmYWN0X3VyaRgKIAEoCRIOCgZyZWFzb24YCyABKAkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKCGRlY2lzaW9uGA0gASgLMiQubWVyY2F0by5tb2RlbHMudjEuUHJvbW90aW9uRGVjaXNpb24aLgoMTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEijwMKD01vZGVsTW9uaXRvcmluZxIRCgl0ZW5hbnRfaWQYASABKAkSEAoIZXZlbnRfaWQYAiABKAkSEgoKbW9kZWxfbmFtZRgDIAEoCRIqCgRraW5kGAQgASgOMhwubWVyY2F0by5tb2RlbHMudjEuTW9kZWxLaW5kEg8KB3ZlcnNpb24YBSABKAkSMAoMd2luZG93X3N0YXJ0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp3aW5kb3dfZW5kGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzYW1wbGUYCCABKA0SQAoHZmlndXJlcxgJIAMoCzIvLm1lcmNhdG8ubW9kZWxzLnYxLk1vZGVsTW9uaXRvcmluZy5GaWd1cmVzRW50cnkSDwoHZHJpZnRlZBgKIAMoCRIRCgl0aHJlc2hvbGQYCyABKAEaLgoMRmlndXJlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEqXQoJTW9kZWxLaW5kEhoKFk1PREVMX0tJTkRfVU5TUEVDSUZJRUQQABIYChRNT0RFTF9LSU5EX1NFTlRJTUVOVBABEhoKFk1PREVMX0tJTkRfUkVDT01NRU5ERVIQAir8AQoOTW9kZWxFdmVudFR5cGUSIAocTU9ERUxfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX0VWRU5UX1RZUEVfVFJBSU5FRBABEh8KG01PREVMX0VWRU5UX1RZUEVfUkVHSVNURVJFRBACEh0KGU1PREVMX0VWRU5UX1RZUEVfUFJPTU9URUQQAxIdChlNT0RFTF9FVkVOVF9UWVBFX0FSQ0hJVkVEEAQSIgoeTU9ERUxfRVZFTlRfVFlQRV9BTElBU19SRU1PVkVEEAUSJwojTU9ERUxfRVZFTlRfVFlQRV9QUk9NT1RJT05fUkVKRUNURUQQBmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A request to train a model (topic training.requests.v1, key: model name).
@@ -252,6 +252,86 @@ export type ModelEvent = Message<"mercato.models.v1.ModelEvent"> & {
  */
 export const ModelEventSchema: GenMessage<ModelEvent> = /*@__PURE__*/
   messageDesc(file_mercato_models_v1_models, 2);
+
+/**
+ * A production model's monitoring figures over a window of its live traffic in one tenant (topic
+ * models.monitoring.v1, key: model name): for sentiment, the population stability index of the
+ * predicted classes and of the confidence against the version's held-out evaluation, and the live
+ * shares. Consumers act on `drifted` (the training service retrains).
+ *
+ * @generated from message mercato.models.v1.ModelMonitoring
+ */
+export type ModelMonitoring = Message<"mercato.models.v1.ModelMonitoring"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string model_name = 3;
+   */
+  modelName: string;
+
+  /**
+   * @generated from field: mercato.models.v1.ModelKind kind = 4;
+   */
+  kind: ModelKind;
+
+  /**
+   * @generated from field: string version = 5;
+   */
+  version: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_start = 6;
+   */
+  windowStart?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp window_end = 7;
+   */
+  windowEnd?: Timestamp | undefined;
+
+  /**
+   * Predictions in the window.
+   *
+   * @generated from field: uint32 sample = 8;
+   */
+  sample: number;
+
+  /**
+   * Signal name to value, e.g. psi_predicted_class, psi_confidence, share_negative.
+   *
+   * @generated from field: map<string, double> figures = 9;
+   */
+  figures: { [key: string]: number };
+
+  /**
+   * The signals at or above their threshold (e.g. psi_predicted_class): the model has drifted.
+   *
+   * @generated from field: repeated string drifted = 10;
+   */
+  drifted: string[];
+
+  /**
+   * The threshold the signals were held against.
+   *
+   * @generated from field: double threshold = 11;
+   */
+  threshold: number;
+};
+
+/**
+ * Describes the message mercato.models.v1.ModelMonitoring.
+ * Use `create(ModelMonitoringSchema)` to create a new message.
+ */
+export const ModelMonitoringSchema: GenMessage<ModelMonitoring> = /*@__PURE__*/
+  messageDesc(file_mercato_models_v1_models, 3);
 
 /**
  * @generated from enum mercato.models.v1.ModelKind

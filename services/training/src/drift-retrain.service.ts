@@ -1,0 +1,87 @@
+// Retraining on drift (RETRAIN_ON_DRIFT): a ModelMonitoring event whose `drifted` is not empty, about
+// the version holding a sentiment model's production alias, becomes one TrainingRequest that trains
+// that version's recipe again (its lineage: dataset reference, architecture, hyperparameters, teacher
+// at production), so the tenant's analyst feedback since then joins it, with promote_if_better: the
+// registry's policy then decides on the same held-out data. At most one per production version
+// (request id `<model>-drift-v<version>`, which the training consumer dedupes, and a row in
+// drift_retrains), never while a job of the model runs (a later drifted window asks again).
+// A version whose recipe cannot be trained again (no dataset reference: the shipped default model)
+// is left in production and the reason logged and counted.
+import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
+import { ModelKind, type ModelMonitoring } from '@mercato/contracts';
+import { RegistryClient } from '@mercato/registry-client';
+import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
+import { counter, type Logger } from '@mercato/telemetry';
+import { Inject, Injectable } from '@nestjs/common';
+import { DriftRetrainRepository } from './drift-retrain.repository';
+import type { TrainingConfig } from './training.config';
+import { TrainingRequestPublisher } from './training-request.publisher';
+
+const driftDecisions = counter(
+  'mercato_training_drift_decisions_total',
+  'Drifted-model events, by what the training service did (retrain, already_retrained, job_running, not_production, no_recipe, not_sentiment)',
+  ['outcome'],
+);
+
+export const driftRequestId = (model: string, version: number): string => `${model}-drift-v${version}`;
+
+@Injectable()
+export class DriftRetrainService {
+  private readonly registry: RegistryClient;
+
+  constructor(
+    private readonly store: DriftRetrainRepository,
+    private readonly publisher: TrainingRequestPublisher,
+    @Inject(SERVICE_CONFIG) config: TrainingConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+  ) {
+    this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 60_000, authHeaders(platformServiceKey()));
+  }
+
+  async onMonitoring(event: ModelMonitoring, fallbackTenant: string): Promise<void> {
+    if (event.drifted.length === 0) return;
+    const tenantId = event.tenantId || fallbackTenant;
+    const model = event.modelName;
+    const version = Number(event.version);
+    const log = this.logger.child({ tenantId, model, version, drifted: event.drifted });
+    const outcome = (o: string, message: string): void => {
+      driftDecisions.inc({ outcome: o });
+      log.info({ outcome: o }, message);
+    };
+    if (event.kind !== ModelKind.SENTIMENT)
+      return outcome('not_sentiment', 'drift of a non-sentiment model: no retrain recipe');
+    if (await this.store.decided(tenantId, model, version))
+      return outcome('already_retrained', 'drifted again; this version was retrained already');
+    if (await this.store.running(tenantId, model))
+      return outcome('job_running', 'drifted while a job of the model runs: the next window asks again');
+    const registry = this.registry.forTenant(tenantId);
+    const production = await registry.resolveAlias(model, 'production');
+    if (production !== version)
+      return outcome('not_production', `drift of v${version}, but production is ${production ?? 'unset'}`);
+    const { lineage } = await registry.version(model, version);
+    const datasetRef = typeof lineage.datasetRef === 'string' ? lineage.datasetRef : '';
+    if (!datasetRef)
+      return outcome('no_recipe', 'the production version has no dataset reference to train again on');
+    const hp = (lineage.hyperparameters ?? {}) as Record<string, unknown>;
+    const teacher = lineage.teacher as { model?: string } | undefined;
+    const requestId = driftRequestId(model, version);
+    await this.publisher.publish({
+      requestId,
+      tenantId,
+      modelName: model,
+      kind: ModelKind.SENTIMENT,
+      datasetRef,
+      architecture: typeof lineage.architecture === 'string' ? lineage.architecture : '',
+      teacher: teacher?.model ? `${teacher.model}@production` : '',
+      hyperparameters: Object.fromEntries(
+        Object.entries(hp)
+          .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+          .map(([k, v]) => [k, String(v)]),
+      ),
+      requestedBy: 'retrain:drift',
+      requestedAt: new Date(),
+    });
+    await this.store.record(tenantId, model, version, requestId, event.figures);
+    outcome('retrain', `drifted (${event.drifted.join(', ')}): retrain ${requestId} requested`);
+  }
+}

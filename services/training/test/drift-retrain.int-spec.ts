@@ -1,0 +1,213 @@
+// Retraining on drift, on the real services (training and model-registry as processes, the real
+// broker, a fresh database, a tenant of this run's own), no command after the first model: a
+// sentiment model trained by a job is in production; a ModelMonitoring event saying its production
+// version drifted (as scoring publishes them) makes training retrain that version's recipe once,
+// promote-if-better; the registry's policy (here a margin no retrain can meet) refuses the
+// challenger, production stays, and the refusal is history and an event with its figures. The same
+// version drifting again retrains nothing; a window that did not drift does nothing.
+import { fromBinary } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  ModelEventSchema,
+  ModelEventType,
+  ModelKind,
+  Topics,
+  TrainingRequestSchema,
+  type ModelEvent,
+  type TrainingRequest,
+} from '@mercato/contracts';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  requireEnv,
+  startGroupAtEnd,
+  startService,
+  testKafka,
+  uniqueSuffix,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@mercato/dev-stack';
+import { EventProducer } from '@mercato/kafka';
+import { metricValue } from '@mercato/testing';
+import type { Consumer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const kafka = testKafka();
+const RUN = uniqueSuffix();
+const TENANT = `drift${RUN}`;
+const MODEL = `sentiment-${TENANT}`;
+
+let db: TestDatabase;
+let registry: ServiceProcess;
+let training: ServiceProcess;
+let producer: EventProducer;
+let reader: Consumer;
+const requests: TrainingRequest[] = [];
+const lifecycle: ModelEvent[] = [];
+
+async function call(service: ServiceProcess, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function succeeded(requestId: string): Promise<any> {
+  return eventually(
+    async () => {
+      const res = await fetch(`${training.url}/v1/jobs/${requestId}`);
+      if (res.status === 404) return undefined;
+      const j: any = await res.json();
+      if (j.status === 'failed') throw new Error(`job failed: ${j.error}`);
+      return j.status === 'succeeded' ? j : undefined;
+    },
+    120_000,
+    `job ${requestId}`,
+  );
+}
+
+const monitoring = (version: string, drifted: string[]) =>
+  producer.send(Topics.modelMonitoring, [
+    {
+      key: MODEL,
+      eventId: randomUUID(),
+      tenantId: TENANT,
+      value: {
+        tenantId: TENANT,
+        modelName: MODEL,
+        kind: ModelKind.SENTIMENT,
+        version,
+        windowStart: timestampFromDate(new Date(Date.now() - 60_000)),
+        windowEnd: timestampFromDate(new Date()),
+        sample: 500,
+        figures: { psi_predicted_class: drifted.length > 0 ? 0.61 : 0.02, psi_confidence: 0.05 },
+        drifted,
+        threshold: 0.25,
+      },
+    },
+  ]);
+
+beforeAll(async () => {
+  db = await createTestDatabase('drift_retrain');
+  const group = `drift-training-${RUN}`;
+  const readerGroup = `drift-reader-${RUN}`;
+  await startGroupAtEnd(kafka, group, [Topics.trainingRequests.name, Topics.modelMonitoring.name]);
+  await startGroupAtEnd(kafka, readerGroup, [Topics.trainingRequests.name, Topics.modelLifecycle.name]);
+  const common = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+    TENANT_ID: TENANT,
+    LOG_LEVEL: 'warn',
+  };
+  registry = await startService('model-registry', {
+    ...common,
+    HTTP_PORT: String(await freePort()),
+    OUTBOX_POLL_MS: '200',
+    // No retrain of the same recipe gains this much: the challenger loses.
+    PROMOTION_POLICY_SENTIMENT: 'macro_f1:0.5',
+  });
+  training = await startService('training', {
+    ...common,
+    HTTP_PORT: String(await freePort()),
+    KAFKA_CONSUMER_GROUP: group,
+    MODEL_REGISTRY_URL: registry.url,
+    RETRAIN_ON_DRIFT: 'true',
+    // No feature service here: no analyst feedback to join.
+    SENTIMENT_FEEDBACK_WEIGHT: '0',
+  });
+  producer = new EventProducer(kafka);
+  await producer.connect();
+  reader = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 200 });
+  await reader.connect();
+  await reader.subscribe({ topics: [Topics.trainingRequests.name, Topics.modelLifecycle.name] });
+  await reader.run({
+    eachMessage: async ({ topic, message }) => {
+      if (message.key?.toString() !== MODEL) return;
+      if (topic === Topics.trainingRequests.name)
+        requests.push(fromBinary(TrainingRequestSchema, message.value ?? new Uint8Array()));
+      else lifecycle.push(fromBinary(ModelEventSchema, message.value ?? new Uint8Array()));
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await reader?.disconnect();
+  await producer?.disconnect();
+  await training?.stop();
+  await registry?.stop();
+  await db?.drop();
+});
+
+describe('retraining on drift', () => {
+  it('retrains a drifted production version once; a losing challenger leaves production where it is', async () => {
+    const hyperparameters = {
+      epochs: 2,
+      embeddingDim: 16,
+      filters: 16,
+      hidden: 8,
+      maxLength: 24,
+      minCount: 1,
+    };
+    const first = await call(training, 'POST', '/v1/jobs', {
+      modelName: MODEL,
+      kind: 'sentiment',
+      architecture: 'cnn',
+      datasetRef: 'synthetic:news?seed=3&count=600',
+      hyperparameters,
+      promoteIfBetter: true,
+    });
+    expect((await succeeded(first.requestId)).promotion.outcome).toBe('promoted');
+
+    // A window that did not drift asks for nothing.
+    await monitoring('1', []);
+    await monitoring('1', ['psi_predicted_class']);
+    const retrain = await eventually(
+      async () => requests.find((r) => r.requestedBy === 'retrain:drift'),
+      60_000,
+      'the drift retrain request',
+    );
+    expect(retrain).toMatchObject({
+      requestId: `${MODEL}-drift-v1`,
+      tenantId: TENANT,
+      kind: ModelKind.SENTIMENT,
+      architecture: 'cnn',
+      datasetRef: 'synthetic:news?seed=3&count=600',
+      promoteIfBetter: true,
+    });
+    expect(retrain.hyperparameters).toMatchObject({ epochs: '2', embeddingDim: '16', filters: '16' });
+
+    const job = await succeeded(retrain.requestId);
+    expect(job.version).toBe(2);
+    expect(job.promotion.outcome).toBe('rejected');
+    expect(job.promotion.decision).toMatchObject({ championMeasuredOn: 'holdout', policy: { margin: 0.5 } });
+    expect((await call(registry, 'GET', `/v1/models/${MODEL}/aliases/production`)).version).toBe(1);
+    const history = await call(registry, 'GET', `/v1/models/${MODEL}/aliases/production/history`);
+    expect(history.items[0]).toMatchObject({ action: 'rejected', fromVersion: 1, toVersion: 2 });
+    const refusal = await eventually(
+      async () => lifecycle.find((e) => e.type === ModelEventType.PROMOTION_REJECTED),
+      30_000,
+      'the PROMOTION_REJECTED event',
+    );
+    expect(refusal).toMatchObject({ version: '2', previousVersion: '1' });
+    expect(refusal.decision?.metric).toBe('macro_f1');
+
+    // v1 drifting again: it was retrained already, nothing more is asked.
+    await monitoring('1', ['psi_predicted_class']);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(requests.filter((r) => r.requestedBy === 'retrain:drift')).toHaveLength(1);
+    expect(
+      await metricValue(training.url, 'mercato_training_drift_decisions_total', {
+        outcome: 'already_retrained',
+      }),
+    ).toBe(1);
+    expect(
+      await metricValue(training.url, 'mercato_training_drift_decisions_total', { outcome: 'retrain' }),
+    ).toBe(1);
+  }, 300_000);
+});
