@@ -13,6 +13,7 @@ export {
   type Promotion,
   type PromoteRequest,
   type AliasMove,
+  type VersionLineage,
 } from './registry-client';
 export {
   KEY_ID_PATTERN,

@@ -63,6 +63,7 @@ export interface Promotion {
 
 export interface AliasMove {
   id: number;
+  alias: ModelAlias;
   action: string;
   fromVersion: number | null;
   toVersion: number;
@@ -73,6 +74,31 @@ export interface AliasMove {
   decision: { promote: boolean; reason: string } | null;
   revertedBy: number | null;
   at: string;
+}
+
+/** GET /v1/models/{name}/versions/{v}/lineage (the registry's LineageView). */
+export interface VersionLineage {
+  model: string;
+  version: number;
+  kind: string;
+  registeredAt: string;
+  aliases: string[];
+  codeVersion: unknown;
+  backend: unknown;
+  dataset: {
+    ref: unknown;
+    hash: unknown;
+    snapshot: unknown;
+    split: unknown;
+    trainExamples: unknown;
+    testExamples: unknown;
+  };
+  feedback: unknown;
+  training: { runId: unknown; requestId: unknown; requestedBy: unknown };
+  parent: unknown;
+  teacher: unknown;
+  champion: unknown;
+  decisions: AliasMove[];
 }
 
 /** Who promotes is the credential's principal, recorded by the registry; `reason` is free text. */
@@ -279,6 +305,11 @@ export class RegistryClient {
 
   async version(name: string, version: number): Promise<RegistryVersion> {
     return this.json('GET', `${RegistryClient.path(name)}/versions/${version}`);
+  }
+
+  /** The version's lineage: dataset snapshot, feedback, code, run, and every decision about it. */
+  async lineage(name: string, version: number): Promise<VersionLineage> {
+    return this.json('GET', `${RegistryClient.path(name)}/versions/${version}/lineage`);
   }
 
   /**

@@ -114,6 +114,17 @@ export class AliasRepository {
     await tx.query('UPDATE alias_history SET reverted_by = $2 WHERE id = $1', [historyId, revertedBy]);
   }
 
+  /** Every decision about a version, on any alias, oldest first: promotions to it, refusals, rollbacks from it. */
+  async decisionsFor(modelId: string, version: number): Promise<AliasHistoryRow[]> {
+    const { rows } = await this.db.pool.query<AliasHistoryRow>(
+      `SELECT ${HISTORY_COLUMNS} FROM alias_history
+       WHERE model_id = $1 AND (to_version = $2 OR (action = 'rollback' AND from_version = $2))
+       ORDER BY id`,
+      [modelId, version],
+    );
+    return rows;
+  }
+
   async history(
     modelId: string,
     alias: ModelAlias,

@@ -19,8 +19,9 @@ import { ArchiveBody } from './alias.dto';
 import { artifactPathProblem } from './artifact-path';
 import { ModelName, Paging, VersionNumber } from './model.dto';
 import { ModelRegistryService } from './model-registry.service';
+import { PromotionService } from './promotion.service';
 import { RegisterVersionBody } from './register-version.dto';
-import { ArchiveView, ListView, VersionSummaryView, VersionView } from './registry.views';
+import { ArchiveView, LineageView, ListView, VersionSummaryView, VersionView } from './registry.views';
 
 const NAME = { name: 'name', description: `model name (${MODEL_NAME_PATTERN.source})` };
 const VERSION = { name: 'version', schema: { type: 'integer' as const, minimum: 1 } };
@@ -28,7 +29,10 @@ const VERSION = { name: 'version', schema: { type: 'integer' as const, minimum: 
 @ApiTags('versions')
 @Controller('v1/models/:name/versions')
 export class ModelVersionsController {
-  constructor(private readonly registry: ModelRegistryService) {}
+  constructor(
+    private readonly registry: ModelRegistryService,
+    private readonly promotions: PromotionService,
+  ) {}
 
   @RequireScopes('models:admin')
   @Post()
@@ -91,6 +95,27 @@ export class ModelVersionsController {
     @ValidParam('version', VersionNumber) version: number,
   ): Promise<VersionView> {
     return this.registry.getVersion(principal.tenantId, name, version);
+  }
+
+  @RequireScopes('models:read')
+  @Get(':version/lineage')
+  @ApiOperation({
+    summary: "A version's lineage in one call",
+    description:
+      'The training dataset snapshot (reference, hash, feature-store as_of/split_at, sizes), the analyst ' +
+      'feedback it saw, the code version, backend, run and training request, its parent or teacher, the ' +
+      'production version it was judged against on the same held-out data, and every promotion decision about it.',
+  })
+  @ApiParam(NAME)
+  @ApiParam(VERSION)
+  @JsonResponse(200, 'the lineage', LineageView)
+  @ErrorResponses([400, 'malformed name or version'], [404, 'no such model or version'])
+  async lineage(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('name', ModelName) name: string,
+    @ValidParam('version', VersionNumber) version: number,
+  ): Promise<LineageView> {
+    return this.promotions.lineage(principal.tenantId, name, version);
   }
 
   @RequireScopes('models:read')

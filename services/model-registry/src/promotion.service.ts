@@ -20,10 +20,15 @@ import { ModelRepository } from './model.repository';
 import { ModelVersionRepository } from './model-version.repository';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxRepository } from './outbox.repository';
-import { evaluatePromotion, type PolicyCandidate, type PromotionPolicy } from './promotion-policy';
+import {
+  evaluatePromotion,
+  type PolicyCandidate,
+  type PromotionDecision,
+  type PromotionPolicy,
+} from './promotion-policy';
 import type { RegistryConfig } from './registry-config';
 import { registryMetrics } from './registry-metrics';
-import type { AliasHistoryView, AliasView, PromotionView } from './registry.views';
+import type { AliasHistoryView, AliasView, LineageView, PromotionView } from './registry.views';
 
 @Injectable()
 export class PromotionService {
@@ -71,6 +76,46 @@ export class PromotionService {
     const model = await this.registry.requireModel(tenantId, name);
     const rows = await this.aliases.history(model.id, alias, paging.limit, paging.offset);
     return rows.map(historyView);
+  }
+
+  /**
+   * One call from a version to where it came from: its training dataset snapshot, the feedback it
+   * saw, the code and the run that trained it (from its lineage), and every decision about it.
+   */
+  async lineage(tenantId: string, name: string, version: number): Promise<LineageView> {
+    const v = await this.registry.getVersion(tenantId, name, version);
+    const model = await this.registry.requireModel(tenantId, name);
+    const l = v.lineage;
+    return {
+      model: v.model,
+      version: v.version,
+      kind: v.kind,
+      registeredAt: v.createdAt,
+      aliases: v.aliases,
+      codeVersion: l.codeVersion ?? null,
+      backend: l.backend ?? null,
+      dataset: {
+        ref: l.datasetRef ?? l.source ?? null,
+        hash: l.datasetHash ?? null,
+        snapshot: l.featureDataset ?? null,
+        split: l.split ?? null,
+        trainExamples: l.trainExamples ?? null,
+        testExamples: l.testExamples ?? null,
+      },
+      feedback: l.feedback ?? null,
+      training: {
+        runId: l.runId ?? null,
+        requestId: l.trainingRequestId ?? null,
+        requestedBy: l.requestedBy ?? null,
+      },
+      parent: l.parent ?? null,
+      teacher: l.teacher ?? null,
+      champion:
+        l.championVersion === undefined
+          ? null
+          : { version: l.championVersion, metrics: l.championMetrics ?? null },
+      decisions: (await this.aliases.decisionsFor(model.id, version)).map(historyView),
+    };
   }
 
   /**
@@ -168,36 +213,15 @@ export class PromotionService {
     );
     const previousVersion = current?.version ?? null;
     if (!decision.promote) {
-      const eventId = randomUUID();
-      const entry = await this.aliases.record(tx, {
-        modelId: model.id,
-        alias,
+      const { entry, eventId } = await this.recordDecision(tx, traceparent, model, {
         action: 'rejected',
+        alias,
         fromVersion: previousVersion,
-        toVersion: challenger.version,
+        version: challenger,
         actor: principal.subject,
-        reason: input.reason,
+        historyReason: input.reason,
+        eventReason: decision.reason,
         decision,
-        eventId,
-      });
-      await this.outbox.enqueue(tx, {
-        eventId,
-        key: name,
-        tenantId: model.tenantId,
-        traceparent,
-        payload: modelEventJson({
-          eventId,
-          type: ModelEventType.PROMOTION_REJECTED,
-          tenantId: model.tenantId,
-          model: name,
-          kind: model.kind,
-          version: challenger.version,
-          alias,
-          previousVersion,
-          metrics: challenger.metrics,
-          reason: decision.reason,
-          decision,
-        }),
       });
       return {
         ...base,
@@ -210,38 +234,16 @@ export class PromotionService {
         eventId,
       };
     }
-    const eventId = randomUUID();
     await this.aliases.set(tx, model.id, alias, challenger.version);
-    const entry = await this.aliases.record(tx, {
-      modelId: model.id,
-      alias,
+    const { entry, eventId } = await this.recordDecision(tx, traceparent, model, {
       action: 'promote',
+      alias,
       fromVersion: previousVersion,
-      toVersion: challenger.version,
+      version: challenger,
       actor: principal.subject,
-      reason: input.reason,
+      historyReason: input.reason,
+      eventReason: input.reason || decision.reason,
       decision: policy ? decision : null,
-      eventId,
-    });
-    await this.outbox.enqueue(tx, {
-      eventId,
-      key: name,
-      tenantId: model.tenantId,
-      traceparent,
-      payload: modelEventJson({
-        eventId,
-        type: ModelEventType.PROMOTED,
-        tenantId: model.tenantId,
-        model: name,
-        kind: model.kind,
-        version: challenger.version,
-        alias,
-        previousVersion,
-        metrics: challenger.metrics,
-        artifactUri: this.registry.artifactUri(name, challenger.version),
-        reason: input.reason || decision.reason,
-        decision: policy ? decision : null,
-      }),
     });
     return {
       ...base,
@@ -296,18 +298,17 @@ export class PromotionService {
           `${alias} would roll back to v${target.version}, which is archived; promote a version instead`,
         );
       }
-      const eventId = randomUUID();
       await this.aliases.set(tx, model.id, alias, target.version);
-      const entry = await this.aliases.record(tx, {
-        modelId: model.id,
-        alias,
+      const reason = `rollback from v${current.version}${input.reason ? `: ${input.reason}` : ''}`;
+      const { entry, eventId } = await this.recordDecision(tx, traceparent, model, {
         action: 'rollback',
+        alias,
         fromVersion: current.version,
-        toVersion: target.version,
+        version: target,
         actor: principal.subject,
-        reason: input.reason,
+        historyReason: input.reason,
+        eventReason: reason,
         decision: null,
-        eventId,
       });
       await this.aliases.markReverted(tx, last.id, entry.id);
       await this.audit.record(
@@ -320,26 +321,6 @@ export class PromotionService {
         },
         tx,
       );
-      const reason = `rollback from v${current.version}${input.reason ? `: ${input.reason}` : ''}`;
-      await this.outbox.enqueue(tx, {
-        eventId,
-        key: name,
-        tenantId: model.tenantId,
-        traceparent,
-        payload: modelEventJson({
-          eventId,
-          type: ModelEventType.PROMOTED,
-          tenantId: model.tenantId,
-          model: name,
-          kind: model.kind,
-          version: target.version,
-          alias,
-          previousVersion: current.version,
-          metrics: target.metrics,
-          artifactUri: this.registry.artifactUri(name, target.version),
-          reason,
-        }),
-      });
       return {
         outcome: 'rolled_back',
         model: name,
@@ -365,6 +346,61 @@ export class PromotionService {
       'alias rolled back',
     );
     return view;
+  }
+
+  /**
+   * A decision on an alias, in the caller's transaction: its history row and its event in the outbox
+   * (PROMOTED for a move, PROMOTION_REJECTED for a refusal), with the policy's verdict when one applied.
+   */
+  private async recordDecision(
+    tx: PoolClient,
+    traceparent: string | undefined,
+    model: { id: string; tenantId: string; name: string; kind: ModelKindName },
+    d: {
+      action: 'promote' | 'rollback' | 'rejected';
+      alias: ModelAlias;
+      fromVersion: number | null;
+      version: { version: number; metrics: Record<string, number> };
+      actor: string;
+      historyReason: string;
+      eventReason: string;
+      decision: PromotionDecision | null;
+    },
+  ): Promise<{ entry: AliasHistoryRow; eventId: string }> {
+    const eventId = randomUUID();
+    const entry = await this.aliases.record(tx, {
+      modelId: model.id,
+      alias: d.alias,
+      action: d.action,
+      fromVersion: d.fromVersion,
+      toVersion: d.version.version,
+      actor: d.actor,
+      reason: d.historyReason,
+      decision: d.decision,
+      eventId,
+    });
+    const moved = d.action !== 'rejected';
+    await this.outbox.enqueue(tx, {
+      eventId,
+      key: model.name,
+      tenantId: model.tenantId,
+      traceparent,
+      payload: modelEventJson({
+        eventId,
+        type: moved ? ModelEventType.PROMOTED : ModelEventType.PROMOTION_REJECTED,
+        tenantId: model.tenantId,
+        model: model.name,
+        kind: model.kind,
+        version: d.version.version,
+        alias: d.alias,
+        previousVersion: d.fromVersion,
+        metrics: d.version.metrics,
+        ...(moved ? { artifactUri: this.registry.artifactUri(model.name, d.version.version) } : {}),
+        reason: d.eventReason,
+        decision: d.decision,
+      }),
+    });
+    return { entry, eventId };
   }
 }
 

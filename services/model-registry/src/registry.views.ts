@@ -140,3 +140,42 @@ export const ArchiveView = z.object({
   eventId: z.string().nullable(),
 });
 export type ArchiveView = z.infer<typeof ArchiveView>;
+
+export const LineageView = z
+  .object({
+    model: z.string(),
+    version: z.number().int(),
+    kind: z.enum(MODEL_KINDS),
+    registeredAt: z.string(),
+    aliases: z.array(Alias).describe('the aliases pointing to the version now'),
+    codeVersion: z.unknown().describe('the code that trained it'),
+    backend: z.unknown(),
+    dataset: z
+      .object({
+        ref: z
+          .unknown()
+          .describe('the dataset reference it was trained on (file, synthetic or feature store)'),
+        hash: z.unknown().describe('SHA-256 of the training data (feedback included)'),
+        snapshot: z.unknown().describe('feature-store datasets: the pinned as_of and split_at'),
+        split: z.unknown(),
+        trainExamples: z.unknown(),
+        testExamples: z.unknown(),
+      })
+      .describe('the training dataset snapshot'),
+    feedback: z
+      .unknown()
+      .describe('analyst feedback joined: { examples, weight, replaced[, unavailable] }, or null'),
+    training: z.object({ runId: z.unknown(), requestId: z.unknown(), requestedBy: z.unknown() }),
+    parent: z.unknown(),
+    teacher: z.unknown(),
+    champion: z
+      .unknown()
+      .describe(
+        "the production version its job scored on the same held-out data, and that version's figures",
+      ),
+    decisions: z
+      .array(AliasHistoryView)
+      .describe('promotions to it, refusals, rollbacks from it, oldest first'),
+  })
+  .describe("a version's lineage: what it was trained on and by what, and every decision about it");
+export type LineageView = z.infer<typeof LineageView>;

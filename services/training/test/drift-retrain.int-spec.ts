@@ -17,6 +17,7 @@ import {
   type TrainingRequest,
 } from '@mercato/contracts';
 import {
+  REPO_ROOT,
   createTestDatabase,
   eventually,
   freePort,
@@ -31,9 +32,14 @@ import {
 import { EventProducer } from '@mercato/kafka';
 import { metricValue } from '@mercato/testing';
 import type { Consumer } from 'kafkajs';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const run = promisify(execFile);
+const CLI = join(REPO_ROOT, 'dist/scripts/cli/src/main.js');
 const kafka = testKafka();
 const RUN = uniqueSuffix();
 const TENANT = `drift${RUN}`;
@@ -196,6 +202,33 @@ describe('retraining on drift', () => {
     );
     expect(refusal).toMatchObject({ version: '2', previousVersion: '1' });
     expect(refusal.decision?.metric).toBe('macro_f1');
+
+    // Lineage of the challenger in one call: its recipe, the version it was judged against on the
+    // same held-out data, and the refusal.
+    const lineage = await call(registry, 'GET', `/v1/models/${MODEL}/versions/2/lineage`);
+    expect(lineage).toMatchObject({
+      model: MODEL,
+      version: 2,
+      dataset: { ref: 'synthetic:news?seed=3&count=600', testExamples: 120 },
+      feedback: null,
+      training: { requestId: `${MODEL}-drift-v1`, requestedBy: 'retrain:drift' },
+      champion: { version: 1 },
+      decisions: [{ action: 'rejected', fromVersion: 1, toVersion: 2 }],
+    });
+    expect(lineage.codeVersion).toEqual(expect.any(String));
+    expect(lineage.dataset.hash).toMatch(/^sha256:/);
+    const shown = await run(process.execPath, [CLI, 'models', 'lineage', `${MODEL}@2`], {
+      env: { ...process.env, MODEL_REGISTRY_URL: registry.url },
+    });
+    expect(shown.stdout).toContain(`${MODEL} v2 (sentiment)`);
+    expect(shown.stdout).toContain(`training:   request ${MODEL}-drift-v1 by retrain:drift`);
+    expect(shown.stdout).toMatch(
+      /production\s+rejected\s+v1\s+v2\s+\S+\s+v2 macro_f1 .* on the same held-out data/,
+    );
+    const production = await run(process.execPath, [CLI, 'models', 'lineage', `${MODEL}@production`], {
+      env: { ...process.env, MODEL_REGISTRY_URL: registry.url },
+    });
+    expect(production.stdout).toContain(`${MODEL} v1 (sentiment) — production`);
 
     // v1 drifting again: it was retrained already, nothing more is asked.
     await monitoring('1', ['psi_predicted_class']);

@@ -1,4 +1,4 @@
-// `mercato models list|show|promote|rollback|history`: the model registry's versions and aliases from
+// `mercato models list|show|promote|rollback|history|lineage`: the model registry's versions and aliases from
 // the terminal, through the one registry client (@mercato/registry-client; MODEL_REGISTRY_URL,
 // default http://127.0.0.1:8084). Models are named as everywhere else: `name`, `name@alias` or
 // `name@version` (@mercato/contracts). Tables for people, `--json` (the API's own response bodies)
@@ -299,6 +299,55 @@ export function registerModelsCommand(program: Command): void {
             h.actor,
             h.reason || '-',
             h.decision?.reason ?? '-',
+          ]),
+        ),
+      );
+    });
+
+  models
+    .command('lineage <model>')
+    .description(
+      'where a version comes from, in one call (name@version, name@alias, e.g. the modelName@modelVersion of a recommendation answer or an alert): dataset snapshot, feedback, code, run, and every decision about it',
+    )
+    .option('--json', 'print the API response as JSON')
+    .action(async (refArg: string, opts: { json?: boolean }) => {
+      const ref = parseModelRef(refArg);
+      const registry = client();
+      const l = await orPrintBody(opts.json, async () =>
+        registry.lineage(ref.name, await registry.resolve(ref)),
+      );
+      if (opts.json) return say(JSON.stringify(l, null, 2));
+      // Lineage values are whatever training recorded: JSON shows strings and objects alike.
+      const text = (v: unknown): string =>
+        v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v);
+      say(`${l.model} v${l.version} (${l.kind})${l.aliases.length > 0 ? ` — ${l.aliases.join(', ')}` : ''}`);
+      say(`registered: ${l.registeredAt}`);
+      say(`dataset:    ${text(l.dataset.ref)} (${text(l.dataset.hash)})`);
+      if (l.dataset.snapshot) say(`snapshot:   ${text(l.dataset.snapshot)}`);
+      say(
+        `split:      ${text(l.dataset.split)}, ${text(l.dataset.trainExamples)} training / ${text(l.dataset.testExamples)} held-out examples`,
+      );
+      say(`feedback:   ${text(l.feedback)}`);
+      say(`code:       ${text(l.codeVersion)} on ${text(l.backend)}`);
+      say(
+        `training:   request ${text(l.training.requestId)} by ${text(l.training.requestedBy)}, run ${text(l.training.runId)}`,
+      );
+      if (l.parent) say(`parent:     ${text(l.parent)}`);
+      if (l.teacher) say(`teacher:    ${text(l.teacher)}`);
+      if (l.champion) say(`judged vs:  ${text(l.champion)}`);
+      say('');
+      if (l.decisions.length === 0) return say('no promotion decision about it yet');
+      say(
+        table(
+          ['AT', 'ALIAS', 'ACTION', 'FROM', 'TO', 'ACTOR', 'DECISION'],
+          l.decisions.map((h) => [
+            h.at.slice(0, 19).replace('T', ' '),
+            h.alias,
+            h.action,
+            version(h.fromVersion),
+            version(h.toVersion),
+            h.actor,
+            h.decision?.reason ?? (h.reason || '-'),
           ]),
         ),
       );
