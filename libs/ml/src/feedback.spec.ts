@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinFeedback } from './feedback';
+import { joinFeedback, splitFeedback } from './feedback';
 
 const train = [
   { text: 'Acme beats estimates', label: 2 },
@@ -38,5 +38,18 @@ describe('joinFeedback', () => {
     ]);
     const off = joinFeedback(train, { examples: [{ text: 'Beta misses', label: 2 }], weight: 0 });
     expect(off).toEqual({ train, lineage: { examples: 0, weight: 0, replaced: 0 } });
+  });
+});
+
+describe('splitFeedback', () => {
+  it('sets aside about a fifth, by text, the same way every time', () => {
+    const examples = Array.from({ length: 1000 }, (_, i) => ({ text: `story ${i}`, label: i % 3 }));
+    const { train, holdout } = splitFeedback(examples);
+    expect(train.length + holdout.length).toBe(1000);
+    expect(holdout.length).toBeGreaterThan(150);
+    expect(holdout.length).toBeLessThan(250);
+    expect(splitFeedback([{ text: 'STORY  7', label: 0 }]).holdout.length).toBe(
+      holdout.some((h) => h.text === 'story 7') ? 1 : 0,
+    );
   });
 });

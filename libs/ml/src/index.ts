@@ -119,7 +119,7 @@ export {
   type SentimentJobSpec,
   type JobResult,
 } from './sentiment-job';
-export { joinFeedback, type FeedbackLineage } from './feedback';
+export { joinFeedback, splitFeedback, type FeedbackLineage } from './feedback';
 export {
   CONFIDENCE_EDGES,
   PSI_SHIFTED,

@@ -72,7 +72,7 @@ export interface SentimentJobSpec {
    * after the split, each `weight` times, replacing training examples of the same text. The
    * held-out part is left as it is, so the champion is judged on the very same examples.
    */
-  feedback?: { examples: LabeledText[]; weight: number };
+  feedback?: { examples: LabeledText[]; weight: number; holdout?: LabeledText[] };
 }
 
 export interface JobResult {
@@ -220,7 +220,14 @@ export async function runSentimentJob(
   if (test.length === 0)
     ({ train, test } = stratifiedSplit(train, spec.testSplit ?? 0.2, seed, (d) => d.label));
   let feedback: FeedbackLineage | undefined;
-  if (spec.feedback) ({ train, lineage: feedback } = joinFeedback(train, spec.feedback));
+  if (spec.feedback) {
+    ({ train, lineage: feedback } = joinFeedback(train, spec.feedback));
+    const holdout = spec.feedback.holdout ?? [];
+    if (holdout.length > 0) {
+      test = [...test, ...holdout];
+      feedback = { ...feedback, heldOut: holdout.length };
+    }
+  }
   if (train.length < 10) throw new Error(`too little training data (${train.length} examples)`);
   const unlabeled =
     spec.inline?.unlabeled ?? (spec.unlabeledPath ? readUnlabeled(spec.unlabeledPath, read) : []);

@@ -1,7 +1,8 @@
 // Reads the feature service's point-in-time dataset exports (streamed NDJSON) into recommender rows:
 // GET /v1/datasets/interactions?as_of&split_at and GET /v1/datasets/items?as_of, and the analysts'
-// sentiment corrections: GET /v1/datasets/sentiment-feedback?as_of. Runs in the worker
-// thread, so parsing a large export never blocks the service's event loop. A feature service that
+// sentiment corrections: GET /v1/datasets/sentiment-feedback?as_of. The exports are read in the worker
+// thread, so parsing a large one never blocks the service's event loop; the corrections (a small set)
+// are read by the service, which scores the champion on their held-out part too. A feature service that
 // is down or overloaded is a retriable failure; an answer that can never work (bad request, no
 // access, malformed rows) is not.
 import { authHeaders } from '@mercato/auth';

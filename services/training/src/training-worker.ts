@@ -12,7 +12,6 @@ import {
   runSentimentJob,
   type JobProgress,
   type JobResult,
-  type LabeledText,
   type RecommenderJobResult,
   type RecommenderJobSpec,
   type RunEvents,
@@ -20,7 +19,7 @@ import {
 } from '@mercato/ml';
 import { parentPort, workerData } from 'node:worker_threads';
 import { syntheticNews } from './synthetic-news';
-import { DatasetUnavailableError, readFeatureDataset, readSentimentFeedback } from './feature-dataset';
+import { DatasetUnavailableError, readFeatureDataset } from './feature-dataset';
 import type {
   RecommenderWorkerJob,
   SentimentWorkerJob,
@@ -75,26 +74,6 @@ async function openEvents(job: WorkerJob): Promise<void> {
   }
 }
 
-/**
- * The tenant's corrections. A feature service that does not answer does not stop the fine-tune: the
- * corrections stay stored for the next one, and the version's lineage says none were joined and why.
- */
-async function sentimentFeedback(
-  options: NonNullable<SentimentWorkerJob['feedback']>,
-): Promise<{ examples: LabeledText[]; weight: number } | { unavailable: string }> {
-  onProgress({ stage: 'loading', message: `sentiment feedback as of ${options.asOf}` });
-  try {
-    return { examples: await readSentimentFeedback(options), weight: options.weight };
-  } catch (err) {
-    if (!(err instanceof DatasetUnavailableError)) throw err;
-    onProgress({
-      stage: 'warning',
-      message: `no analyst feedback joined: ${err.message} (it joins the next fine-tune)`,
-    });
-    return { unavailable: err.message };
-  }
-}
-
 async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
   const { dataset } = job;
   if (dataset.type === 'feature') throw new Error('sentiment models do not train on feature datasets');
@@ -115,7 +94,6 @@ async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
     job.architecture === 'transformer' && !job.base
       ? await encoderDir((message) => onProgress({ stage: 'loading', message }))
       : undefined;
-  const feedback = job.feedback && (await sentimentFeedback(job.feedback));
   const result = await runSentimentJob(
     {
       ...spec,
@@ -125,14 +103,12 @@ async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
       teacher: job.teacher,
       encoderDir: encoder,
       backend: job.backend,
-      ...(feedback && 'examples' in feedback ? { feedback } : {}),
+      ...(job.feedback ? { feedback: job.feedback } : {}),
     },
     onProgress,
     shouldStop,
   );
   if (cancelled) throw new CancelledError('cancelled on request; nothing was registered');
-  if (feedback && 'unavailable' in feedback)
-    result.lineage.feedback = { examples: 0, weight: job.feedback?.weight ?? 0, replaced: 0, ...feedback };
   return result;
 }
 

@@ -26,6 +26,7 @@ import {
   DEFAULT_RANKING_OBJECTIVE,
   readLabeledText,
   parseLabelMap,
+  splitFeedback,
   type ArtifactFile,
   type JobProgress,
   type LabeledText,
@@ -38,6 +39,7 @@ import { counter, gauge, inBackground, type Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { parseDatasetRef, type DatasetRef } from './dataset-ref';
+import { DatasetUnavailableError, readSentimentFeedback } from './feature-dataset';
 import { RunRecorder } from './run-recorder';
 import { syntheticNewsTest } from './synthetic-news';
 import { RunRepository } from './run.repository';
@@ -321,6 +323,7 @@ export class TrainingService {
       : undefined;
     const teacher =
       architecture === 'student' ? await this.resolveTeacher(registry, request.teacher) : undefined;
+    const feedback = await this.sentimentFeedback(request, onProgress);
     const result = await runJobInWorker(
       {
         kind: 'sentiment',
@@ -329,17 +332,7 @@ export class TrainingService {
         hyperparameters,
         base: base && { files: base.files, version: request.baseVersion },
         teacher,
-        ...(request.tenantId && this.config.SENTIMENT_FEEDBACK_WEIGHT > 0
-          ? {
-              feedback: {
-                url: this.config.FEATURE_URL,
-                apiKey: serviceApiKey(this.config),
-                tenantId: request.tenantId,
-                asOf: requestTime(request).toISOString(),
-                weight: this.config.SENTIMENT_FEEDBACK_WEIGHT,
-              },
-            }
-          : {}),
+        ...(feedback && 'examples' in feedback ? { feedback } : {}),
         backend: this.config.TF_BACKEND,
         events,
       },
@@ -351,6 +344,7 @@ export class TrainingService {
       request.modelName,
       dataset,
       typeof hyperparameters.seed === 'number' ? hyperparameters.seed : undefined,
+      feedback && 'holdout' in feedback ? feedback.holdout : [],
       log,
     );
     return {
@@ -358,6 +352,16 @@ export class TrainingService {
       metrics: result.metrics,
       lineage: {
         ...result.lineage,
+        ...(feedback && 'unavailable' in feedback
+          ? {
+              feedback: {
+                examples: 0,
+                weight: this.config.SENTIMENT_FEEDBACK_WEIGHT,
+                replaced: 0,
+                unavailable: feedback.unavailable,
+              },
+            }
+          : {}),
         ...(request.baseVersion
           ? { parent: { model: request.modelName, version: Number(request.baseVersion) } }
           : {}),
@@ -366,6 +370,43 @@ export class TrainingService {
       champion,
       seconds: result.seconds,
     };
+  }
+
+  /**
+   * The tenant's analyst corrections as of the request (a request with a tenant, feedback on): about
+   * a fifth set aside by text as fresh held-out data, the rest to join the training part. A feature
+   * service that does not answer does not stop the fine-tune: the corrections stay stored for the
+   * next one, a warning says so, and the version's lineage says none were joined and why.
+   */
+  private async sentimentFeedback(
+    request: TrainingRequest,
+    onProgress: (p: JobProgress) => void,
+  ): Promise<
+    { examples: LabeledText[]; holdout: LabeledText[]; weight: number } | { unavailable: string } | undefined
+  > {
+    const weight = this.config.SENTIMENT_FEEDBACK_WEIGHT;
+    if (!request.tenantId || weight === 0) return undefined;
+    const asOf = requestTime(request).toISOString();
+    onProgress({ stage: 'loading', message: `sentiment feedback as of ${asOf}` });
+    try {
+      const { train, holdout } = splitFeedback(
+        await readSentimentFeedback({
+          url: this.config.FEATURE_URL,
+          apiKey: serviceApiKey(this.config),
+          tenantId: request.tenantId,
+          asOf,
+        }),
+      );
+      return { examples: train, holdout, weight };
+    } catch (err) {
+      if (!(err instanceof DatasetUnavailableError))
+        throw new NonRetriableError(`sentiment feedback: ${(err as Error).message}`, { cause: err });
+      onProgress({
+        stage: 'warning',
+        message: `no analyst feedback joined: ${err.message} (it joins the next fine-tune)`,
+      });
+      return { unavailable: err.message };
+    }
   }
 
   /** A student's teacher: `name`, `name@alias` or `name@version` in the request's tenant. */
@@ -473,12 +514,16 @@ export class TrainingService {
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not record progress'));
   }
 
-  /** The production version's metrics on this job's held-out data, for a like-for-like comparison. */
+  /**
+   * The production version's metrics on this job's held-out data (the analysts' held-out corrections
+   * included), for a like-for-like comparison.
+   */
   private async evaluateChampion(
     registry: RegistryClient,
     name: string,
     dataset: DatasetRef,
     seed: number | undefined,
+    feedbackHoldout: LabeledText[],
     log: Logger,
   ): Promise<{ version: number; metrics: Record<string, number> } | undefined> {
     const version = await registry.resolveAlias(name, 'production');
@@ -499,6 +544,8 @@ export class TrainingService {
             (d) => d.label,
           ).test;
     }
+    // The analysts' held-out corrections too, as the job evaluated the new version on them.
+    test = [...test, ...feedbackHoldout];
     try {
       const { files } = await registry.download(name, version);
       const report = await evaluateSentimentArtifact({ files }, test, this.config.TF_BACKEND);

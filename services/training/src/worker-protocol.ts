@@ -4,6 +4,7 @@ import type {
   BackendPreference,
   JobProgress,
   JobResult,
+  LabeledText,
   RecommenderHyperparameters,
   RecommenderJobResult,
   SentimentArchitecture,
@@ -19,8 +20,11 @@ export interface SentimentWorkerJob {
   base?: { files: ArtifactFile[]; version?: string };
   /** A student's teacher, downloaded from the registry by the service. */
   teacher?: { files: ArtifactFile[]; name: string; version: string };
-  /** The tenant's analyst corrections as of the request, read from the feature service and joined. */
-  feedback?: { url: string; apiKey?: string; tenantId: string; asOf: string; weight: number };
+  /**
+   * The tenant's analyst corrections as of the request (read by the service from the feature
+   * service): `examples` join the training part, `holdout` extends the held-out part.
+   */
+  feedback?: { examples: LabeledText[]; holdout: LabeledText[]; weight: number };
   backend?: BackendPreference;
   /** The run's TensorBoard folder (TENSORBOARD_LOGDIR), written as the job trains. */
   events?: string;

@@ -1,8 +1,8 @@
 // Analysts' feedback joins the next sentiment fine-tune, on the real services (feature, training,
 // model-registry as processes, the real broker, a fresh database, one tenant of this run's own): an
-// article goes in on news.raw.v1, an analyst corrects its label (and gives a text), a fine-tune is
+// article goes in on news.raw.v1, an analyst corrects its label (and gives texts), a fine-tune is
 // submitted, and the version it registers says in its lineage how much feedback it saw, with the
-// weight it was joined with. Its held-out evaluation is the data's own, untouched by feedback.
+// weight it was joined with, and how many corrections were held out to extend its evaluation.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Topics } from '@mercato/contracts';
 import {
@@ -125,6 +125,8 @@ describe('sentiment feedback in training', () => {
       text: 'Acme raises its outlook',
       label: 'positive',
     });
+    // This one falls in the fifth of corrections set aside (by its text's hash) as fresh held-out data.
+    await call(feature, 'POST', '/v1/sentiment/feedback', { text: 'Acme shares are flat', label: 'neutral' });
 
     const job = await call(training, 'POST', '/v1/jobs', {
       modelName: MODEL,
@@ -144,12 +146,15 @@ describe('sentiment feedback in training', () => {
       'the fine-tune',
     );
     const version = await call(registry, 'GET', `/v1/models/${MODEL}/versions/${done.version as number}`);
-    expect(version.lineage.feedback).toEqual({ examples: 2, weight: 3, replaced: 0 });
-    // The 400 generated training examples plus each correction three times; the 80 held out stay as they were.
-    expect(version.lineage).toMatchObject({ trainExamples: 400 + 2 * 3, testExamples: 80 });
+    expect(version.lineage.feedback).toEqual({ examples: 2, weight: 3, replaced: 0, heldOut: 1 });
+    // The 400 generated training examples plus two corrections three times each; the 80 held out
+    // plus the held-out correction, on which production was scored too.
+    expect(version.lineage).toMatchObject({ trainExamples: 400 + 2 * 3, testExamples: 80 + 1 });
     const shown = await run(process.execPath, [CLI, 'models', 'show', `${MODEL}@${done.version as number}`], {
       env: { ...process.env, MODEL_REGISTRY_URL: registry.url },
     });
-    expect(shown.stdout).toContain('feedback: 2 corrected texts joined ×3, 0 examples replaced');
+    expect(shown.stdout).toContain(
+      'feedback: 2 corrected texts joined ×3, 0 examples replaced, 1 held out with the test data',
+    );
   }, 240_000);
 });

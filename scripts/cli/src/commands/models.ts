@@ -104,10 +104,12 @@ function printVersion(v: RegistryVersion): void {
     );
   // How much analyst feedback a sentiment version was trained with (libs/ml FeedbackLineage).
   const feedback = v.lineage.feedback as
-    { examples: number; weight: number; replaced: number; unavailable?: string } | undefined;
+    | { examples: number; weight: number; replaced: number; heldOut?: number; unavailable?: string }
+    | undefined;
   if (feedback)
     say(
       `feedback: ${feedback.examples} corrected texts joined ×${feedback.weight}, ${feedback.replaced} examples replaced` +
+        (feedback.heldOut ? `, ${feedback.heldOut} held out with the test data` : '') +
         (feedback.unavailable ? ` (none read: ${feedback.unavailable})` : ''),
     );
   say(`signed by: ${v.signature ? `${v.signature.keyId} (ed25519)` : '- (unsigned)'}`);
