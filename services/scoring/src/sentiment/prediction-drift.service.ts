@@ -19,6 +19,7 @@ import type { ServingModel } from './sentiment-model.loader';
 import { sentimentMetrics } from './sentiment-metrics';
 
 interface Window {
+  version: number;
   classes: number[];
   confidence: number[];
   count: number;
@@ -62,13 +63,19 @@ export class PredictionDriftService {
   async observe(tenantId: string, serving: ServingModel, scores: readonly ArticleScore[]): Promise<void> {
     const { reference } = serving;
     if (!reference || scores.length === 0) return;
-    const key = `${tenantId}\u0000${serving.name}\u0000${serving.version}`;
-    const window = this.windows.get(key) ?? {
-      classes: SENTIMENT_LABELS.map(() => 0),
-      confidence: Array.from({ length: reference.confidence.length }, () => 0),
-      count: 0,
-      startedAt: new Date(),
-    };
+    // One window per tenant and model: a new version starts a new one (the old one is dropped).
+    const key = `${tenantId}\u0000${serving.name}`;
+    const open = this.windows.get(key);
+    const window =
+      open?.version === serving.version
+        ? open
+        : {
+            version: serving.version,
+            classes: SENTIMENT_LABELS.map(() => 0),
+            confidence: Array.from({ length: reference.confidence.length }, () => 0),
+            count: 0,
+            startedAt: new Date(),
+          };
     const counts = predictionCounts(
       scores.map((s) => ({
         label: SENTIMENT_LABELS.indexOf(s.label),
