@@ -197,6 +197,11 @@ describe('every --json command prints one JSON document on stdout', () => {
     });
     expect(await mercatoJson('models rollback', [SENTIMENT])).toMatchObject({ version: 1 });
     expect((await mercatoJson('models history', [SENTIMENT])).items.length).toBeGreaterThanOrEqual(3);
+    expect(await mercatoJson('models lineage', [`${SENTIMENT}@2`])).toMatchObject({
+      model: SENTIMENT,
+      version: 2,
+      kind: 'sentiment',
+    });
   }, 600_000);
 
   it('runs import, list, show, compare and tensorboard: the offline run and the job runs', async () => {
