@@ -20,6 +20,26 @@ export type ModelAlias = (typeof MODEL_ALIASES)[number];
 export const confusionMetricName = (actual: string, predicted: string): string =>
   `confusion_${actual}_as_${predicted}`;
 
+/**
+ * Upper edges of the confidence bins of a classifier version's calibration metrics: its top
+ * probability (at least 1/3 with three classes) falls in the first bin whose edge it is below.
+ */
+export const CALIBRATION_EDGES = [0.6, 0.7, 0.8, 0.9, 1] as const;
+
+/** The calibration bin of a top probability. */
+export function calibrationBin(confidence: number): number {
+  const i = CALIBRATION_EDGES.findIndex((edge) => confidence < edge);
+  return i < 0 ? CALIBRATION_EDGES.length - 1 : i;
+}
+
+/**
+ * The registry metric holding the share of a classifier version's held-out examples labelled
+ * `predicted` whose top probability fell in `bin` and that were right (or wrong): how sure the
+ * version is when it is right. Training records them beside the confusion; the monitor reads them.
+ */
+export const calibrationMetricName = (predicted: string, outcome: 'right' | 'wrong', bin: number): string =>
+  `calibration_${predicted}_${outcome}_b${bin}`;
+
 export const isModelName = (name: string): boolean => MODEL_NAME_PATTERN.test(name);
 export const isModelAlias = (alias: string): alias is ModelAlias =>
   (MODEL_ALIASES as readonly string[]).includes(alias);

@@ -30,6 +30,10 @@ describe('the shipped default sentiment model', () => {
       const report = model.evaluate(test);
       expect(report.accuracy).toBeCloseTo(manifest.metrics.accuracy, 3);
       expect(report.macroF1).toBeCloseTo(manifest.metrics.macro_f1, 3);
+      // The calibration the monitor reads is the one this evaluation measures.
+      expect(Object.keys(report.calibration ?? {})).toHaveLength(30);
+      for (const [name, share] of Object.entries(report.calibration ?? {}))
+        expect(manifest.metrics[name], name).toBeCloseTo(share, 3);
       const labels = model
         .predict([
           'Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period in 2007.',

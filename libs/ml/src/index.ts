@@ -42,6 +42,7 @@ export {
 } from './datasets';
 export {
   classificationReport,
+  calibrationMetrics,
   betterEpoch,
   rmse,
   mae,

@@ -1,5 +1,6 @@
 // Evaluation metrics for the sentiment classifier and the recommender. Pure functions over plain
 // arrays, so the same numbers come out of the CLI, the training service and the benchmarks.
+import { CALIBRATION_EDGES, calibrationBin, calibrationMetricName } from '@mercato/contracts';
 
 export interface ClassificationReport {
   accuracy: number;
@@ -8,12 +9,15 @@ export interface ClassificationReport {
   /** confusion[actual][predicted] */
   confusion: number[][];
   labels: string[];
+  /** calibrationMetrics of the predictions, when their top probabilities were given. */
+  calibration?: Record<string, number>;
 }
 
 export function classificationReport(
   actual: number[],
   predicted: number[],
   labels: string[],
+  confidence?: readonly number[],
 ): ClassificationReport {
   if (actual.length !== predicted.length) throw new Error('actual and predicted differ in length');
   const k = labels.length;
@@ -40,7 +44,47 @@ export function classificationReport(
     perClass,
     confusion,
     labels,
+    ...(confidence ? { calibration: calibrationMetrics(actual, predicted, confidence, labels) } : {}),
   };
+}
+
+/** Pseudo-examples spread over each label's bins, so no bin of a small held-out set is ever zero. */
+const CALIBRATION_PRIOR = 0.5;
+
+/**
+ * A classifier's calibration as registry metrics (`calibrationMetricName` of @mercato/contracts):
+ * for each predicted label, the share of the examples given it that fell in each confidence bin
+ * (the top probability, bins of CALIBRATION_EDGES) and were right, and that were wrong. Each cell
+ * gets CALIBRATION_PRIOR pseudo-examples first (half right, half wrong), so no share is 0 and a
+ * label the set never predicted reads as uninformative rather than impossible.
+ */
+export function calibrationMetrics(
+  actual: readonly number[],
+  predicted: readonly number[],
+  confidence: readonly number[],
+  labels: readonly string[],
+): Record<string, number> {
+  const bins = CALIBRATION_EDGES.length;
+  const counts = labels.map(() => ({
+    right: new Array<number>(bins).fill(CALIBRATION_PRIOR),
+    wrong: new Array<number>(bins).fill(CALIBRATION_PRIOR),
+  }));
+  predicted.forEach((p, i) => {
+    const cell = counts[p];
+    if (!cell) throw new Error(`predicted label ${p} is not one of the ${labels.length} labels`);
+    const bin = calibrationBin(confidence[i] as number);
+    const outcome = p === actual[i] ? cell.right : cell.wrong;
+    outcome[bin] = (outcome[bin] as number) + 1;
+  });
+  const out: Record<string, number> = {};
+  counts.forEach(({ right, wrong }, p) => {
+    const total = [...right, ...wrong].reduce((a, b) => a + b, 0);
+    for (let bin = 0; bin < bins; bin++) {
+      out[calibrationMetricName(labels[p] as string, 'right', bin)] = (right[bin] as number) / total;
+      out[calibrationMetricName(labels[p] as string, 'wrong', bin)] = (wrong[bin] as number) / total;
+    }
+  });
+  return out;
 }
 
 /**

@@ -412,6 +412,9 @@ export async function runSentimentJob(
     // The measured confusion, row-normalized: P(predicted | actual) on the held-out set. Consumers
     // (the monitor's surge test) read how often this version calls a neutral article negative.
     ...confusionRates(report),
+    // How sure the version is when it is right and when it is wrong (calibrationMetrics): the
+    // monitor weighs a confident label more than a hesitant one by as much as these differ.
+    ...report.calibration,
   };
   onProgress({ stage: 'packaging', message: 'model.json + weights + manifest' });
   const manifestBits = { metrics, backend, createdAt: new Date().toISOString() };

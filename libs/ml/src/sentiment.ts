@@ -90,6 +90,18 @@ export interface SentimentPrediction {
   probabilities: [number, number, number];
 }
 
+/** The classification report of predictions on labeled data, with the predictions' calibration. */
+export const reportOf = (
+  data: readonly LabeledText[],
+  predictions: readonly SentimentPrediction[],
+): ClassificationReport =>
+  classificationReport(
+    data.map((d) => d.label),
+    predictions.map((p) => p.label),
+    [...SENTIMENT_LABELS],
+    predictions.map((p) => Math.max(...p.probabilities)),
+  );
+
 /** A training example whose target is a distribution (a teacher's soft label) rather than one class. */
 export interface SoftLabeledText {
   text: string;
@@ -232,11 +244,7 @@ export class SentimentModel {
         x.dispose();
         y.dispose();
         const predictions = this.predict(val.map((d) => d.text));
-        const report = classificationReport(
-          val.map((d) => d.label),
-          predictions.map((p) => p.label),
-          [...SENTIMENT_LABELS],
-        );
+        const report = reportOf(val, predictions);
         const valLoss =
           -val.reduce(
             (sum, d, i) => sum + Math.log(Math.max(1e-12, predictions[i]?.probabilities[d.label] ?? 0)),
@@ -337,12 +345,7 @@ export class SentimentModel {
   }
 
   evaluate(data: LabeledText[]): ClassificationReport {
-    const predictions = this.predict(data.map((d) => d.text));
-    return classificationReport(
-      data.map((d) => d.label),
-      predictions.map((p) => p.label),
-      [...SENTIMENT_LABELS],
-    );
+    return reportOf(data, this.predict(data.map((d) => d.text)));
   }
 
   async toArtifact(

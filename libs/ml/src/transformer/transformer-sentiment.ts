@@ -9,9 +9,9 @@ import type { ArtifactFile, ModelArtifact, ModelManifest } from '../artifact';
 import { packModel, readManifest, unpackModel } from '../artifact';
 import type { TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
-import { betterEpoch, classificationReport, type ClassificationReport } from '../metrics';
+import { betterEpoch, type ClassificationReport } from '../metrics';
 import { seededShuffle, stratifiedSplit } from '@mercato/synthetic';
-import type { EpochProgress, SentimentPrediction, TokenWeight } from '../sentiment';
+import { reportOf, type EpochProgress, type SentimentPrediction, type TokenWeight } from '../sentiment';
 import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';
 import type { SafeTensor } from './safetensors';
@@ -374,11 +374,7 @@ export class TransformerSentimentModel {
     });
     return {
       loss: loss / Math.max(1, data.length),
-      report: classificationReport(
-        data.map((d) => d.label),
-        probs.map((p) => p.label),
-        [...SENTIMENT_LABELS],
-      ),
+      report: reportOf(data, probs),
     };
   }
 
@@ -480,11 +476,7 @@ export class TransformerSentimentModel {
   }
 
   evaluate(data: LabeledText[]): ClassificationReport {
-    return classificationReport(
-      data.map((d) => d.label),
-      this.predict(data.map((d) => d.text)).map((p) => p.label),
-      [...SENTIMENT_LABELS],
-    );
+    return reportOf(data, this.predict(data.map((d) => d.text)));
   }
 
   async toArtifact(
