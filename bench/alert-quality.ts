@@ -17,6 +17,7 @@
 // Usage: node dist/bench/alert-quality.js [--seed 42] [--tickers 200] [--surges 150] [--surge-share 1]
 //        [--today <git rev>] [--no-today] [--rules <ALERT_RULES json>] [--json]
 import { REPO_ROOT } from '@mercato/dev-stack';
+import { calibrationMetrics } from '@mercato/ml';
 import { generateLabeledMarket, STUDENT_CONFUSION, type LabeledMarket } from '@mercato/synthetic';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -25,12 +26,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAlertRules } from '../services/sentiment-monitor/src/alert-rules';
 import {
+  calibrationFromMetrics,
   DEFAULT_CONFUSION,
+  type Calibration,
   type ConfusionMatrix,
   type ModelConfusion,
 } from '../services/sentiment-monitor/src/confusion';
 import { DetectorReplay } from '../services/sentiment-monitor/src/detector-replay';
-import type { Observation } from '../services/sentiment-monitor/src/window-aggregate';
+import { LABELS, type Observation } from '../services/sentiment-monitor/src/window-aggregate';
 import { parseWindowSizes } from '../services/sentiment-monitor/src/windows';
 
 const { values } = parseArgs({
@@ -198,6 +201,24 @@ function runToday(stream: Observation[][], rev: string): Raised[] {
   return raised;
 }
 
+/**
+ * The version's calibration as training measures it on a held-out set: here the articles of
+ * another market drawn from the same model (seed + 1000), measured by the function training uses.
+ */
+function heldOutCalibration(seed: number): Calibration {
+  const heldOut = generateLabeledMarket({ seed: seed + 1000, tickers: 50, surges: 0 }).articles;
+  const index = (label: string): number => LABELS.indexOf(label as (typeof LABELS)[number]);
+  const metrics = calibrationMetrics(
+    heldOut.map((a) => index(a.truth)),
+    heldOut.map((a) => index(a.label)),
+    heldOut.map((a) => Math.max(...a.probabilities)),
+    LABELS,
+  );
+  const calibration = calibrationFromMetrics(metrics);
+  if (typeof calibration === 'string') throw new Error(`held-out calibration unusable: ${calibration}`);
+  return calibration;
+}
+
 const GRACE = 30 * MINUTE;
 const percentile = (xs: number[], p: number): number => {
   if (xs.length === 0) return Number.NaN;
@@ -272,6 +293,7 @@ function main(): void {
       `${market.surges.length} surges, ${big} of them >= 15 articles), ${stream.length} one-minute batches`,
   );
   const measured: ModelConfusion = { matrix: STUDENT_CONFUSION as ConfusionMatrix, source: 'measured' };
+  const calibrated: ModelConfusion = { ...measured, calibration: heldOutCalibration(seed) };
   const rows: Record<string, Figures & { seconds: number }> = {};
   const timed = (name: string, run: () => Raised[]): void => {
     const started = process.hrtime.bigint();
@@ -280,7 +302,8 @@ function main(): void {
   };
   if (!values['no-today'])
     timed(`today (z-score, ${values.today.slice(0, 10)})`, () => runToday(stream, values.today));
-  timed('new (measured confusion)', () => runNew(stream, measured));
+  timed('new (measured confusion and calibration)', () => runNew(stream, calibrated));
+  timed('new (measured confusion only)', () => runNew(stream, measured));
   timed('new (no confusion metrics: default)', () =>
     runNew(stream, { matrix: DEFAULT_CONFUSION, source: 'default', reason: 'bench' }),
   );

@@ -19,8 +19,8 @@ describe('alert rules', () => {
       directions: ['negative', 'positive'],
       minVolume: 4,
       minShare: 0.6,
-      evidence: { low: 1.5, medium: 3.5, high: 6 },
-      surgeShare: 0.9,
+      evidence: { low: 3.5, medium: 5.5, high: 8 },
+      surgeShare: 1,
       horizon: '1h',
       cooldown: '30m',
       window: '5m',
@@ -32,7 +32,7 @@ describe('alert rules', () => {
       JSON.stringify({
         defaults: { minVolume: 8, evidence: { high: 9 }, cooldown: '1h', window: '60m' },
         tickers: {
-          TSLA: { evidence: { low: 3 }, directions: ['negative'], horizon: '30m' },
+          TSLA: { evidence: { low: 5 }, directions: ['negative'], horizon: '30m' },
           KO: { minShare: 0.3 },
         },
       }),
@@ -40,14 +40,14 @@ describe('alert rules', () => {
     );
     expect(book.for('ACME')).toMatchObject({
       minVolume: 8,
-      evidence: { low: 1.5, medium: 3.5, high: 9 },
+      evidence: { low: 3.5, medium: 5.5, high: 9 },
       cooldownMs: 3_600_000,
       window: '1h',
       directions: ['negative', 'positive'],
     });
     expect(book.for('TSLA')).toMatchObject({
       minVolume: 8,
-      evidence: { low: 3, medium: 3.5, high: 9 },
+      evidence: { low: 5, medium: 5.5, high: 9 },
       directions: ['negative'],
       horizonMs: 1_800_000,
     });
@@ -83,7 +83,7 @@ describe('alert rules', () => {
     const base = defaultRules(SIZES);
     const bad = ruleBook({ defaults: { evidence: { medium: 1 } }, tickers: {} }, base);
     expect(bad.ok ? [] : bad.issues).toEqual([
-      { field: 'defaults.evidence', reason: 'expected low ≤ medium ≤ high, got 1.5, 1, 6' },
+      { field: 'defaults.evidence', reason: 'expected low ≤ medium ≤ high, got 3.5, 1, 8' },
     ]);
     expect(() =>
       parseAlertRules(JSON.stringify({ tickers: { ACME: { evidence: { high: 2.5 } } } }), SIZES),

@@ -61,6 +61,10 @@ const ModelsView = z
       z.object({
         version: z.string(),
         confusion: z.enum(['measured', 'default']),
+        calibrated: z
+          .boolean()
+          .optional()
+          .describe('true when the version’s measured calibration weighed each label by its confidence'),
         reason: z.string().optional().describe('why the default confusion was assumed'),
       }),
     ),

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMetricName } from '@mercato/contracts';
-import { confusionFromMetrics, DEFAULT_CONFUSION, modelKeyOf, modelLabel } from './confusion';
+import { CALIBRATION_EDGES, calibrationMetricName, confusionMetricName } from '@mercato/contracts';
+import {
+  calibrationFromMetrics,
+  confusionFromMetrics,
+  DEFAULT_CONFUSION,
+  modelKeyOf,
+  modelLabel,
+  type Calibration,
+} from './confusion';
 import { LABELS } from './window-aggregate';
 
 const metricsOf = (matrix: readonly (readonly number[])[]): Record<string, number> => {
@@ -8,6 +15,17 @@ const metricsOf = (matrix: readonly (readonly number[])[]): Record<string, numbe
   LABELS.forEach((a, i) =>
     LABELS.forEach((p, j) => (out[confusionMetricName(a, p)] = matrix[i]?.[j] as number)),
   );
+  return out;
+};
+
+/** The same calibration for every label: shares right and wrong per bin. */
+const calibrationOf = (right: readonly number[], wrong: readonly number[]): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const label of LABELS)
+    CALIBRATION_EDGES.forEach((_, bin) => {
+      out[calibrationMetricName(label, 'right', bin)] = right[bin] as number;
+      out[calibrationMetricName(label, 'wrong', bin)] = wrong[bin] as number;
+    });
   return out;
 };
 
@@ -45,6 +63,25 @@ describe('model confusion', () => {
         ]),
       ),
     ).toMatch(/recalls negative no better than chance/);
+  });
+
+  it('reads the calibration_<predicted>_<right|wrong>_b<bin> metrics, or says why there is none usable', () => {
+    const calibration = calibrationOf([0.1, 0.1, 0.1, 0.2, 0.3], [0.1, 0.05, 0.03, 0.01, 0.01]);
+    const c = calibrationFromMetrics(calibration);
+    expect(typeof c).not.toBe('string');
+    const read = c as Calibration;
+    expect(read.right[0]?.[4]).toBeCloseTo(0.3 / 1.0, 12);
+    expect(read.wrong[2]?.[0]).toBeCloseTo(0.1, 12);
+    expect(calibrationFromMetrics({ accuracy: 0.9 })).toBe('no calibration_negative_right_b0 metric');
+    expect(calibrationFromMetrics({ ...calibration, calibration_neutral_wrong_b3: 0 })).toMatch(
+      /calibration_neutral_wrong_b3 is 0, not in \(0, 1\]/,
+    );
+    expect(calibrationFromMetrics({ ...calibration, calibration_neutral_wrong_b3: 0.5 })).toMatch(
+      /calibration_neutral_\* sums to 1.490, not 1/,
+    );
+    expect(
+      calibrationFromMetrics(calibrationOf([0.1, 0.1, 0.1, 0.1, 0.05], [0.2, 0.1, 0.1, 0.1, 0.05])),
+    ).toMatch(/negative labels are right no more often than wrong/);
   });
 
   it('labels versions owner/name@version and reads them back, the record’s tenant standing in for a missing owner', () => {

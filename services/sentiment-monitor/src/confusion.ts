@@ -2,7 +2,7 @@
 // the registry records it (`confusion_<actual>_as_<predicted>`), and the conservative default used
 // for a version the registry has no confusion for. The surge test reads a label through it, so a
 // weaker model (more confusion into the direction, less recall of it) needs more articles.
-import { confusionMetricName } from '@mercato/contracts';
+import { CALIBRATION_EDGES, calibrationMetricName, confusionMetricName } from '@mercato/contracts';
 import { LABELS } from './window-aggregate';
 
 /** Rows: actual label; columns: predicted label; in LABELS order; each row sums to 1. */
@@ -10,6 +10,8 @@ export type ConfusionMatrix = readonly (readonly number[])[];
 
 export interface ModelConfusion {
   matrix: ConfusionMatrix;
+  /** The version's measured calibration, when the registry has it (a version without reads labels only). */
+  calibration?: Calibration;
   /** "measured": the registry's evaluation of the version; "default": DEFAULT_CONFUSION. */
   source: 'measured' | 'default';
   /** Why the default is used (no confusion metrics, the registry unreachable, …). */
@@ -27,6 +29,18 @@ export const DEFAULT_CONFUSION: ConfusionMatrix = [
   [0.15, 0.7, 0.15],
   [0.1, 0.2, 0.7],
 ];
+
+/**
+ * How sure the version was when it was right and when it was wrong: for each predicted label (rows
+ * in LABELS order) and each confidence bin (its top probability, bins bounded by CALIBRATION_EDGES),
+ * the share of the held-out examples given that label which fell in the bin and were right, and
+ * which were wrong. Each label's right and wrong shares together sum to 1; the right ones sum to the
+ * label's precision.
+ */
+export interface Calibration {
+  right: readonly (readonly number[])[];
+  wrong: readonly (readonly number[])[];
+}
 
 export const defaultConfusion = (reason: string): ModelConfusion => ({
   matrix: DEFAULT_CONFUSION,
@@ -61,6 +75,36 @@ export function confusionFromMetrics(metrics: Readonly<Record<string, number>>):
   const weak = recalled.findIndex((r) => r <= 1 / LABELS.length);
   if (weak >= 0) return `the version recalls ${LABELS[weak]} no better than chance`;
   return rows;
+}
+
+/**
+ * The calibration in a version's registry metrics, or why there is none usable (the version then
+ * reads labels through its confusion alone): every `calibration_<predicted>_<right|wrong>_b<bin>`
+ * present, each in (0, 1], each label's shares summing to 1 (renormalized within rounding), and
+ * each label right more often than wrong overall.
+ */
+export function calibrationFromMetrics(metrics: Readonly<Record<string, number>>): Calibration | string {
+  const right: number[][] = [];
+  const wrong: number[][] = [];
+  for (const label of LABELS) {
+    const rows = { right: [] as number[], wrong: [] as number[] };
+    for (const outcome of ['right', 'wrong'] as const) {
+      for (let bin = 0; bin < CALIBRATION_EDGES.length; bin++) {
+        const name = calibrationMetricName(label, outcome, bin);
+        const value = metrics[name];
+        if (value === undefined) return `no ${name} metric`;
+        if (!Number.isFinite(value) || value <= 0 || value > 1) return `${name} is ${value}, not in (0, 1]`;
+        rows[outcome].push(value);
+      }
+    }
+    const sum = [...rows.right, ...rows.wrong].reduce((a, b) => a + b, 0);
+    if (Math.abs(sum - 1) > ROW_TOLERANCE) return `calibration_${label}_* sums to ${sum.toFixed(3)}, not 1`;
+    const precision = rows.right.reduce((a, b) => a + b, 0) / sum;
+    if (precision <= 0.5) return `the version's ${label} labels are right no more often than wrong`;
+    right.push(rows.right.map((v) => v / sum));
+    wrong.push(rows.wrong.map((v) => v / sum));
+  }
+  return { right, wrong };
 }
 
 /** The registry version that scored a record: whose model it is, its name and its version. */

@@ -1,5 +1,6 @@
 // The measured confusion of each model version that scores records, read from the model registry
-// (the version's `confusion_<actual>_as_<predicted>` metrics) acting for the model's owner — the
+// (the version's `confusion_<actual>_as_<predicted>` metrics, and its `calibration_*` metrics when
+// training recorded them: how sure the version is when right and when wrong) acting for the model's owner — the
 // tenant, or "platform" for the platform's models — with the platform service key. A version's
 // metrics never change, so each is read once; a version without usable confusion metrics gets the
 // conservative default (confusion.ts), looked up again after a while in case it was re-registered,
@@ -12,6 +13,7 @@ import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import {
+  calibrationFromMetrics,
   confusionFromMetrics,
   defaultConfusion,
   modelKeyOf,
@@ -93,7 +95,16 @@ export class ModelConfusionService {
         this.logger.warn({ model: text, reason: matrix }, 'no measured confusion: the default is assumed');
         return;
       }
-      this.held.set(text, { confusion: { matrix, source: 'measured' } });
+      const calibration = calibrationFromMetrics(version.metrics);
+      if (typeof calibration === 'string') {
+        this.logger.info(
+          { model: text, reason: calibration },
+          'no measured calibration: labels are read alone',
+        );
+        this.held.set(text, { confusion: { matrix, source: 'measured' } });
+        return;
+      }
+      this.held.set(text, { confusion: { matrix, source: 'measured', calibration } });
     } catch (err) {
       const known = err instanceof RegistryError && err.status === 404;
       const reason = known

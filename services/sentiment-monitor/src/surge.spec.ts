@@ -164,6 +164,45 @@ describe('surge test', () => {
     ).toBeLessThan(0);
   });
 
+  it('reads confidence through the version’s measured calibration: a sure label says more than a hesitant one', () => {
+    // The shipped default model's calibration on TFNS (rounded): negative labels at ≥ 0.9 are
+    // right 20 times as often as wrong, below 0.6 wrong more often than right.
+    const row = { right: [0.05, 0.07, 0.09, 0.22, 0.33], wrong: [0.09, 0.03, 0.04, 0.06, 0.02] };
+    const calibrated: ModelConfusion = {
+      ...measured,
+      calibration: { right: [row.right, row.right, row.right], wrong: [row.wrong, row.wrong, row.wrong] },
+    };
+    const evidence = (o: Observation, confusion: ModelConfusion): number =>
+      articleEvidence(o, 'negative', seasoned, DEFAULT_MARKET_PRIOR, () => confusion, 1);
+    const sure = obs(0, 'negative', 0.95);
+    const hesitant = obs(0, 'negative', 0.5);
+    expect(evidence(sure, calibrated)).toBeGreaterThan(evidence(sure, measured));
+    expect(evidence(hesitant, calibrated)).toBeLessThan(evidence(sure, calibrated));
+    // A sure neutral label is sure evidence against a negative surge.
+    expect(evidence(obs(0, 'neutral', 0.95), calibrated)).toBeLessThan(
+      evidence(obs(0, 'neutral', 0.95), measured),
+    );
+    // Exactly the label's evidence times P(bin | right) / P(bin | label): no more than the
+    // calibration says (under a surge of share 1 every negative label is right).
+    const precision = row.right.reduce((a, b) => a + b, 0);
+    const labelOnly = { ...sure, probNegative: 0, probNeutral: 0, probPositive: 0 };
+    expect(evidence(sure, calibrated)).toBeCloseTo(
+      evidence(labelOnly, measured) + Math.log(0.33 / precision / (0.33 + 0.02)),
+      9,
+    );
+    // With sure labels the surge is found in fewer articles.
+    const first = (confusion: ModelConfusion): number =>
+      walk(
+        negatives(10).map((o) => ({ ...o, probNegative: 0.95, probNeutral: 0.03, probPositive: 0.02 })),
+        {
+          confusion,
+          state: seasonedDetector(),
+        },
+      ).proposals[0]?.articles ?? Infinity;
+    expect(first(calibrated)).toBeLessThanOrEqual(first(measured));
+    expect(first(calibrated)).toBeLessThan(Infinity);
+  });
+
   it('lets evidence fade with event time: news a night apart does not add up', () => {
     const spread = negatives(8, 0, 120);
     expect(walk(spread, { state: seasonedDetector() }).proposals).toEqual([]);

@@ -35,11 +35,12 @@ import {
   type MarketPrior,
   type TickerBaseline,
 } from './baseline';
-import type { ModelConfusion } from './confusion';
+import { calibrationBin } from '@mercato/contracts';
+import type { Calibration, ConfusionMatrix, ModelConfusion } from './confusion';
 import { mergeEvidence, type Evidence, type Observation } from './window-aggregate';
 
-/** One-sided band of the baseline's share under which the test takes the baseline (90 %). */
-export const BASELINE_Z = 1.28;
+/** One-sided band of the baseline's share under which the test takes the baseline (80 %). */
+export const BASELINE_Z = 0.84;
 /** Weight of ln(articles per horizon) in the thresholds. */
 const MULTIPLICITY = 2;
 /** Evidence below this is gone: the next article starts a new run. */
@@ -69,6 +70,8 @@ export interface RunModel {
   version: string;
   /** Whether its measured confusion or the default was used, and why the default. */
   confusion: ModelConfusion['source'];
+  /** Its measured calibration weighed each label by the article's confidence. */
+  calibrated?: true;
   reason?: string;
 }
 
@@ -185,16 +188,50 @@ function evidenceOf(
   surgeShare: number,
 ): number {
   const d = LABEL_INDEX[direction];
-  const confusion = confusionOf(o.modelVersion).matrix;
+  const { matrix: confusion, calibration } = confusionOf(o.modelVersion);
   // A label a version never gives would make a ratio of zeros: every likelihood is kept above 1e-6.
   const calm = band.highMix.map((q) => Math.max(q, 1e-6));
+  const w = labelWeights(o);
+  const confidence = Math.max(...w);
+  if (calibration && confidence > 0 && (o.probNegative > 0 || o.probNeutral > 0 || o.probPositive > 0)) {
+    return calibratedEvidence(w.indexOf(confidence), confidence, d, calm, confusion, calibration, surgeShare);
+  }
   const surge = calm.map((q, l) =>
     Math.max(1e-6, surgeShare * ((confusion[d] as number[])[l] as number) + (1 - surgeShare) * q),
   );
-  const w = labelWeights(o);
   const num = w.reduce((sum, p, l) => sum + p * (surge[l] as number), 0);
   const den = w.reduce((sum, p, l) => sum + p * (calm[l] as number), 0);
   return Math.log(num / den);
+}
+
+/**
+ * The evidence of an article labelled `l` with top probability `confidence`, read through the
+ * version's measured calibration. Under the baseline, the label comes with the confidence the
+ * version shows on such labels overall (right and wrong mixed as on its held-out set); under a
+ * surge, the surge's share of articles is truly in the direction, so a label in the direction is
+ * right (it comes with the confidence of right answers) and any other label is wrong. A confident
+ * label in the direction is therefore stronger evidence than a hesitant one, by as much as the
+ * version's right and wrong answers differ in confidence — and no more.
+ */
+function calibratedEvidence(
+  l: number,
+  confidence: number,
+  d: number,
+  calm: readonly number[],
+  confusion: ConfusionMatrix,
+  calibration: Calibration,
+  surgeShare: number,
+): number {
+  const bin = calibrationBin(confidence);
+  const right = calibration.right[l] as readonly number[];
+  const wrong = calibration.wrong[l] as readonly number[];
+  const precision = right.reduce((a, b) => a + b, 0);
+  const inBin = (right[bin] as number) + (wrong[bin] as number);
+  const base = (calm[l] as number) * inBin;
+  const asSurge =
+    ((confusion[d] as number[])[l] as number) *
+    (l === d ? (right[bin] as number) / precision : (wrong[bin] as number) / (1 - precision));
+  return Math.log(Math.max(1e-6, surgeShare * asSurge + (1 - surgeShare) * base) / Math.max(1e-6, base));
 }
 
 /** What the evidence of one direction looked like after an article (windows keep the strongest). */
@@ -237,6 +274,7 @@ function addModel(models: readonly RunModel[], o: Observation, confusion: ModelC
   if (models.some((m) => m.version === o.modelVersion) || models.length >= MAX_RUN_VERSIONS)
     return [...models];
   const model: RunModel = { version: o.modelVersion, confusion: confusion.source };
+  if (confusion.calibration) model.calibrated = true;
   if (confusion.reason !== undefined) model.reason = confusion.reason;
   return [...models, model];
 }

@@ -14,7 +14,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@mercato/dev-stack';
-import { confusionMetricName } from '@mercato/contracts';
+import { CALIBRATION_EDGES, calibrationMetricName, confusionMetricName } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
 import { lineage, tfjsArtifact } from '@mercato/testing';
 import type { Producer } from 'kafkajs';
@@ -69,8 +69,17 @@ beforeAll(async () => {
       ]),
     ),
   );
+  // Version 1 also has its calibration: right answers sure, wrong ones hesitant.
+  const calibration = Object.fromEntries(
+    LABELS.flatMap((predicted) =>
+      CALIBRATION_EDGES.flatMap((_, bin) => [
+        [calibrationMetricName(predicted, 'right', bin), [0.02, 0.03, 0.1, 0.25, 0.5][bin] as number],
+        [calibrationMetricName(predicted, 'wrong', bin), [0.04, 0.03, 0.01, 0.01, 0.01][bin] as number],
+      ]),
+    ),
+  );
   for (const [seed, metrics] of [
-    [1, { macro_f1: 0.9, ...confusion }],
+    [1, { macro_f1: 0.9, ...confusion, ...calibration }],
     [2, { macro_f1: 0.8 }],
   ] as [number, Record<string, number>][]) {
     const { files } = tfjsArtifact({ seed, metrics });
@@ -110,7 +119,9 @@ describe("the model's measured confusion", () => {
     const measured = await alertOf(MEASURED);
     const unmeasured = await alertOf(UNMEASURED);
 
-    expect(measured.models.confusion).toEqual([{ version: 'sentiment@1', confusion: 'measured' }]);
+    expect(measured.models.confusion).toEqual([
+      { version: 'sentiment@1', confusion: 'measured', calibrated: true },
+    ]);
     expect(unmeasured.models.confusion).toEqual([
       {
         version: 'sentiment@2',

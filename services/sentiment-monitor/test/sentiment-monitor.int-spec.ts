@@ -173,7 +173,7 @@ describe('surge detection on a live stream', () => {
     // the test's figures say how far it was and what the ticker's baseline allowed.
     const at = Date.parse(alert.test.at);
     expect(burst.some((b) => b.publishedAt === at)).toBe(true);
-    expect(alert.test).toMatchObject({ method: 'cusum-llr', surgeShare: 0.9, horizon: '1h' });
+    expect(alert.test).toMatchObject({ method: 'cusum-llr', surgeShare: 1, horizon: '1h' });
     expect(alert.test.evidence).toBeGreaterThanOrEqual(alert.test.threshold);
     expect(alert.test.threshold).toBe(alert.test.thresholds.high);
     expect(alert.test.likelihoodRatio).toBeCloseTo(Math.exp(alert.test.evidence), 6);
