@@ -35,6 +35,10 @@ describe('sentiment model', () => {
     );
     expect(result.metrics.accuracy).toBeGreaterThan(0.9);
     expect(result.metrics.macro_f1).toBeGreaterThan(0.9);
+    // Its calibration, as the monitor reads it: for each label, shares right and wrong summing to 1.
+    const calibration = Object.entries(result.metrics).filter(([name]) => name.startsWith('calibration_'));
+    expect(calibration).toHaveLength(30);
+    expect(calibration.reduce((sum, [, share]) => sum + share, 0)).toBeCloseTo(3, 9);
     expect(result.lineage).toMatchObject({ backend: 'tensorflow', trainExamples: 1500, testExamples: 300 });
     expect(progress).toEqual(
       expect.arrayContaining(['loading', 'training', 'epoch', 'evaluating', 'packaging']),
