@@ -19,7 +19,7 @@ describe('alert rules', () => {
       directions: ['negative', 'positive'],
       minVolume: 4,
       minShare: 0.6,
-      evidence: { low: 3.5, medium: 5.5, high: 8 },
+      evidence: { low: 2.5, medium: 5, high: 8 },
       surgeShare: 1,
       horizon: '1h',
       cooldown: '30m',
@@ -40,14 +40,14 @@ describe('alert rules', () => {
     );
     expect(book.for('ACME')).toMatchObject({
       minVolume: 8,
-      evidence: { low: 3.5, medium: 5.5, high: 9 },
+      evidence: { low: 2.5, medium: 5, high: 9 },
       cooldownMs: 3_600_000,
       window: '1h',
       directions: ['negative', 'positive'],
     });
     expect(book.for('TSLA')).toMatchObject({
       minVolume: 8,
-      evidence: { low: 5, medium: 5.5, high: 9 },
+      evidence: { low: 5, medium: 5, high: 9 },
       directions: ['negative'],
       horizonMs: 1_800_000,
     });
@@ -83,7 +83,7 @@ describe('alert rules', () => {
     const base = defaultRules(SIZES);
     const bad = ruleBook({ defaults: { evidence: { medium: 1 } }, tickers: {} }, base);
     expect(bad.ok ? [] : bad.issues).toEqual([
-      { field: 'defaults.evidence', reason: 'expected low ≤ medium ≤ high, got 3.5, 1, 8' },
+      { field: 'defaults.evidence', reason: 'expected low ≤ medium ≤ high, got 2.5, 1, 8' },
     ]);
     expect(() =>
       parseAlertRules(JSON.stringify({ tickers: { ACME: { evidence: { high: 2.5 } } } }), SIZES),

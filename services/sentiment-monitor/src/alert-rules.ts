@@ -42,7 +42,7 @@ export const defaultRules = (windowSizes: readonly string[]): AlertRules => ({
   directions: ['negative', 'positive'],
   minVolume: 4,
   minShare: 0.6,
-  evidence: { low: 3.5, medium: 5.5, high: 8 },
+  evidence: { low: 2.5, medium: 5, high: 8 },
   surgeShare: 1,
   horizonMs: 60 * 60_000,
   cooldownMs: 30 * 60_000,

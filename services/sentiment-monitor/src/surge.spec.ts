@@ -10,7 +10,9 @@ import {
   observeArticle,
   thresholdsFor,
   type AlertMark,
+  type ArticleOutcome,
   type DetectorState,
+  type DirectionReading,
   type SurgeProposal,
 } from './surge';
 import type { Label, Observation } from './window-aggregate';
@@ -226,6 +228,31 @@ describe('surge test', () => {
     // Overnight and weekend gaps count for at most one horizon of activity.
     const { state } = walk([obs(0, 'neutral'), obs(3 * 24 * 60, 'neutral')], { state: quiet });
     expect(state.activity).toEqual({ minutes: 60, gaps: 1 });
+  });
+
+  it('asks for more evidence during a burst of mixed news, never more because of a surge’s own articles', () => {
+    const reading = (articles: readonly Observation[]) => {
+      let state = seasonedDetector();
+      let last: ArticleOutcome | undefined;
+      for (const a of articles) {
+        last = observeArticle(state, a, {
+          rules: rules(),
+          prior: DEFAULT_MARKET_PRIOR,
+          confusion: () => measured,
+        });
+        state = last.state;
+      }
+      return (last as ArticleOutcome).readings.find((r) => r.direction === 'negative') as DirectionReading;
+    };
+    // 40 articles of the usual mix in 20 minutes, then a negative one.
+    const mix: Label[] = ['neutral', 'neutral', 'positive', 'neutral', 'negative'];
+    const burst = Array.from({ length: 40 }, (_, i) => obs(i * 0.5, mix[i % mix.length] as Label));
+    const inBurst = reading([...burst, obs(20.5, 'negative')]);
+    const others = inBurst.thresholds.low - rules().evidence.low;
+    expect(others).toBeGreaterThan(2 * Math.log(1.5 * 25));
+    expect(others).toBeLessThan(2 * Math.log(1.5 * 32));
+    // 40 negatives in 20 minutes: the threshold stays the quiet ticker's.
+    expect(reading(negatives(41, 0, 0.5)).thresholds).toEqual(thresholdsFor(seasonedDetector(), rules()));
   });
 
   it('keeps the gates: enough articles, enough of them in the direction, and only enabled directions', () => {

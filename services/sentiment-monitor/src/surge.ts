@@ -3,18 +3,21 @@
 //
 // For each article, the evidence it adds is log P(article | surge) / P(article | baseline):
 // - under the baseline, true labels follow the ticker's learned mix, taken at the upper end of its
-//   band (z = 1.28) for the direction, so a ticker with little history needs more evidence;
+//   band (z = 0.84) for the direction, so a ticker with little history needs more evidence;
 // - under a surge, a share `surgeShare` of the articles is truly in the direction;
 // - either way the scoring version's measured confusion says which labels such news gets, and the
-//   article's probabilities say how sure the model was of its label (the evidence is the ratio of
-//   the label likelihoods weighted by those probabilities: never more than the confusion allows, and
-//   less for an article the model hesitated on).
+//   article's confidence is read through the version's measured calibration (a sure label in the
+//   direction says more than a hesitant one, by as much as the version's right and wrong answers
+//   differ in confidence); a version without calibration weighs the label likelihoods by the
+//   article's probabilities instead (never more than the confusion allows).
 // The evidence is summed, never below 0, and decays by e per `horizon` of event time, so only news
 // arriving together builds up. A severity is reached when the evidence passes its threshold — the
-// rule's evidence plus 2·ln(articles the ticker usually gets per horizon, at least 1): a busy ticker
-// looks more often, so it needs more — and the evidence rests on at least minVolume articles with at
-// least minShare of them in the direction. Severity therefore comes from the evidence, never from a
-// share alone. Pure: the state goes in and comes out; batch-plan.ts walks records through it.
+// rule's evidence plus 2·ln(articles the ticker is looked at per horizon: its quiet-time rate, or
+// during a burst 1.5 × its recent articles not in the direction): a busy ticker, or one in a burst of
+// mixed news, offers chance runs more starts, so it needs more — and the evidence rests on at least
+// minVolume articles with at least minShare of them in the direction. Severity therefore comes from
+// the evidence, never from a share alone. Pure: the state goes in and comes out; batch-plan.ts walks
+// records through it.
 import {
   DIRECTIONS,
   severityFor,
@@ -43,6 +46,13 @@ import { mergeEvidence, type Evidence, type Observation } from './window-aggrega
 export const BASELINE_Z = 0.84;
 /** Weight of ln(articles per horizon) in the thresholds. */
 const MULTIPLICITY = 2;
+/**
+ * Articles a burst is taken to bring per recent article not in the direction. A mixed burst (many
+ * articles, the usual mix) offers a chance run of labels in the direction as many starts as it has
+ * articles; under a surge the articles not in the direction stay at the ticker's usual trickle, so
+ * counting only those never raises a real surge's threshold by the surge's own volume.
+ */
+const BURST_LOOKS = 1.5;
 /** Evidence below this is gone: the next article starts a new run. */
 const FADED = 0.01;
 /** While evidence of either direction is above this, the activity rate is not updated. */
@@ -81,6 +91,8 @@ export interface DetectorState {
   activity: { minutes: number; gaps: number };
   /** The largest event time seen (evidence decays from it). */
   at: number | null;
+  /** Recent articles not labelled in each direction, decayed like the evidence (absent in older states). */
+  others?: Record<Direction, number>;
   runs: Record<Direction, RunState>;
 }
 
@@ -144,9 +156,14 @@ function articlesPerHorizon(state: DetectorState, horizonMs: number): number {
   return ((state.activity.gaps + 1) / (state.activity.minutes + horizonMinutes)) * horizonMinutes;
 }
 
-/** The evidence each severity needs on this ticker now. */
-export function thresholdsFor(state: DetectorState, rules: AlertRules): Record<Severity, number> {
-  const extra = MULTIPLICITY * Math.log(Math.max(1, articlesPerHorizon(state, rules.horizonMs)));
+/**
+ * The evidence each severity needs on this ticker now, for a direction whose recent articles not in
+ * it number `others` (decayed by the horizon): the ticker is looked at as often as it gets articles,
+ * usually its quiet-time rate, but during a burst of news as often as the burst brings them.
+ */
+export function thresholdsFor(state: DetectorState, rules: AlertRules, others = 0): Record<Severity, number> {
+  const looks = Math.max(1, articlesPerHorizon(state, rules.horizonMs), BURST_LOOKS * others);
+  const extra = MULTIPLICITY * Math.log(looks);
   return {
     low: rules.evidence.low + extra,
     medium: rules.evidence.medium + extra,
@@ -315,10 +332,15 @@ export function observeArticle(
     at: state.at === null ? o.eventTime : Math.max(state.at, o.eventTime),
     runs: { ...state.runs },
   };
-  const thresholds = thresholdsFor(next, rules);
+  const others = {
+    negative: (state.others?.negative ?? 0) * decay + (o.label === 'negative' ? 0 : 1),
+    positive: (state.others?.positive ?? 0) * decay + (o.label === 'positive' ? 0 : 1),
+  };
+  next.others = others;
   const readings: DirectionReading[] = [];
   const proposals: SurgeProposal[] = [];
   for (const direction of DIRECTIONS) {
+    const thresholds = thresholdsFor(next, rules, others[direction]);
     const before = state.runs[direction];
     const carried = before.evidence * decay;
     const fresh = carried < FADED;
