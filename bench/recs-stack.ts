@@ -4,7 +4,7 @@
 // the compacted topics before scoring starts (so "ready" means every record is in memory), and the
 // pseudonyms scoring computes for raw user ids. Not a benchmark itself.
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Headers, InteractionType, Topics } from '@mercato/contracts';
+import { Headers, InteractionType, Topics, catalogItemKey } from '@mercato/contracts';
 import { encode, ensureTopics } from '@mercato/kafka';
 import { RegistryClient } from '@mercato/registry-client';
 import { type ArtifactFile } from '@mercato/ml';
@@ -112,7 +112,7 @@ export async function publishTenantState(
       await producer.send({
         topic: Topics.catalogItems.name,
         messages: items.slice(i, i + CHUNK).map((it) => ({
-          key: it.itemId,
+          key: catalogItemKey(tenant, it.itemId),
           value: encode(Topics.catalogItems, { tenantId: tenant, ...it, price: 1, updatedAt: now }),
           headers: headers(),
         })),

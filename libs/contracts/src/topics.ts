@@ -54,7 +54,7 @@ export const Topics = {
     'delete',
     7 * DAY_MS,
   ),
-  catalogItems: topic('catalog.items.v1', 'item id', CatalogItemSchema, 6, 'compact', -1),
+  catalogItems: topic('catalog.items.v1', 'tenant id/item id', CatalogItemSchema, 6, 'compact', -1),
   userFeatures: topic('features.user.v1', 'pseudonymous user id', UserFeaturesSchema, 6, 'compact', -1),
   trainingRequests: topic(
     'training.requests.v1',
@@ -76,6 +76,16 @@ export const Topics = {
 } as const;
 
 export type TopicKey = keyof typeof Topics;
+
+/**
+ * The key of a catalog.items.v1 record: tenant and item id, so that two tenants' items with the same
+ * id are two keys, both kept by log compaction. A tenant id never holds a '/' (TENANT_ID_PATTERN),
+ * so the first '/' separates the two. Records written before (keyed by the item id alone) stay
+ * readable: consumers take the tenant and the item from the value, and the newest updated_at wins.
+ */
+export function catalogItemKey(tenantId: string, itemId: string): string {
+  return `${tenantId}/${itemId}`;
+}
 
 /**
  * Broker settings of the compacted state topics (which scoring and feature read from the start).

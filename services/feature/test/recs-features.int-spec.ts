@@ -13,6 +13,7 @@ import {
   InteractionType,
   Topics,
   UserFeaturesSchema,
+  catalogItemKey,
   type CatalogItemSchema,
   type InteractionSchema,
   type UserFeatures,
@@ -112,7 +113,7 @@ async function sendItems(items: (ItemInit & { itemId: string })[]): Promise<void
   await producer.send(
     Topics.catalogItems,
     items.map((value) => ({
-      key: value.itemId,
+      key: catalogItemKey('default', value.itemId),
       eventId: randomUUID(),
       value: { tenantId: 'default', ...value },
     })),

@@ -1,7 +1,8 @@
 // PUT /v1/catalog/items logic: validate each item and publish its full state to the compacted topic
-// catalog.items.v1 (key = item id) before answering. The event id is derived from the item id and
-// its content, so a retried update dedupes downstream while a real change gets a new id.
-import { Topics, type CatalogItemSchema } from '@mercato/contracts';
+// catalog.items.v1 (key: tenant and item id, catalogItemKey) before answering. The event id is derived
+// from the item id and its content, so a retried update dedupes downstream while a real change gets a
+// new id.
+import { Topics, catalogItemKey, type CatalogItemSchema } from '@mercato/contracts';
 import { SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -69,7 +70,7 @@ export class CatalogIngestService {
       results.push({ index, id: item.item_id, status: 'accepted' });
       const updatedAt = item.updated_at ?? receivedAt;
       outgoing.push({
-        key: item.item_id,
+        key: catalogItemKey(tenantId, item.item_id),
         eventId,
         tenantId,
         value: {

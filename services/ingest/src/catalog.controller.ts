@@ -24,7 +24,7 @@ export class CatalogController {
     summary: 'Create or replace catalog items',
     description:
       'Each item is its full current state; accepted items are on the compacted topic catalog.items.v1 ' +
-      '(key: item id) before the answer is sent.',
+      '(key: tenant id/item id) before the answer is sent.',
   })
   @JsonBody(CatalogBatchDoc, '{ "items": [ … ] }')
   @BatchResponses()

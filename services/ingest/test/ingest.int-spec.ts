@@ -10,6 +10,7 @@ import {
   InteractionType,
   NewsArticleSchema,
   Topics,
+  catalogItemKey,
 } from '@mercato/contracts';
 import {
   createTestDatabase,
@@ -497,7 +498,7 @@ describe('POST /v1/interactions', () => {
 });
 
 describe('PUT /v1/catalog/items', () => {
-  it('publishes items keyed by item id with their full state', async () => {
+  it('publishes items keyed by tenant and item id with their full state', async () => {
     const id = `sku-${RUN}-cat`;
     const res = await send('PUT', '/v1/catalog/items', {
       items: [
@@ -523,7 +524,9 @@ describe('PUT /v1/catalog/items', () => {
       },
     ]);
     await catalog.caughtUp();
-    const [item] = catalog.withKey(id).map((r) => fromBinary(CatalogItemSchema, r.value as Buffer));
+    const [item] = catalog
+      .withKey(catalogItemKey('default', id))
+      .map((r) => fromBinary(CatalogItemSchema, r.value as Buffer));
     expect(item).toMatchObject({
       itemId: id,
       title: 'Kettle',
@@ -532,7 +535,7 @@ describe('PUT /v1/catalog/items', () => {
       price: 29.5,
       available: false,
     });
-    expect(catalog.withKey(`${id}-bad`)).toHaveLength(0);
+    expect(catalog.withKey(catalogItemKey('default', `${id}-bad`))).toHaveLength(0);
     expect((await fetch(`${ingest.url}/v1/catalog/items`, { method: 'POST' })).status).toBe(404);
   });
 });

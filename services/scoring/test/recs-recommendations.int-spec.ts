@@ -13,6 +13,7 @@ import {
   RecommendationReason,
   RecommendationService,
   Topics,
+  catalogItemKey,
 } from '@mercato/contracts';
 import { encode } from '@mercato/kafka';
 import { RegistryClient } from '@mercato/registry-client';
@@ -209,7 +210,7 @@ async function produceCatalog(items: GeneratedItem[]): Promise<void> {
   await producer.send({
     topic: Topics.catalogItems.name,
     messages: items.map((i) => ({
-      key: i.item_id,
+      key: catalogItemKey(TENANT, i.item_id),
       value: encode(Topics.catalogItems, {
         tenantId: TENANT,
         itemId: i.item_id,

@@ -7,7 +7,7 @@
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Headers, InteractionType, RecommendationService, Topics } from '@mercato/contracts';
+import { Headers, InteractionType, RecommendationService, Topics, catalogItemKey } from '@mercato/contracts';
 import { encode } from '@mercato/kafka';
 import { RegistryClient } from '@mercato/registry-client';
 import { recommenderToArtifact, selectBackend, trainRecommender } from '@mercato/ml';
@@ -68,7 +68,7 @@ async function publish(tenant: string): Promise<void> {
   await producer.send({
     topic: Topics.catalogItems.name,
     messages: retail.items.map((i) => ({
-      key: i.item_id,
+      key: catalogItemKey(tenant, i.item_id),
       value: encode(Topics.catalogItems, {
         tenantId: tenant,
         itemId: i.item_id,

@@ -92,4 +92,24 @@ describe('RecsState', () => {
       ['fallback', ['y']],
     ]);
   });
+
+  it('keeps the newest version of an item when an older one is read after it', () => {
+    // Across the re-keying of catalog.items.v1 an item's old-keyed version may sit in another
+    // partition than its newer versions, and be read last.
+    const state = new RecsState();
+    const version = (seconds: bigint, available: boolean) =>
+      create(CatalogItemSchema, {
+        tenantId: 't1',
+        itemId: 'x',
+        title: 'Kettle',
+        available,
+        updatedAt: { seconds, nanos: 0 },
+      });
+    state.applyCatalog([version(200n, false)], 'fallback');
+    state.applyCatalog([version(100n, true)], 'fallback');
+    expect(state.tenant('t1').isAvailable('x')).toBe(false);
+    expect(state.tenant('t1').catalog.get('x')?.updatedMs).toBe(200_000);
+    state.applyCatalog([version(200n, true)], 'fallback');
+    expect(state.tenant('t1').isAvailable('x')).toBe(true);
+  });
 });

@@ -2,6 +2,7 @@
 // features.user.v1), the catalog (from the compacted catalog.items.v1: availability, categories,
 // text for cold items) and the popular/trending lists polled from the feature service. Requests read
 // it synchronously, so answering never waits on a database or another service.
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { CatalogItem, UserFeatures } from '@mercato/contracts';
 import type { RecommenderItem } from '@mercato/ml';
 
@@ -17,6 +18,8 @@ export interface CatalogEntry {
   categories: Set<string>;
   /** What the text part of the model reads for an item it was not trained on. */
   features: RecommenderItem;
+  /** The version's updated_at (ms since the epoch; 0 when the record has none). */
+  updatedMs: number;
 }
 
 export interface PopularItem {
@@ -162,26 +165,33 @@ export class RecsState {
     state.users.set(userId, { recent, purchased: new Set(features.purchasedItemIds.filter(Boolean)) });
   }
 
-  /** A batch of catalog records (latest version wins, in topic order per item). */
+  /**
+   * A batch of catalog records. The newest updated_at wins, and on a tie the later record: an item's
+   * versions are in one partition in order, except across the re-keying of catalog.items.v1 (item id,
+   * then tenant and item id: catalogItemKey), where an old-keyed version may sit in another partition
+   * and be read after a newer one.
+   */
   applyCatalog(items: CatalogItem[], fallbackTenant: string): void {
     const added = new Map<string, RecommenderItem[]>();
     for (const item of items) {
       if (!item.itemId) continue;
       const tenantId = item.tenantId || fallbackTenant;
+      const tenant = this.tenant(tenantId);
+      const previous = tenant.catalog.get(item.itemId);
+      const updatedMs = item.updatedAt ? timestampMs(item.updatedAt) : 0;
+      if (previous && previous.updatedMs > updatedMs) continue;
       const features: RecommenderItem = {
         item: item.itemId,
         text: [item.title, item.description].filter(Boolean).join('. '),
         categories: item.categories,
       };
-      const tenant = this.tenant(tenantId);
       const categories = new Set(item.categories.map(normalizeCategory));
-      const previous = tenant.catalog.get(item.itemId);
       const changed =
         !previous ||
         previous.available !== item.available ||
         previous.categories.size !== categories.size ||
         [...categories].some((c) => !previous.categories.has(c));
-      tenant.catalog.set(item.itemId, { available: item.available, categories, features });
+      tenant.catalog.set(item.itemId, { available: item.available, categories, features, updatedMs });
       if (changed) tenant.recordChange(item.itemId);
       const list = added.get(tenantId) ?? [];
       list.push(features);
