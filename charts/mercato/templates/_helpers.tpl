@@ -182,6 +182,9 @@ TRACE_UI_URL: {{ . | quote }}
 MODEL_SIGNING_KEY_FILE: /var/run/secrets/mercato/model-signing/key.pem
 MODEL_SIGNING_KEY_ID: {{ $v.modelSigning.signingKey.keyId | quote }}
 {{- end }}
+{{- if and (eq .key "scoring") $v.scoring.recsTenants }}
+RECS_TENANTS: {{ join "," $v.scoring.recsTenants | quote }}
+{{- end }}
 {{- if and (eq .key "scoring") $v.modelSigning.trustedKeys.existingSecret }}
 MODEL_VERIFY_KEYS_DIR: /var/run/secrets/mercato/model-keys
 {{- end }}

@@ -870,7 +870,10 @@ describe('other switches', () => {
       [0, 1, 2].map((i) => `http://mercato-scoring-${i}.mercato-scoring-shards.mercato.svc:8085`).join(','),
     );
     const headless = byKind(objects, 'Service').find((o) => o.metadata.name === 'mercato-scoring-shards')!;
-    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    // The main Service spreads over every pod: each one answers any tenant (its own, or forwarded).
+    const main = byKind(objects, 'Service').find((o) => o.metadata.name === 'mercato-scoring')!;
+    expect(selects({ matchLabels: main.spec.selector }, sts.spec.template.metadata.labels as Obj)).toBe(true);
     const podLabels = sts.spec.template.metadata.labels as Obj;
     expect(selects({ matchLabels: headless.spec.selector }, podLabels)).toBe(true);
     expect(
@@ -904,6 +907,20 @@ describe('other switches', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
     expect(byKind(renderOk([minimal]).objects, 'StatefulSet')).toEqual([]);
+  });
+
+  it('scoring.recsTenants: the tenants every shard balances, one list in the ConfigMap', () => {
+    const scoringConfig = (objects: Obj[]) =>
+      byKind(objects, 'ConfigMap').find((x) => component(x) === 'scoring')!.data as Obj;
+    expect(scoringConfig(renderOk([minimal]).objects)).not.toHaveProperty('RECS_TENANTS');
+    const { objects } = renderOk(
+      [minimal],
+      ['scoring.shards=3', 'scoring.recsTenants={acme,globex,initech}'],
+    );
+    expect(scoringConfig(objects).RECS_TENANTS).toBe('acme,globex,initech');
+    const bad = template([minimal], ['scoring.recsTenants={Not A Tenant}']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/recsTenants/);
   });
 
   it('model signing: training mounts its signing key, scoring the trusted public keys; neither by default', () => {
