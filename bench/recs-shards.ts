@@ -5,13 +5,16 @@
 // holds, as it would separate models). Per replica count R, R scoring processes start with
 // RECS_SHARDS=R, their own RECS_SHARD and the shards' URLs; each loads the models and the state of its
 // tenants only. Load: one autocannon per replica, each with its share of --connections, requests of
-// random users (80% known, 20% unknown) with X-Mercato-Tenant (development auth). Two routings:
-// `forward`, each replica asked for any tenant (as behind a Kubernetes Service), answering its own
-// and forwarding the others' to their shard; and `owner` (R > 1), each replica asked only for its own
-// tenants (a gateway routing by tenant). p50, p99 and max are the worst replica's, requests/s the sum.
-// Printed per R and routing: tenants and memory per replica (the lowest V8 heap used and RSS of 20
-// samples of /metrics over 10 s at rest after loading), latency, requests/s, and the share of
-// requests forwarded.
+// random users (80% known, 20% unknown) with X-Mercato-Tenant (development auth). Three routings:
+// `direct`, each replica asked only for its own tenants (a gateway routing by tenant; the only one
+// with R = 1); `service` (R > 1), each replica asked for any tenant (as behind a Kubernetes Service),
+// answering its own and forwarding the others' to their shard; and `forwarded` (R > 1), each replica
+// asked only for other shards' tenants, so every request pays the hop. p50, p99 and max are the worst
+// replica's, requests/s the sum. Printed per R and routing: tenants and memory per replica (the
+// lowest V8 heap used and RSS of 20 samples of /metrics over 10 s at rest after loading), latency,
+// requests/s, the share of requests forwarded, and the CPU time all replicas spent per request
+// (process_cpu_seconds_total; on a shared machine a steadier figure of a hop's cost than requests/s,
+// which also depend on what else runs).
 // The user vectors of the model are those of the raw ids it was trained on, so every user is ranked
 // from their history (the mean of their items' vectors) rather than from a learned vector.
 // Usage: node dist/bench/recs-shards.js [--tenants 30] [--items 2000] [--users 500] [--replicas 1,3]
@@ -71,8 +74,11 @@ interface ReplicaFigures {
   rssMb: number;
 }
 
-/** forward: any replica, which forwards other shards' tenants; owner: requests go to the tenant's shard. */
-type Routing = 'forward' | 'owner';
+/**
+ * direct: requests go to the tenant's shard; service: to any replica, which forwards other shards'
+ * tenants; forwarded: always to a replica that forwards.
+ */
+type Routing = 'direct' | 'service' | 'forwarded';
 
 interface Run {
   replicas: number;
@@ -84,6 +90,8 @@ interface Run {
   non2xx: number;
   errors: number;
   forwardedShare: number;
+  /** CPU time of all replicas per answered request, µs. */
+  cpuUsPerRequest: number;
 }
 
 /** Tenants with a production version loaded, V8 heap used and RSS, from a replica's /metrics. */
@@ -99,6 +107,13 @@ async function replicaSample(url: string, shard: number): Promise<ReplicaFigures
       out.tenants++;
   }
   return out;
+}
+
+/** A replica's CPU time so far, seconds (user and system). */
+async function cpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total'));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /**
@@ -207,22 +222,23 @@ async function runReplicas(
       });
     const connections = Number(values.connections);
     const owners = assignTenants(['default', ...tenants], replicas);
+    const asked = (routing: Routing, shard: number): string[] =>
+      routing === 'service'
+        ? tenants
+        : tenants.filter((t) => (owners.get(t) === shard) === (routing === 'direct'));
     const measure = async (routing: Routing): Promise<Run> => {
       const duration = Number(values.duration);
       requests = 0;
       forwarded = 0;
-      // One autocannon per replica with its share of the connections. forward: every replica takes
-      // any tenant (a Service's spread); owner: a gateway sends each tenant to its shard.
+      const cpuBefore = await Promise.all(urls.map(cpuSeconds));
+      // One autocannon per replica with its share of the connections.
       const results = await Promise.all(
         urls.map((url, shard) =>
-          cannon(
-            url,
-            routing === 'forward' ? tenants : tenants.filter((t) => owners.get(t) === shard),
-            Math.max(1, Math.round(connections / replicas)),
-            duration,
-          ),
+          cannon(url, asked(routing, shard), Math.max(1, Math.round(connections / replicas)), duration),
         ),
       );
+      const cpuAfter = await Promise.all(urls.map(cpuSeconds));
+      const cpu = cpuAfter.reduce((a, c, i) => a + c - (cpuBefore[i] as number), 0);
       const sum = (f: (r: autocannon.Result) => number): number => results.reduce((a, r) => a + f(r), 0);
       const max = (f: (r: autocannon.Result) => number): number => Math.max(...results.map(f));
       return {
@@ -239,13 +255,14 @@ async function runReplicas(
         non2xx: sum((r) => r.non2xx),
         errors: sum((r) => r.errors),
         forwardedShare: requests === 0 ? 0 : forwarded / requests,
+        cpuUsPerRequest: requests === 0 ? 0 : (cpu * 1e6) / requests,
       };
     };
     await Promise.all(
       urls.map((url) => cannon(url, tenants, Math.max(1, Math.round(connections / replicas)), 3)),
     );
-    const runs = [await measure('forward')];
-    if (replicas > 1) runs.push(await measure('owner'));
+    const runs = [await measure('direct')];
+    if (replicas > 1) runs.push(await measure('service'), await measure('forwarded'));
     return runs;
   } finally {
     await stopServices(services as ServiceProcess[]);
@@ -337,13 +354,13 @@ async function main(): Promise<void> {
     const lines = [
       `recommendations, tenant-sharded: ${nTenants} tenants × (${nItems} items, ${histories.size} users, one model each); ` +
         `${values.connections} connections for ${values.duration} s`,
-      '| replicas | routing | tenants per replica (models / state) | heap used per replica (MB) | RSS per replica (MB) | p50 ms | p99 ms | max ms | req/s | forwarded | non-2xx |',
-      '| -------- | ------- | ----------------------------------- | -------------------------- | -------------------- | ------ | ------ | ------ | ----- | --------- | ------- |',
+      '| replicas | routing | tenants per replica (models / state) | heap used per replica (MB) | RSS per replica (MB) | p50 ms | p99 ms | max ms | req/s | forwarded | CPU µs/request | non-2xx |',
+      '| -------- | ------- | ----------------------------------- | -------------------------- | -------------------- | ------ | ------ | ------ | ----- | --------- | -------------- | ------- |',
       ...runs.map(
         (r) =>
           `| ${r.replicas} | ${r.routing} | ${r.perReplica.map((p) => `${p.tenants}/${p.stateTenants}`).join(', ')} | ${r.perReplica.map((p) => f(p.heapMb, 0)).join(' / ')} | ` +
           `${r.perReplica.map((p) => f(p.rssMb, 0)).join(' / ')} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ` +
-          `${f(r.rps, 0)} | ${f(r.forwardedShare * 100, 0)}% | ${r.non2xx + r.errors} |`,
+          `${f(r.rps, 0)} | ${f(r.forwardedShare * 100, 0)}% | ${f(r.cpuUsPerRequest, 0)} | ${r.non2xx + r.errors} |`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

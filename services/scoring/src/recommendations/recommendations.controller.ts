@@ -180,17 +180,17 @@ export class RecommendationsController {
     }
   }
 
-  /** The owning shard's answer, status and body as it gave them (the body is its serialized view). */
+  /**
+   * The owning shard's answer, status and body as it gave them (the body is its serialized view, JSON
+   * like every answer of the route), sent with the batch of this loop turn as a local answer is.
+   */
   private async relay(request: RecommendationsRequest, reply: FastifyReply, tenantId: string): Promise<void> {
     try {
       const res = await this.shards.forward(tenantId, request.url, request.headers);
       const retryAfter = res.headers['retry-after'];
       if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
-      void reply
-        .code(res.status)
-        .header(SHARD_HEADER, String(this.shards.ownerOf(tenantId)))
-        .header('content-type', res.headers['content-type'] ?? JSON_UTF8)
-        .send(res.body);
+      void reply.code(res.status).header(SHARD_HEADER, String(this.shards.ownerOf(tenantId)));
+      this.replies.send(reply, res.body);
     } catch (err) {
       const refusal = errorAnswerOf(err);
       if (!refusal) {

@@ -81,11 +81,11 @@ describe('TenantShards', () => {
   describe('forward', () => {
     let owner: Server;
     let ownerUrl: string;
-    const received: { url: string; headers: IncomingHttpHeaders }[] = [];
+    const received: { url: string; headers: IncomingHttpHeaders; port: number }[] = [];
 
     beforeAll(async () => {
       owner = createServer((req, res) => {
-        received.push({ url: req.url ?? '', headers: req.headers });
+        received.push({ url: req.url ?? '', headers: req.headers, port: req.socket.remotePort ?? 0 });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
       await new Promise<void>((r) => owner.listen(0, '127.0.0.1', r));
@@ -112,7 +112,23 @@ describe('TenantShards', () => {
       expect(last?.headers['x-mercato-tenant']).toBe(other);
       expect(last?.headers[SHARD_HOP_HEADER]).toBe('0');
       expect(last?.headers.cookie).toBeUndefined();
-      shards.onModuleDestroy();
+      await shards.onModuleDestroy();
+    });
+
+    it('sends concurrent forwards over a few kept-alive connections, under the URL path', async () => {
+      const shards = new TenantShards(config(2, 0, ['http://127.0.0.1:1', `${ownerUrl}/scoring/`]));
+      const from = received.length;
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => shards.forward(other, `/v1/users/u${i}/recommendations`, {})),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      const sent = received.slice(from);
+      expect(sent.map((r) => r.url).sort()).toEqual(
+        Array.from({ length: 60 }, (_, i) => `/scoring/v1/users/u${i}/recommendations`).sort(),
+      );
+      // One connection per request would be 60 client ports.
+      expect(new Set(sent.map((r) => r.port)).size).toBeLessThanOrEqual(4);
+      await shards.onModuleDestroy();
     });
 
     it('refuses to forward a forwarded request, and says when the owner is unreachable', async () => {
@@ -121,7 +137,7 @@ describe('TenantShards', () => {
         MisroutedError,
       );
       await expect(shards.forward(other, '/x', {})).rejects.toBeInstanceOf(ShardUnavailableError);
-      shards.onModuleDestroy();
+      await shards.onModuleDestroy();
     });
   });
 });

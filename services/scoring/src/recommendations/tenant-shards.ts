@@ -15,8 +15,7 @@ import { TENANT_HEADER } from '@mercato/auth';
 import { DomainError } from '@mercato/runtime';
 import type { OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Pool } from 'undici';
 
 export const SHARD_HOP_HEADER = 'x-mercato-shard-hop';
 export const SHARD_HEADER = 'x-mercato-shard';
@@ -77,12 +76,21 @@ export class ShardUnavailableError extends DomainError {
 /** The owner's answer to a forwarded request, read whole. */
 export interface ShardAnswer {
   status: number;
-  headers: IncomingHttpHeaders;
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
 
 /** How long the owner may take to answer a forwarded request. */
 const FORWARD_TIMEOUT_MS = 5_000;
+
+/**
+ * Connections to each other shard, and requests in flight on each (HTTP/1.1 pipelining). Forwards
+ * that arrive together leave together on a few kept-alive connections: the owner reads several in one
+ * wake-up and its answers come back in one, where one connection per request made every forward cost
+ * two process wake-ups on each side (docs/runbook.md, "Recommendation shards", for the figures).
+ */
+const FORWARD_CONNECTIONS = 4;
+const FORWARD_PIPELINING = 8;
 
 export interface TenantShardsConfig {
   TENANT_ID: string;
@@ -95,28 +103,28 @@ export interface TenantShardsConfig {
 export class TenantShards implements OnModuleDestroy {
   readonly shards: number;
   readonly shard: number;
-  private readonly urls: readonly string[];
+  /** Per shard: its origin and the path its routes sit under ('' at the root). */
+  private readonly targets: readonly { origin: string; base: string }[];
   /**
    * The listed tenants' balanced owners, then every other tenant asked about (tenants are few and
    * their ids come from authenticated principals).
    */
   private readonly owners: Map<string, number>;
-  // Kept-alive connections to the other shards: a hop then costs no TCP handshake. (node:http, not
-  // fetch: fetch cost several times the CPU per forwarded request on the shard bench.)
-  private readonly agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-  };
+  /** Kept-alive, pipelined connections to each other shard (undici), made on the first forward. */
+  private readonly pools = new Map<number, Pool>();
 
   constructor(config: TenantShardsConfig) {
     this.shards = config.RECS_SHARDS;
     this.shard = config.RECS_SHARD;
-    this.urls = config.RECS_SHARD_URLS.map((u) => u.replace(/\/+$/, ''));
+    this.targets = config.RECS_SHARD_URLS.map((u) => {
+      const url = new URL(u);
+      return { origin: url.origin, base: url.pathname.replace(/\/+$/, '') };
+    });
     if (this.shard >= this.shards)
       throw new Error(`RECS_SHARD: ${this.shard} is not below RECS_SHARDS (${this.shards})`);
-    if (this.shards > 1 && this.urls.length !== this.shards)
+    if (this.shards > 1 && this.targets.length !== this.shards)
       throw new Error(
-        `RECS_SHARD_URLS: ${this.urls.length} URLs for RECS_SHARDS=${this.shards} (one per shard, in shard order)`,
+        `RECS_SHARD_URLS: ${this.targets.length} URLs for RECS_SHARDS=${this.shards} (one per shard, in shard order)`,
       );
     this.owners = assignTenants([config.TENANT_ID, ...config.RECS_TENANTS], this.shards);
   }
@@ -155,31 +163,30 @@ export class TenantShards implements OnModuleDestroy {
       const value = headers[name];
       if (typeof value === 'string') sent[name] = value;
     }
-    const url = new URL(`${this.urls[owner]}${pathAndQuery}`);
-    const https = url.protocol === 'https:';
-    return new Promise<ShardAnswer>((resolve, reject) => {
-      const fail = (err: Error): void => reject(new ShardUnavailableError(owner, err.message));
-      const req = (https ? httpsRequest : httpRequest)(
-        url,
-        { headers: sent, agent: https ? this.agents.https : this.agents.http, timeout: FORWARD_TIMEOUT_MS },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', fail);
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${FORWARD_TIMEOUT_MS} ms`)));
-      req.on('error', fail);
-      req.end();
-    });
+    const target = this.targets[owner] as { origin: string; base: string };
+    let pool = this.pools.get(owner);
+    if (!pool) {
+      pool = new Pool(target.origin, {
+        connections: FORWARD_CONNECTIONS,
+        pipelining: FORWARD_PIPELINING,
+        headersTimeout: FORWARD_TIMEOUT_MS,
+        bodyTimeout: FORWARD_TIMEOUT_MS,
+      });
+      this.pools.set(owner, pool);
+    }
+    try {
+      const res = await pool.request({ method: 'GET', path: `${target.base}${pathAndQuery}`, headers: sent });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (err) {
+      throw new ShardUnavailableError(owner, (err as Error).message);
+    }
   }
 
   /** Closes the kept-alive connections (Nest calls it at shutdown). */
-  onModuleDestroy(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+  async onModuleDestroy(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
   }
 }
