@@ -319,10 +319,10 @@ export class SentimentModel {
       const slice = texts.slice(i, i + batchSize);
       const attributions = tf.tidy(() => {
         const embedded = this.model.getLayer('embedding').apply(this.encode(slice)) as Tensor;
-        const predicted = tf.argMax(this.probabilitiesFromEmbedded(embedded), -1);
-        const target = tf.oneHot(predicted as import('@tensorflow/tfjs').Tensor1D, SENTIMENT_LABELS.length);
+        // One forward: the max of the log-probabilities is the predicted class's, and its gradient
+        // flows through that class only.
         const grad = tf.grad((e: Tensor) =>
-          tf.sum(tf.mul(tf.log(tf.add(this.probabilitiesFromEmbedded(e), 1e-12)), target)),
+          tf.sum(tf.max(tf.log(tf.add(this.probabilitiesFromEmbedded(e), 1e-12)), -1)),
         )(embedded);
         return tf.sum(tf.mul(grad, embedded), -1).arraySync() as number[][];
       });

@@ -421,10 +421,10 @@ export class TransformerSentimentModel {
       const batch = this.batch(encoded, rows);
       const attributions = tf.tidy(() => {
         const embedded = this.embeddings.apply(batch.ids, { training: false }) as Tensor;
-        const predicted = tf.tidy(() => tf.argMax(this.logitsFromEmbedded(embedded, batch.mask), -1));
-        const oneHot = tf.oneHot(predicted as import('@tensorflow/tfjs').Tensor1D, SENTIMENT_LABELS.length);
+        // One forward: the max of the log-probabilities is the predicted class's, and its gradient
+        // flows through that class only.
         const grad = tf.grad((e: Tensor) =>
-          tf.sum(tf.mul(tf.logSoftmax(this.logitsFromEmbedded(e, batch.mask)), oneHot)),
+          tf.sum(tf.max(tf.logSoftmax(this.logitsFromEmbedded(e, batch.mask)), -1)),
         )(embedded);
         return tf.sum(tf.mul(grad, embedded), -1).arraySync() as number[][];
       });
