@@ -30,6 +30,7 @@ import {
   startNewsStack,
   testKafka,
   type NewsStack,
+  type PostgresHandle,
 } from '@mercato/dev-stack';
 import { generateNews } from '@mercato/synthetic';
 import type { Kafka } from 'kafkajs';
@@ -315,6 +316,7 @@ async function pipelinePass(
 
 async function main(): Promise<void> {
   let stack: NewsStack | undefined;
+  let postgres: PostgresHandle | undefined;
   const loadAtStart = loadavg()[0] as number;
   const kafkaHandle = await ensureLocalKafka();
   process.env.KAFKA_BROKERS = kafkaHandle.brokers;
@@ -322,7 +324,8 @@ async function main(): Promise<void> {
   try {
     let at: Endpoints = { ingest: values.ingest, monitor: values.monitor };
     if (values['own-stack']) {
-      process.env.DATABASE_URL = (await ensureLocalPostgres()).url;
+      postgres = await ensureLocalPostgres();
+      process.env.DATABASE_URL = postgres.url;
       log('starting an isolated stack (six services, fresh database, a first model)…');
       stack = await startNewsStack({
         run: randomBytes(3).toString('hex'),
@@ -399,6 +402,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack?.stop();
+    await postgres?.stop();
     await kafkaHandle.stop();
   }
 }
