@@ -71,7 +71,12 @@ export interface AliasMove {
   actor: string;
   reason: string;
   /** The promotion policy's verdict with its figures (promotions and refusals judged by a policy). */
-  decision: { promote: boolean; reason: string } | null;
+  decision: {
+    promote: boolean;
+    reason: string;
+    /** holdout, registered, or online (figures measured on live traffic by the serving service). */
+    championMeasuredOn?: string;
+  } | null;
   revertedBy: number | null;
   at: string;
 }
@@ -110,6 +115,18 @@ export interface PromoteRequest {
   force?: boolean;
   /** Only while the alias still points at this version (otherwise a 409 already_moved). */
   fromVersion?: number;
+  /**
+   * Decide on figures measured on live traffic instead of a policy: promoted when `sample` reaches
+   * `minSample` and the challenger is at least `margin` better (negative: may be that much worse).
+   */
+  online?: {
+    metric: string;
+    challengerValue: number;
+    championValue: number;
+    sample: number;
+    minSample: number;
+    margin: number;
+  };
 }
 
 /** The registry answered with an error: its status and body (`{ statusCode, error, message, errors }`). */

@@ -29,6 +29,17 @@ const FromVersion = z
   .max(2_147_483_647, 'is too large')
   .optional();
 
+/** Figures measured on live traffic (see OnlineEvidence): they, not a policy, decide the promotion. */
+export const OnlineEvidenceBody = z.object({
+  metric: z.string().regex(METRIC_NAME, 'must be a metric name'),
+  challengerValue: z.number(),
+  championValue: z.number(),
+  sample: z.number().int().min(0, 'must be >= 0'),
+  minSample: z.number().int().min(0, 'must be >= 0'),
+  /** The challenger must be at least this much better; negative: it may be that much worse. */
+  margin: z.number(),
+});
+
 export const PromoteBody = z.object({
   version: z
     .number()
@@ -42,6 +53,8 @@ export const PromoteBody = z.object({
   /** Skip the kind's default policy (PROMOTION_POLICY_<KIND>) when no policy is given. */
   force: z.boolean().default(false),
   fromVersion: FromVersion,
+  /** Decide on figures measured online instead of a policy (the serving service's comparison). */
+  online: OnlineEvidenceBody.optional(),
 });
 export type PromoteInput = z.output<typeof PromoteBody>;
 

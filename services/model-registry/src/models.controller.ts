@@ -118,7 +118,9 @@ export class ModelsController {
     description:
       'With `policy` — or, when the request has none and `force` is false, the default policy of the ' +
       "model's kind (PROMOTION_POLICY_SENTIMENT / PROMOTION_POLICY_RECOMMENDER) — the version must beat the " +
-      'alias holder on the metric by at least the margin. 200 with outcome "promoted" or "unchanged"; ' +
+      'alias holder on the metric by at least the margin. With `online` (figures the serving service ' +
+      'measured on live traffic) those decide instead, against their own minimum sample and margin. ' +
+      '200 with outcome "promoted" or "unchanged"; ' +
       '409 with outcome "rejected" and the reason when the policy refuses (the alias does not move).',
   })
   @ApiParam(NAME)

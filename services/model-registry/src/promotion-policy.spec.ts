@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePromotion, parsePolicySpec, type PromotionPolicy } from './promotion-policy';
+import { evaluateOnline, evaluatePromotion, parsePolicySpec, type PromotionPolicy } from './promotion-policy';
 
 const f1: PromotionPolicy = { metric: 'macro_f1', margin: 0.005, higherIsBetter: true };
 const v = (version: number, metrics: Record<string, number>) => ({ version, metrics });
@@ -131,5 +131,43 @@ describe('parsePolicySpec', () => {
     expect(() => parsePolicySpec('1bad:0.1')).toThrow(/not a metric name/);
     expect(() => parsePolicySpec('f1:0.1:sideways')).toThrow(/direction "sideways"/);
     expect(() => parsePolicySpec('f1:0.1:higher:many')).toThrow(/minimum sample "many"/);
+  });
+});
+
+describe('evaluateOnline', () => {
+  const evidence = { metric: 'online_hit_rate', sample: 120, minSample: 100 };
+
+  it('promotes a challenger at least as good within a negative margin (a tolerance), with its figures', () => {
+    const d = evaluateOnline(
+      { ...evidence, challengerValue: 0.29, championValue: 0.3, margin: -0.02 },
+      4,
+      3,
+      'production',
+    );
+    expect(d).toMatchObject({
+      promote: true,
+      challengerValue: 0.29,
+      championValue: 0.3,
+      sample: 120,
+      championMeasuredOn: 'online',
+      policy: { metric: 'online_hit_rate', margin: -0.02, minSample: 100, higherIsBetter: true },
+    });
+    expect(d.improvement).toBeCloseTo(-0.01, 12);
+    expect(d.reason).toMatch(/v4 online_hit_rate 0.29 vs production v3 0.3 online over 120 answers/);
+  });
+
+  it('rejects one worse than the margin allows, and any below the minimum sample', () => {
+    expect(
+      evaluateOnline({ ...evidence, challengerValue: 0.25, championValue: 0.3, margin: 0 }, 4, 3),
+    ).toMatchObject({ promote: false, reason: expect.stringMatching(/worse than the margin allows/) });
+    expect(
+      evaluateOnline({ ...evidence, sample: 99, challengerValue: 0.9, championValue: 0.1, margin: 0 }, 4, 3),
+    ).toMatchObject({ promote: false, reason: expect.stringMatching(/fewer than the 100 answers needed/) });
+  });
+
+  it('a positive margin (a rollback) demands that much better: exactly the margin passes', () => {
+    const rollback = { ...evidence, championValue: 0.2, margin: 0.05 };
+    expect(evaluateOnline({ ...rollback, challengerValue: 0.25 }, 3, 4).promote).toBe(true);
+    expect(evaluateOnline({ ...rollback, challengerValue: 0.24 }, 3, 4).promote).toBe(false);
   });
 });

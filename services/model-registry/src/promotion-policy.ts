@@ -33,8 +33,26 @@ export interface PromotionDecision {
   improvement?: number;
   /** Held-out examples the challenger was evaluated on. */
   sample?: number;
-  /** `holdout`: the champion was scored on the challenger's held-out data; `registered`: its own metrics. */
-  championMeasuredOn?: 'holdout' | 'registered';
+  /**
+   * `holdout`: the champion was scored on the challenger's held-out data; `registered`: its own
+   * metrics; `online`: both were measured on live traffic by the serving service (OnlineEvidence).
+   */
+  championMeasuredOn?: 'holdout' | 'registered' | 'online';
+}
+
+/**
+ * Figures measured on live traffic by the serving service (scoring's recommendation outcomes): the
+ * challenger's and the alias holder's value of the metric over `sample` answers. The promotion goes
+ * ahead when the sample reaches `minSample` and the challenger is at least `margin` better; a
+ * negative margin lets it be that much worse ("at least as good, within a tolerance").
+ */
+export interface OnlineEvidence {
+  metric: string;
+  challengerValue: number;
+  championValue: number;
+  sample: number;
+  minSample: number;
+  margin: number;
 }
 
 // Metric values are floats computed by different processes; differences below this are noise, so
@@ -128,6 +146,37 @@ export function evaluatePromotion(
     sample,
     championMeasuredOn,
     reason: beats ? `${summary}: beats the champion` : `${summary}: does not beat the champion`,
+  };
+}
+
+/** The verdict on online evidence: its figures against its own minimum sample and margin. */
+export function evaluateOnline(
+  evidence: OnlineEvidence,
+  challengerVersion: number,
+  championVersion: number | undefined,
+  alias = 'production',
+): PromotionDecision {
+  const { metric, margin, challengerValue, championValue, sample, minSample } = evidence;
+  const policy: PromotionPolicy = { metric, margin, higherIsBetter: true, minSample };
+  const improvement = challengerValue - championValue;
+  const figures = { policy, challengerValue, championValue, improvement, sample };
+  const holder = championVersion === undefined ? `${alias} (unset)` : `${alias} v${championVersion}`;
+  const summary =
+    `v${challengerVersion} ${metric} ${fmt(challengerValue)} vs ${holder} ${fmt(championValue)} online ` +
+    `over ${sample} answers: improvement ${fmt(improvement)}, margin ${fmt(margin)}`;
+  if (sample < minSample)
+    return {
+      promote: false,
+      ...figures,
+      championMeasuredOn: 'online',
+      reason: `${summary}: fewer than the ${minSample} answers needed`,
+    };
+  const holds = improvement >= margin - EPSILON;
+  return {
+    promote: holds,
+    ...figures,
+    championMeasuredOn: 'online',
+    reason: `${summary}: ${holds ? 'at least as good as the margin asks' : 'worse than the margin allows'}`,
   };
 }
 

@@ -1,5 +1,5 @@
 // Aliases: promotion (optionally gated by a promotion policy — the request's, else the kind's
-// configured default), rollback through the history of promotions, resolution and history. Every
+// configured default — or decided on figures the serving service measured online), rollback through the history of promotions, resolution and history. Every
 // move commits together with its history row, its audit entry and its PROMOTED event in the outbox,
 // and so does every refusal (a 'rejected' history row and a PROMOTION_REJECTED event, with the
 // verdict's figures); the history's and the audit log's actor is the authenticated principal, never
@@ -21,6 +21,7 @@ import { ModelVersionRepository } from './model-version.repository';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxRepository } from './outbox.repository';
 import {
+  evaluateOnline,
   evaluatePromotion,
   type PolicyCandidate,
   type PromotionDecision,
@@ -203,14 +204,23 @@ export class PromotionService {
         decision: null,
       };
     }
-    const champion = current ? await this.versions.find(model.id, current.version, tx) : undefined;
-    const policy = input.policy ?? (input.force ? undefined : this.defaultPolicy(model.kind));
-    const decision = evaluatePromotion(
-      policy,
-      policyCandidate(challenger),
-      champion && { version: champion.version, metrics: champion.metrics },
-      alias,
-    );
+    // Shadow is where a candidate for production waits for its online comparison (scoring then
+    // promotes or rejects it), so a policy judges it against production, not the previous candidate.
+    const judgedAlias: ModelAlias = alias === 'shadow' ? 'production' : alias;
+    const holder = judgedAlias === alias ? current : await this.aliases.get(model.id, judgedAlias, tx);
+    const champion = holder ? await this.versions.find(model.id, holder.version, tx) : undefined;
+    const policy = input.online
+      ? undefined
+      : (input.policy ?? (input.force ? undefined : this.defaultPolicy(model.kind)));
+    const decision = input.online
+      ? evaluateOnline(input.online, challenger.version, current?.version, alias)
+      : evaluatePromotion(
+          policy,
+          policyCandidate(challenger),
+          champion && { version: champion.version, metrics: champion.metrics },
+          judgedAlias,
+        );
+    const judged = policy !== undefined || input.online !== undefined;
     const previousVersion = current?.version ?? null;
     if (!decision.promote) {
       const { entry, eventId } = await this.recordDecision(tx, traceparent, model, {
@@ -243,7 +253,7 @@ export class PromotionService {
       actor: principal.subject,
       historyReason: input.reason,
       eventReason: input.reason || decision.reason,
-      decision: policy ? decision : null,
+      decision: judged ? decision : null,
     });
     return {
       ...base,
@@ -251,7 +261,7 @@ export class PromotionService {
       version: challenger.version,
       previousVersion,
       reason: input.reason || decision.reason,
-      decision: policy ? decision : null,
+      decision: judged ? decision : null,
       historyId: entry.id,
       eventId,
     };

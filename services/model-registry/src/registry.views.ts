@@ -84,12 +84,16 @@ const Decision = z
     challengerValue: z.number().optional(),
     championValue: z.number().optional(),
     improvement: z.number().optional(),
-    sample: z.number().int().optional().describe('held-out examples the version was evaluated on'),
+    sample: z
+      .number()
+      .int()
+      .optional()
+      .describe('held-out examples the version was evaluated on (online: answers compared)'),
     championMeasuredOn: z
-      .enum(['holdout', 'registered'])
+      .enum(['holdout', 'registered', 'online'])
       .optional()
       .describe(
-        "holdout: the champion scored on the challenger's held-out data by the training job; registered: its own metrics",
+        "holdout: the champion scored on the challenger's held-out data by the training job; registered: its own metrics; online: both measured on live traffic by scoring",
       ),
   })
   .describe('the promotion policy verdict');
