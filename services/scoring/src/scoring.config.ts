@@ -35,7 +35,7 @@ export const scoringEnv = {
   ...recommendationsEnv(),
 };
 
-/** Recommendations: feature service, gRPC listener, traffic split and automatic rollback. */
+/** Recommendations: feature service, gRPC listener, traffic split, online outcomes, automatic promotion and rollback. */
 function recommendationsEnv() {
   const share = z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
   return {
@@ -68,8 +68,12 @@ function recommendationsEnv() {
     ),
     /** Share of users (sticky, by pseudonym) answered by the `staging` version: an A/B test. */
     RECS_STAGING_SHARE: share.default(0),
-    /** Share of requests also run on the `shadow` version, compared in metrics, never returned. */
-    RECS_SHADOW_SHARE: share.default(0),
+    /**
+     * Share of requests also run on the `shadow` version, compared in metrics and online outcomes,
+     * never returned. Mirroring runs only while a shadow version is loaded (a retrained challenger
+     * waiting for its online comparison).
+     */
+    RECS_SHADOW_SHARE: share.default(0.25),
     /** Answers kept for repeated requests (each is used only while its inputs are unchanged); 0: none. */
     RECS_CACHE_SIZE: z.coerce.number().int().min(0).default(100_000),
     /** How often popular/trending items are fetched from the feature service. */
@@ -78,8 +82,29 @@ function recommendationsEnv() {
     RECS_ROLLBACK_ERROR_RATE: share.default(0.05),
     /** ...over at least this many requests... */
     RECS_ROLLBACK_MIN_REQUESTS: positiveInt(20),
-    /** ...within this long after the swap (afterwards the previous version is released). */
+    /** ...within this long after the swap. */
     RECS_ROLLBACK_WINDOW_MS: positiveInt(120_000),
+    /**
+     * Online outcomes: an engagement (click, cart, purchase, rating) by the user with an item of an
+     * answer within this long after it makes the answer a hit (see outcomes.ts).
+     */
+    RECS_OUTCOME_WINDOW_MS: positiveInt(1_800_000),
+    /** Answers remembered for their outcome at once; beyond, the oldest is resolved early. */
+    RECS_OUTCOME_MAX_PENDING: positiveInt(200_000),
+    /** How often outcomes are resolved, published on models.monitoring.v1 and judged. */
+    RECS_MONITORING_INTERVAL_MS: positiveInt(60_000),
+    /** A shadow version is judged once this many mirrored answers are resolved... */
+    RECS_SHADOW_MIN_ANSWERS: positiveInt(200),
+    /** ...and promoted when its hit rate is at least production's on them minus this; else rejected. */
+    RECS_SHADOW_MARGIN: share.default(0),
+    /**
+     * A new production version whose hit rate, over at least RECS_ROLLBACK_MIN_ANSWERS answers, is
+     * below its predecessor's by more than this is rolled back...
+     */
+    RECS_ROLLBACK_HIT_RATE_MARGIN: share.default(0.02),
+    RECS_ROLLBACK_MIN_ANSWERS: positiveInt(200),
+    /** ...while it is within this long of its swap (the predecessor stays loaded until then). */
+    RECS_ROLLBACK_ONLINE_WINDOW_MS: positiveInt(21_600_000),
     /** Catalogs with fewer items are ranked by the exhaustive scan; larger ones through an IVF index. */
     RECS_EXACT_BELOW: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.exactBelow),
     /** Index cells; 0: the square root of the catalog size. */

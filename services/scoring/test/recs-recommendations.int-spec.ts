@@ -3,19 +3,21 @@
 // over HTTP, UserFeatures and CatalogItem records produced on the shared compacted topics (unique
 // tenant, user and item ids), and scoring answering over HTTP and gRPC. The feature service is not
 // started: its popular lists are unreachable, so users without history get the model's popularity
-// (item biases), which is what scoring does whenever the feature service is down.
+// (item biases), which is what scoring does whenever the feature service is down. Interactions are
+// produced on interactions.raw.v1 as ingest would, for the online outcomes and the decisions on them.
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   Headers,
   InteractionType,
+  ModelKind,
   RecommendationReason,
   RecommendationService,
   Topics,
   catalogItemKey,
 } from '@mercato/contracts';
-import { encode } from '@mercato/kafka';
+import { decode, encode } from '@mercato/kafka';
 import { RegistryClient } from '@mercato/registry-client';
 import {
   type RecommenderModel,
@@ -687,4 +689,171 @@ describe('scoring: restart under load', () => {
     expect(afterRestart.length).toBeGreaterThan(0);
     for (const a of afterRestart) expect(a.items).not.toContain(bought);
   }, 240_000);
+});
+
+describe('scoring: online outcomes, shadow judgement and rollback on hit rate', () => {
+  // Short windows, so the outcomes of a burst of answers resolve within seconds; one answer per user
+  // per round, and every mirrored answer is a pair the shadow is judged on.
+  const ROUND = buyers.slice(0, 40);
+  const CLICKERS = ROUND.slice(0, 20);
+  const onlineEnv = () => ({
+    ...scoringEnv,
+    RECS_STAGING_SHARE: '0',
+    RECS_SHADOW_SHARE: '1',
+    RECS_OUTCOME_WINDOW_MS: '3000',
+    RECS_MONITORING_INTERVAL_MS: '1000',
+    RECS_SHADOW_MIN_ANSWERS: String(ROUND.length),
+    RECS_ROLLBACK_MIN_ANSWERS: String(ROUND.length),
+    RECS_ROLLBACK_HIT_RATE_MARGIN: '0.05',
+  });
+
+  /** One answer (k=10) per user of the round; the clickers then click the 10th item they were shown. */
+  async function round(expectVersion: number, click: boolean): Promise<void> {
+    const answers = new Map<string, string[]>();
+    for (const user of ROUND) {
+      const answer = await recommend(user, '?k=10');
+      expect(answer.body.modelVersion).toBe(expectVersion);
+      answers.set(user, ids(answer));
+    }
+    if (!click) return;
+    await producer.send({
+      topic: Topics.interactionsRaw.name,
+      messages: CLICKERS.map((user) => ({
+        key: pseudo(user),
+        value: encode(Topics.interactionsRaw, {
+          tenantId: TENANT,
+          interactionId: randomUUID(),
+          userId: pseudo(user),
+          itemId: answers.get(user)?.[9] as string,
+          type: InteractionType.CLICK,
+          occurredAt: timestampFromDate(new Date()),
+          receivedAt: timestampFromDate(new Date()),
+        }),
+        headers: { [Headers.eventId]: randomUUID(), [Headers.tenantId]: TENANT },
+      })),
+    });
+  }
+
+  const productionHistory = async (): Promise<any[]> => {
+    const res = await fetch(`${registry.url}/v1/models/${MODEL}/aliases/production/history`);
+    return ((await res.json()) as { items: any[] }).items;
+  };
+  const onlineDecision = (toVersion: number, action: string) =>
+    eventually(
+      async () =>
+        (await productionHistory()).find(
+          (h) =>
+            h.toVersion === toVersion && h.action === action && h.decision?.championMeasuredOn === 'online',
+        ),
+      20_000,
+      `the online decision (${action}) about v${toVersion}`,
+    );
+
+  it('measures hit rate, coverage and popularity bias, rejects a worse shadow, promotes an equal one, and rolls back a worse production', async () => {
+    if (scoring.child.exitCode === null) await scoring.stop();
+    // Production v2 and shadow v1 (the tests above left them so).
+    expect(await registryClient.resolveAlias(MODEL, 'production')).toBe(v2);
+    expect(await registryClient.resolveAlias(MODEL, 'shadow')).toBe(v1);
+    const monitoring = kafka.consumer({ groupId: `recs-it-monitoring-${suffix}` });
+    const events: any[] = [];
+    await monitoring.connect();
+    await monitoring.subscribe({ topics: [Topics.modelMonitoring.name], fromBeginning: true });
+    await monitoring.run({
+      eachMessage: async ({ message }) => {
+        const event = decode(Topics.modelMonitoring, message.value, message.headers);
+        if (event.tenantId === TENANT) events.push(event);
+      },
+    });
+    try {
+      scoring = await startService('scoring', onlineEnv(), 90_000);
+      await servedVersion('production', v2);
+      await servedVersion('shadow', v1);
+      await eventually(
+        async () => (scoring.output().includes('recommendation state listener joined') ? true : undefined),
+        30_000,
+        'the state listener to join',
+      );
+
+      // Half the users click an item they were shown: production's hit rate is 0.5, published per window.
+      await round(v2, true);
+      const production = await eventually(
+        async () => {
+          const ours = events.filter((e) => e.alias === 'production' && e.version === String(v2));
+          const answers = ours.reduce((n, e) => n + e.figures.answers, 0);
+          return answers >= ROUND.length ? ours : undefined;
+        },
+        20_000,
+        "production's outcome events",
+      );
+      expect(production.reduce((n, e) => n + e.figures.hits, 0)).toBe(CLICKERS.length);
+      expect(production[0]).toMatchObject({ modelName: MODEL, kind: ModelKind.RECOMMENDER, drifted: [] });
+      const served = production.find((e) => e.figures.coverage !== undefined);
+      expect(served.figures.coverage).toBeGreaterThan(0);
+      expect(served.figures.coverage).toBeLessThanOrEqual(1);
+      expect(served.figures.popularity_percentile).toBeGreaterThan(0);
+      expect(served.figures.popularity_percentile).toBeLessThan(1);
+      expect(
+        await metric('mercato_recs_outcome_answers_total', { alias: 'production', version: String(v2) }),
+      ).toBe(ROUND.length);
+      expect(
+        await metric('mercato_recs_outcome_hits_total', {
+          alias: 'production',
+          version: String(v2),
+          outcome: 'hit',
+        }),
+      ).toBe(CLICKERS.length);
+
+      // Shadow v1's lists, on the same requests, held fewer of the clicked items: rejected, with figures.
+      const rejected = await onlineDecision(v1, 'rejected');
+      expect(rejected.decision).toMatchObject({
+        promote: false,
+        championValue: 0.5,
+        sample: ROUND.length,
+        policy: { metric: 'online_hit_rate', minSample: ROUND.length },
+      });
+      expect(rejected.decision.challengerValue).toBeLessThan(0.5);
+      expect(rejected.fromVersion).toBe(v2);
+      expect(events.some((e) => e.alias === 'shadow' && e.figures.champion_hit_rate !== undefined)).toBe(
+        true,
+      );
+      await eventually(
+        async () => ((await status()).shadow.version === null ? true : undefined),
+        10_000,
+        'the rejected shadow to stop being mirrored',
+      );
+      expect(await registryClient.resolveAlias(MODEL, 'production')).toBe(v2);
+
+      // v3 ranks exactly as v2 (the same artifact): at least as good online, so it is promoted.
+      const { files } = await registryClient.download(MODEL, v2);
+      const v3 = await register(files, 'v3-same-as-v2');
+      await promote(v3, 'shadow');
+      await servedVersion('shadow', v3);
+      await round(v2, true);
+      const promoted = await onlineDecision(v3, 'promote');
+      expect(promoted.decision).toMatchObject({
+        promote: true,
+        challengerValue: 0.5,
+        championValue: 0.5,
+        improvement: 0,
+        sample: ROUND.length,
+      });
+      await servedVersion('production', v3);
+
+      // Nobody clicks what v3 serves: its hit rate (0) is below v2's (0.5) by more than the margin.
+      await round(v3, false);
+      await servedVersion('production', v2);
+      expect((await status()).production).toMatchObject({
+        version: v2,
+        lastRefused: { version: v3, reason: 'online_hit_rate' },
+      });
+      expect(await metric('mercato_recs_model_rollbacks_total', { reason: 'online_hit_rate' })).toBe(1);
+      const rolledBack = await onlineDecision(v2, 'promote');
+      expect(rolledBack.fromVersion).toBe(v3);
+      expect(rolledBack.decision).toMatchObject({ promote: true, challengerValue: 0.5, championValue: 0 });
+      expect(rolledBack.reason).toContain('scoring@');
+      expect(await registryClient.resolveAlias(MODEL, 'production')).toBe(v2);
+    } finally {
+      await monitoring.disconnect();
+    }
+  }, 180_000);
 });

@@ -6,7 +6,8 @@
 // bounded cache (answer-cache.ts); users with no features that the model does not know either all
 // get the same cold-start answer, so they share one entry. Known users' pseudonyms are kept in a
 // bounded LRU: the HMAC was one of the largest costs of a cached answer. Everything is counted per
-// variant.
+// variant, and every answer (and a mirrored request's pair of lists) goes to the outcome tracker,
+// which later learns from the interactions stream whether the user engaged with it.
 import { Pseudonymizer, resolvePseudonymizationKey } from '@mercato/privacy';
 import { DomainError, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -14,6 +15,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { ScoringConfig } from '../scoring.config';
 import { AnswerCache, type Answer } from './answer-cache';
+import { OutcomeTracker } from './outcomes';
 import { rank, type RankRequest, type RankedItem } from './ranking';
 import type { RecommendationsQuery, RecommendationsView } from './recommendations.dto';
 import { RecommenderModelsService, recommenderName } from './recommender-models.service';
@@ -74,6 +76,7 @@ export class RecommendationsService {
   constructor(
     private readonly models: RecommenderModelsService,
     private readonly state: RecsState,
+    private readonly outcomes: OutcomeTracker,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
@@ -173,19 +176,28 @@ export class RecommendationsService {
     recsMetrics.latency.observe({ variant }, (performance.now() - started) / 1000);
     recsMetrics.requests.inc({ variant, transport, reason: answer.items[0]?.reason ?? 'none' });
     if (answer.items.length === 0) recsMetrics.emptyResults.inc({ variant });
+    // Version 0: no model loaded, answered from the popular lists.
+    this.outcomes.served(tenantId, userId, variant, served?.version ?? 0, answer.items, Date.now());
     if (mirrorToShadow(this.config.RECS_SHADOW_SHARE) && this.models.has(tenantId, 'shadow'))
-      setImmediate(() => this.shadow(tenantId, request, answer.items));
+      setImmediate(() => this.shadow(tenantId, request, answer.items, variant));
     return { answer, model: served, variant };
   }
 
   /** Ranks the same request on the shadow version and records how far it agrees; never throws. */
-  private shadow(tenantId: string, request: RankRequest, served: RankedItem[]): void {
+  private shadow(tenantId: string, request: RankRequest, served: RankedItem[], variant: ServedVariant): void {
     const lease = this.models.acquire(tenantId, 'shadow');
     if (!lease) return;
     const started = performance.now();
     try {
       const items = rank(lease.model.model, this.state.peek(tenantId), request);
       recsMetrics.shadowLatency.observe((performance.now() - started) / 1000);
+      // The pair the shadow is judged on: its list, and what production served, on the same request.
+      if (variant === 'production') {
+        const { version } = lease.model;
+        const now = Date.now();
+        this.outcomes.served(tenantId, request.userId, 'shadow', version, items, now);
+        this.outcomes.served(tenantId, request.userId, 'shadow_baseline', version, served, now);
+      }
       recsMetrics.shadowOverlap.observe(
         overlap(
           served.map((i) => i.itemId),

@@ -2,11 +2,18 @@
 // and at staging and shadow when they are set (the traffic split). A promotion on models.lifecycle.v1
 // or the periodic alias read loads the new version, warms it and swaps it in atomically; requests
 // already running finish on the version they started with. A version that fails to load is refused
-// and the serving one stays. A new production version is on probation for RECS_ROLLBACK_WINDOW_MS:
-// when its request error rate goes above RECS_ROLLBACK_ERROR_RATE it is swapped back out for the
-// version it replaced, and that is logged and counted. Either way (refused as unusable, or rolled
-// back) the registry's production alias is pointed back at the serving version, conditionally (once
-// however many replicas see it, never over a newer promotion), so restarts do not load it again.
+// and the serving one stays. A new production version is on probation, with the version it replaced
+// kept loaded: when its request error rate goes above RECS_ROLLBACK_ERROR_RATE within
+// RECS_ROLLBACK_WINDOW_MS, or its online hit rate (outcomes.ts) falls below its predecessor's by more
+// than RECS_ROLLBACK_HIT_RATE_MARGIN over RECS_ROLLBACK_MIN_ANSWERS answers within
+// RECS_ROLLBACK_ONLINE_WINDOW_MS, it is swapped back out for the version it replaced, and that is
+// logged and counted. Either way (refused as unusable, or rolled back) the registry's production
+// alias is pointed back at the serving version, conditionally (once however many replicas see it,
+// never over a newer promotion), so restarts do not load it again; a rollback on hit rate carries its
+// figures, which the registry records as the decision. A shadow version (a retrained challenger) is
+// judged once RECS_SHADOW_MIN_ANSWERS mirrored answers are resolved: the hit rate its lists would
+// have had against production's on the same requests goes to the registry, which promotes it to
+// production or rejects it and records why; a judged shadow stops being mirrored.
 import { ModelEventType, type ModelEvent, MODEL_ALIASES, type ModelAlias } from '@mercato/contracts';
 import { selectBackend, type TF } from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -28,6 +35,7 @@ import {
   type ServingRecommender,
   type ServingRetrieval,
 } from './recommender.loader';
+import { OutcomeTracker, rate, type OutcomeCounts } from './outcomes';
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
 import { servingIndex } from './serving-index';
@@ -39,7 +47,10 @@ export type RecsAlias = ModelAlias;
 
 export const recommenderName = (tenantId: string): string => `recommender-${tenantId}`;
 
-type RefusalReason = LoaderRefusal | 'request_errors';
+type RefusalReason = LoaderRefusal | 'request_errors' | 'online_hit_rate';
+
+/** The metric online decisions are made on, as the registry records it. */
+export const ONLINE_METRIC = 'online_hit_rate';
 
 export interface AliasStatus {
   version: number | null;
@@ -54,9 +65,14 @@ export interface AliasStatus {
 interface Probation {
   version: number;
   previous: ServingRecommender;
-  until: number;
+  /** Request errors are counted until then... */
+  errorsUntil: number;
+  /** ...and the online hit rate compared until then (the previous version stays loaded). */
+  onlineUntil: number;
   requests: number;
   errors: number;
+  /** The predecessor's resolved answers as production in this replica, when it was replaced. */
+  predecessor: OutcomeCounts;
 }
 
 /** One alias of one tenant: its slot, the version wanted, and the probation of a fresh swap. */
@@ -68,6 +84,8 @@ class AliasState {
   probation: Probation | undefined;
   rollbacks = 0;
   eventsSeen = 0;
+  /** Shadow: the version already judged online (not mirrored or loaded again). */
+  judged: number | undefined;
 }
 
 @Injectable()
@@ -82,6 +100,7 @@ export class RecommenderModelsService
     private readonly loader: RecommenderLoader,
     private readonly state: RecsState,
     private readonly shards: TenantShards,
+    private readonly outcomes: OutcomeTracker,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
@@ -150,10 +169,7 @@ export class RecommenderModelsService
     const alias = this.tenants.get(tenantId)?.get('production');
     const probation = alias?.probation;
     if (!alias || !probation || probation.version !== served.version) return;
-    if (Date.now() > probation.until) {
-      alias.probation = undefined;
-      return;
-    }
+    if (Date.now() > probation.errorsUntil) return;
     probation.requests++;
     if (failed) probation.errors++;
     const { requests, errors } = probation;
@@ -161,7 +177,129 @@ export class RecommenderModelsService
       requests >= this.config.RECS_ROLLBACK_MIN_REQUESTS &&
       errors / requests > this.config.RECS_ROLLBACK_ERROR_RATE
     )
-      this.rollBack(tenantId, alias, probation, `${errors} of ${requests} requests failed`);
+      this.rollBack(tenantId, alias, probation, 'request_errors', `${errors} of ${requests} requests failed`);
+  }
+
+  /**
+   * The online decisions, on the outcomes resolved so far (RecsMonitoringPoller calls this after
+   * each resolution): shadow versions with enough mirrored answers are sent to the registry to be
+   * promoted or rejected, and production versions on probation are kept or rolled back.
+   */
+  async judgeOnline(): Promise<void> {
+    for (const [tenantId, aliases] of this.tenants) {
+      this.judgeProbation(tenantId, aliases.get('production') as AliasState);
+      await this.judgeShadow(
+        tenantId,
+        aliases.get('shadow') as AliasState,
+        aliases.get('production') as AliasState,
+      );
+    }
+  }
+
+  private judgeProbation(tenantId: string, state: AliasState): void {
+    const probation = state.probation;
+    if (!probation) return;
+    const now = Date.now();
+    const current = this.outcomes.total(tenantId, 'production', probation.version);
+    const { predecessor } = probation;
+    const min = this.config.RECS_ROLLBACK_MIN_ANSWERS;
+    const release = (decision: 'kept' | 'unjudged', why: string): void => {
+      state.probation = undefined;
+      recsMetrics.onlineDecisions.inc({ decision });
+      this.logger.info(
+        {
+          model: recommenderName(tenantId),
+          version: probation.version,
+          previousVersion: probation.previous.version,
+          why,
+        },
+        decision === 'kept' ? 'recommender kept after its online comparison' : 'recommender probation ended',
+      );
+    };
+    if (now > probation.onlineUntil)
+      return release('unjudged', `fewer than ${min} answers within RECS_ROLLBACK_ONLINE_WINDOW_MS`);
+    if (predecessor.answers < min) {
+      // Nothing to compare with (the predecessor served too little here): only the error check applies.
+      if (now > probation.errorsUntil)
+        release(
+          'unjudged',
+          `v${probation.previous.version} had ${predecessor.answers} answers here, fewer than ${min}`,
+        );
+      return;
+    }
+    if (current.answers < min) return;
+    const [was, is] = [rate(predecessor), rate(current)];
+    const margin = this.config.RECS_ROLLBACK_HIT_RATE_MARGIN;
+    if (was - is <= margin)
+      return release(
+        'kept',
+        `hit rate ${fmt(is)} vs v${probation.previous.version}'s ${fmt(was)}, margin ${margin}`,
+      );
+    this.rollBack(
+      tenantId,
+      state,
+      probation,
+      'online_hit_rate',
+      `hit rate ${fmt(is)} over ${current.answers} answers, below v${probation.previous.version}'s ${fmt(was)} over ${predecessor.answers} by more than ${margin}`,
+      {
+        metric: ONLINE_METRIC,
+        challengerValue: was,
+        championValue: is,
+        sample: Math.min(current.answers, predecessor.answers),
+        minSample: min,
+        margin,
+      },
+    );
+  }
+
+  private async judgeShadow(tenantId: string, state: AliasState, production: AliasState): Promise<void> {
+    const shadow = state.slot.model;
+    const serving = production.slot.model;
+    if (!shadow || !serving || state.reconciling) return;
+    const name = recommenderName(tenantId);
+    const stop = (why: string): void => {
+      state.judged = shadow.version;
+      state.slot.clear();
+      this.logger.info({ model: name, version: shadow.version, why }, 'shadow version no longer mirrored');
+    };
+    if (shadow.version === serving.version) return stop('it serves production');
+    const min = this.config.RECS_SHADOW_MIN_ANSWERS;
+    const mirrored = this.outcomes.total(tenantId, 'shadow', shadow.version);
+    const baseline = this.outcomes.total(tenantId, 'shadow_baseline', shadow.version);
+    const sample = Math.min(mirrored.answers, baseline.answers);
+    if (sample < min) return;
+    if (await this.loader.decidedOnline(tenantId, name, shadow.version).catch(() => false))
+      return stop('the registry already holds its online decision');
+    const answer = await this.loader.moveProduction(tenantId, name, {
+      from: serving.version,
+      to: shadow.version,
+      reason: `shadow v${shadow.version} compared online with production v${serving.version}`,
+      online: {
+        metric: ONLINE_METRIC,
+        challengerValue: rate(mirrored),
+        championValue: rate(baseline),
+        sample,
+        minSample: min,
+        margin: -this.config.RECS_SHADOW_MARGIN,
+      },
+    });
+    const figures = {
+      model: name,
+      version: shadow.version,
+      production: serving.version,
+      outcome: answer.outcome,
+      reason: answer.reason,
+    };
+    if (answer.outcome === 'refused') {
+      // The registry was unreachable, or production moved meanwhile: the next pass looks again.
+      this.logger.warn(figures, 'could not record the online judgement of a shadow version');
+      return;
+    }
+    if (answer.outcome === 'promoted' || answer.outcome === 'rejected')
+      recsMetrics.onlineDecisions.inc({ decision: answer.outcome });
+    this.logger.info(figures, 'shadow version judged online');
+    // Promoted: the PROMOTED event swaps production in; rejected: production stays.
+    stop(`judged: ${answer.outcome}`);
   }
 
   /** What this replica serves for the tenant (a tenant not seen yet is reported empty, not loaded). */
@@ -240,6 +378,7 @@ export class RecommenderModelsService
       return;
     }
     if (state.eventsSeen !== eventsBefore || this.closing) return;
+    if (alias === 'shadow' && version !== undefined && version === state.judged) return;
     if (version === undefined) {
       // A staging or shadow alias that was removed ends its experiment; production keeps serving.
       if (alias !== 'production' && state.slot.model) {
@@ -344,21 +483,28 @@ export class RecommenderModelsService
       // A version that cannot be served anywhere is taken off production (a download failure may pass).
       const serving = state.slot.model;
       if (alias === 'production' && reason === 'invalid_model' && serving)
-        this.restoreProduction(tenantId, target.version, serving.version, `scoring refused it: ${message}`);
+        this.restoreProduction(tenantId, {
+          from: target.version,
+          to: serving.version,
+          reason: `scoring refused it: ${message}`,
+        });
       return undefined;
     }
   }
 
   private install(tenantId: string, alias: RecsAlias, state: AliasState, next: ServingRecommender): void {
     const previous = state.slot.swap(next);
+    const now = Date.now();
     state.probation =
       alias === 'production' && previous
         ? {
             version: next.version,
             previous,
-            until: Date.now() + this.config.RECS_ROLLBACK_WINDOW_MS,
+            errorsUntil: now + this.config.RECS_ROLLBACK_WINDOW_MS,
+            onlineUntil: now + this.config.RECS_ROLLBACK_ONLINE_WINDOW_MS,
             requests: 0,
             errors: 0,
+            predecessor: this.outcomes.total(tenantId, 'production', previous.version),
           }
         : undefined;
     servingGauges(tenantId, alias, next);
@@ -375,17 +521,20 @@ export class RecommenderModelsService
     );
   }
 
-  private rollBack(tenantId: string, state: AliasState, probation: Probation, why: string): void {
+  private rollBack(
+    tenantId: string,
+    state: AliasState,
+    probation: Probation,
+    reason: 'request_errors' | 'online_hit_rate',
+    why: string,
+    online?: OnlineFigures,
+  ): void {
     state.probation = undefined;
     const broken = state.slot.swap(probation.previous);
     state.rollbacks++;
-    state.lastRefused = {
-      version: probation.version,
-      reason: 'request_errors',
-      error: why,
-      at: new Date().toISOString(),
-    };
-    recsMetrics.rollbacks.inc({ alias: 'production', reason: 'request_errors' });
+    state.lastRefused = { version: probation.version, reason, error: why, at: new Date().toISOString() };
+    recsMetrics.rollbacks.inc({ alias: 'production', reason });
+    if (online) recsMetrics.onlineDecisions.inc({ decision: 'rolled_back' });
     servingGauges(tenantId, 'production', probation.previous);
     this.logger.error(
       {
@@ -394,15 +543,26 @@ export class RecommenderModelsService
         restoredVersion: probation.previous.version,
         why,
       },
-      'recommender rolled back: the new version failed requests',
+      reason === 'request_errors'
+        ? 'recommender rolled back: the new version failed requests'
+        : 'recommender rolled back: the new version does worse online',
     );
-    this.restoreProduction(tenantId, probation.version, probation.previous.version, `scoring: ${why}`);
+    this.restoreProduction(tenantId, {
+      from: probation.version,
+      to: probation.previous.version,
+      reason: `scoring: ${why}`,
+      online,
+    });
   }
 
   /** Moves the registry's production alias back from a failed version; logs the outcome, never throws. */
-  private restoreProduction(tenantId: string, from: number, to: number, reason: string): void {
+  private restoreProduction(
+    tenantId: string,
+    move: { from: number; to: number; reason: string; online?: OnlineFigures },
+  ): void {
     const name = recommenderName(tenantId);
-    void this.loader.restoreProduction(tenantId, name, { from, to, reason }).then((answer) => {
+    const { from, to } = move;
+    void this.loader.moveProduction(tenantId, name, move).then((answer) => {
       if (answer.outcome === 'promoted')
         this.logger.warn({ model: name, from, to }, 'production alias moved back in the registry');
       else
@@ -414,6 +574,10 @@ export class RecommenderModelsService
     });
   }
 }
+
+type OnlineFigures = NonNullable<Parameters<RecommenderLoader['moveProduction']>[2]['online']>;
+
+const fmt = (n: number): string => Number(n.toFixed(4)).toString();
 
 /** The gauges of what an alias serves: version, the index's warm-up recall, the memory of its items and index. */
 function servingGauges(tenant: string, alias: RecsAlias, serving: ServingRecommender): void {

@@ -6,7 +6,12 @@
 // cannot serve, or whose index cannot be built, is refused (saying why) before it takes any traffic.
 import { authHeaders, serviceApiKey } from '@mercato/auth';
 import type { ModelAlias } from '@mercato/contracts';
-import { isIntegrityFailure, RegistryClient, type Promotion } from '@mercato/registry-client';
+import {
+  isIntegrityFailure,
+  RegistryClient,
+  type PromoteRequest,
+  type Promotion,
+} from '@mercato/registry-client';
 import {
   IndexBuildError,
   RecommenderModel,
@@ -85,28 +90,39 @@ export class RecommenderLoader {
   }
 
   /**
-   * Points the tenant's production alias back at the version this replica serves, away from one it
-   * refused or rolled back, so that restarts and new replicas do not load that one again; the
-   * registry's PROMOTED event brings the other replicas along. Conditional on the alias still
-   * pointing at the failed version: one move however many replicas ask, and none over a newer
-   * promotion. Resolves with the registry's answer (outcome promoted, or the reason it did not move).
+   * Moves the tenant's production alias from one version to another, conditionally on it still
+   * pointing at `from`: one move however many replicas ask, and none over a newer promotion; the
+   * registry's PROMOTED event brings the other replicas along. Without `online` figures it is forced:
+   * the alias goes back to the version this replica serves, away from one it refused or rolled back,
+   * so restarts do not load that one again. With them the registry decides on them (a shadow version
+   * promoted or rejected, a rollback on hit rate) and records the verdict. Resolves with the
+   * registry's answer (promoted, rejected, or the reason it did not move); never throws.
    */
-  async restoreProduction(
+  async moveProduction(
     tenantId: string,
     name: string,
-    move: { from: number; to: number; reason: string },
+    move: { from: number; to: number; reason: string; online?: PromoteRequest['online'] },
   ): Promise<Promotion | { outcome: 'refused'; reason: string }> {
     try {
       return await this.registry.forTenant(tenantId).promote(name, {
         version: move.to,
         alias: 'production',
         reason: `${move.reason} (scoring@${hostname()})`,
-        force: true,
         fromVersion: move.from,
+        ...(move.online ? { online: move.online } : { force: true }),
       });
     } catch (err) {
       return { outcome: 'refused', reason: (err as Error).message };
     }
+  }
+
+  /** Whether the registry already holds an online decision about moving production to the version. */
+  async decidedOnline(tenantId: string, name: string, version: number): Promise<boolean> {
+    const { decisions } = await this.registry.forTenant(tenantId).lineage(name, version);
+    return decisions.some(
+      (d) =>
+        d.alias === 'production' && d.toVersion === version && d.decision?.championMeasuredOn === 'online',
+    );
   }
 
   /** Downloads and checks a version of the tenant's model (the service key acts for that tenant). */

@@ -1,5 +1,6 @@
 // The recommendation part's Prometheus metrics: per variant (production, staging) for the A/B split,
-// shadow comparisons, model swaps, refusals and rollbacks, and the in-memory state's size.
+// shadow comparisons, online outcomes (hits, coverage, popularity bias) and the decisions taken on
+// them, model swaps, refusals and rollbacks, and the in-memory state's size.
 import { counter, gauge, histogram } from '@mercato/telemetry';
 
 export const recsMetrics = {
@@ -42,6 +43,36 @@ export const recsMetrics = {
     [],
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
   ),
+  outcomeAnswers: counter(
+    'mercato_recs_outcome_answers_total',
+    'Answers whose outcome window (RECS_OUTCOME_WINDOW_MS) has passed, per tenant, alias (shadow: what it would have served; shadow_baseline: production on the same requests) and version',
+    ['tenant', 'alias', 'version'],
+  ),
+  outcomeHits: counter(
+    'mercato_recs_outcome_hits_total',
+    'Resolved answers followed by an engagement with one of their items (outcome=hit: click, cart, purchase or rating; outcome=purchase: a purchase)',
+    ['tenant', 'alias', 'version', 'outcome'],
+  ),
+  hitRate: gauge(
+    'mercato_recs_hit_rate',
+    'Share of the answers resolved in the last monitoring window that were hits (click/purchase-through)',
+    ['tenant', 'alias', 'version'],
+  ),
+  coverage: gauge(
+    'mercato_recs_coverage_ratio',
+    'Share of the catalogue served over the last monitoring window',
+    ['tenant', 'alias', 'version'],
+  ),
+  popularityPercentile: gauge(
+    'mercato_recs_popularity_percentile',
+    'Mean popularity percentile of the items served over the last monitoring window (the catalogue: 0.5)',
+    ['tenant', 'alias', 'version'],
+  ),
+  onlineDecisions: counter(
+    'mercato_recs_online_decisions_total',
+    'Decisions on online outcomes: a shadow version promoted or rejected, a production version rolled back or kept (or its comparison ended without one)',
+    ['decision'],
+  ),
   modelVersion: gauge(
     'mercato_recs_model_version',
     'Recommender version served per tenant and alias (0: none)',
@@ -55,7 +86,7 @@ export const recsMetrics = {
   ),
   rollbacks: counter(
     'mercato_recs_model_rollbacks_total',
-    'Production versions swapped back out after failing requests',
+    'Production versions swapped back out (reason: request_errors, online_hit_rate)',
     ['alias', 'reason'],
   ),
   indexBuildSeconds: histogram(

@@ -1,12 +1,14 @@
 // Feeds the in-memory state from Kafka with a consumer group of its own per process: every replica
 // needs every user and every item, which one shared group would spread over the replicas. It reads
 // the compacted features.user.v1 and catalog.items.v1 from the beginning (the latest record per key
-// is the state) and models.lifecycle.v1 from the end (start-up reads the aliases itself). It commits
+// is the state), models.lifecycle.v1 from the end (start-up reads the aliases itself) and
+// interactions.raw.v1 from the end (the outcomes of the answers this replica served). It commits
 // nothing: a restart rebuilds the state from the topics, and a group without committed offsets is
 // dropped by the broker once the process leaves. The replica reports ready once it has read both
 // compacted topics up to where they ended when it started. A sharded replica (RECS_SHARDS > 1) reads
 // the same records but keeps only its own tenants' (TenantShards): its memory is its share.
-import { Headers, Topics } from '@mercato/contracts';
+import { Headers, InteractionType, Topics } from '@mercato/contracts';
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { decode, headerValue, withRecordContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { HealthRegistry, type Logger } from '@mercato/telemetry';
@@ -20,6 +22,7 @@ import {
 import { Kafka, type Batch, type Consumer } from 'kafkajs';
 import { hostname } from 'node:os';
 import type { ScoringConfig } from '../scoring.config';
+import { OutcomeTracker, type Engagement } from './outcomes';
 import { RecommenderModelsService } from './recommender-models.service';
 import { recsMetrics } from './recs-metrics';
 import { RecsState } from './recs-state';
@@ -39,6 +42,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     private readonly state: RecsState,
     private readonly models: RecommenderModelsService,
     private readonly shards: TenantShards,
+    private readonly outcomes: OutcomeTracker,
     @Inject(SERVICE_CONFIG) private readonly config: ScoringConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
     @Optional() health?: HealthRegistry,
@@ -80,7 +84,10 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     });
     await consumer.connect();
     await consumer.subscribe({ topics: STATE_TOPICS, fromBeginning: true });
-    await consumer.subscribe({ topics: [Topics.modelLifecycle.name], fromBeginning: false });
+    await consumer.subscribe({
+      topics: [Topics.modelLifecycle.name, Topics.interactionsRaw.name],
+      fromBeginning: false,
+    });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -100,6 +107,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     const { topic, partition } = batch;
     if (topic === Topics.userFeatures.name) this.applyUsers(batch);
     else if (topic === Topics.catalogItems.name) this.applyCatalog(batch);
+    else if (topic === Topics.interactionsRaw.name) this.applyInteractions(batch);
     else this.applyLifecycle(batch);
     recsMetrics.stateRecords.inc({ topic }, batch.messages.length);
     recsMetrics.stateTenants.set(this.state.tenantIds().length);
@@ -151,6 +159,32 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     this.state.applyCatalog(items, this.config.TENANT_ID);
   }
 
+  /** Interactions that happened within the outcome window make the answers they follow hits. */
+  private applyInteractions(batch: Batch): void {
+    const now = Date.now();
+    for (const message of batch.messages) {
+      if (!message.value || message.value.length === 0) continue;
+      const headerTenant = headerValue(message.headers, Headers.tenantId);
+      if (headerTenant !== undefined && !this.shards.owns(headerTenant)) continue;
+      try {
+        const i = decode(Topics.interactionsRaw, message.value, message.headers);
+        const tenantId = i.tenantId || headerTenant || this.config.TENANT_ID;
+        // A replayed history is not an outcome of what this replica served just now.
+        const stale = i.occurredAt && now - timestampMs(i.occurredAt) > this.config.RECS_OUTCOME_WINDOW_MS;
+        if (!this.shards.owns(tenantId) || stale) continue;
+        this.outcomes.interaction(
+          tenantId,
+          i.userId || (message.key?.toString() ?? ''),
+          i.itemId,
+          engagement(i.type),
+          now,
+        );
+      } catch (err) {
+        this.skip(batch, message.offset, err);
+      }
+    }
+  }
+
   private applyLifecycle(batch: Batch): void {
     for (const message of batch.messages) {
       try {
@@ -177,5 +211,20 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
       { tenants },
       'recommendation state caught up with features.user.v1 and catalog.items.v1',
     );
+  }
+}
+
+/** Clicks, carts, purchases and ratings are engagement with an item; a view (or an unknown type) is not. */
+function engagement(type: InteractionType): Engagement {
+  switch (type) {
+    case InteractionType.PURCHASE:
+      return 'purchase';
+    case InteractionType.CLICK:
+    case InteractionType.CART:
+    case InteractionType.RATING:
+      return 'engaged';
+    case InteractionType.VIEW:
+    case InteractionType.UNSPECIFIED:
+      return 'view';
   }
 }
