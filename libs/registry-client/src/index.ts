@@ -11,6 +11,7 @@ export {
   type ModelSummary,
   type VersionSummary,
   type Promotion,
+  type OnlineEvidence,
   type PromoteRequest,
   type AliasMove,
   type VersionLineage,

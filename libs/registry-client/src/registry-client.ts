@@ -115,18 +115,23 @@ export interface PromoteRequest {
   force?: boolean;
   /** Only while the alias still points at this version (otherwise a 409 already_moved). */
   fromVersion?: number;
-  /**
-   * Decide on figures measured on live traffic instead of a policy: promoted when `sample` reaches
-   * `minSample` and the challenger is at least `margin` better (negative: may be that much worse).
-   */
-  online?: {
-    metric: string;
-    challengerValue: number;
-    championValue: number;
-    sample: number;
-    minSample: number;
-    margin: number;
-  };
+  /** Decide on figures measured on live traffic instead of a policy (see OnlineEvidence). */
+  online?: OnlineEvidence;
+}
+
+/**
+ * Figures measured on live traffic by the serving service (scoring's recommendation outcomes): the
+ * challenger's and the alias holder's value of the metric over `sample` answers. The promotion goes
+ * ahead when the sample reaches `minSample` and the challenger is at least `margin` better; a
+ * negative margin lets it be that much worse ("at least as good, within a tolerance").
+ */
+export interface OnlineEvidence {
+  metric: string;
+  challengerValue: number;
+  championValue: number;
+  sample: number;
+  minSample: number;
+  margin: number;
 }
 
 /** The registry answered with an error: its status and body (`{ statusCode, error, message, errors }`). */

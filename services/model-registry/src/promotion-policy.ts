@@ -3,6 +3,7 @@
 // at least a minimum size. A retrain scores the champion on its own held-out data: those figures,
 // when they are of the very version holding the alias, are the fair comparison and are used instead
 // of the champion's registration metrics. Pure logic, no I/O.
+import type { OnlineEvidence } from '@mercato/registry-client';
 
 export interface PromotionPolicy {
   /** Metric name as registered with the versions, e.g. macro_f1 or ndcg_at_10_sampled99. */
@@ -38,21 +39,6 @@ export interface PromotionDecision {
    * metrics; `online`: both were measured on live traffic by the serving service (OnlineEvidence).
    */
   championMeasuredOn?: 'holdout' | 'registered' | 'online';
-}
-
-/**
- * Figures measured on live traffic by the serving service (scoring's recommendation outcomes): the
- * challenger's and the alias holder's value of the metric over `sample` answers. The promotion goes
- * ahead when the sample reaches `minSample` and the challenger is at least `margin` better; a
- * negative margin lets it be that much worse ("at least as good, within a tolerance").
- */
-export interface OnlineEvidence {
-  metric: string;
-  challengerValue: number;
-  championValue: number;
-  sample: number;
-  minSample: number;
-  margin: number;
 }
 
 // Metric values are floats computed by different processes; differences below this are noise, so

@@ -16,6 +16,7 @@
 // production or rejects it and records why; a judged shadow stops being mirrored.
 import { ModelEventType, type ModelEvent, MODEL_ALIASES, type ModelAlias } from '@mercato/contracts';
 import { selectBackend, type TF } from '@mercato/ml';
+import type { OnlineEvidence } from '@mercato/registry-client';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import {
@@ -527,7 +528,7 @@ export class RecommenderModelsService
     probation: Probation,
     reason: 'request_errors' | 'online_hit_rate',
     why: string,
-    online?: OnlineFigures,
+    online?: OnlineEvidence,
   ): void {
     state.probation = undefined;
     const broken = state.slot.swap(probation.previous);
@@ -558,7 +559,7 @@ export class RecommenderModelsService
   /** Moves the registry's production alias back from a failed version; logs the outcome, never throws. */
   private restoreProduction(
     tenantId: string,
-    move: { from: number; to: number; reason: string; online?: OnlineFigures },
+    move: { from: number; to: number; reason: string; online?: OnlineEvidence },
   ): void {
     const name = recommenderName(tenantId);
     const { from, to } = move;
@@ -574,8 +575,6 @@ export class RecommenderModelsService
     });
   }
 }
-
-type OnlineFigures = NonNullable<Parameters<RecommenderLoader['moveProduction']>[2]['online']>;
 
 const fmt = (n: number): string => Number(n.toFixed(4)).toString();
 

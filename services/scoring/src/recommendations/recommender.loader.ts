@@ -9,7 +9,7 @@ import type { ModelAlias } from '@mercato/contracts';
 import {
   isIntegrityFailure,
   RegistryClient,
-  type PromoteRequest,
+  type OnlineEvidence,
   type Promotion,
 } from '@mercato/registry-client';
 import {
@@ -101,7 +101,7 @@ export class RecommenderLoader {
   async moveProduction(
     tenantId: string,
     name: string,
-    move: { from: number; to: number; reason: string; online?: PromoteRequest['online'] },
+    move: { from: number; to: number; reason: string; online?: OnlineEvidence },
   ): Promise<Promotion | { outcome: 'refused'; reason: string }> {
     try {
       return await this.registry.forTenant(tenantId).promote(name, {
