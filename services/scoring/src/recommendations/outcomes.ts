@@ -43,6 +43,8 @@ export type ServedList = readonly { readonly itemId: string }[];
 
 interface Pending {
   tenantId: string;
+  stream: OutcomeStream;
+  version: number;
   userKey: string;
   key: string;
   items: ServedList;
@@ -97,6 +99,8 @@ export class OutcomeTracker {
     if (!paired && open?.some((p) => p.key === key && p.items === items)) return;
     const pending: Pending = {
       tenantId,
+      stream,
+      version,
       userKey,
       key,
       items,
@@ -197,19 +201,19 @@ export class OutcomeTracker {
   private resolveOne(p: Pending): void {
     if (p.resolved) return;
     p.resolved = true;
+    // Answers resolve in the order they were served, so the user's oldest open one is this one.
     const open = this.byUser.get(p.userKey);
-    const rest = open?.filter((o) => o !== p) ?? [];
-    if (rest.length === 0) this.byUser.delete(p.userKey);
-    else this.byUser.set(p.userKey, rest);
+    if (open?.[0] === p) open.shift();
+    else if (open?.includes(p)) open.splice(open.indexOf(p), 1);
+    if (open?.length === 0) this.byUser.delete(p.userKey);
     let total = this.totals.get(p.key);
     if (!total) this.totals.set(p.key, (total = emptyCounts()));
-    const [tenantId, stream, version] = p.key.split('\u0000') as [string, OutcomeStream, string];
     let served = this.window.get(p.key);
     if (!served) {
       served = {
-        tenantId,
-        stream,
-        version: Number(version),
+        tenantId: p.tenantId,
+        stream: p.stream,
+        version: p.version,
         counts: emptyCounts(),
         impressions: 0,
         items: new Map(),
