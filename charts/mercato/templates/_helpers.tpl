@@ -148,6 +148,7 @@ RECOMMENDER_RETRAIN_INTERVAL_S: {{ .intervalSeconds | int | toString | quote }}
 RECOMMENDER_RETRAIN_HOLDOUT_S: {{ .holdoutSeconds | int | toString | quote }}
 RECOMMENDER_RETRAIN_TENANTS: {{ join "," .tenants | quote }}
 RETRAIN_ON_DRIFT: {{ .onDrift | toString | quote }}
+RECOMMENDER_PROMOTE_TO: {{ .recommenderPromoteTo | quote }}
 {{- end }}
 {{- end }}
 {{- if has .key (list "ingest" "scoring") }}

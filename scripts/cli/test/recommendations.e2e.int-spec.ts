@@ -8,7 +8,9 @@
 // promotes it, and scoring loads it and answers with its version. `mercato train recommender` without
 // --data then trains from the same feature store through the training service. A user's new
 // purchase, sent to ingest, changes their recommendations within 2 s, and purchased items never
-// come back.
+// come back. A second day of interactions then triggers a second retrain, whose challenger goes to
+// the shadow alias; scoring mirrors requests to it, follows the clicks that come in through ingest,
+// and has the registry promote or reject it on the online hit rates, all without a command.
 import {
   REPO_ROOT,
   createTestDatabase,
@@ -48,6 +50,8 @@ const run = promisify(execFile);
 const USERS = 80;
 const PER_USER = 25;
 const HOLDOUT_ROUNDS = 3;
+/** Users asked (once each) while the retrained challenger is in shadow: its minimum sample. */
+const SHADOW_ROUND = 40;
 const retail = generateRetail({
   seed: 21,
   users: USERS,
@@ -97,6 +101,19 @@ async function getJson(service: Name, path: string): Promise<any> {
   if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${(await res.text()).slice(0, 500)}`);
   return res.json();
 }
+
+/** The n-th triggered retrain of the tenant's recommender, once it has succeeded (it failing fails the spec). */
+const retrainJob = (n: number): Promise<any> =>
+  eventually(
+    async () => {
+      const jobs: any = await getJson('training', '/v1/jobs').catch(() => undefined);
+      const job = jobs?.items?.find((j: any) => j.requestId === `${MODEL}-retrain-${n}`);
+      if (job?.status === 'failed') throw new Error(`retrain failed: ${job.error}`);
+      return job?.status === 'succeeded' ? job : undefined;
+    },
+    240_000,
+    `triggered retrain ${n}`,
+  );
 
 const recommend = async (user: string, query = ''): Promise<{ itemId: string; reason: string }[]> =>
   (await getJson('scoring', `/v1/users/${encodeURIComponent(user)}/recommendations${query}`)).items;
@@ -157,6 +174,11 @@ beforeAll(async () => {
         SENTIMENT_MODEL_NAME: `sentiment-${TENANT}`,
         MODEL_POLL_INTERVAL_MS: '2000',
         RECS_POPULAR_POLL_MS: '1000',
+        // The shadow stage, compressed: every request mirrored, outcomes resolved within seconds.
+        RECS_SHADOW_SHARE: '1',
+        RECS_OUTCOME_WINDOW_MS: '4000',
+        RECS_MONITORING_INTERVAL_MS: '1000',
+        RECS_SHADOW_MIN_ANSWERS: String(SHADOW_ROUND),
       },
       120_000,
     ),
@@ -182,16 +204,7 @@ describe('recommendations end to end', () => {
 
     // Nobody submits a job: the retraining trigger sees the tenant's new interactions, trains from the
     // feature store, and the first version is promoted (no production to beat yet).
-    const retrain = await eventually(
-      async () => {
-        const jobs: any = await getJson('training', '/v1/jobs').catch(() => undefined);
-        const job = jobs?.items?.find((j: any) => j.requestId === `${MODEL}-retrain-1`);
-        if (job?.status === 'failed') throw new Error(`retrain failed: ${job.error}`);
-        return job?.status === 'succeeded' ? job : undefined;
-      },
-      240_000,
-      'the triggered retrain',
-    );
+    const retrain = await retrainJob(1);
     expect(retrain).toMatchObject({ model: MODEL, version: 1, promotion: { outcome: 'promoted' } });
     const v1 = await getJson('model-registry', `/v1/models/${MODEL}/versions/1`);
     expect(v1.lineage).toMatchObject({ requestedBy: 'retrain:interactions', split: 'given' });
@@ -282,5 +295,93 @@ describe('recommendations end to end', () => {
     const stranger = await recommend(`${RUN}-stranger`);
     expect(stranger.length).toBeGreaterThan(0);
     expect(stranger.every((i) => i.reason === 'popular')).toBe(true);
+  }, 420_000);
+
+  it('sends the next retrain to shadow, compares it online with production and decides, without a command', async () => {
+    // A second day of the same shoppers' activity, in the last 12 hours, through ingest: the trigger
+    // counts it and retrains; the challenger wins offline (no policy here) and goes to shadow.
+    const nextDay = history.map((r, i) => ({
+      ...r,
+      timestamp: new Date(Date.now() - 12 * HOUR + i * 20_000).toISOString(),
+    }));
+    for (let i = 0; i < nextDay.length; i += 500) {
+      const res = await send('ingest', 'POST', '/v1/interactions', {
+        interactions: nextDay.slice(i, i + 500),
+      });
+      expect(res.accepted).toBe(Math.min(500, nextDay.length - i));
+    }
+    const retrain = await retrainJob(2);
+    expect(retrain.promotion).toMatchObject({ outcome: 'promoted', alias: 'shadow', previousVersion: null });
+    const challenger = retrain.version as number;
+    const production = (await getJson('model-registry', `/v1/models/${MODEL}/aliases/production`)).version;
+    await eventually(
+      async () =>
+        (await getJson('scoring', '/v1/models/recommender')).shadow.version === challenger ? true : undefined,
+      60_000,
+      'scoring to load the challenger in shadow',
+    );
+
+    // Shoppers ask for recommendations (production answers, the shadow ranks the same requests);
+    // half of them click the item they were shown first, through ingest.
+    const shoppers = [...new Set(history.map((r) => r.user_id))].slice(0, SHADOW_ROUND);
+    const shown = new Map<string, string>();
+    for (const user of shoppers) {
+      const answer = await getJson('scoring', `/v1/users/${encodeURIComponent(user)}/recommendations`);
+      expect(answer.modelVersion).toBe(production);
+      shown.set(user, answer.items[0].itemId);
+    }
+    const clicks = shoppers.slice(0, SHADOW_ROUND / 2).map((user) => ({
+      user_id: user,
+      item_id: shown.get(user) as string,
+      type: 'click',
+      timestamp: new Date().toISOString(),
+    }));
+    expect((await send('ingest', 'POST', '/v1/interactions', { interactions: clicks })).accepted).toBe(
+      clicks.length,
+    );
+
+    // Scoring judges the shadow on the hit rates and the registry records the decision with them.
+    const decided = await eventually(
+      async () => {
+        const history: any = await getJson(
+          'model-registry',
+          `/v1/models/${MODEL}/aliases/production/history`,
+        );
+        return history.items.find(
+          (h: any) => h.toVersion === challenger && h.decision?.championMeasuredOn === 'online',
+        );
+      },
+      60_000,
+      'the online decision about the challenger',
+    );
+    const { decision } = decided;
+    expect(decision).toMatchObject({
+      sample: SHADOW_ROUND,
+      championValue: 0.5,
+      policy: { metric: 'online_hit_rate' },
+    });
+    expect(decided.action).toBe(decision.challengerValue >= decision.championValue ? 'promote' : 'rejected');
+    const served = decided.action === 'promote' ? challenger : production;
+    await eventually(
+      async () => {
+        const status = await getJson('scoring', '/v1/models/recommender');
+        return status.production.version === served && status.shadow.version === null ? true : undefined;
+      },
+      60_000,
+      'scoring to serve the decided version and stop mirroring',
+    );
+    // The decision, with its figures, in `mercato models history`.
+    const cli = await run(process.execPath, [CLI, 'models', 'history', MODEL], {
+      env: {
+        ...process.env,
+        MODEL_REGISTRY_URL: services['model-registry'].url,
+        TENANT_ID: TENANT,
+      },
+    });
+    expect(cli.stdout).toMatch(
+      new RegExp(
+        `v${challenger} online_hit_rate [0-9.]+ vs production v${production} 0.5 online over ${SHADOW_ROUND} answers`,
+      ),
+    );
   }, 420_000);
 });

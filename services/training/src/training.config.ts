@@ -66,6 +66,12 @@ export const trainingEnv = {
    * evaluates on them: a time-based split, so nothing from the future leaks into training.
    */
   RECOMMENDER_RETRAIN_HOLDOUT_S: positiveInt(86_400),
+  /**
+   * Where a recommender promoted if better goes once the model has a production version: `shadow`
+   * (served in shadow; scoring compares it online and promotes or rejects it) or `production` (at
+   * once). The policy of sentiment models is always production.
+   */
+  RECOMMENDER_PROMOTE_TO: z.enum(['shadow', 'production']).default('shadow'),
 };
 
 export type TrainingConfig = PlatformConfig & z.infer<z.ZodObject<typeof trainingEnv>>;

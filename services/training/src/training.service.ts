@@ -216,9 +216,18 @@ export class TrainingService {
       });
       let promotion: unknown;
       if (request.promoteIfBetter) {
-        promotion = await this.registryFor(request).promote(request.modelName, {
+        const registry = this.registryFor(request);
+        // A recommender that already serves goes to shadow first (RECOMMENDER_PROMOTE_TO): scoring
+        // compares it online and promotes or rejects it. The first version goes straight to production.
+        const alias =
+          kind === 'recommender' &&
+          this.config.RECOMMENDER_PROMOTE_TO === 'shadow' &&
+          (await registry.resolveAlias(request.modelName, 'production')) !== undefined
+            ? 'shadow'
+            : 'production';
+        promotion = await registry.promote(request.modelName, {
           version: registered.version,
-          alias: 'production',
+          alias,
           reason: `training request ${request.requestId} by ${request.requestedBy || 'the service'}`,
         });
       }

@@ -262,7 +262,9 @@ describe('recommender training in the training service', () => {
     expect(weaker.championMetrics.ndcg_at_10_sampled99).toBeCloseTo(job.metrics.ndcg_at_10_sampled99, 4);
     expect(weaker.metrics.ndcg_at_10_sampled99).toBeLessThan(weaker.championMetrics.ndcg_at_10_sampled99);
     expect(weaker.promotion.outcome).toBe('rejected');
-    // Judged against production's figures on this very held-out data, which the job measured.
+    // The model serves, so a challenger goes to shadow first (RECOMMENDER_PROMOTE_TO), judged against
+    // production's figures on this very held-out data, which the job measured.
+    expect(weaker.promotion.alias).toBe('shadow');
     expect(weaker.promotion.reason).toContain('on the same held-out data');
     expect(weaker.promotion.decision).toMatchObject({ championMeasuredOn: 'holdout', sample: 200 });
     const v2 = await json(`${registry.url}/v1/models/${model}/versions/${weaker.version}`);

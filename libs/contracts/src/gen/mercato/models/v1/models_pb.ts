@@ -156,7 +156,8 @@ export type PromotionDecision = Message<"mercato.models.v1.PromotionDecision"> &
 
   /**
    * `holdout`: the champion was scored on the challenger's own held-out data (a retrain);
-   * `registered`: the champion's metrics from its registration.
+   * `registered`: the champion's metrics from its registration; `online`: both measured on live
+   * traffic by the serving service (recommendation hit rates; `sample` is then answers compared).
    *
    * @generated from field: string champion_measured_on = 9;
    */
