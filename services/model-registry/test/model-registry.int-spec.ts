@@ -572,6 +572,66 @@ describe('model registry over HTTP', () => {
     expect(rows[0].pending).toBe(0);
   });
 
+  it('judges a shadow candidate against production, and decides on online evidence with its figures', async () => {
+    const ONLINE = `recs-online-${suffix}`;
+    expect((await http.post('/v1/models', { name: ONLINE, kind: 'recommender' })).status).toBe(201);
+    for (const [i, ndcg] of [0.3, 0.31, 0.29].entries())
+      await register(ONLINE, {
+        metrics: { ndcg_at_10: ndcg },
+        lineage: lineage({ backend: 'wasm' }),
+        idempotencyKey: `online-${suffix}-${i}`,
+        files: tfjsArtifact({ seed: 400 + i }).files,
+      });
+    const promote = (body: Record<string, unknown>) => http.post(`/v1/models/${ONLINE}/promote`, body);
+    expect((await promote({ version: 1 })).body.outcome).toBe('promoted');
+    // Shadow: the default policy compares with production (v1), not with whatever shadow held.
+    expect((await promote({ version: 2, alias: 'shadow' })).body).toMatchObject({ outcome: 'promoted' });
+    const worse = await promote({ version: 3, alias: 'shadow' });
+    expect(worse.status).toBe(409);
+    expect(worse.body.reason).toContain('vs production v1');
+
+    // Online: the figures decide (not the policy), against their own minimum sample and margin.
+    const online = {
+      metric: 'online_hit_rate',
+      challengerValue: 0.2,
+      championValue: 0.22,
+      sample: 80,
+      minSample: 50,
+    };
+    const strict = await promote({ version: 2, fromVersion: 1, online: { ...online, margin: 0 } });
+    expect(strict.status).toBe(409);
+    expect(strict.body).toMatchObject({
+      outcome: 'rejected',
+      decision: {
+        promote: false,
+        championMeasuredOn: 'online',
+        sample: 80,
+        challengerValue: 0.2,
+        championValue: 0.22,
+      },
+    });
+    const tolerant = await promote({ version: 2, fromVersion: 1, online: { ...online, margin: -0.05 } });
+    expect(tolerant.body).toMatchObject({
+      outcome: 'promoted',
+      previousVersion: 1,
+      decision: {
+        promote: true,
+        championMeasuredOn: 'online',
+        policy: { metric: 'online_hit_rate', margin: -0.05, minSample: 50 },
+      },
+    });
+    const history = await http.get(`/v1/models/${ONLINE}/aliases/production/history`);
+    expect(history.body.items.map((h: any) => [h.action, h.decision?.championMeasuredOn])).toEqual([
+      ['promote', 'online'],
+      ['rejected', 'online'],
+      ['promote', undefined],
+    ]);
+
+    const bad = await promote({ version: 3, online: { ...online, sample: -1, margin: 'none' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(['online.margin', 'online.sample']);
+  });
+
   it('stops at start-up naming a bad promotion policy variable', async () => {
     await expect(
       startRegistry(db.url, { PROMOTION_POLICY_SENTIMENT: 'macro_f1', PUBLIC_URL: 'nope' }),
