@@ -60,21 +60,38 @@ describe('OutcomeTracker', () => {
     t.served('t1', 'u2', 'production', 1, list('a'), 0);
     t.interaction('t1', 'u2', 'a', 'engaged', 10);
     t.resolve(2_000);
-    const [report] = t.report(() => catalog);
+    const [report] = t.report(() => new Set(catalog));
     // Percentiles (mid-rank): d 0.125, c 0.375, b 0.625, a 0.875; served a twice and b once.
     expect(report).toMatchObject({ tenantId: 't1', stream: 'production', version: 1, answers: 2, hits: 1 });
     expect(report?.impressions).toBe(3);
     expect(report?.coverage).toBe(0.5);
     expect(report?.popularityPercentile).toBeCloseTo((0.875 * 2 + 0.625) / 3);
     // A new window: nothing served since.
-    expect(t.report(() => catalog)).toEqual([]);
+    expect(t.report(() => new Set(catalog))).toEqual([]);
   });
 
-  it('gives the catalogue a mean percentile of 0.5, ties sharing their mid-rank', () => {
-    const p = popularityPercentiles(['a', 'b', 'c'], new Map([['a', 5]]));
-    expect(p.get('b')).toBeCloseTo(1 / 3);
-    expect(p.get('c')).toBeCloseTo(1 / 3);
-    expect(p.get('a')).toBeCloseTo(5 / 6);
-    expect([...p.values()].reduce((x, y) => x + y, 0) / 3).toBeCloseTo(0.5);
+  it('gives the catalogue a mean percentile of 0.5, ties sharing their mid-rank, and nothing to other items', () => {
+    const catalog = new Set(['a', 'b', 'c']);
+    const p = popularityPercentiles(
+      catalog,
+      new Map([
+        ['a', 5],
+        ['elsewhere', 9],
+      ]),
+    );
+    expect(p('b')).toBeCloseTo(1 / 3);
+    expect(p('c')).toBeCloseTo(1 / 3);
+    expect(p('a')).toBeCloseTo(5 / 6);
+    expect(p('elsewhere')).toBeUndefined();
+    expect([...catalog].reduce((x, id) => x + (p(id) ?? 0), 0) / 3).toBeCloseTo(0.5);
+    const ties = popularityPercentiles(
+      new Set(['a', 'b', 'c', 'd']),
+      new Map([
+        ['a', 2],
+        ['b', 2],
+        ['c', 1],
+      ]),
+    );
+    expect([ties('d'), ties('c'), ties('a'), ties('b')]).toEqual([0.125, 0.375, 0.75, 0.75]);
   });
 });

@@ -158,9 +158,9 @@ export class OutcomeTracker {
    * The reporting window's figures per (tenant, stream, version), then a new window; `catalogOf`
    * gives a tenant's catalogue (the population of coverage and popularity percentiles).
    */
-  report(catalogOf: (tenantId: string) => readonly string[]): OutcomeReport[] {
+  report(catalogOf: (tenantId: string) => Catalogue): OutcomeReport[] {
     const reports: OutcomeReport[] = [];
-    const percentiles = new Map<string, Map<string, number>>();
+    const percentiles = new Map<string, (itemId: string) => number | undefined>();
     for (const s of this.window.values()) {
       const catalog = catalogOf(s.tenantId);
       let pct = percentiles.get(s.tenantId);
@@ -170,7 +170,7 @@ export class OutcomeTracker {
       let weighted = 0;
       let shown = 0;
       for (const [id, n] of s.items) {
-        const p = pct.get(id);
+        const p = pct(id);
         if (p === undefined) continue;
         covered++;
         weighted += p * n;
@@ -182,7 +182,7 @@ export class OutcomeTracker {
         version: s.version,
         ...s.counts,
         impressions: s.impressions,
-        coverage: catalog.length === 0 ? undefined : covered / catalog.length,
+        coverage: catalog.size === 0 ? undefined : covered / catalog.size,
         popularityPercentile: shown === 0 ? undefined : weighted / shown,
       });
     }
@@ -228,23 +228,35 @@ export class OutcomeTracker {
   }
 }
 
+/** A tenant's catalogue as the percentiles need it: its size and membership (the state's Map). */
+export interface Catalogue {
+  readonly size: number;
+  has(itemId: string): boolean;
+}
+
 /**
- * Each catalogue item's popularity percentile by mid-rank (ties share the middle of their ranks), so
- * the catalogue's mean is exactly 0.5 and a list of only the most popular items approaches 1.
+ * A catalogue item's popularity percentile by mid-rank (ties share the middle of their ranks), so
+ * the catalogue's mean is exactly 0.5 and a list of only the most popular items approaches 1;
+ * undefined for an item outside the catalogue. Only the items with interactions are sorted (the
+ * rest share the bottom rank), so a million-item catalogue costs no more than its active items.
  */
 export function popularityPercentiles(
-  catalog: readonly string[],
+  catalog: Catalogue,
   counts: ReadonlyMap<string, number> | undefined,
-): Map<string, number> {
-  const n = catalog.length;
-  const sorted = catalog.map((id) => ({ id, c: counts?.get(id) ?? 0 })).sort((a, b) => a.c - b.c);
+): (itemId: string) => number | undefined {
+  const n = catalog.size;
+  const active = [...(counts ?? [])]
+    .filter(([id, c]) => c > 0 && catalog.has(id))
+    .sort((a, b) => a[1] - b[1]);
+  const idle = n - active.length;
   const out = new Map<string, number>();
-  for (let i = 0; i < n;) {
+  for (let i = 0; i < active.length;) {
     let j = i;
-    while (j < n && (sorted[j] as { c: number }).c === (sorted[i] as { c: number }).c) j++;
-    const pct = (i + (j - i) / 2) / n;
-    for (let k = i; k < j; k++) out.set((sorted[k] as { id: string }).id, pct);
+    while (j < active.length && (active[j] as [string, number])[1] === (active[i] as [string, number])[1])
+      j++;
+    const pct = (idle + i + (j - i) / 2) / n;
+    for (let k = i; k < j; k++) out.set((active[k] as [string, number])[0], pct);
     i = j;
   }
-  return out;
+  return (itemId) => (catalog.has(itemId) ? (out.get(itemId) ?? idle / 2 / n) : undefined);
 }

@@ -40,9 +40,9 @@ export class RecsMonitoringPoller extends PolledWork {
   protected async step(): Promise<boolean> {
     const end = new Date();
     this.outcomes.resolve(end.getTime());
-    const reports = this.outcomes.report((tenantId) => [
-      ...(this.state.peek(tenantId)?.catalog.keys() ?? []),
-    ]);
+    const reports = this.outcomes.report(
+      (tenantId) => this.state.peek(tenantId)?.catalog ?? new Set<string>(),
+    );
     const start = this.windowStart;
     this.windowStart = end;
     for (const r of reports) this.observe(r);
