@@ -7,7 +7,8 @@
 // dropped by the broker once the process leaves. The replica reports ready once it has read both
 // compacted topics up to where they ended when it started. A sharded replica (RECS_SHARDS > 1) reads
 // the same records but keeps only its own tenants' (TenantShards): its memory is its share.
-import { Headers, InteractionType, Topics } from '@mercato/contracts';
+import { Headers, InteractionType, Topics, type TopicSpec } from '@mercato/contracts';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { decode, headerValue, withRecordContext } from '@mercato/kafka';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -144,44 +145,41 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private applyCatalog(batch: Batch): void {
-    const items = [];
-    for (const message of batch.messages) {
-      if (!message.value || message.value.length === 0) continue;
-      const headerTenant = headerValue(message.headers, Headers.tenantId);
-      if (headerTenant !== undefined && !this.shards.owns(headerTenant)) continue;
-      try {
-        const item = decode(Topics.catalogItems, message.value, message.headers);
-        if (this.shards.owns(item.tenantId || this.config.TENANT_ID)) items.push(item);
-      } catch (err) {
-        this.skip(batch, message.offset, err);
-      }
-    }
+    const items = [...this.owned(batch, Topics.catalogItems)].map((r) => r.value);
     this.state.applyCatalog(items, this.config.TENANT_ID);
   }
 
   /** Interactions that happened within the outcome window make the answers they follow hits. */
   private applyInteractions(batch: Batch): void {
     const now = Date.now();
+    for (const { value: i, tenantId, key } of this.owned(batch, Topics.interactionsRaw)) {
+      // A replayed history is not an outcome of what this replica served just now.
+      if (i.occurredAt && now - timestampMs(i.occurredAt) > this.config.RECS_OUTCOME_WINDOW_MS) continue;
+      this.outcomes.interaction(tenantId, i.userId || key, i.itemId, engagement(i.type), now);
+    }
+  }
+
+  /**
+   * The batch's records of this replica's tenants, decoded; the tenant header spares decoding another
+   * shard's records (the producer sets it). An unreadable record is logged and skipped.
+   */
+  private *owned<S extends DescMessage>(
+    batch: Batch,
+    spec: TopicSpec<S>,
+  ): Generator<{ value: MessageShape<S> & { tenantId: string }; tenantId: string; key: string }> {
     for (const message of batch.messages) {
       if (!message.value || message.value.length === 0) continue;
       const headerTenant = headerValue(message.headers, Headers.tenantId);
       if (headerTenant !== undefined && !this.shards.owns(headerTenant)) continue;
+      let value;
       try {
-        const i = decode(Topics.interactionsRaw, message.value, message.headers);
-        const tenantId = i.tenantId || headerTenant || this.config.TENANT_ID;
-        // A replayed history is not an outcome of what this replica served just now.
-        const stale = i.occurredAt && now - timestampMs(i.occurredAt) > this.config.RECS_OUTCOME_WINDOW_MS;
-        if (!this.shards.owns(tenantId) || stale) continue;
-        this.outcomes.interaction(
-          tenantId,
-          i.userId || (message.key?.toString() ?? ''),
-          i.itemId,
-          engagement(i.type),
-          now,
-        );
+        value = decode(spec, message.value, message.headers) as MessageShape<S> & { tenantId: string };
       } catch (err) {
         this.skip(batch, message.offset, err);
+        continue;
       }
+      const tenantId = value.tenantId || headerTenant || this.config.TENANT_ID;
+      if (this.shards.owns(tenantId)) yield { value, tenantId, key: message.key?.toString() ?? '' };
     }
   }
 
