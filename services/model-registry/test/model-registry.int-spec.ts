@@ -627,6 +627,22 @@ describe('model registry over HTTP', () => {
       ['promote', undefined],
     ]);
 
+    // Each verdict is an event with its figures.
+    const verdicts = await eventually(
+      async () => {
+        const mine = events.filter(
+          (e) => e.key === ONLINE && e.event.decision?.championMeasuredOn === 'online',
+        );
+        return mine.length === 2 ? mine.map((e) => e.event) : undefined;
+      },
+      10_000,
+      'the online verdicts on models.lifecycle.v1',
+    );
+    expect(verdicts.map((e) => [e.type, e.version, e.decision?.sample, e.decision?.margin])).toEqual([
+      [ModelEventType.PROMOTION_REJECTED, '2', 80, 0],
+      [ModelEventType.PROMOTED, '2', 80, -0.05],
+    ]);
+
     const bad = await promote({ version: 3, online: { ...online, sample: -1, margin: 'none' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(['online.margin', 'online.sample']);
