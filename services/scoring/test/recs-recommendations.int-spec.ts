@@ -822,6 +822,25 @@ describe('scoring: online outcomes, shadow judgement and rollback on hit rate', 
         'the rejected shadow to stop being mirrored',
       );
       expect(await registryClient.resolveAlias(MODEL, 'production')).toBe(v2);
+      // After a restart the registry's decision stands: the shadow alias still names v1, but it is
+      // not mirrored again.
+      await scoring.stop();
+      scoring = await startService('scoring', onlineEnv(), 90_000);
+      await servedVersion('production', v2);
+      await eventually(
+        async () =>
+          scoring.output().includes('the registry already holds its online decision') &&
+          (await status()).shadow.version === null
+            ? true
+            : undefined,
+        30_000,
+        'the judged shadow to be stopped at load',
+      );
+      await eventually(
+        async () => (scoring.output().includes('recommendation state listener joined') ? true : undefined),
+        30_000,
+        'the state listener to join',
+      );
 
       // v3 ranks exactly as v2 (the same artifact): at least as good online, so it is promoted.
       const { files } = await registryClient.download(MODEL, v2);

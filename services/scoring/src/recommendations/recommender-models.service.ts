@@ -258,11 +258,7 @@ export class RecommenderModelsService
     const serving = production.slot.model;
     if (!shadow || !serving || state.reconciling) return;
     const name = recommenderName(tenantId);
-    const stop = (why: string): void => {
-      state.judged = shadow.version;
-      state.slot.clear();
-      this.logger.info({ model: name, version: shadow.version, why }, 'shadow version no longer mirrored');
-    };
+    const stop = (why: string): void => this.stopShadow(tenantId, state, shadow.version, why);
     if (shadow.version === serving.version) return stop('it serves production');
     const min = this.config.RECS_SHADOW_MIN_ANSWERS;
     const mirrored = this.outcomes.total(tenantId, 'shadow', shadow.version);
@@ -301,6 +297,25 @@ export class RecommenderModelsService
     this.logger.info(figures, 'shadow version judged online');
     // Promoted: the PROMOTED event swaps production in; rejected: production stays.
     stop(`judged: ${answer.outcome}`);
+  }
+
+  /** A judged shadow version is unloaded and not mirrored or loaded again (a new one is). */
+  private stopShadow(tenantId: string, state: AliasState, version: number, why: string): void {
+    if (state.slot.model?.version !== version) return;
+    state.judged = version;
+    state.slot.clear();
+    this.logger.info({ model: recommenderName(tenantId), version, why }, 'shadow version no longer mirrored');
+  }
+
+  /**
+   * A shadow version the registry already judged online (before a restart, or on another replica) is
+   * stopped as soon as it loads, rather than mirrored until it has a sample again.
+   */
+  private async skipJudgedShadow(tenantId: string, state: AliasState, version: number): Promise<void> {
+    const decided = await this.loader
+      .decidedOnline(tenantId, recommenderName(tenantId), version)
+      .catch(() => false);
+    if (decided) this.stopShadow(tenantId, state, version, 'the registry already holds its online decision');
   }
 
   /** What this replica serves for the tenant (a tenant not seen yet is reported empty, not loaded). */
@@ -508,6 +523,7 @@ export class RecommenderModelsService
             predecessor: this.outcomes.total(tenantId, 'production', previous.version),
           }
         : undefined;
+    if (alias === 'shadow') void this.skipJudgedShadow(tenantId, state, next.version);
     servingGauges(tenantId, alias, next);
     recsMetrics.swaps.inc({ alias, trigger: next.trigger });
     this.logger.info(
