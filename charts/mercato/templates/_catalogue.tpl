@@ -54,7 +54,7 @@ sentimentMonitor:
   httpPort: 8086
   public: true
   topics: [news.scored.v1]
-  calls: [modelRegistry]
+  calls: [feature, modelRegistry]
 {{- end -}}
 
 

@@ -537,7 +537,9 @@ describe.each(CASES)('case %s', (c) => {
     // Scoring polls the feature service's popular/trending items for users without history.
     expect(egressTo('scoring', 'feature')).toBe(true);
     expect(egressTo('ingest', 'scoring')).toBe(false);
-    expect(egressTo('sentiment-monitor', 'feature')).toBe(false);
+    // The monitor passes analysts' label corrections (dashboard) to the feature service.
+    expect(egressTo('sentiment-monitor', 'feature')).toBe(true);
+    expect(egressTo('sentiment-monitor', 'scoring')).toBe(false);
     const ingressFrom = (svc: string, caller: string) =>
       (policyOf(svc).spec.ingress ?? []).some((r: Obj) =>
         (r.from ?? []).some(
@@ -547,7 +549,8 @@ describe.each(CASES)('case %s', (c) => {
     expect(ingressFrom('feature', 'training')).toBe(true);
     expect(ingressFrom('model-registry', 'scoring')).toBe(true);
     expect(ingressFrom('feature', 'scoring')).toBe(true);
-    expect(ingressFrom('feature', 'sentiment-monitor')).toBe(false);
+    expect(ingressFrom('feature', 'sentiment-monitor')).toBe(true);
+    expect(ingressFrom('feature', 'ingest')).toBe(false);
     // Internal services take no traffic from outside the release but Prometheus.
     for (const svc of ['feature', 'training']) {
       const fromNamespaces = (policyOf(svc).spec.ingress ?? [])

@@ -127,6 +127,8 @@ export async function startNewsStack(options: NewsStackOptions): Promise<NewsSta
       ...shared,
       HTTP_PORT: await port(),
       KAFKA_CONSUMER_GROUP: groups.monitor,
+      // Analysts' corrections from the dashboard are stored by this stack's feature service.
+      FEATURE_URL: featureUrl,
       ...options.monitorEnv,
     };
     const names = ['training', 'ingest', 'feature', 'scoring', 'sentiment-monitor'] as const;

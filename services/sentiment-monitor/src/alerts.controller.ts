@@ -1,19 +1,24 @@
-// HTTP: alerts (newest first), one alert, and the live stream of alerts as server-sent events.
+// HTTP: alerts (newest first), one alert, the live stream of alerts as server-sent events, and
+// label corrections from an alert's evidence (stored by the feature service).
 import { z } from '@mercato/config';
 import {
   ErrorResponses,
+  JsonBody,
   JsonResponse,
   parseInput,
   QueryParams,
+  ValidBody,
   ValidParam,
   ValidQuery,
 } from '@mercato/runtime';
 import { AllowQueryToken, CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
-import { Controller, Get, Headers, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AlertsQuery, Id, LastEventId, StreamQuery } from './api.dto';
-import { AlertView, ItemsView } from './api.views';
+import { AlertsQuery, EvidenceFeedbackBody, Id, LastEventId, StreamQuery } from './api.dto';
+import { AlertView, ItemsView, StoredFeedbackView } from './api.views';
+import { AlertFeedbackService } from './alert-feedback.service';
+import type { StoredFeedback } from './sentiment-feedback.client';
 import { AlertStreamService } from './alert-stream.service';
 import { SentimentQueryService } from './sentiment-query.service';
 
@@ -23,6 +28,7 @@ export class AlertsController {
   constructor(
     private readonly query: SentimentQueryService,
     private readonly stream: AlertStreamService,
+    private readonly feedback: AlertFeedbackService,
   ) {}
 
   @RequireScopes('alerts:read')
@@ -85,5 +91,33 @@ export class AlertsController {
     @ValidParam('alertId', Id) alertId: string,
   ): Promise<AlertView> {
     return this.query.alert(principal.tenantId, alertId);
+  }
+
+  @RequireScopes('alerts:read', 'sentiment:feedback')
+  @Post(':alertId/feedback')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Correct the sentiment label of an article of the alert’s evidence',
+    description:
+      'Stored by the feature service (POST /v1/sentiment/feedback) with the caller as the analyst; ' +
+      'the next sentiment fine-tune of the tenant trains on it.',
+  })
+  @ApiParam({ name: 'alertId', format: 'uuid' })
+  @JsonBody(EvidenceFeedbackBody)
+  @JsonResponse(201, 'stored', StoredFeedbackView)
+  @ErrorResponses(
+    [400, 'malformed id, or a label outside the model’s classes'],
+    [404, 'no such alert, or the article is not in its evidence or not in this tenant'],
+    [503, 'the feature service is unreachable'],
+  )
+  async correct(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('alertId', Id) alertId: string,
+    @ValidBody(EvidenceFeedbackBody) body: z.output<typeof EvidenceFeedbackBody>,
+    @Headers('authorization') authorization: string | undefined,
+  ): Promise<StoredFeedback> {
+    // The analyst's own credential goes on to the feature service (the guard has checked its form).
+    const credential = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    return this.feedback.correct(principal, credential, alertId, body);
   }
 }

@@ -93,3 +93,14 @@ export const CreateWebhookBody = z
   })
   .strict();
 export type CreateWebhookBody = z.output<typeof CreateWebhookBody>;
+
+/**
+ * A label correction from an alert's evidence. The label is the feature service's to check (the
+ * model's classes): it is passed on as given, and a label outside them is that service's 400.
+ */
+export const EvidenceFeedbackBody = z
+  .object({
+    articleId: z.string().trim().min(1).max(256),
+    label: z.string().max(64),
+  })
+  .strict();

@@ -366,3 +366,11 @@ export const toRulesVersions = (
   rows: Awaited<ReturnType<AlertRulesService['versions']>>,
 ): RulesVersionView[] =>
   rows.map((r) => ({ version: r.version, createdBy: r.createdBy, createdAt: iso(r.createdAt) }));
+
+export const StoredFeedbackView = z.object({
+  feedbackId: z.string(),
+  articleId: z.string().nullable(),
+  label: z.string(),
+  submittedBy: z.string().describe('the key or token subject that corrected the label'),
+  submittedAt: z.string(),
+});

@@ -10,6 +10,7 @@ describe('dashboard page', () => {
   it('injects the configuration as inert JSON', () => {
     const config = {
       windows: ['5m', '1h</script>'],
+      labels: ['negative', 'neutral', 'positive'],
       refreshMs: 5000,
       traceUrl: 'http://jaeger:16686/trace/{traceId}',
     };
@@ -19,7 +20,12 @@ describe('dashboard page', () => {
   });
 
   it("allows exactly its inline scripts (the page kit's and its own), and no other origin", () => {
-    const { html, csp } = renderDashboard(template, { windows: ['5m'], refreshMs: 5000, traceUrl: null });
+    const { html, csp } = renderDashboard(template, {
+      windows: ['5m'],
+      labels: ['negative'],
+      refreshMs: 5000,
+      traceUrl: null,
+    });
     const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
       (m) =>
         `'sha256-${createHash('sha256')

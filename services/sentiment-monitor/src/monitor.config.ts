@@ -58,6 +58,10 @@ export const monitorEnv = {
   MODEL_REGISTRY_URL: z
     .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
     .default('http://127.0.0.1:8084'),
+  /** The feature service: analysts' label corrections from the dashboard are stored there. */
+  FEATURE_URL: z
+    .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
+    .default('http://127.0.0.1:8082'),
   NODE_ENV: z.string().optional(),
   /** Webhook URLs must be https (default: true when NODE_ENV=production). */
   WEBHOOK_HTTPS_ONLY: z

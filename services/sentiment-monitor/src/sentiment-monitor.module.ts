@@ -1,9 +1,11 @@
 // The sentiment monitor's providers and controllers: the news.scored.v1 batch handler and HTTP
 // controllers → services (counting, rules, model confusion, queries, webhooks, live stream) →
-// repositories (Postgres, the model registry, and the Kafka producer through the alert relay).
+// repositories (Postgres, the model registry, the feature service's feedback, and the Kafka producer
+// through the alert relay).
 import { Module, type DynamicModule } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@mercato/runtime';
 import { AlertEventPublisher } from './alert-event.publisher';
+import { AlertFeedbackService } from './alert-feedback.service';
 import { AlertRulesController } from './alert-rules.controller';
 import { AlertRulesRepository } from './alert-rules.repository';
 import { AlertRulesService } from './alert-rules.service';
@@ -19,6 +21,7 @@ import { ModelConfusionService } from './model-confusion.service';
 import { MONITOR_SETTINGS, egressOptions, type MonitorConfig, type MonitorSettings } from './monitor.config';
 import { OpenApiController } from './openapi.controller';
 import { ScoredArticleHandler } from './scored-article.handler';
+import { SentimentFeedbackClient } from './sentiment-feedback.client';
 import { SentimentQueryService } from './sentiment-query.service';
 import { SentimentWindowRepository } from './sentiment-window.repository';
 import { TickersController } from './tickers.controller';
@@ -56,6 +59,8 @@ export class SentimentMonitorModule {
         ModelConfusionService,
         WindowAggregationService,
         SentimentQueryService,
+        SentimentFeedbackClient,
+        AlertFeedbackService,
         WebhookService,
         {
           provide: EgressPolicy,
