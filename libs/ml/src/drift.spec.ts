@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { predictionCounts, profileOf, psi, referenceFromMetrics, referenceMetrics } from './drift';
+import {
+  predictionCounts,
+  profileOf,
+  psi,
+  referenceFromMetrics,
+  referenceMetrics,
+  unknownRateDrifted,
+} from './drift';
 
 const p = (label: number, top: number) => {
   const rest = (1 - top) / 2;
@@ -33,5 +40,20 @@ describe('prediction drift', () => {
     const profile = profileOf(predictionCounts([p(0, 0.95), p(2, 0.65)]));
     expect(referenceFromMetrics(referenceMetrics(profile))).toEqual(profile);
     expect(referenceFromMetrics({ accuracy: 0.9 })).toBeUndefined();
+  });
+
+  it('keeps the unknown-unit rate with the reference when training recorded one', () => {
+    const profile = { ...profileOf(predictionCounts([p(1, 0.7)])), unknownRate: 0.03 };
+    expect(referenceMetrics(profile).reference_unknown_rate).toBe(0.03);
+    expect(referenceFromMetrics(referenceMetrics(profile))).toEqual(profile);
+  });
+
+  it('judges the unknown-unit rate by its rise over the reference, and not without a reference rate', () => {
+    const reference = { ...profileOf(predictionCounts([p(1, 0.7)])), unknownRate: 0.03 };
+    expect(unknownRateDrifted(reference, 0.05, 0.05)).toBe(false);
+    expect(unknownRateDrifted(reference, 0.08, 0.05)).toBe(true);
+    expect(unknownRateDrifted(reference, 0.01, 0.05)).toBe(false);
+    const { unknownRate: _, ...without } = reference;
+    expect(unknownRateDrifted(without, 0.9, 0.05)).toBe(false);
   });
 });

@@ -1,8 +1,9 @@
 // Drift of a sentiment model's predictions: the distribution of predicted classes and of confidence
 // (the top probability) over a set of texts, and the population stability index (PSI) of a live
-// window against the distribution the model showed on its held-out evaluation. Training records the
-// reference among the version's metrics (`reference_share_<label>`, `reference_confidence_<bin>`);
-// scoring compares each tenant's stream with it. Pure logic, no I/O.
+// window against the distribution the model showed on its held-out evaluation; and of its input: the
+// share of the texts' words (or word pieces) outside the model's vocabulary. Training records the
+// reference among the version's metrics (`reference_share_<label>`, `reference_confidence_<bin>`,
+// `reference_unknown_rate`); scoring compares each tenant's stream with it. Pure logic, no I/O.
 import { SENTIMENT_LABELS } from './datasets';
 
 /** Lower edges of the confidence bins after the first: [min, 0.5), [0.5, 0.6), … [0.9, 1]. */
@@ -15,6 +16,11 @@ export interface PredictionProfile {
   confidence: number[];
   /** Predictions the shares are of. */
   count: number;
+  /**
+   * Share of the texts' units (words or word pieces) outside the model's vocabulary; absent in the
+   * reference of a version trained before it was recorded.
+   */
+  unknownRate?: number;
 }
 
 /** The usual reading of a PSI: below 0.1 stable, 0.1–0.25 shifting, above 0.25 shifted. */
@@ -52,6 +58,7 @@ export function referenceMetrics(profile: PredictionProfile): Record<string, num
     ...Object.fromEntries(SENTIMENT_LABELS.map((l, i) => [`reference_share_${l}`, profile.classes[i] ?? 0])),
     ...Object.fromEntries(profile.confidence.map((s, i) => [`reference_confidence_${i}`, s])),
     reference_count: profile.count,
+    ...(profile.unknownRate === undefined ? {} : { reference_unknown_rate: profile.unknownRate }),
   };
 }
 
@@ -65,8 +72,22 @@ export function referenceFromMetrics(metrics: Record<string, number>): Predictio
   const count = metrics.reference_count;
   if ([...classes, ...confidence, count].some((x) => typeof x !== 'number' || !Number.isFinite(x)))
     return undefined;
-  return { classes: classes as number[], confidence: confidence as number[], count: count as number };
+  const unknownRate = metrics.reference_unknown_rate;
+  return {
+    classes: classes as number[],
+    confidence: confidence as number[],
+    count: count as number,
+    ...(typeof unknownRate === 'number' && Number.isFinite(unknownRate) ? { unknownRate } : {}),
+  };
 }
+
+/**
+ * Whether a window's unknown-unit rate has risen past the reference's by at least `margin` (a share
+ * of all units, e.g. 0.05 = five more in a hundred): new vocabulary the model cannot read. Not judged
+ * (false) without a reference rate.
+ */
+export const unknownRateDrifted = (reference: PredictionProfile, live: number, margin: number): boolean =>
+  reference.unknownRate !== undefined && live - reference.unknownRate >= margin;
 
 // An empty bin on either side would make the index infinite: shares are floored at this.
 const FLOOR = 1e-4;

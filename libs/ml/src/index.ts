@@ -129,6 +129,7 @@ export {
   psi,
   referenceFromMetrics,
   referenceMetrics,
+  unknownRateDrifted,
   type PredictionProfile,
 } from './drift';
 export {
@@ -167,7 +168,12 @@ export {
   type SafeTensor,
 } from './transformer/safetensors';
 export { bertConfigFrom, type BertConfig } from './transformer/bert';
-export { WordPieceTokenizer, wordScores, type WordPieceEncoding } from './transformer/wordpiece';
+export {
+  WordPieceTokenizer,
+  wordScores,
+  type UnknownPieceStats,
+  type WordPieceEncoding,
+} from './transformer/wordpiece';
 export { PieceSequenceEncoder, encoderText, TOKENIZER_FILE } from './transformer/wordpiece-sequence';
 export {
   RecommenderModel,

@@ -35,6 +35,7 @@ import {
   type TokenWeight,
 } from './sentiment';
 import { Tokenizer } from './tokenizer';
+import type { UnknownPieceStats } from './transformer/wordpiece';
 import { DEFAULT_STUDENT_HP, distillStudent, type AugmentOptions } from './transformer/distill';
 import { loadPretrainedEncoder } from './transformer/pretrained-encoder';
 import { DEFAULT_TRANSFORMER_HP, TransformerSentimentModel } from './transformer/transformer-sentiment';
@@ -102,6 +103,8 @@ export interface SentimentClassifier {
   predict(texts: string[], batchSize?: number): SentimentPrediction[];
   explain(texts: string[], topN?: number): TokenWeight[][];
   evaluate(data: LabeledText[]): ClassificationReport;
+  /** The texts' units outside the model's vocabulary (its tokenizer's unknown id). */
+  unknownStats(texts: string[]): UnknownPieceStats;
   dispose(): void;
 }
 
@@ -392,9 +395,13 @@ export async function runSentimentJob(
   );
   // Wall time of the whole job up to here: data, teacher labeling, training and evaluation.
   const trainSeconds = (Date.now() - started) / 1000;
-  // How the model's predictions are distributed on held-out data: the reference scoring measures
-  // each tenant's stream against (drift).
-  const reference = profileOf(predictionCounts(model.predict(test.map((d) => d.text))));
+  // How the model's predictions are distributed on held-out data, and how much of its text the
+  // model's vocabulary misses: the reference scoring measures each tenant's stream against (drift).
+  const testTexts = test.map((d) => d.text);
+  const reference = {
+    ...profileOf(predictionCounts(model.predict(testTexts))),
+    unknownRate: model.unknownStats(testTexts).rate,
+  };
   const metrics: Record<string, number> = {
     ...referenceMetrics(reference),
     accuracy: report.accuracy,

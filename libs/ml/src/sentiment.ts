@@ -18,7 +18,7 @@ import { SENTIMENT_LABELS, type LabeledText } from './datasets';
 import { betterEpoch, classificationReport, type ClassificationReport } from './metrics';
 import { seededShuffle } from '@mercato/synthetic';
 import { Tokenizer, topWords, type SequenceEncoder } from './tokenizer';
-import { wordScores } from './transformer/wordpiece';
+import { wordScores, type UnknownPieceStats } from './transformer/wordpiece';
 import { PieceSequenceEncoder } from './transformer/wordpiece-sequence';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
@@ -342,6 +342,10 @@ export class SentimentModel {
     const meanPooled = layer('mean_pool').apply(embedded) as Tensor;
     const hidden = layer('hidden').apply(tf.concat([maxPooled, meanPooled], -1));
     return layer('probabilities').apply(hidden) as Tensor;
+  }
+
+  unknownStats(texts: string[]): UnknownPieceStats {
+    return this.tokenizer.unknownStats(texts);
   }
 
   evaluate(data: LabeledText[]): ClassificationReport {

@@ -42,6 +42,17 @@ describe('Tokenizer', () => {
     );
   });
 
+  it('counts the words outside its vocabulary, untruncated', () => {
+    const tok = Tokenizer.fit(texts, { minCount: 2, maxLength: 2 });
+    expect(tok.unknownStats([])).toEqual({ pieces: 0, unknown: 0, rate: 0 });
+    // "unknown" and "words" are not in the vocabulary; maxLength does not cut the count short.
+    expect(tok.unknownStats(['stocks rise on unknown words', 'earnings'])).toEqual({
+      pieces: 6,
+      unknown: 2,
+      rate: 2 / 6,
+    });
+  });
+
   it('versions differ when the vocabulary differs', () => {
     expect(Tokenizer.fit(texts, { minCount: 1 }).version).not.toBe(
       Tokenizer.fit(texts, { minCount: 2 }).version,

@@ -2,6 +2,7 @@
 // vocabulary, saved with every model, so the scoring side always encodes text exactly as the model
 // was trained. Cashtags ($TSLA) and numbers are kept as tokens of their own kind.
 import { createHash } from 'node:crypto';
+import type { UnknownPieceStats } from './transformer/wordpiece';
 
 export const PAD = '<pad>';
 export const UNK = '<unk>';
@@ -22,6 +23,11 @@ export interface SequenceEncoder {
    */
   wordPositions(text: string): WordPositions;
   encodeBatch(texts: string[]): Int32Array;
+  /**
+   * How many of the texts' units (words, or word pieces), untruncated, are outside the vocabulary
+   * (the unknown id): a drift signal, high when the stream's vocabulary has moved from the training data.
+   */
+  unknownStats(texts: Iterable<string>): UnknownPieceStats;
 }
 
 export interface WordPositions {
@@ -143,6 +149,17 @@ export class Tokenizer implements SequenceEncoder {
     const out = new Int32Array(texts.length * n);
     texts.forEach((t, i) => out.set(this.encode(t), i * n));
     return out;
+  }
+
+  unknownStats(texts: Iterable<string>): UnknownPieceStats {
+    let pieces = 0;
+    let unknown = 0;
+    for (const text of texts)
+      for (const token of tokenize(text)) {
+        pieces++;
+        if (!this.index.has(token)) unknown++;
+      }
+    return { pieces, unknown, rate: pieces === 0 ? 0 : unknown / pieces };
   }
 
   toJSON(): TokenizerJSON {

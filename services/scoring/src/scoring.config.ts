@@ -30,6 +30,11 @@ export const scoringEnv = {
   SENTIMENT_DRIFT_WINDOW: positiveInt(500),
   /** A population stability index at or above this marks the model drifted (0.25: shifted). */
   DRIFT_PSI_THRESHOLD: z.coerce.number().positive().default(0.25),
+  /**
+   * The share of words (or word pieces) outside the model's vocabulary may rise this much over its
+   * held-out evaluation's before the model counts as drifted (0.05: five more in every hundred).
+   */
+  DRIFT_UNKNOWN_RATE_MARGIN: z.coerce.number().positive().max(1, 'must be a share, at most 1').default(0.05),
   /** Articles per explain call (one forward and one backward pass), with a yield between. */
   SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(16),
   ...recommendationsEnv(),

@@ -745,6 +745,9 @@ describe('scoring: sentiment', () => {
       const stable = await eventually(async () => events[0], 60_000, 'the first drift window');
       expect(stable).toMatchObject({ modelName: MODEL, sample: DRIFT_WINDOW, threshold: 0.25, drifted: [] });
       expect(stable.figures.psi_predicted_class).toBeLessThan(0.1);
+      // The same vocabulary as the training data: few unknown words, near the held-out texts' share.
+      expect(stable.figures.reference_unknown_rate).toBeLessThan(0.05);
+      expect(stable.figures.unknown_rate).toBeLessThan(0.05);
       // Then only bad news: the class mix shifts far from the evaluation's.
       const negative = news.filter((a) => a.sentiment === 'negative').slice(0, DRIFT_WINDOW);
       await produce(negative.map((a) => article(a.headline, [ticker('DRIFT')], undefined, tenant)));
@@ -756,6 +759,20 @@ describe('scoring: sentiment', () => {
       expect(
         await metric('mercato_model_drift_psi', { tenant, model: MODEL, signal: 'predicted_class' }),
       ).toBeCloseTo(shifted.figures.psi_predicted_class ?? NaN, 6);
+      // Then news in words the model never saw: the unknown-word rate rises past its margin.
+      const unseen = news
+        .slice(DRIFT_WINDOW, 2 * DRIFT_WINDOW)
+        .map((a) => `${a.headline} as vexmoor zorblax quuxifies the frobnicators`);
+      await produce(unseen.map((text) => article(text, [ticker('DRIFT')], undefined, tenant)));
+      const unread = await eventually(async () => events[2], 60_000, 'the third drift window');
+      expect(unread.drifted).toContain('unknown_rate');
+      expect(unread.figures.unknown_rate).toBeGreaterThan(
+        (unread.figures.reference_unknown_rate ?? NaN) + (unread.figures.unknown_rate_margin ?? NaN),
+      );
+      expect(await metric('mercato_model_unknown_rate', { tenant, model: MODEL })).toBeCloseTo(
+        unread.figures.unknown_rate ?? NaN,
+        6,
+      );
     } finally {
       await reader.disconnect();
     }

@@ -173,6 +173,12 @@ describe('transformer sentiment (tiny encoder)', () => {
     expect(SENTIMENT_LABELS[neg?.label ?? -1]).toBe('negative');
     const why = loaded.explain(['Boeing ($BA) shares plunge after a product recall'], 2)[0] ?? [];
     expect(why.some((w) => ['plunge', 'recall', 'product'].includes(w.token))).toBe(true);
+    // Teacher and student read the same word pieces, so they miss the same ones: few on the
+    // generator's headlines, more once words the vocabulary never saw come in (drift).
+    const seen = test.map((d) => d.text);
+    const novel = [...seen.slice(0, 20), 'Zorblax quuxifies its frobnicator', 'Vexmoor wibbles'];
+    expect(loaded.unknownStats(novel)).toEqual(teacher.unknownStats(novel));
+    expect(loaded.unknownStats(novel).rate).toBeGreaterThan(loaded.unknownStats(seen).rate);
     loaded.dispose();
     result.student.dispose();
     teacher.dispose();

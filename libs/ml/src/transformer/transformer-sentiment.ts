@@ -16,7 +16,7 @@ import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';
 import type { SafeTensor } from './safetensors';
 import { topWords } from '../tokenizer';
-import { wordScores } from './wordpiece';
+import { wordScores, type UnknownPieceStats } from './wordpiece';
 import { PieceSequenceEncoder } from './wordpiece-sequence';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
@@ -473,6 +473,10 @@ export class TransformerSentimentModel {
     if (!table) throw new Error('the encoder has no embedding table');
     const [rows, cols] = table.shape as [number, number];
     return { values: table.read().dataSync() as Float32Array, rows, cols };
+  }
+
+  unknownStats(texts: string[]): UnknownPieceStats {
+    return this.pieces.unknownStats(texts);
   }
 
   evaluate(data: LabeledText[]): ClassificationReport {

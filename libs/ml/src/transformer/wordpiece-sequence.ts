@@ -3,7 +3,7 @@
 // every artifact built on it, so scoring encodes text exactly as training did.
 import type { ArtifactFile, ModelManifest } from '../artifact';
 import type { SequenceEncoder, WordPositions } from '../tokenizer';
-import { WordPieceTokenizer, type WordPieceEncoding } from './wordpiece';
+import { WordPieceTokenizer, type UnknownPieceStats, type WordPieceEncoding } from './wordpiece';
 
 export type { WordPieceTokenizer };
 
@@ -75,6 +75,10 @@ export class PieceSequenceEncoder implements SequenceEncoder {
   wordPositions(text: string): WordPositions {
     const { words, wordIds } = this.encode(text);
     return { words: words.map((w) => w.text.toLowerCase()), wordIds };
+  }
+
+  unknownStats(texts: Iterable<string>): UnknownPieceStats {
+    return this.tokenizer.unknownPieceStats([...texts].map(encoderText));
   }
 
   /** [CLS] pieces [SEP], padded to maxLength: the CNN's fixed-length input. */

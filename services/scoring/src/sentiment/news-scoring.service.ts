@@ -94,18 +94,15 @@ export class NewsScoringService implements OnModuleDestroy {
       const step = this.config.SENTIMENT_PREDICT_BATCH;
       for (let i = 0; i < inputs.length; i += step) {
         const chunk = inputs.slice(i, i + step);
-        const scores = await this.inference.score(
-          serving.model,
-          chunk.map((c) => c.text),
-          'stream',
-        );
+        const texts = chunk.map((c) => c.text);
+        const scores = await this.inference.score(serving.model, texts, 'stream');
         const scoredAt = new Date();
         const out = chunk.flatMap((input, k) =>
           toScoredRecords(input, scores[k] as (typeof scores)[number], serving, scoredAt),
         );
         await this.scored.publish(out);
         sentimentMetrics.scoredRecords.inc(labels, out.length);
-        await this.drift.observe(tenantId, serving, scores);
+        await this.drift.observe(tenantId, serving, texts, scores);
         if (i + step < inputs.length) await this.keepAlive(ctx);
       }
     } finally {

@@ -1,15 +1,25 @@
 // Drift of each tenant's production sentiment model: the predictions scoring makes on the stream are
 // counted per (tenant, model, version) and, every SENTIMENT_DRIFT_WINDOW predictions, compared with
 // the distribution the version showed on its held-out evaluation (the `reference_*` metrics training
-// records): the population stability index of the predicted classes and of the confidence. Each
-// window's figures are Prometheus gauges and a ModelMonitoring event on models.monitoring.v1, whose
-// `drifted` lists the signals at or above DRIFT_PSI_THRESHOLD (the training service retrains on it).
+// records): the population stability index of the predicted classes and of the confidence, and the
+// share of the texts' words (or word pieces) outside the model's vocabulary against the held-out
+// texts' share. Each window's figures are Prometheus gauges and a ModelMonitoring event on
+// models.monitoring.v1, whose `drifted` lists the signals at or above DRIFT_PSI_THRESHOLD, and
+// `unknown_rate` when the unknown share rose DRIFT_UNKNOWN_RATE_MARGIN or more (the training
+// service retrains on it).
 // A version without a reference (trained before references existed) is not judged. A failed publish
 // is logged: the next window publishes again, and the gauges are there meanwhile.
 import { ModelKind, Topics } from '@mercato/contracts';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { EventProducer } from '@mercato/kafka';
-import { SENTIMENT_LABELS, predictionCounts, profileOf, psi, type PredictionProfile } from '@mercato/ml';
+import {
+  SENTIMENT_LABELS,
+  predictionCounts,
+  profileOf,
+  psi,
+  unknownRateDrifted,
+  type PredictionProfile,
+} from '@mercato/ml';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
@@ -23,30 +33,40 @@ interface Window {
   classes: number[];
   confidence: number[];
   count: number;
+  /** Words (or word pieces) of the window's texts, and those outside the model's vocabulary. */
+  units: number;
+  unknownUnits: number;
   startedAt: Date;
 }
 
 export interface DriftFigures {
   psiPredictedClass: number;
   psiConfidence: number;
+  /** Share of the window's units outside the model's vocabulary. */
+  unknownRate: number;
   live: PredictionProfile;
   drifted: string[];
 }
 
-/** The window against the reference: both indices and which are at or above the threshold. */
+/**
+ * The window against the reference: both indices and which are at or above the threshold, and the
+ * unknown-unit rate, drifted when it rose `unknownMargin` or more over the reference's.
+ */
 export function judgeWindow(
   reference: PredictionProfile,
-  counts: { classes: number[]; confidence: number[] },
-  threshold: number,
+  counts: { classes: number[]; confidence: number[]; units: number; unknownUnits: number },
+  limits: { threshold: number; unknownMargin: number },
 ): DriftFigures {
   const live = profileOf(counts);
   const psiPredictedClass = psi(reference.classes, live.classes);
   const psiConfidence = psi(reference.confidence, live.confidence);
+  const unknownRate = counts.units === 0 ? 0 : counts.unknownUnits / counts.units;
   const drifted = [
-    ...(psiPredictedClass >= threshold ? ['psi_predicted_class'] : []),
-    ...(psiConfidence >= threshold ? ['psi_confidence'] : []),
+    ...(psiPredictedClass >= limits.threshold ? ['psi_predicted_class'] : []),
+    ...(psiConfidence >= limits.threshold ? ['psi_confidence'] : []),
+    ...(unknownRateDrifted(reference, unknownRate, limits.unknownMargin) ? ['unknown_rate'] : []),
   ];
-  return { psiPredictedClass, psiConfidence, live, drifted };
+  return { psiPredictedClass, psiConfidence, unknownRate, live: { ...live, unknownRate }, drifted };
 }
 
 @Injectable()
@@ -59,8 +79,13 @@ export class PredictionDriftService {
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Counts a slice of the stream's predictions; a full window is judged and published. */
-  async observe(tenantId: string, serving: ServingModel, scores: readonly ArticleScore[]): Promise<void> {
+  /** Counts a slice of the stream's predictions (and their texts); a full window is judged and published. */
+  async observe(
+    tenantId: string,
+    serving: ServingModel,
+    texts: string[],
+    scores: readonly ArticleScore[],
+  ): Promise<void> {
     const { reference } = serving;
     if (!reference || scores.length === 0) return;
     // One window per tenant and model: a new version starts a new one (the old one is dropped).
@@ -74,6 +99,8 @@ export class PredictionDriftService {
             classes: SENTIMENT_LABELS.map(() => 0),
             confidence: Array.from({ length: reference.confidence.length }, () => 0),
             count: 0,
+            units: 0,
+            unknownUnits: 0,
             startedAt: new Date(),
           };
     const counts = predictionCounts(
@@ -85,6 +112,9 @@ export class PredictionDriftService {
     counts.classes.forEach((n, i) => (window.classes[i] = (window.classes[i] ?? 0) + n));
     counts.confidence.forEach((n, i) => (window.confidence[i] = (window.confidence[i] ?? 0) + n));
     window.count += scores.length;
+    const unknown = serving.model.unknownStats(texts);
+    window.units += unknown.pieces;
+    window.unknownUnits += unknown.unknown;
     if (window.count < this.config.SENTIMENT_DRIFT_WINDOW) {
       this.windows.set(key, window);
       return;
@@ -100,10 +130,12 @@ export class PredictionDriftService {
     window: Window,
   ): Promise<void> {
     const threshold = this.config.DRIFT_PSI_THRESHOLD;
-    const figures = judgeWindow(reference, window, threshold);
+    const unknownMargin = this.config.DRIFT_UNKNOWN_RATE_MARGIN;
+    const figures = judgeWindow(reference, window, { threshold, unknownMargin });
     const labels = { tenant: tenantId, model: serving.name, version: String(serving.version) };
     sentimentMetrics.driftPsi.set({ ...labels, signal: 'predicted_class' }, figures.psiPredictedClass);
     sentimentMetrics.driftPsi.set({ ...labels, signal: 'confidence' }, figures.psiConfidence);
+    sentimentMetrics.unknownRate.set(labels, figures.unknownRate);
     SENTIMENT_LABELS.forEach((l, i) =>
       sentimentMetrics.predictedShare.set({ ...labels, label: l }, figures.live.classes[i] ?? 0),
     );
@@ -123,6 +155,11 @@ export class PredictionDriftService {
             figures: {
               psi_predicted_class: figures.psiPredictedClass,
               psi_confidence: figures.psiConfidence,
+              unknown_rate: figures.unknownRate,
+              unknown_rate_margin: unknownMargin,
+              ...(reference.unknownRate === undefined
+                ? {}
+                : { reference_unknown_rate: reference.unknownRate }),
               ...Object.fromEntries(
                 SENTIMENT_LABELS.map((l, i) => [`share_${l}`, figures.live.classes[i] ?? 0]),
               ),

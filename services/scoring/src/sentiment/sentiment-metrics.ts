@@ -7,6 +7,11 @@ export const sentimentMetrics = {
     "Population stability index of a tenant's production sentiment model over its last drift window, against its held-out evaluation, by signal (predicted_class, confidence)",
     ['tenant', 'model', 'version', 'signal'],
   ),
+  unknownRate: gauge(
+    'mercato_model_unknown_rate',
+    "Share of the words (or word pieces) of a tenant's texts outside its production sentiment model's vocabulary, over its last drift window",
+    ['tenant', 'model', 'version'],
+  ),
   predictedShare: gauge(
     'mercato_model_predicted_share',
     "Share of each predicted sentiment class in a tenant's last drift window",
