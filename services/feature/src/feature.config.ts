@@ -31,6 +31,14 @@ export const featureEnv = {
   POPULAR_HALF_LIFE_HOURS: z.coerce.number().positive().default(168),
   /** Half-life of the `trending` item score. */
   TRENDING_HALF_LIFE_HOURS: z.coerce.number().positive().default(6),
+  /** The feedback disagreement rate is over each tenant's latest this many corrections that say what the model had said. */
+  FEEDBACK_DISAGREEMENT_WINDOW: positiveInt(50),
+  /** A full window's disagreement rate at or above this marks the model drifted (models.monitoring.v1). */
+  FEEDBACK_DISAGREEMENT_THRESHOLD: z.coerce
+    .number()
+    .positive()
+    .max(1, 'must be a share, at most 1')
+    .default(0.3),
 };
 
 export type FeatureConfig = PlatformConfig & z.infer<z.ZodObject<typeof featureEnv>>;

@@ -3,8 +3,11 @@
 // (stored with who and when, its normalized text copied), or of a text; another tenant's article and
 // an unknown one are 404, a label outside the classes is 400, a key without sentiment:feedback is
 // 403. The training export gives the latest label of each distinct text as of a point in time.
+// Corrections that say what the model had said make the tenant's feedback disagreement rate: a
+// gauge and a ModelMonitoring event on models.monitoring.v1, drifted once a full window disagrees.
+import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Topics } from '@mercato/contracts';
+import { ModelKind, ModelMonitoringSchema, Topics, type ModelMonitoring } from '@mercato/contracts';
 import {
   createTestDatabase,
   eventually,
@@ -18,7 +21,7 @@ import {
   type TestDatabase,
 } from '@mercato/dev-stack';
 import { EventProducer } from '@mercato/kafka';
-import { bearer, testKeys, type TestKeys } from '@mercato/testing';
+import { bearer, metricValue, testKeys, type TestKeys } from '@mercato/testing';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +31,7 @@ const suffix = uniqueSuffix();
 const prefix = `fb-${suffix}-`;
 const A = `fa${suffix}`;
 const B = `fb${suffix}`;
+const C = `fc${suffix}`;
 
 let db: TestDatabase;
 let feature: ServiceProcess;
@@ -77,6 +81,8 @@ beforeAll(async () => {
     KAFKA_CONSUMER_GROUP: group,
     HTTP_PORT: String(await freePort()),
     AUTH_MODE: 'required',
+    FEEDBACK_DISAGREEMENT_WINDOW: '4',
+    FEEDBACK_DISAGREEMENT_THRESHOLD: '0.5',
   });
   producer = new EventProducer(kafka);
   await producer.connect();
@@ -189,5 +195,76 @@ describe('POST /v1/sentiment/feedback', () => {
   it('needs the sentiment:feedback scope', async () => {
     const res = await post(readerA, { articleId: `${prefix}a1`, label: 'neutral' });
     expect(res.status).toBe(403);
+  });
+
+  it("measures the tenant's feedback disagreement from corrections that say what the model had said", async () => {
+    const analystC = bearer((await keys.create({ tenantId: C, scopes: ['sentiment:feedback'] })).token);
+    const group = `test-feature-disagreement-${suffix}`;
+    await startGroupAtEnd(kafka, group, [Topics.modelMonitoring.name]);
+    const events: ModelMonitoring[] = [];
+    const reader = kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 });
+    await reader.connect();
+    await reader.subscribe({ topic: Topics.modelMonitoring.name });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        const e = fromBinary(ModelMonitoringSchema, message.value ?? new Uint8Array());
+        if (e.tenantId === C) events.push(e);
+      },
+    });
+    try {
+      const served = (label: string) => ({ label, model: 'sentiment', version: 3 });
+      // Without `served` a correction does not count: it says nothing of what the model said.
+      expect((await post(analystC, { text: 'Delta wins a contract', label: 'positive' })).status).toBe(201);
+      const first = await post(analystC, {
+        text: 'Delta recalls a product',
+        label: 'negative',
+        served: served('positive'),
+      });
+      expect(first.status).toBe(201);
+      expect(await first.json()).toMatchObject({ served: served('positive') });
+      for (const [text, label, said] of [
+        ['Delta holds its meeting', 'neutral', 'neutral'],
+        ['Delta cuts jobs', 'negative', 'neutral'],
+        ['Delta misses estimates', 'negative', 'positive'],
+      ] as const)
+        expect((await post(analystC, { text, label, served: served(said) })).status).toBe(201);
+      const all = await eventually(
+        async () => (events.length === 4 ? events : undefined),
+        30_000,
+        'one event per correction that says what the model said',
+      );
+      expect(all.map((e) => [e.sample, e.figures.feedback_disagreement, e.drifted])).toEqual([
+        [1, 1, []],
+        [2, 0.5, []],
+        [3, 2 / 3, []],
+        // The window (4) is full and 3 of 4 disagree (at or above 0.5): drifted.
+        [4, 0.75, ['feedback_disagreement']],
+      ]);
+      expect(all[3]).toMatchObject({
+        modelName: 'sentiment',
+        version: '3',
+        kind: ModelKind.SENTIMENT,
+        threshold: 0.5,
+      });
+      expect(
+        await metricValue(feature.url, 'mercato_feature_sentiment_feedback_disagreement', {
+          tenant: C,
+          model: 'sentiment',
+        }),
+      ).toBe(0.75);
+
+      const bad = await post(analystC, {
+        text: 'Delta',
+        label: 'neutral',
+        served: { label: 'bullish', model: 'sentiment', version: 0 },
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as any).errors.map((e: any) => e.field).sort()).toEqual([
+        'served.label',
+        'served.version',
+      ]);
+    } finally {
+      await reader.disconnect();
+    }
   });
 });

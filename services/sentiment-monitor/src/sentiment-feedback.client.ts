@@ -40,7 +40,11 @@ export class SentimentFeedbackClient {
 
   async submit(
     caller: { credential: string | undefined; tenantId: string },
-    body: { articleId: string; label: string },
+    body: {
+      articleId: string;
+      label: string;
+      served?: { label: string; model: string; version: number };
+    },
   ): Promise<StoredFeedback> {
     let res: Response;
     try {

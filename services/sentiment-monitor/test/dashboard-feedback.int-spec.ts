@@ -2,7 +2,7 @@
 // feature service as real processes on the real broker and one database, with API keys: an analyst
 // picks a class on a headline of an alert's evidence and clicks "correct"; the monitor checks the
 // alert and the article are the caller's and passes the correction on with the analyst's own key,
-// and the feature service stores it with who and when. Through the same endpoint: a label outside
+// and the feature service stores it with who and when, and with what the model had said. Through the same endpoint: a label outside
 // the model's classes is the feature service's 400, an evidence article the tenant's feature store
 // does not hold (another tenant's) is its 404, an article not in the alert's evidence and another
 // tenant's alert are 404, and a key without sentiment:feedback is 403.
@@ -92,7 +92,8 @@ async function storedFeedback(id: string): Promise<any[]> {
   await sql.connect();
   try {
     const { rows } = await sql.query(
-      'SELECT tenant_id, article_id, label, submitted_by, text FROM feature.sentiment_feedback WHERE article_id = $1',
+      `SELECT tenant_id, article_id, label, served_label, served_model, served_version, submitted_by, text
+         FROM feature.sentiment_feedback WHERE article_id = $1`,
       [id],
     );
     return rows;
@@ -242,6 +243,10 @@ describe('label corrections from the dashboard', () => {
         tenant_id: TENANT,
         article_id: target,
         label: 'positive',
+        // What the model had said: the alert's direction, by the one version that scored it.
+        served_label: 'negative',
+        served_model: 'sentiment',
+        served_version: 7,
         submitted_by: `key:${analyst.id}`,
         text: expect.stringContaining('plant fire halts output'),
       },

@@ -1,7 +1,12 @@
 // The news path's own Prometheus metrics (the transport already counts records and times handlers).
-import { counter, histogram } from '@mercato/telemetry';
+import { counter, gauge, histogram } from '@mercato/telemetry';
 
 export const newsMetrics = {
+  feedbackDisagreement: gauge(
+    'mercato_feature_sentiment_feedback_disagreement',
+    "Share of a tenant's latest corrections (those that say what the model had said) whose label differs from the served one",
+    ['tenant', 'model'],
+  ),
   feedback: counter(
     'mercato_feature_sentiment_feedback_total',
     'Sentiment label corrections stored (POST /v1/sentiment/feedback), by the label given',

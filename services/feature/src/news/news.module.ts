@@ -7,6 +7,7 @@ import { ArticleFeaturesController } from './article-features.controller';
 import { ArticleFeaturesRepository } from './article-features.repository';
 import { ArticlePartitionsRepository } from './article-partitions.repository';
 import { EnrichedArticlePublisher } from './enriched-article.publisher';
+import { FeedbackMonitoringPublisher } from './feedback-monitoring.publisher';
 import { NewsEnrichmentService } from './news-enrichment.service';
 import { NewsRawHandler } from './news-raw.handler';
 import { SentimentFeedbackController } from './sentiment-feedback.controller';
@@ -29,6 +30,7 @@ import { TickerExtractor } from './ticker-extractor';
     EnrichedArticlePublisher,
     NewsEnrichmentService,
     SentimentFeedbackRepository,
+    FeedbackMonitoringPublisher,
     SentimentFeedbackService,
   ],
 })

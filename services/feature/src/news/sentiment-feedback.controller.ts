@@ -14,6 +14,7 @@ const view = (f: SentimentFeedback): z.infer<typeof FeedbackView> => ({
   articleId: f.articleId,
   text: f.text,
   label: f.label as z.infer<typeof FeedbackView>['label'],
+  served: f.served as z.infer<typeof FeedbackView>['served'],
   submittedBy: f.submittedBy,
   submittedAt: f.submittedAt.toISOString(),
 });

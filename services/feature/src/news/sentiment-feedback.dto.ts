@@ -1,5 +1,7 @@
 // The body of POST /v1/sentiment/feedback and its answer. Labels are the sentiment models' classes
 // (SENTIMENT_LABELS): every sentiment version shares them, so a label outside them is a 400.
+// `served`, when given, is what the model had said of the text (label and the version that gave
+// it): the feedback disagreement rate is measured on these.
 import { z } from '@mercato/config';
 import { SENTIMENT_LABELS } from '@mercato/ml';
 
@@ -8,6 +10,14 @@ export const FeedbackBody = z
     articleId: z.string().trim().min(1).max(256).optional(),
     text: z.string().trim().min(1).max(20_000).optional(),
     label: z.enum(SENTIMENT_LABELS, { error: `expected one of ${SENTIMENT_LABELS.join(', ')}` }),
+    served: z
+      .object({
+        label: z.enum(SENTIMENT_LABELS, { error: `expected one of ${SENTIMENT_LABELS.join(', ')}` }),
+        model: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'expected a model name'),
+        version: z.number().int().positive(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((b) => (b.articleId === undefined) !== (b.text === undefined), {
@@ -22,6 +32,9 @@ export const FeedbackView = z.object({
   articleId: z.string().nullable(),
   text: z.string(),
   label: z.enum(SENTIMENT_LABELS),
+  served: z
+    .object({ label: z.enum(SENTIMENT_LABELS), model: z.string(), version: z.number().int() })
+    .nullable(),
   submittedBy: z.string(),
   submittedAt: z.string(),
 });

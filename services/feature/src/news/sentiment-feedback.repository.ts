@@ -11,6 +11,8 @@ export interface SentimentFeedback {
   text: string;
   textHash: string;
   label: string;
+  /** What the model had said of the text, when the correction said so. */
+  served: { label: string; model: string; version: number } | null;
   submittedBy: string;
   submittedAt: Date;
 }
@@ -22,6 +24,9 @@ interface Row {
   text: string;
   text_hash: string;
   label: string;
+  served_label: string | null;
+  served_model: string | null;
+  served_version: number | null;
   submitted_by: string;
   submitted_at: Date;
 }
@@ -33,6 +38,10 @@ const fromRow = (r: Row): SentimentFeedback => ({
   text: r.text,
   textHash: r.text_hash,
   label: r.label,
+  served:
+    r.served_label === null
+      ? null
+      : { label: r.served_label, model: r.served_model ?? '', version: r.served_version ?? 0 },
   submittedBy: r.submitted_by,
   submittedAt: r.submitted_at,
 });
@@ -43,11 +52,42 @@ export class SentimentFeedbackRepository {
 
   async append(f: Omit<SentimentFeedback, 'submittedAt'>): Promise<SentimentFeedback> {
     const rows = await this.db.query<Row>(
-      `INSERT INTO sentiment_feedback (tenant_id, feedback_id, article_id, text, text_hash, label, submitted_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-      [f.tenantId, f.feedbackId, f.articleId, f.text, f.textHash, f.label, f.submittedBy],
+      `INSERT INTO sentiment_feedback (tenant_id, feedback_id, article_id, text, text_hash, label,
+         served_label, served_model, served_version, submitted_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+      [
+        f.tenantId,
+        f.feedbackId,
+        f.articleId,
+        f.text,
+        f.textHash,
+        f.label,
+        f.served?.label ?? null,
+        f.served?.model ?? null,
+        f.served?.version ?? null,
+        f.submittedBy,
+      ],
     );
     return fromRow(rows[0] as Row);
+  }
+
+  /**
+   * Of the tenant's latest `window` corrections that say what the model had said, how many there
+   * are and how many gave another label.
+   */
+  async disagreement(
+    tenantId: string,
+    window: number,
+  ): Promise<{ sample: number; disagreed: number; since: Date | null }> {
+    const rows = await this.db.query<{ sample: number; disagreed: number; since: Date | null }>(
+      `SELECT count(*)::int AS sample, count(*) FILTER (WHERE label <> served_label)::int AS disagreed,
+              min(submitted_at) AS since
+         FROM (SELECT label, served_label, submitted_at FROM sentiment_feedback
+                WHERE tenant_id = $1 AND served_label IS NOT NULL
+                ORDER BY submitted_at DESC LIMIT $2) latest`,
+      [tenantId, window],
+    );
+    return rows[0] ?? { sample: 0, disagreed: 0, since: null };
   }
 
   /** The tenant's corrections of one article, newest first. */
