@@ -5,7 +5,8 @@ allow. Scoring also reads models.lifecycle.v1, but with one consumer group per p
 must see every model event to hot-swap), so that topic is not part of its scaling bound; the
 registry only publishes to it. Training reads interactions.raw.v1 (in its own group) only while a
 recommender retraining trigger is on: its lag there is what wakes a training scaled to zero to
-count them; models.monitoring.v1 likewise while retraining on drift is on. Topic names must match the catalogue in libs/contracts; partition counts are values
+count them; models.monitoring.v1 likewise while retraining on drift is on. The sentiment monitor
+reads models.monitoring.v1 too (its dashboard's drift panel). Topic names must match the catalogue in libs/contracts; partition counts are values
 (kafka.partitions). Keys are the values keys, `name` the Kubernetes/service name.
 */}}
 {{- define "mercato.serviceKeys" -}}
@@ -53,7 +54,7 @@ sentimentMonitor:
   name: sentiment-monitor
   httpPort: 8086
   public: true
-  topics: [news.scored.v1]
+  topics: [news.scored.v1, models.monitoring.v1]
   calls: [feature, modelRegistry]
 {{- end -}}
 

@@ -31,7 +31,8 @@ const CONSUMERS: Record<string, string[]> = {
   // retraining on drift is on, as both are by default.
   training: ['training.requests.v1', 'interactions.raw.v1', 'models.monitoring.v1'],
   scoring: ['news.enriched.v1', 'features.user.v1'],
-  'sentiment-monitor': ['news.scored.v1'],
+  // models.monitoring.v1 for the dashboard's drift panel.
+  'sentiment-monitor': ['news.scored.v1', 'models.monitoring.v1'],
 };
 const SERVICES = ['ingest', 'feature', 'training', 'model-registry', 'scoring', 'sentiment-monitor'];
 const HTTP_PORTS: Record<string, number> = {

@@ -65,11 +65,12 @@ export const Topics = {
     7 * DAY_MS,
   ),
   modelLifecycle: topic('models.lifecycle.v1', 'model name', ModelEventSchema, 1, 'delete', 30 * DAY_MS),
+  // Six partitions: the sentiment monitor (drift panel) reads it in its scaled consumer group.
   modelMonitoring: topic(
     'models.monitoring.v1',
     'model name',
     ModelMonitoringSchema,
-    1,
+    6,
     'delete',
     7 * DAY_MS,
   ),

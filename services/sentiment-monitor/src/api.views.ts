@@ -374,3 +374,27 @@ export const StoredFeedbackView = z.object({
   submittedBy: z.string().describe('the key or token subject that corrected the label'),
   submittedAt: z.string(),
 });
+
+export const ModelSignalsView = z.object({
+  items: z.array(
+    z.object({
+      model: z.string(),
+      signals: z.array(
+        z.object({
+          signal: z
+            .string()
+            .describe(
+              'psi_predicted_class, psi_confidence, unknown_rate, reference_unknown_rate, feedback_disagreement, share_<label>, …',
+            ),
+          value: z.number(),
+          version: z.string().describe('the version the window was of'),
+          drifted: z.boolean().describe('the signal crossed its threshold in that window'),
+          threshold: z.number(),
+          sample: z.number().int().describe('predictions (or corrections) in the window'),
+          at: z.string().describe('end of the window'),
+        }),
+      ),
+    }),
+  ),
+});
+export type ModelSignalsView = z.infer<typeof ModelSignalsView>;

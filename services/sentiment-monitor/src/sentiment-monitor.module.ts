@@ -1,4 +1,5 @@
-// The sentiment monitor's providers and controllers: the news.scored.v1 batch handler and HTTP
+// The sentiment monitor's providers and controllers: the news.scored.v1 batch handler, the
+// models.monitoring.v1 handler (the dashboard's drift panel) and HTTP
 // controllers → services (counting, rules, model confusion, queries, webhooks, live stream) →
 // repositories (Postgres, the model registry, the feature service's feedback, and the Kafka producer
 // through the alert relay).
@@ -18,6 +19,9 @@ import { DashboardController } from './dashboard.controller';
 import { Housekeeping } from './housekeeping';
 import { MarketPriorRefresher } from './market-prior.refresher';
 import { ModelConfusionService } from './model-confusion.service';
+import { ModelMonitoringHandler } from './model-monitoring.handler';
+import { ModelSignalsRepository } from './model-signals.repository';
+import { ModelsController } from './models.controller';
 import { MONITOR_SETTINGS, egressOptions, type MonitorConfig, type MonitorSettings } from './monitor.config';
 import { OpenApiController } from './openapi.controller';
 import { ScoredArticleHandler } from './scored-article.handler';
@@ -40,11 +44,13 @@ export class SentimentMonitorModule {
       module: SentimentMonitorModule,
       controllers: [
         ScoredArticleHandler,
+        ModelMonitoringHandler,
         TickersController,
         AlertsController,
         AlertRulesController,
         WebhooksController,
         OpenApiController,
+        ModelsController,
         DashboardController,
       ],
       providers: [
@@ -52,6 +58,7 @@ export class SentimentMonitorModule {
         SentimentWindowRepository,
         AlertRepository,
         AlertRulesRepository,
+        ModelSignalsRepository,
         WebhookRepository,
         AlertEventPublisher,
         AlertSignals,

@@ -5,10 +5,12 @@
 // and the feature service stores it with who and when, and with what the model had said. Through the same endpoint: a label outside
 // the model's classes is the feature service's 400, an evidence article the tenant's feature store
 // does not hold (another tenant's) is its 404, an article not in the alert's evidence and another
-// tenant's alert are 404, and a key without sentiment:feedback is 403.
+// tenant's alert are 404, and a key without sentiment:feedback is 403. The drift panel shows the
+// latest figures of the tenant's models from models.monitoring.v1: the feature service's feedback
+// disagreement (from the correction made here) and scoring's prediction drift and unknown-word rate.
 import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { Topics } from '@mercato/contracts';
+import { ModelKind, Topics } from '@mercato/contracts';
 import {
   createTestDatabase,
   eventually,
@@ -308,5 +310,63 @@ describe('label corrections from the dashboard', () => {
 
     // Only the dashboard's correction was stored.
     expect((await storedFeedback(own)).map((r) => r.label)).toEqual(['positive']);
+  });
+
+  it('shows the drift signals of the tenant’s models, the drifted ones marked', async () => {
+    // Scoring's window of the model (published here as scoring would): new words the model cannot read.
+    await events.send(Topics.modelMonitoring, [
+      {
+        key: 'sentiment',
+        tenantId: TENANT,
+        value: {
+          tenantId: TENANT,
+          modelName: 'sentiment',
+          kind: ModelKind.SENTIMENT,
+          version: '7',
+          windowStart: timestampFromDate(new Date(Date.now() - 60_000)),
+          windowEnd: timestampFromDate(new Date()),
+          sample: 500,
+          figures: {
+            psi_predicted_class: 0.04,
+            psi_confidence: 0.07,
+            unknown_rate: 0.12,
+            reference_unknown_rate: 0.02,
+            unknown_rate_margin: 0.05,
+          },
+          drifted: ['unknown_rate'],
+          threshold: 0.25,
+        },
+      },
+    ]);
+    const rows = await page.waitFor<any[]>(
+      `(() => {
+        const rows = [...document.querySelectorAll('#drift tr[data-model="sentiment"]')].map((tr) => ({
+          signal: tr.dataset.signal,
+          cells: [...tr.children].map((td) => td.textContent),
+        }));
+        return rows.length === 4 ? rows : null;
+      })()`,
+      20_000,
+      'the drift panel with scoring’s and the feature service’s signals',
+    );
+    expect(rows).toEqual([
+      { signal: 'psi_predicted_class', cells: ['sentiment@7', 'PSI of predicted classes', '0.04', 'ok'] },
+      { signal: 'psi_confidence', cells: ['sentiment@7', 'PSI of confidence', '0.07', 'ok'] },
+      { signal: 'unknown_rate', cells: ['sentiment@7', 'unknown words', '12% (held-out 2%)', 'drifted'] },
+      // The one correction stored by the first test disagreed with what the model had said.
+      {
+        signal: 'feedback_disagreement',
+        cells: ['sentiment@7', 'feedback disagreement', '100% of 1 corrections', 'ok'],
+      },
+    ]);
+    expect(
+      await page.evaluate(`document.querySelector('#drift tr[data-signal="unknown_rate"]').className`),
+    ).toBe('drifted');
+    const otherReader = (await keys.create({ tenantId: OTHER, scopes: ['sentiment:read'] })).token;
+    const { status, body } = await getJson(`${monitor.url}/v1/models/monitoring`, bearer(otherReader));
+    expect(status).toBe(200);
+    // Another tenant sees none of these.
+    expect(body.items.filter((m: any) => m.model === 'sentiment')).toEqual([]);
+    await page.screenshot('/tmp/sentiment-dashboard-drift.png');
   });
 });
