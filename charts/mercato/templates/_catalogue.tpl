@@ -5,7 +5,7 @@ allow. Scoring also reads models.lifecycle.v1, but with one consumer group per p
 must see every model event to hot-swap), so that topic is not part of its scaling bound; the
 registry only publishes to it. Training reads interactions.raw.v1 (in its own group) only while a
 recommender retraining trigger is on: its lag there is what wakes a training scaled to zero to
-count them; models.monitoring.v1 likewise while retraining on drift is on. The sentiment monitor
+count them; models.monitoring.v1 likewise while retraining on drift or after feedback is on. The sentiment monitor
 reads models.monitoring.v1 too (its dashboard's drift panel). Topic names must match the catalogue in libs/contracts; partition counts are values
 (kafka.partitions). Keys are the values keys, `name` the Kubernetes/service name.
 */}}
@@ -35,7 +35,7 @@ training:
   name: training
   httpPort: 8083
   public: false
-  topics: [training.requests.v1{{ if include "mercato.retrainOn" . }}, interactions.raw.v1{{ end }}{{ if and .Values.training.enabled .Values.training.retrain.onDrift }}, models.monitoring.v1{{ end }}]
+  topics: [training.requests.v1{{ if include "mercato.retrainOn" . }}, interactions.raw.v1{{ end }}{{ if and .Values.training.enabled (or .Values.training.retrain.onDrift (gt (int .Values.training.retrain.afterFeedback) 0)) }}, models.monitoring.v1{{ end }}]
   calls: [feature, modelRegistry]
 modelRegistry:
   name: model-registry

@@ -149,6 +149,7 @@ RECOMMENDER_RETRAIN_HOLDOUT_S: {{ .holdoutSeconds | int | toString | quote }}
 RECOMMENDER_RETRAIN_TENANTS: {{ join "," .tenants | quote }}
 RETRAIN_ON_DRIFT: {{ .onDrift | toString | quote }}
 RECOMMENDER_PROMOTE_TO: {{ .recommenderPromoteTo | quote }}
+RETRAIN_AFTER_FEEDBACK: {{ .afterFeedback | int | toString | quote }}
 {{- end }}
 {{- end }}
 {{- if has .key (list "ingest" "scoring") }}

@@ -454,6 +454,7 @@ describe.each(CASES)('case %s', (c) => {
       RECOMMENDER_RETRAIN_INTERVAL_S: String(retrain.intervalSeconds),
       RECOMMENDER_RETRAIN_HOLDOUT_S: String(retrain.holdoutSeconds),
       RETRAIN_ON_DRIFT: 'true',
+      RETRAIN_AFTER_FEEDBACK: String(retrain.afterFeedback),
     });
     const off = renderOk(
       [caseFile(c)],
@@ -462,6 +463,7 @@ describe.each(CASES)('case %s', (c) => {
         'training.retrain.intervalSeconds=0',
         'training.retrain.tenants={a,b}',
         'training.retrain.onDrift=false',
+        'training.retrain.afterFeedback=0',
       ],
     ).objects;
     expect(training(off)).toMatchObject({
@@ -469,6 +471,7 @@ describe.each(CASES)('case %s', (c) => {
       RECOMMENDER_RETRAIN_INTERVAL_S: '0',
       RECOMMENDER_RETRAIN_TENANTS: 'a,b',
       RETRAIN_ON_DRIFT: 'false',
+      RETRAIN_AFTER_FEEDBACK: '0',
     });
     if (values.keda.enabled) expect(lagTopics(off)).toEqual(['training.requests.v1']);
   });

@@ -1,10 +1,13 @@
-// Retraining on drift (RETRAIN_ON_DRIFT): a ModelMonitoring event whose `drifted` is not empty, about
-// the version holding a sentiment model's production alias, becomes one TrainingRequest that trains
-// that version's recipe again (its lineage: dataset reference, architecture, hyperparameters, teacher
-// at production), so the tenant's analyst feedback since then joins it, with promote_if_better: the
-// registry's policy then decides on the same held-out data. At most one per production version
-// (request id `<model>-drift-v<version>`, which the training consumer dedupes, and a row in
-// drift_retrains), never while a job of the model runs (a later drifted window asks again).
+// Retraining on drift (RETRAIN_ON_DRIFT) and after feedback (RETRAIN_AFTER_FEEDBACK): a
+// ModelMonitoring event about the version holding a sentiment model's production alias, whose
+// `drifted` is not empty, or (from the feature service) whose `feedback_texts` exceeds the corrected
+// texts that version trained with (its lineage's feedback) by RETRAIN_AFTER_FEEDBACK, becomes one
+// TrainingRequest that trains that version's recipe again (its lineage: dataset reference,
+// architecture, hyperparameters, teacher at production), so the tenant's analyst feedback since then
+// joins it, with promote_if_better: the registry's policy then decides on the same held-out data.
+// At most one per production version whatever the trigger (request id `<model>-drift-v<version>` or
+// `<model>-feedback-v<version>`, which the training consumer dedupes, and a row in drift_retrains),
+// never while a job of the model runs (a later event asks again).
 // A version whose recipe cannot be trained again (no dataset reference: the shipped default model)
 // is left in production and the reason logged and counted.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
@@ -19,11 +22,19 @@ import { TrainingRequestPublisher } from './training-request.publisher';
 
 const driftDecisions = counter(
   'mercato_training_drift_decisions_total',
-  'Drifted-model events, by what the training service did (retrain, already_retrained, job_running, not_production, no_recipe, not_sentiment)',
+  'Drifted-model (and feedback) events, by what the training service did (retrain, feedback_retrain, feedback_pending, already_retrained, job_running, not_production, no_recipe, not_sentiment)',
   ['outcome'],
 );
 
 export const driftRequestId = (model: string, version: number): string => `${model}-drift-v${version}`;
+export const feedbackRequestId = (model: string, version: number): string => `${model}-feedback-v${version}`;
+
+/** Corrected texts a version trained with (and was held out on), from its lineage. */
+const feedbackSeen = (lineage: Record<string, unknown>): number => {
+  const f = lineage.feedback as { examples?: unknown; heldOut?: unknown } | undefined;
+  const n = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+  return n(f?.examples) + n(f?.heldOut);
+};
 
 @Injectable()
 export class DriftRetrainService {
@@ -32,14 +43,17 @@ export class DriftRetrainService {
   constructor(
     private readonly store: DriftRetrainRepository,
     private readonly publisher: TrainingRequestPublisher,
-    @Inject(SERVICE_CONFIG) config: TrainingConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: TrainingConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     this.registry = new RegistryClient(config.MODEL_REGISTRY_URL, 60_000, authHeaders(platformServiceKey()));
   }
 
   async onMonitoring(event: ModelMonitoring, fallbackTenant: string): Promise<void> {
-    if (event.drifted.length === 0) return;
+    const drifted = this.config.RETRAIN_ON_DRIFT && event.drifted.length > 0;
+    const corrected = event.figures.feedback_texts;
+    const afterFeedback = this.config.RETRAIN_AFTER_FEEDBACK;
+    if (!drifted && (afterFeedback === 0 || corrected === undefined)) return;
     const tenantId = event.tenantId || fallbackTenant;
     const model = event.modelName;
     const version = Number(event.version);
@@ -59,12 +73,18 @@ export class DriftRetrainService {
     if (production !== version)
       return outcome('not_production', `drift of v${version}, but production is ${production ?? 'unset'}`);
     const { lineage } = await registry.version(model, version);
+    const unseen = (corrected ?? 0) - feedbackSeen(lineage);
+    if (!drifted && unseen < afterFeedback)
+      return outcome(
+        'feedback_pending',
+        `${unseen} corrected texts since v${version}, ${afterFeedback} retrain`,
+      );
     const datasetRef = typeof lineage.datasetRef === 'string' ? lineage.datasetRef : '';
     if (!datasetRef)
       return outcome('no_recipe', 'the production version has no dataset reference to train again on');
     const hp = (lineage.hyperparameters ?? {}) as Record<string, unknown>;
     const teacher = lineage.teacher as { model?: string } | undefined;
-    const requestId = driftRequestId(model, version);
+    const requestId = drifted ? driftRequestId(model, version) : feedbackRequestId(model, version);
     await this.publisher.publish({
       requestId,
       tenantId,
@@ -78,10 +98,15 @@ export class DriftRetrainService {
           .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
           .map(([k, v]) => [k, String(v)]),
       ),
-      requestedBy: 'retrain:drift',
+      requestedBy: drifted ? 'retrain:drift' : 'retrain:feedback',
       requestedAt: new Date(),
     });
     await this.store.record(tenantId, model, version, requestId, event.figures);
-    outcome('retrain', `drifted (${event.drifted.join(', ')}): retrain ${requestId} requested`);
+    if (drifted) outcome('retrain', `drifted (${event.drifted.join(', ')}): retrain ${requestId} requested`);
+    else
+      outcome(
+        'feedback_retrain',
+        `${unseen} corrected texts it has not seen: retrain ${requestId} requested`,
+      );
   }
 }

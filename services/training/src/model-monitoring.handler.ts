@@ -1,4 +1,5 @@
-// Kafka entry: models.monitoring.v1 → DriftRetrainService (registered only with RETRAIN_ON_DRIFT).
+// Kafka entry: models.monitoring.v1 → DriftRetrainService (registered only with RETRAIN_ON_DRIFT or
+// RETRAIN_AFTER_FEEDBACK).
 import { Topics, type ModelMonitoring } from '@mercato/contracts';
 import { KafkaEventContext, OnTopic } from '@mercato/kafka';
 import { SERVICE_CONFIG } from '@mercato/runtime';

@@ -47,6 +47,12 @@ export const trainingEnv = {
    * on that version's recipe, promoted if better; once per production version.
    */
   RETRAIN_ON_DRIFT: booleanString(false),
+  /**
+   * Retrain a tenant's sentiment model, the same way, once its analysts have corrected this many
+   * texts its production version has not seen (the feature service's count, on its
+   * models.monitoring.v1 events); 0 = off.
+   */
+  RETRAIN_AFTER_FEEDBACK: nonNegativeInt(0),
   /** Tenants whose recommenders the triggers retrain (comma-separated); empty = every tenant. */
   RECOMMENDER_RETRAIN_TENANTS: z
     .string()

@@ -24,7 +24,8 @@ import { TrainingService } from './training.service';
 export class TrainingModule {
   static forConfig(config: TrainingConfig): DynamicModule {
     const retrain = retrainEnabled(config);
-    const drift = config.RETRAIN_ON_DRIFT;
+    // Drift and feedback retrains share the models.monitoring.v1 handler and its de-duplication.
+    const drift = config.RETRAIN_ON_DRIFT || config.RETRAIN_AFTER_FEEDBACK > 0;
     return {
       module: TrainingModule,
       controllers: [

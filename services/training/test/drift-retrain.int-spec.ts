@@ -4,7 +4,9 @@
 // version drifted (as scoring publishes them) makes training retrain that version's recipe once,
 // promote-if-better; the registry's policy (here a margin no retrain can meet) refuses the
 // challenger, production stays, and the refusal is history and an event with its figures. The same
-// version drifting again retrains nothing; a window that did not drift does nothing.
+// version drifting again retrains nothing; a window that did not drift does nothing. After feedback
+// (RETRAIN_AFTER_FEEDBACK): the feature service's count of the tenant's corrected texts, beyond those
+// the production version trained with, retrains it once it reaches the trigger, and only once.
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
@@ -44,6 +46,8 @@ const kafka = testKafka();
 const RUN = uniqueSuffix();
 const TENANT = `drift${RUN}`;
 const MODEL = `sentiment-${TENANT}`;
+const FEEDBACK_MODEL = `sentiment-fb-${TENANT}`;
+const AFTER_FEEDBACK = 5;
 
 let db: TestDatabase;
 let registry: ServiceProcess;
@@ -77,6 +81,28 @@ async function succeeded(requestId: string): Promise<any> {
     `job ${requestId}`,
   );
 }
+
+/** The feature service's event after a correction: the tenant's corrected texts so far. */
+const feedbackCount = (texts: number) =>
+  producer.send(Topics.modelMonitoring, [
+    {
+      key: FEEDBACK_MODEL,
+      eventId: randomUUID(),
+      tenantId: TENANT,
+      value: {
+        tenantId: TENANT,
+        modelName: FEEDBACK_MODEL,
+        kind: ModelKind.SENTIMENT,
+        version: '1',
+        windowStart: timestampFromDate(new Date(Date.now() - 60_000)),
+        windowEnd: timestampFromDate(new Date()),
+        sample: texts,
+        figures: { feedback_disagreement: 0.2, feedback_texts: texts },
+        drifted: [],
+        threshold: 0.3,
+      },
+    },
+  ]);
 
 const monitoring = (version: string, drifted: string[]) =>
   producer.send(Topics.modelMonitoring, [
@@ -124,6 +150,7 @@ beforeAll(async () => {
     KAFKA_CONSUMER_GROUP: group,
     MODEL_REGISTRY_URL: registry.url,
     RETRAIN_ON_DRIFT: 'true',
+    RETRAIN_AFTER_FEEDBACK: String(AFTER_FEEDBACK),
     // No feature service here: no analyst feedback to join.
     SENTIMENT_FEEDBACK_WEIGHT: '0',
   });
@@ -134,7 +161,8 @@ beforeAll(async () => {
   await reader.subscribe({ topics: [Topics.trainingRequests.name, Topics.modelLifecycle.name] });
   await reader.run({
     eachMessage: async ({ topic, message }) => {
-      if (message.key?.toString() !== MODEL) return;
+      const key = message.key?.toString();
+      if (key !== MODEL && key !== FEEDBACK_MODEL) return;
       if (topic === Topics.trainingRequests.name)
         requests.push(fromBinary(TrainingRequestSchema, message.value ?? new Uint8Array()));
       else lifecycle.push(fromBinary(ModelEventSchema, message.value ?? new Uint8Array()));
@@ -242,5 +270,63 @@ describe('retraining on drift', () => {
     expect(
       await metricValue(training.url, 'mercato_training_drift_decisions_total', { outcome: 'retrain' }),
     ).toBe(1);
+  }, 300_000);
+
+  it('retrains the production version once the tenant has corrected enough texts it has not seen', async () => {
+    const first = await call(training, 'POST', '/v1/jobs', {
+      modelName: FEEDBACK_MODEL,
+      kind: 'sentiment',
+      architecture: 'cnn',
+      datasetRef: 'synthetic:news?seed=4&count=400',
+      hyperparameters: { epochs: 1, embeddingDim: 8, filters: 8, hidden: 8, maxLength: 24, minCount: 1 },
+      promoteIfBetter: true,
+    });
+    expect((await succeeded(first.requestId)).promotion.outcome).toBe('promoted');
+    const fromFeedback = () => requests.filter((r) => r.requestedBy === 'retrain:feedback');
+
+    // Below the trigger: nothing is asked.
+    await feedbackCount(AFTER_FEEDBACK - 1);
+    await eventually(
+      async () =>
+        (await metricValue(training.url, 'mercato_training_drift_decisions_total', {
+          outcome: 'feedback_pending',
+        })) === 1
+          ? true
+          : undefined,
+      30_000,
+      'the pending decision',
+    );
+    expect(fromFeedback()).toEqual([]);
+
+    await feedbackCount(AFTER_FEEDBACK);
+    const retrain = await eventually(async () => fromFeedback()[0], 60_000, 'the feedback retrain request');
+    expect(retrain).toMatchObject({
+      requestId: `${FEEDBACK_MODEL}-feedback-v1`,
+      tenantId: TENANT,
+      datasetRef: 'synthetic:news?seed=4&count=400',
+      promoteIfBetter: true,
+    });
+    // More corrections while it trains, and after: never a second job for the same version.
+    await feedbackCount(AFTER_FEEDBACK + 1);
+    const job = await succeeded(retrain.requestId);
+    expect(job.promotion.outcome).toBe('rejected');
+    await feedbackCount(AFTER_FEEDBACK + 2);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(fromFeedback()).toHaveLength(1);
+    expect(
+      await metricValue(training.url, 'mercato_training_drift_decisions_total', {
+        outcome: 'feedback_retrain',
+      }),
+    ).toBe(1);
+    const declined =
+      (await metricValue(training.url, 'mercato_training_drift_decisions_total', {
+        outcome: 'job_running',
+      })) +
+      (await metricValue(training.url, 'mercato_training_drift_decisions_total', {
+        outcome: 'already_retrained',
+      }));
+    // The drift test's repeat (already_retrained) and these two.
+    expect(declined).toBe(3);
+    expect((await call(registry, 'GET', `/v1/models/${FEEDBACK_MODEL}/aliases/production`)).version).toBe(1);
   }, 300_000);
 });

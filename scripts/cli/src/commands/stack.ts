@@ -185,12 +185,14 @@ export async function up(options: { only?: string[]; demo?: boolean }): Promise<
     // Every run's TensorBoard event files, live: `tensorboard --logdir .mercato/tensorboard`. The loop
     // is closed by default: each tenant's recommender retrains from the feature store after 1000 new
     // interactions, or every 6 hours when it has new ones, and a sentiment model whose predictions
-    // drift from its evaluation is retrained (the chart's defaults too).
+    // drift from its evaluation, or whose tenant's analysts corrected 50 texts it has not seen, is
+    // retrained (the chart's defaults too).
     const trainingEnv = {
       TENSORBOARD_LOGDIR: process.env.TENSORBOARD_LOGDIR ?? stateFile('tensorboard'),
       RECOMMENDER_RETRAIN_AFTER_INTERACTIONS: process.env.RECOMMENDER_RETRAIN_AFTER_INTERACTIONS ?? '1000',
       RECOMMENDER_RETRAIN_INTERVAL_S: process.env.RECOMMENDER_RETRAIN_INTERVAL_S ?? '21600',
       RETRAIN_ON_DRIFT: process.env.RETRAIN_ON_DRIFT ?? 'true',
+      RETRAIN_AFTER_FEEDBACK: process.env.RETRAIN_AFTER_FEEDBACK ?? '50',
     };
     // A retrain takes production only by beating it on the same held-out data, on enough examples.
     const registryEnv = {

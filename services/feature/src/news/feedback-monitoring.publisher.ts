@@ -18,6 +18,8 @@ export interface FeedbackDisagreement {
   threshold: number;
   drifted: boolean;
   since: Date;
+  /** Distinct texts the tenant has corrected: the training service retrains after enough new ones. */
+  texts: number;
 }
 
 @Injectable()
@@ -41,6 +43,7 @@ export class FeedbackMonitoringPublisher {
             feedback_disagreement: d.rate,
             feedback_disagreed: d.disagreed,
             feedback_window: d.window,
+            feedback_texts: d.texts,
           },
           drifted: d.drifted ? ['feedback_disagreement'] : [],
           threshold: d.threshold,

@@ -73,21 +73,28 @@ export class SentimentFeedbackRepository {
 
   /**
    * Of the tenant's latest `window` corrections that say what the model had said, how many there
-   * are and how many gave another label.
+   * are and how many gave another label; and how many distinct texts the tenant has corrected (the
+   * examples its next fine-tune joins).
    */
   async disagreement(
     tenantId: string,
     window: number,
-  ): Promise<{ sample: number; disagreed: number; since: Date | null }> {
-    const rows = await this.db.query<{ sample: number; disagreed: number; since: Date | null }>(
+  ): Promise<{ sample: number; disagreed: number; since: Date | null; texts: number }> {
+    const rows = await this.db.query<{
+      sample: number;
+      disagreed: number;
+      since: Date | null;
+      texts: number;
+    }>(
       `SELECT count(*)::int AS sample, count(*) FILTER (WHERE label <> served_label)::int AS disagreed,
-              min(submitted_at) AS since
+              min(submitted_at) AS since,
+              (SELECT count(DISTINCT text_hash)::int FROM sentiment_feedback WHERE tenant_id = $1) AS texts
          FROM (SELECT label, served_label, submitted_at FROM sentiment_feedback
                 WHERE tenant_id = $1 AND served_label IS NOT NULL
                 ORDER BY submitted_at DESC LIMIT $2) latest`,
       [tenantId, window],
     );
-    return rows[0] ?? { sample: 0, disagreed: 0, since: null };
+    return rows[0] ?? { sample: 0, disagreed: 0, since: null, texts: 0 };
   }
 
   /** The tenant's corrections of one article, newest first. */

@@ -65,7 +65,7 @@ export class SentimentFeedbackService {
   ): Promise<void> {
     const window = this.config.FEEDBACK_DISAGREEMENT_WINDOW;
     const threshold = this.config.FEEDBACK_DISAGREEMENT_THRESHOLD;
-    const { sample, disagreed, since } = await this.feedback.disagreement(tenantId, window);
+    const { sample, disagreed, since, texts } = await this.feedback.disagreement(tenantId, window);
     const rate = sample === 0 ? 0 : disagreed / sample;
     newsMetrics.feedbackDisagreement.set({ tenant: tenantId, model: served.model }, rate);
     try {
@@ -78,6 +78,7 @@ export class SentimentFeedbackService {
         window,
         threshold,
         drifted: sample >= window && rate >= threshold,
+        texts,
         since: since ?? new Date(),
       });
     } catch (err) {
