@@ -1,9 +1,9 @@
 // Per-test-file isolation on the shared real infrastructure: uniquely named topics (copies of
-// catalogue entries) and a quiet logger. Databases, Kafka clients and the rest of the local stack
-// are @mercato/dev-stack's.
-import type { DescMessage } from '@bufbuild/protobuf';
+// catalogue entries), a quiet logger, and a follower of what services publish on a topic.
+// Databases, Kafka clients and the rest of the local stack are @mercato/dev-stack's.
+import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@mercato/contracts';
-import { uniqueSuffix } from '@mercato/dev-stack';
+import { startGroupAtEnd, uniqueSuffix } from '@mercato/dev-stack';
 import type { Kafka } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 
@@ -34,4 +34,28 @@ export async function createTestTopics(kafka: Kafka, specs: TopicSpec[]): Promis
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Follows a topic from its current end in a consumer group of its own and keeps, in order, the
+ * decoded values `keep` accepts: what the services under test publish from now on.
+ */
+export async function followTopic<S extends DescMessage>(
+  kafka: Kafka,
+  spec: TopicSpec<S>,
+  keep: (value: MessageShape<S>) => boolean,
+): Promise<{ values: MessageShape<S>[]; stop: () => Promise<void> }> {
+  const groupId = `follow-${uniqueSuffix()}`;
+  await startGroupAtEnd(kafka, groupId, [spec.name]);
+  const values: MessageShape<S>[] = [];
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: spec.name });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const value = fromBinary(spec.schema, message.value ?? new Uint8Array());
+      if (keep(value)) values.push(value);
+    },
+  });
+  return { values, stop: () => consumer.disconnect() };
 }

@@ -1,4 +1,4 @@
-export { testLogger, testTopic, createTestTopics } from './fixtures';
+export { testLogger, testTopic, createTestTopics, followTopic } from './fixtures';
 export { testKeys, bearer, type TestKeys } from './auth';
 export { metricValue } from './metrics';
 export { lineage, tfjsArtifact, type ArtifactFiles } from './model-artifact';

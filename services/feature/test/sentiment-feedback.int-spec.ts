@@ -5,9 +5,8 @@
 // 403. The training export gives the latest label of each distinct text as of a point in time.
 // Corrections that say what the model had said make the tenant's feedback disagreement rate: a
 // gauge and a ModelMonitoring event on models.monitoring.v1, drifted once a full window disagrees.
-import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ModelKind, ModelMonitoringSchema, Topics, type ModelMonitoring } from '@mercato/contracts';
+import { ModelKind, Topics } from '@mercato/contracts';
 import {
   createTestDatabase,
   eventually,
@@ -21,7 +20,7 @@ import {
   type TestDatabase,
 } from '@mercato/dev-stack';
 import { EventProducer } from '@mercato/kafka';
-import { bearer, metricValue, testKeys, type TestKeys } from '@mercato/testing';
+import { bearer, followTopic, metricValue, testKeys, type TestKeys } from '@mercato/testing';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,18 +198,11 @@ describe('POST /v1/sentiment/feedback', () => {
 
   it("measures the tenant's feedback disagreement from corrections that say what the model had said", async () => {
     const analystC = bearer((await keys.create({ tenantId: C, scopes: ['sentiment:feedback'] })).token);
-    const group = `test-feature-disagreement-${suffix}`;
-    await startGroupAtEnd(kafka, group, [Topics.modelMonitoring.name]);
-    const events: ModelMonitoring[] = [];
-    const reader = kafka.consumer({ groupId: group, maxWaitTimeInMs: 200 });
-    await reader.connect();
-    await reader.subscribe({ topic: Topics.modelMonitoring.name });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        const e = fromBinary(ModelMonitoringSchema, message.value ?? new Uint8Array());
-        if (e.tenantId === C) events.push(e);
-      },
-    });
+    const { values: events, stop } = await followTopic(
+      kafka,
+      Topics.modelMonitoring,
+      (e) => e.tenantId === C,
+    );
     try {
       const served = (label: string) => ({ label, model: 'sentiment', version: 3 });
       // Without `served` a correction does not count: it says nothing of what the model said.
@@ -264,7 +256,7 @@ describe('POST /v1/sentiment/feedback', () => {
         'served.version',
       ]);
     } finally {
-      await reader.disconnect();
+      await stop();
     }
   });
 });
