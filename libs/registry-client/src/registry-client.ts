@@ -52,7 +52,7 @@ export interface VersionSummary {
 }
 
 export interface Promotion {
-  outcome: 'promoted' | 'rejected' | 'unchanged' | 'rolled_back';
+  outcome: 'promoted' | 'rejected' | 'unchanged' | 'rolled_back' | 'retrain_failed';
   model: string;
   alias: ModelAlias;
   version: number | null;
@@ -375,6 +375,14 @@ export class RegistryClient {
 
   async rollback(name: string, body: { alias: ModelAlias; reason: string }): Promise<Promotion> {
     return this.json('POST', `${RegistryClient.path(name)}/rollback`, body);
+  }
+
+  /** Records that a retrain meant to replace the alias holder failed (history and a RETRAIN_FAILED event). */
+  async retrainFailed(
+    name: string,
+    body: { alias: ModelAlias; requestId: string; reason: string },
+  ): Promise<Promotion> {
+    return this.json('POST', `${RegistryClient.path(name)}/retrain-failures`, body);
   }
 
   /** Every move of an alias, newest first. */

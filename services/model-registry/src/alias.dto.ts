@@ -65,5 +65,13 @@ export const RollbackBody = z.object({
 });
 export type RollbackInput = z.output<typeof RollbackBody>;
 
+/** A retrain meant to replace the alias holder (promote if better) failed: recorded, the alias unmoved. */
+export const RetrainFailureBody = z.object({
+  alias: Alias,
+  requestId: z.string().trim().min(1).max(256),
+  reason: z.string().trim().min(1, 'say why it failed').max(2_000),
+});
+export type RetrainFailureInput = z.output<typeof RetrainFailureBody>;
+
 export const ArchiveBody = z.object({ reason: Reason });
 export type ArchiveInput = z.output<typeof ArchiveBody>;

@@ -4,7 +4,7 @@ import { Database, type Queryable } from '@mercato/db';
 import { type ModelAlias } from '@mercato/contracts';
 import type { PromotionDecision } from './promotion-policy';
 
-export type AliasAction = 'promote' | 'rollback' | 'rejected';
+export type AliasAction = 'promote' | 'rollback' | 'rejected' | 'retrain_failed';
 
 export interface AliasHistoryRow {
   id: number;

@@ -1,5 +1,6 @@
 // Builds the ModelEvent records the registry publishes on models.lifecycle.v1 (one per change:
-// REGISTERED, PROMOTED — rollbacks included, with previous_version — PROMOTION_REJECTED and ARCHIVED;
+// REGISTERED, PROMOTED — rollbacks included, with previous_version — PROMOTION_REJECTED,
+// RETRAIN_FAILED (the alias holder stays, the reason says why) and ARCHIVED;
 // a promotion judged by a policy carries the verdict's figures in `decision`).
 import { create, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
@@ -12,6 +13,7 @@ export interface ModelEventInput {
     | ModelEventType.REGISTERED
     | ModelEventType.PROMOTED
     | ModelEventType.PROMOTION_REJECTED
+    | ModelEventType.RETRAIN_FAILED
     | ModelEventType.ARCHIVED;
   tenantId: string;
   model: string;

@@ -6,7 +6,7 @@ import { CurrentPrincipal, RequireScopes, type Principal } from '@mercato/auth';
 import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { PromoteBody, RollbackBody } from './alias.dto';
+import { PromoteBody, RetrainFailureBody, RollbackBody } from './alias.dto';
 import { MODEL_ALIASES, type ModelAlias, MODEL_KINDS, MODEL_NAME_PATTERN } from '@mercato/contracts';
 import { AliasParam, CreateModelBody, ListModelsQuery, ModelName, Paging } from './model.dto';
 import { ModelRegistryService } from './model-registry.service';
@@ -165,5 +165,26 @@ export class ModelsController {
     @ValidBody(RollbackBody) body: z.output<typeof RollbackBody>,
   ): Promise<PromotionView> {
     return this.promotions.rollback(principal, name, body);
+  }
+
+  @RequireScopes('models:admin')
+  @Post(':name/retrain-failures')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Record that a retrain meant to replace the alias holder failed',
+    description:
+      'The training service calls it when a promote-if-better job fails: the alias does not move; the ' +
+      'failure is alias history (action retrain_failed, the reason) and a RETRAIN_FAILED lifecycle event.',
+  })
+  @ApiParam(NAME)
+  @JsonBody(RetrainFailureBody)
+  @JsonResponse(200, 'recorded', PromotionView)
+  @ErrorResponses([400, 'invalid request'], [404, 'no such model'], [409, 'the alias holds no version'])
+  async retrainFailed(
+    @CurrentPrincipal() principal: Principal,
+    @ValidParam('name', ModelName) name: string,
+    @ValidBody(RetrainFailureBody) body: z.output<typeof RetrainFailureBody>,
+  ): Promise<PromotionView> {
+    return this.promotions.retrainFailed(principal, name, body);
   }
 }

@@ -12,8 +12,8 @@ import type { Principal } from '@mercato/auth';
 import { AuditLog, Database } from '@mercato/db';
 import { conflict, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
-import type { PromoteInput, RollbackInput } from './alias.dto';
-import { AliasRepository, type AliasHistoryRow } from './alias.repository';
+import type { PromoteInput, RetrainFailureInput, RollbackInput } from './alias.dto';
+import { AliasRepository, type AliasAction, type AliasHistoryRow } from './alias.repository';
 import { modelEventJson } from './model-events';
 import { ModelRegistryService, currentTraceparent } from './model-registry.service';
 import { ModelRepository } from './model.repository';
@@ -30,6 +30,17 @@ import {
 import type { RegistryConfig } from './registry-config';
 import { registryMetrics } from './registry-metrics';
 import type { AliasHistoryView, AliasView, LineageView, PromotionView } from './registry.views';
+
+/** The lifecycle event each kind of alias history entry is published as. */
+const EVENT_OF_ACTION: Record<
+  AliasAction,
+  ModelEventType.PROMOTED | ModelEventType.PROMOTION_REJECTED | ModelEventType.RETRAIN_FAILED
+> = {
+  promote: ModelEventType.PROMOTED,
+  rollback: ModelEventType.PROMOTED,
+  rejected: ModelEventType.PROMOTION_REJECTED,
+  retrain_failed: ModelEventType.RETRAIN_FAILED,
+};
 
 @Injectable()
 export class PromotionService {
@@ -268,6 +279,54 @@ export class PromotionService {
   }
 
   /**
+   * Records that a retrain meant to replace the alias holder failed (the training service says so):
+   * history (from and to the holder, which stays) and a RETRAIN_FAILED event with the cause. 409
+   * when the alias holds no version (there was nothing to replace).
+   */
+  async retrainFailed(
+    principal: Principal,
+    name: string,
+    input: RetrainFailureInput,
+  ): Promise<PromotionView> {
+    const traceparent = currentTraceparent();
+    const { alias } = input;
+    const view = await this.db.transaction(async (tx): Promise<PromotionView> => {
+      const model = await this.models.findByName(principal.tenantId, name, tx);
+      if (!model) throw notFound(`model "${name}" does not exist`);
+      await this.models.lockAliases(tx, model.id);
+      const current = await this.aliases.get(model.id, alias, tx);
+      if (!current) throw conflict('nothing_to_replace', `${alias} of "${name}" has never been set`);
+      const holder = await this.versions.find(model.id, current.version, tx);
+      if (!holder) throw notFound(`model "${name}" has no version ${current.version}`);
+      const reason = `retrain ${input.requestId} failed: ${input.reason}`;
+      const { entry, eventId } = await this.recordDecision(tx, traceparent, model, {
+        action: 'retrain_failed',
+        alias,
+        fromVersion: current.version,
+        version: holder,
+        actor: principal.subject,
+        historyReason: reason,
+        eventReason: reason,
+        decision: null,
+      });
+      return {
+        outcome: 'retrain_failed',
+        model: name,
+        alias,
+        version: current.version,
+        previousVersion: current.version,
+        reason,
+        decision: null,
+        historyId: entry.id,
+        eventId,
+      };
+    });
+    registryMetrics.promotions.inc({ alias, outcome: view.outcome });
+    this.relay.kick();
+    return view;
+  }
+
+  /**
    * Moves the alias back to the version it held before its latest promotion still in effect, and
    * marks that promotion undone, so successive rollbacks keep walking back. 409 when the alias was
    * never moved from an earlier version.
@@ -367,7 +426,7 @@ export class PromotionService {
     traceparent: string | undefined,
     model: { id: string; tenantId: string; name: string; kind: ModelKindName },
     d: {
-      action: 'promote' | 'rollback' | 'rejected';
+      action: AliasAction;
       alias: ModelAlias;
       fromVersion: number | null;
       version: { version: number; metrics: Record<string, number> };
@@ -389,7 +448,7 @@ export class PromotionService {
       decision: d.decision,
       eventId,
     });
-    const moved = d.action !== 'rejected';
+    const moved = d.action === 'promote' || d.action === 'rollback';
     await this.outbox.enqueue(tx, {
       eventId,
       key: model.name,
@@ -397,7 +456,7 @@ export class PromotionService {
       traceparent,
       payload: modelEventJson({
         eventId,
-        type: moved ? ModelEventType.PROMOTED : ModelEventType.PROMOTION_REJECTED,
+        type: EVENT_OF_ACTION[d.action],
         tenantId: model.tenantId,
         model: model.name,
         kind: model.kind,

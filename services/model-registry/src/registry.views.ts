@@ -100,9 +100,9 @@ const Decision = z
 
 export const PromotionView = z.object({
   outcome: z
-    .enum(['promoted', 'rejected', 'unchanged', 'rolled_back'])
+    .enum(['promoted', 'rejected', 'unchanged', 'rolled_back', 'retrain_failed'])
     .describe(
-      'promoted/rolled_back: the alias moved; rejected: the policy refused (HTTP 409); unchanged: it already pointed there',
+      'promoted/rolled_back: the alias moved; rejected: the policy refused (HTTP 409); unchanged: it already pointed there; retrain_failed: a failed retrain was recorded, the alias stays',
     ),
   model: z.string(),
   alias: Alias,
@@ -120,9 +120,10 @@ export const AliasHistoryView = z.object({
   id: z.number().int(),
   alias: Alias,
   action: z
-    .enum(['promote', 'rollback', 'rejected'])
+    .enum(['promote', 'rollback', 'rejected', 'retrain_failed'])
     .describe(
-      'rejected: a promotion the policy refused; the alias did not move (from → the version refused)',
+      'rejected: a promotion the policy refused; the alias did not move (from → the version refused). ' +
+        'retrain_failed: a retrain meant to replace the holder failed; the alias did not move (from and to the holder), the reason says why',
     ),
   fromVersion: z.number().int().nullable(),
   toVersion: z.number().int(),

@@ -274,11 +274,31 @@ export class TrainingService {
         await this.jobs.fail(request.requestId, (err as Error).message);
         jobsTotal.inc({ kind, outcome: 'failed' });
         log.error({ err: (err as Error).message }, 'training failed');
+        if (request.promoteIfBetter) await this.recordFailedRetrain(request, (err as Error).message, log);
         throw new NonRetriableError((err as Error).message, { cause: err });
       }
       throw err;
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * A failed job meant to replace production (promote if better) leaves production as it is; the
+   * registry records why (alias history, a RETRAIN_FAILED event), so `mercato models history` shows
+   * it beside the promotions. A model without production had nothing to replace (409), and a
+   * registry that cannot be reached is logged: the job itself keeps the error either way.
+   */
+  private async recordFailedRetrain(request: TrainingRequest, reason: string, log: Logger): Promise<void> {
+    try {
+      await this.registryFor(request).retrainFailed(request.modelName, {
+        alias: 'production',
+        requestId: request.requestId,
+        reason,
+      });
+    } catch (err) {
+      if (err instanceof RegistryError && (err.status === 404 || err.status === 409)) return;
+      log.warn({ err: (err as Error).message }, 'could not record the failed retrain in the registry');
     }
   }
 

@@ -6,7 +6,9 @@
 // challenger, production stays, and the refusal is history and an event with its figures. The same
 // version drifting again retrains nothing; a window that did not drift does nothing. After feedback
 // (RETRAIN_AFTER_FEEDBACK): the feature service's count of the tenant's corrected texts, beyond those
-// the production version trained with, retrains it once it reaches the trigger, and only once.
+// the production version trained with, retrains it once it reaches the trigger, and only once. A
+// retrain that fails leaves production where it is, and says why: the job, a retrain_failed row in
+// the alias history (and `mercato models history`), a RETRAIN_FAILED lifecycle event.
 import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
@@ -329,4 +331,51 @@ describe('retraining on drift', () => {
     expect(declined).toBe(3);
     expect((await call(registry, 'GET', `/v1/models/${FEEDBACK_MODEL}/aliases/production`)).version).toBe(1);
   }, 300_000);
+
+  it('a retrain that fails leaves production where it is and says why, in history and as an event', async () => {
+    const failing = await call(training, 'POST', '/v1/jobs', {
+      modelName: MODEL,
+      kind: 'sentiment',
+      architecture: 'student',
+      teacher: `no-such-teacher-${RUN}@production`,
+      datasetRef: 'synthetic:news?seed=3&count=600',
+      promoteIfBetter: true,
+    });
+    const job = await eventually(
+      async () => {
+        const j: any = await (await fetch(`${training.url}/v1/jobs/${failing.requestId}`)).json();
+        return j.status === 'failed' ? j : undefined;
+      },
+      60_000,
+      'the job to fail',
+    );
+    expect(job.error).toContain(`no-such-teacher-${RUN}`);
+    expect((await call(registry, 'GET', `/v1/models/${MODEL}/aliases/production`)).version).toBe(1);
+    const history = await eventually(
+      async () => {
+        const h = await call(registry, 'GET', `/v1/models/${MODEL}/aliases/production/history`);
+        return h.items[0]?.action === 'retrain_failed' ? h : undefined;
+      },
+      30_000,
+      'the failure in the alias history',
+    );
+    expect(history.items[0]).toMatchObject({
+      action: 'retrain_failed',
+      fromVersion: 1,
+      toVersion: 1,
+      reason: `retrain ${failing.requestId} failed: ${job.error}`,
+    });
+    const event = await eventually(
+      async () => lifecycle.find((e) => e.type === ModelEventType.RETRAIN_FAILED),
+      30_000,
+      'the RETRAIN_FAILED event',
+    );
+    expect(event).toMatchObject({ version: '1', previousVersion: '1', reason: history.items[0].reason });
+    const shown = await run(process.execPath, [CLI, 'models', 'history', MODEL], {
+      env: { ...process.env, MODEL_REGISTRY_URL: registry.url },
+    });
+    expect(shown.stdout).toMatch(
+      new RegExp(`retrain_failed\\s+v1\\s+v1\\s+\\S+\\s+retrain ${failing.requestId} failed`),
+    );
+  }, 120_000);
 });
