@@ -15,7 +15,7 @@ export class ModelsController {
   @RequireScopes('sentiment:read')
   @Get('monitoring')
   @ApiOperation({
-    summary: 'Drift signals of the tenant’s sentiment models',
+    summary: 'Drift signals of the tenant’s models',
     description:
       'Each figure of the latest window on models.monitoring.v1: prediction drift and unknown-word ' +
       'rate from scoring, feedback disagreement from the feature service; `drifted` when it crossed ' +
