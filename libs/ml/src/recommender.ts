@@ -671,8 +671,8 @@ export class RecommenderModel {
     } else {
       scores = this.scoreView(user);
     }
-    const idx: number[] = [];
-    const val: number[] = [];
+    const idx = new Int32Array(k);
+    const val = new Float32Array(k);
     let size = 0;
     // The filters are asked only about items that would enter the K best.
     const consider = (i: number, s: number): void => {
@@ -687,7 +687,10 @@ export class RecommenderModel {
     } else {
       for (let i = 0; i < scores.length; i++) consider(i, scores[i] as number);
     }
-    return idx.map((i, p) => ({ item: this.items[i] as string, score: val[p] as number }));
+    return Array.from(idx.subarray(0, size), (i, p) => ({
+      item: this.items[i] as string,
+      score: val[p] as number,
+    }));
   }
 
   /** Candidate rows at most this many are scored one by one rather than through the index: about what an index query reads. */
