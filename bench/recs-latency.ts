@@ -9,7 +9,7 @@
 // RECS_CACHE_SIZE=0). In the same run, the same autocannon settings against a bare node:http server
 // (its own process) returning a fixed body of the same size: p50, p99, requests/s and the ratio.
 // Printed per size: how top-K is served (exhaustive scan below RECS_EXACT_BELOW, else the IVF index:
-// cells, probe, build time, memory), recall@10 of what is served against the exhaustive scan
+// cells, probe, scoring's start-up to serving, build time, memory), recall@10 of what is served against the exhaustive scan
 // (measured in this process on the same artifact and catalog, per kind of query: personal, personal
 // in a category, popular), scoring's heap, external memory (the WebAssembly tables) and RSS, and the
 // latency table.
@@ -355,6 +355,8 @@ interface SizeReport {
   /** The bench's own rebuild: adding the catalog's items and building the index, as scoring does. */
   offline: { addItemsMs: number; buildMs: number };
   recall: RecallReport;
+  /** Scoring's start to serving the version: the state topics read, the version loaded, its index built and warmed. */
+  startupS: number;
   memory: { heapMb: number; externalMb: number; rssMb: number };
   runs: Run[];
   loadAverage: number[];
@@ -454,6 +456,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
       await fetch(`${stack.scoringUrl}/v1/models/recommender`, { headers: stack.headers })
     ).json()) as { production: { retrieval: Retrieval } };
     const memory = await scoringMetrics(stack.scoringUrl);
+    const startupS = stack.startupMs / 1000;
     const known = [...byUser.keys()];
     const unknownShare = Number(values['unknown-share']);
     const categories = [...new Set(retail.items.flatMap((i) => i.categories))].sort();
@@ -508,6 +511,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
       retrieval: status.production.retrieval,
       offline: { addItemsMs, buildMs },
       recall,
+      startupS,
       memory: {
         heapMb: memory.heapBytes / 2 ** 20,
         externalMb: memory.externalBytes / 2 ** 20,
@@ -527,10 +531,10 @@ function print(reports: SizeReport[]): void {
     `recommendations: ${values.users} known users (Zipf ${values.zipf}), ${Number(values['unknown-share']) * 100}% unknown, 30% exclude=seen, 20% a category, k=${K}, auth ${values.auth}, ${values.duration} s per run; ${availableParallelism()} CPUs`,
     '',
     'how top-K is served (scoring, production version) and recall@10 against the exhaustive scan:',
-    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
+    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'start s'.padStart(7)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
     ...reports.map((r) => {
       const x = r.retrieval;
-      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
+      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${r.startupS.toFixed(1).padStart(7)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
     }),
     '',
     `${'items'.padStart(9)} ${'cache'.padStart(5)} ${'server'.padEnd(14)} ${'conns'.padStart(5)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'req/s'.padStart(8)} ${'errors'.padStart(6)} ${'cpu µs/req'.padStart(10)} ${'rank ms'.padStart(8)} ${'cached'.padStart(6)}`,

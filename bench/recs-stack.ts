@@ -48,6 +48,8 @@ export interface RecsStack {
    * cache size, say), on the same port, once it serves the version again: it reads the state anew.
    */
   restartScoring(env: Record<string, string>): Promise<void>;
+  /** Milliseconds from scoring's last start to serving the version (state read, model loaded, index built). */
+  readonly startupMs: number;
   stop(): Promise<void>;
 }
 
@@ -210,7 +212,9 @@ async function startServing(
     ...options.scoringEnv,
   };
   // Scoring reads a large catalog before it is ready: ten minutes for a million items on a busy machine.
+  let startupMs = 0;
   const startScoring = async (env: Record<string, string>): Promise<ServiceProcess> => {
+    const begun = performance.now();
     const scoring = await startService('scoring', { ...scoringEnv, ...env }, 600_000);
     const deadline = Date.now() + 600_000;
     for (;;) {
@@ -226,7 +230,10 @@ async function startServing(
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    log(`scoring serves ${model} v${version} at ${scoringUrl}`);
+    startupMs = performance.now() - begun;
+    log(
+      `scoring serves ${model} v${version} at ${scoringUrl} (${(startupMs / 1000).toFixed(1)} s after its start)`,
+    );
     return scoring;
   };
   let scoring = await startScoring({});
@@ -240,6 +247,9 @@ async function startServing(
       await scoring.stop();
       scoring = await startScoring(env);
       stack.scoring = scoring;
+    },
+    get startupMs() {
+      return startupMs;
     },
     stop: async () => {
       for (const stop of started.reverse()) await stop();

@@ -48,7 +48,10 @@ export class RankingFailedError extends DomainError {
   }
 }
 
-/** The replica is still reading the state topics after a start: asked again shortly, it answers. */
+/**
+ * The replica is still reading the state topics after a start, or loading the recommender versions
+ * over them: asked again shortly, it answers.
+ */
 export class StateLoadingError extends DomainError {
   constructor() {
     const reason = 'recommendation state is still loading; retry shortly';
@@ -114,7 +117,8 @@ export class RecommendationsService {
   }
 
   private answer(tenantId: string, query: RecommendationsQuery, transport: Transport): ServedAnswer {
-    if (!this.state.loaded) throw new StateLoadingError();
+    // Until the state is read and the versions loaded over it, an answer would lack purchases or the model.
+    if (!this.state.loaded || !this.models.started) throw new StateLoadingError();
     const started = performance.now();
     const pseudonymKey = `${tenantId}\u0000${query.userId}`;
     const knownPseudonym = this.pseudonyms.get(pseudonymKey);

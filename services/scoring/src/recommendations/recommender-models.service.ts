@@ -15,7 +15,7 @@
 // have had against production's on the same requests goes to the registry, which promotes it to
 // production or rejects it and records why; a judged shadow stops being mirrored.
 import { ModelEventType, type ModelEvent, MODEL_ALIASES, type ModelAlias } from '@mercato/contracts';
-import { selectBackend, type TF } from '@mercato/ml';
+import { selectBackend, type RecommenderItem, type TF } from '@mercato/ml';
 import type { OnlineEvidence } from '@mercato/registry-client';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import type { Logger } from '@mercato/telemetry';
@@ -96,6 +96,7 @@ export class RecommenderModelsService
   private readonly tenants = new Map<string, Map<RecsAlias, AliasState>>();
   private tf: TF | undefined;
   private closing = false;
+  private startupDone = false;
 
   constructor(
     private readonly loader: RecommenderLoader,
@@ -112,8 +113,10 @@ export class RecommenderModelsService
     state.onCatalogItems((tenantId, items) => {
       const aliases = this.tenants.get(tenantId);
       if (!aliases) return;
-      for (const alias of aliases.values()) {
-        alias.slot.model?.model.addItems(items);
+      for (const [name, alias] of aliases) {
+        const serving = alias.slot.model;
+        // A grown catalog may have rebuilt or re-laid out the index: the memory gauges follow.
+        if (serving && serving.model.addItems(items) > 0) servingGauges(tenantId, name, serving);
         alias.probation?.previous.model.addItems(items);
       }
     });
@@ -121,7 +124,22 @@ export class RecommenderModelsService
 
   async onApplicationBootstrap(): Promise<void> {
     this.tf = (await selectBackend(this.config.TF_BACKEND)).tf;
-    await this.syncAll('startup');
+    // The versions load once the state topics are read to their end (RecsStreamListener, which Nest
+    // may start after this service): the whole catalog is in by then, so each index is built once.
+    void this.state
+      .whenLoaded()
+      .then(() => this.syncAll('startup'))
+      .catch((err: unknown) =>
+        this.logger.error({ err: (err as Error).message }, 'loading the recommenders at start-up failed'),
+      )
+      .finally(() => {
+        this.startupDone = true;
+      });
+  }
+
+  /** Whether the start-up load of every alias has finished (loaded or refused): readiness waits for it. */
+  get started(): boolean {
+    return this.startupDone;
   }
 
   onModuleDestroy(): void {
@@ -447,7 +465,10 @@ export class RecommenderModelsService
     const name = recommenderName(tenantId);
     const started = performance.now();
     try {
-      const catalog = [...(this.state.peek(tenantId)?.catalog.values() ?? [])].map((c) => c.features);
+      // The whole catalog at once: one index build, not a layout per batch of the catalog topic.
+      await this.state.whenLoaded();
+      const catalog = (): RecommenderItem[] =>
+        [...(this.state.peek(tenantId)?.catalog.values() ?? [])].map((c) => c.features);
       const loaded = await this.loader.load(
         this.tf as TF,
         tenantId,

@@ -125,14 +125,17 @@ export class RecommenderLoader {
     );
   }
 
-  /** Downloads and checks a version of the tenant's model (the service key acts for that tenant). */
+  /**
+   * Downloads and checks a version of the tenant's model (the service key acts for that tenant).
+   * `catalog` is read once the files are in: items that arrived during the download are not missed.
+   */
   async load(
     tf: TF,
     tenantId: string,
     name: string,
     version: number,
     trigger: LoadTrigger,
-    catalog: RecommenderItem[],
+    catalog: () => RecommenderItem[],
   ): Promise<ServingRecommender> {
     let files;
     try {
@@ -148,7 +151,7 @@ export class RecommenderLoader {
     let model: RecommenderModel;
     try {
       model = await loadRecommender(tf, { files });
-      model.addItems(catalog);
+      model.addItems(catalog());
       warmUp(model);
     } catch (err) {
       throw new RecommenderRefusedError(

@@ -112,4 +112,18 @@ describe('RecsState', () => {
     state.applyCatalog([version(200n, true)], 'fallback');
     expect(state.tenant('t1').isAvailable('x')).toBe(true);
   });
+
+  it('tells who waits for it when the state topics are read to their end', async () => {
+    const state = new RecsState();
+    let caughtUp = false;
+    const waiting = state.whenLoaded().then(() => {
+      caughtUp = true;
+    });
+    await Promise.resolve();
+    expect(caughtUp).toBe(false);
+    state.markLoaded();
+    await waiting;
+    expect(caughtUp).toBe(true);
+    await state.whenLoaded();
+  });
 });

@@ -105,6 +105,10 @@ export class RecsState {
   private readonly tenants = new Map<string, TenantState>();
   private readonly catalogListeners: CatalogListener[] = [];
   private caughtUp = false;
+  private signalCaughtUp: () => void = () => undefined;
+  private readonly caughtUpSignal = new Promise<void>((resolve) => {
+    this.signalCaughtUp = resolve;
+  });
 
   /**
    * Whether the state holds every user and item the compacted topics held when the process started.
@@ -116,6 +120,15 @@ export class RecsState {
 
   markLoaded(): void {
     this.caughtUp = true;
+    this.signalCaughtUp();
+  }
+
+  /**
+   * Resolves once the state is loaded: a recommender version loaded before then would meet the
+   * catalog batch by batch and lay its index out again and again (a million items: tens of seconds).
+   */
+  whenLoaded(): Promise<void> {
+    return this.caughtUpSignal;
   }
 
   tenant(tenantId: string): TenantState {

@@ -5,7 +5,8 @@
 // interactions.raw.v1 from the end (the outcomes of the answers this replica served). It commits
 // nothing: a restart rebuilds the state from the topics, and a group without committed offsets is
 // dropped by the broker once the process leaves. The replica reports ready once it has read both
-// compacted topics up to where they ended when it started. A sharded replica (RECS_SHARDS > 1) reads
+// compacted topics up to where they ended when it started, and loaded the recommender versions over
+// that whole catalog (RecommenderModelsService waits for the state to load them). A sharded replica (RECS_SHARDS > 1) reads
 // the same records but keeps only its own tenants' (TenantShards): its memory is its share.
 import { Headers, InteractionType, Topics, type TopicSpec } from '@mercato/contracts';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
@@ -52,6 +53,7 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     this.groupId = `${base}-recs-${hostname()}-${process.pid}`;
     health?.register('recs-state', async () => {
       if (!this.state.loaded) throw new Error('still reading features.user.v1 / catalog.items.v1');
+      if (!this.models.started) throw new Error('loading the recommender versions');
     });
   }
 
