@@ -99,6 +99,23 @@ describe('IvfIndex', () => {
     expect(recall(rows, exactTop(matrix, query, 10, keep))).toBeGreaterThanOrEqual(0.9);
   });
 
+  it('finds the top 10 of a category spread over every cell, reading subsetWiden × probe cells of it', () => {
+    const matrix = clustered(8_000, 32, 13);
+    const index = IvfIndex.build(matrix, { probe: 8 });
+    // One item in eight, whatever its cluster: a category unrelated to the vectors' clusters.
+    const withinRows = Int32Array.from({ length: 1_000 }, (_, i) => i * 8 + 5);
+    let total = 0;
+    for (const query of queries(30, 32, 14)) {
+      const { rows } = index.search(matrix, query, 0, 10, { withinRows });
+      total += recall(
+        rows,
+        exactTop(matrix, query, 10, (row) => row % 8 === 5),
+      );
+    }
+    expect(total / 30).toBeGreaterThanOrEqual(0.95);
+    expect(() => IvfIndex.build(matrix, { subsetWiden: 0 })).toThrow(/subsetWiden above 0/);
+  });
+
   it('returns every passing row when fewer than K pass, wherever they are', () => {
     const matrix = clustered(4_000, 32, 9);
     const index = IvfIndex.build(matrix, { probe: 1 });

@@ -13,7 +13,7 @@
 // - Filters (a row mask, excluded rows, a predicate) are applied while scanning, so a filtered query
 //   never comes back short: cells are read until K candidates passed or every cell was. A query
 //   limited to a subset (a category) skips the cells without any of it and reads until it has read
-//   as many of its rows as an unfiltered query reads; a mask that lets only a share of the items
+//   subsetWiden times the subset's rows that `probe` average cells hold; a mask that lets only a share of the items
 //   through (availability) widens the probe by that share.
 // - Items added after the build (new catalogue items between retrains) go to their nearest cell at
 //   once, scored from their float vectors; past a share of the catalogue the codes are laid out
@@ -30,6 +30,12 @@ export interface IvfSettings {
   probe: number;
   /** Candidates scored exactly at the end. */
   rerank: number;
+  /**
+   * A query limited to a subset (a category) reads cells, best first among those holding some of it,
+   * until it has read this many times the subset's rows that `probe` average cells hold (never more
+   * of them than an unfiltered query reads rows).
+   */
+  subsetWiden: number;
   /** k-means iterations, on a sample of samplePerList items per cell. */
   iterations: number;
   samplePerList: number;
@@ -41,6 +47,7 @@ export const DEFAULT_IVF_SETTINGS: IvfSettings = {
   listsPerSqrt: 1,
   probe: 24,
   rerank: 64,
+  subsetWiden: 4,
   iterations: 8,
   samplePerList: 32,
   seed: 7,
@@ -123,7 +130,10 @@ export class IvfIndex {
   private readonly cstride: number;
   private readonly bytes: number;
   private readonly cellQueue: CellQueue;
-  private readonly subsets = new WeakMap<Int32Array, { mask: Uint8Array; counts: Int32Array }>();
+  private readonly subsets = new WeakMap<
+    Int32Array,
+    { mask: Uint8Array; counts: Int32Array; size: number }
+  >();
   /** The search's candidates (a heap on the approximate score) and the order of their exact scores. */
   private poolRows: Int32Array;
   private poolScores: Float32Array;
@@ -167,9 +177,14 @@ export class IvfIndex {
     const settings = { ...DEFAULT_IVF_SETTINGS, ...options };
     const { rows: n, dim } = matrix;
     if (n === 0) throw new Error('no items to index');
-    if (!(settings.probe >= 1 && settings.rerank >= 1 && settings.iterations >= 0))
+    if (!(
+      settings.probe >= 1 &&
+      settings.rerank >= 1 &&
+      settings.iterations >= 0 &&
+      settings.subsetWiden > 0
+    ))
       throw new Error(
-        `index settings: probe and rerank must be at least 1 (${settings.probe}, ${settings.rerank})`,
+        `index settings: probe and rerank must be at least 1, subsetWiden above 0 (${settings.probe}, ${settings.rerank}, ${settings.subsetWiden})`,
       );
     const vectors = matrix.vectors;
     const bias = matrix.bias;
@@ -355,9 +370,12 @@ export class IvfIndex {
     const { allowed, excluded, accept } = filter;
     const within = filter.withinRows ? this.subset(filter.withinRows) : undefined;
     // An unfiltered query reads `probe` cells; one limited to a subset reads cells until it has read
-    // as many of the subset's rows; a mask that lets a share through widens the probe by it.
+    // subsetWiden × probe cells' worth of the subset's rows; a mask that lets a share through widens
+    // the probe by it.
     const share = Math.max(filter.allowedShare ?? 1, 1 / MAX_WIDEN);
-    const budget = (this.settings.probe * this.indexed) / lists / share;
+    const { probe, subsetWiden } = this.settings;
+    const budget =
+      (probe * Math.min(this.indexed, within ? subsetWiden * within.size : this.indexed)) / lists / share;
     const cells = this.cellQueue;
     cells.start(
       layout.centroidOut.subarray(0, lists),
@@ -510,18 +528,20 @@ export class IvfIndex {
    * A subset of rows as a mask and a count per cell; kept while the list is (a category's rows are
    * asked for again and again), and valid for good: a row's cell never changes in an index.
    */
-  private subset(rows: Int32Array): { mask: Uint8Array; counts: Int32Array } {
+  private subset(rows: Int32Array): { mask: Uint8Array; counts: Int32Array; size: number } {
     let found = this.subsets.get(rows);
     if (!found) {
       const mask = new Uint8Array(this.indexed);
       const counts = new Int32Array(this.lists);
+      let size = 0;
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r] as number;
         if (row >= this.indexed) continue;
         mask[row] = 1;
         counts[this.cellOf[row] as number]++;
+        size++;
       }
-      found = { mask, counts };
+      found = { mask, counts, size };
       this.subsets.set(rows, found);
     }
     return found;
