@@ -434,7 +434,9 @@ export class RecommenderModelsService
     state: AliasState,
     target: { version: number; trigger: LoadTrigger },
   ): Promise<void> {
-    state.desired = target;
+    // The same version asked for again while it loads (an alias poll during a long load) keeps that
+    // load: replacing the target would throw the loaded version away and load it once more.
+    if (state.desired?.version !== target.version) state.desired = target;
     state.reconciling ??= this.reconcile(tenantId, alias, state);
     return state.reconciling;
   }

@@ -71,7 +71,10 @@ export class RecsStreamListener implements OnApplicationBootstrap, OnModuleDestr
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      // Loading a version over a million-item catalog holds the event loop for tens of seconds (items
+      // added, index built) and no heartbeat goes out meanwhile: a session that expired would rejoin
+      // and, committing nothing, read both state topics again from the beginning while serving.
+      sessionTimeout: 180_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 100,
     });
