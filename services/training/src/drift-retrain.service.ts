@@ -5,9 +5,12 @@
 // TrainingRequest that trains that version's recipe again (its lineage: dataset reference,
 // architecture, hyperparameters, teacher at production), so the tenant's analyst feedback since then
 // joins it, with promote_if_better: the registry's policy then decides on the same held-out data.
-// At most one per production version whatever the trigger (request id `<model>-drift-v<version>` or
-// `<model>-feedback-v<version>`, which the training consumer dedupes, and a row in drift_retrains),
-// never while a job of the model runs (a later event asks again).
+// A production version is retrained at most once on drift (request id `<model>-drift-v<version>`,
+// which the training consumer dedupes, and a row in drift_retrains): a challenger that loses does not
+// make every later drifted window retrain the same version. After feedback it is retrained again each
+// time its analysts have corrected another RETRAIN_AFTER_FEEDBACK texts since its last retrain
+// (`<model>-feedback-v<version>-<corrected texts>`): new labels are new information. Never while a
+// job of the model runs (a later event asks again).
 // A version whose recipe cannot be trained again (no dataset reference: the shipped default model)
 // is left in production and the reason logged and counted.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
@@ -27,7 +30,8 @@ const driftDecisions = counter(
 );
 
 export const driftRequestId = (model: string, version: number): string => `${model}-drift-v${version}`;
-export const feedbackRequestId = (model: string, version: number): string => `${model}-feedback-v${version}`;
+export const feedbackRequestId = (model: string, version: number, corrected: number): string =>
+  `${model}-feedback-v${version}-${corrected}`;
 
 /** Corrected texts a version trained with (and was held out on), from its lineage. */
 const feedbackSeen = (lineage: Record<string, unknown>): number => {
@@ -64,8 +68,14 @@ export class DriftRetrainService {
     };
     if (event.kind !== ModelKind.SENTIMENT)
       return outcome('not_sentiment', 'drift of a non-sentiment model: no retrain recipe');
-    if (await this.store.decided(tenantId, model, version))
-      return outcome('already_retrained', 'drifted again; this version was retrained already');
+    const previous = await this.store.previous(tenantId, model, version);
+    const driftDue = drifted && previous === undefined;
+    const sincePrevious = (corrected ?? 0) - (previous?.feedback_texts ?? 0);
+    if (previous !== undefined && !(afterFeedback > 0 && sincePrevious >= afterFeedback))
+      return outcome(
+        'already_retrained',
+        `v${version} was retrained already; ${sincePrevious} corrected texts since, ${afterFeedback} retrain it again`,
+      );
     if (await this.store.running(tenantId, model))
       return outcome('job_running', 'drifted while a job of the model runs: the next window asks again');
     const registry = this.registry.forTenant(tenantId);
@@ -74,7 +84,7 @@ export class DriftRetrainService {
       return outcome('not_production', `drift of v${version}, but production is ${production ?? 'unset'}`);
     const { lineage } = await registry.version(model, version);
     const unseen = (corrected ?? 0) - feedbackSeen(lineage);
-    if (!drifted && unseen < afterFeedback)
+    if (!driftDue && unseen < afterFeedback)
       return outcome(
         'feedback_pending',
         `${unseen} corrected texts since v${version}, ${afterFeedback} retrain`,
@@ -84,7 +94,9 @@ export class DriftRetrainService {
       return outcome('no_recipe', 'the production version has no dataset reference to train again on');
     const hp = (lineage.hyperparameters ?? {}) as Record<string, unknown>;
     const teacher = lineage.teacher as { model?: string } | undefined;
-    const requestId = drifted ? driftRequestId(model, version) : feedbackRequestId(model, version);
+    const requestId = driftDue
+      ? driftRequestId(model, version)
+      : feedbackRequestId(model, version, corrected ?? 0);
     await this.publisher.publish({
       requestId,
       tenantId,
@@ -98,11 +110,11 @@ export class DriftRetrainService {
           .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
           .map(([k, v]) => [k, String(v)]),
       ),
-      requestedBy: drifted ? 'retrain:drift' : 'retrain:feedback',
+      requestedBy: driftDue ? 'retrain:drift' : 'retrain:feedback',
       requestedAt: new Date(),
     });
     await this.store.record(tenantId, model, version, requestId, event.figures);
-    if (drifted) outcome('retrain', `drifted (${event.drifted.join(', ')}): retrain ${requestId} requested`);
+    if (driftDue) outcome('retrain', `drifted (${event.drifted.join(', ')}): retrain ${requestId} requested`);
     else
       outcome(
         'feedback_retrain',

@@ -6,7 +6,8 @@
 // challenger, production stays, and the refusal is history and an event with its figures. The same
 // version drifting again retrains nothing; a window that did not drift does nothing. After feedback
 // (RETRAIN_AFTER_FEEDBACK): the feature service's count of the tenant's corrected texts, beyond those
-// the production version trained with, retrains it once it reaches the trigger, and only once. A
+// the production version trained with, retrains it once it reaches the trigger, not again until
+// another RETRAIN_AFTER_FEEDBACK corrections have come since, then once more. A
 // retrain that fails leaves production where it is, and says why: the job, a retrain_failed row in
 // the alias history (and `mercato models history`), a RETRAIN_FAILED lifecycle event.
 import { fromBinary } from '@bufbuild/protobuf';
@@ -303,12 +304,12 @@ describe('retraining on drift', () => {
     await feedbackCount(AFTER_FEEDBACK);
     const retrain = await eventually(async () => fromFeedback()[0], 60_000, 'the feedback retrain request');
     expect(retrain).toMatchObject({
-      requestId: `${FEEDBACK_MODEL}-feedback-v1`,
+      requestId: `${FEEDBACK_MODEL}-feedback-v1-${AFTER_FEEDBACK}`,
       tenantId: TENANT,
       datasetRef: 'synthetic:news?seed=4&count=400',
       promoteIfBetter: true,
     });
-    // More corrections while it trains, and after: never a second job for the same version.
+    // More corrections while it trains, and after: no second job until another AFTER_FEEDBACK.
     await feedbackCount(AFTER_FEEDBACK + 1);
     const job = await succeeded(retrain.requestId);
     expect(job.promotion.outcome).toBe('rejected');
@@ -330,6 +331,12 @@ describe('retraining on drift', () => {
     // The drift test's repeat (already_retrained) and these two.
     expect(declined).toBe(3);
     expect((await call(registry, 'GET', `/v1/models/${FEEDBACK_MODEL}/aliases/production`)).version).toBe(1);
+
+    // Another AFTER_FEEDBACK corrections since that retrain: the same version is retrained again.
+    await feedbackCount(2 * AFTER_FEEDBACK);
+    const again = await eventually(async () => fromFeedback()[1], 60_000, 'the second feedback retrain');
+    expect(again.requestId).toBe(`${FEEDBACK_MODEL}-feedback-v1-${2 * AFTER_FEEDBACK}`);
+    await succeeded(again.requestId);
   }, 300_000);
 
   it('a retrain that fails leaves production where it is and says why, in history and as an event', async () => {
