@@ -33,6 +33,8 @@ export interface InjectedSurge {
   direction: 'negative' | 'positive';
   /** Articles of the surge, on top of the ticker's ordinary news. */
   size: number;
+  /** Share of its articles truly in its direction (the rest follow the ticker's mix). */
+  share: number;
   start: number;
   end: number;
 }
@@ -53,8 +55,11 @@ export interface LabeledMarketOptions {
   /** P(predicted | actual), rows and columns negative, neutral, positive. */
   confusion?: readonly (readonly number[])[];
   surges?: number;
-  /** Share of a surge's articles truly in its direction (the rest follow the ticker's mix). */
-  surgeShare?: number;
+  /**
+   * Share of a surge's articles truly in its direction (the rest follow the ticker's mix): one value,
+   * or a range [low, high] each surge draws its share from uniformly. Default 1.
+   */
+  surgeShare?: number | readonly [number, number];
   /** Share of ticker-days with a burst of ordinary, mixed news. */
   mixedBurstRate?: number;
 }
@@ -187,7 +192,10 @@ export function generateLabeledMarket(options: LabeledMarketOptions): LabeledMar
   }
 
   const surges: InjectedSurge[] = [];
-  const surgeShare = options.surgeShare ?? 1;
+  const [shareLow, shareHigh] =
+    typeof options.surgeShare === 'number' || options.surgeShare === undefined
+      ? [options.surgeShare ?? 1, options.surgeShare ?? 1]
+      : options.surgeShare;
   for (let id = 0; id < (options.surges ?? 150); id++) {
     const t = tickers[Math.floor(draw.uniform() * tickers.length)] as MarketTicker;
     const day = days[Math.floor(draw.uniform() * days.length)] as number;
@@ -196,11 +204,12 @@ export function generateLabeledMarket(options: LabeledMarketOptions): LabeledMar
     const size = Math.round(Math.exp(Math.log(6) + draw.uniform() * Math.log(80 / 6)));
     const length = Math.exp(Math.log(5) + draw.uniform() * Math.log(120 / 5)) * MINUTE;
     const start = Math.round(day + MARKET_OPEN + draw.uniform() * (MARKET_HOURS - 30 * MINUTE));
-    surges.push({ id, ticker: t.ticker, direction, size, start, end: Math.round(start + length) });
+    const share = shareLow === shareHigh ? shareLow : shareLow + draw.uniform() * (shareHigh - shareLow);
+    surges.push({ id, ticker: t.ticker, direction, size, share, start, end: Math.round(start + length) });
     const rest = t.mix.map((m, i) => (i === d ? 0 : m));
     for (let i = 0; i < size; i++) {
       const at = i === 0 ? start : start + draw.uniform() * length;
-      emit(t.ticker, at, draw.uniform() < surgeShare ? d : draw.categorical(rest), id);
+      emit(t.ticker, at, draw.uniform() < share ? d : draw.categorical(rest), id);
     }
   }
 
