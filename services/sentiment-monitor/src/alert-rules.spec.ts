@@ -21,6 +21,7 @@ describe('alert rules', () => {
       minShare: 0.6,
       evidence: { low: 2.5, medium: 5, high: 8 },
       surgeShare: 1,
+      partialShare: 0.6,
       horizon: '1h',
       cooldown: '30m',
       window: '5m',
@@ -89,6 +90,20 @@ describe('alert rules', () => {
       parseAlertRules(JSON.stringify({ tickers: { ACME: { evidence: { high: 2.5 } } } }), SIZES),
     ).toThrow(/tickers\.ACME\.evidence: expected low ≤ medium ≤ high/);
     expect(() => parseAlertRules('{', SIZES)).toThrow(/not valid JSON/);
+  });
+
+  it('refuses a partial share above the surge share, also after merging', () => {
+    const base = defaultRules(SIZES);
+    const bad = ruleBook({ defaults: { surgeShare: 0.8 }, tickers: { ACME: { partialShare: 0.9 } } }, base);
+    expect(bad.ok ? [] : bad.issues).toEqual([
+      { field: 'tickers.ACME.partialShare', reason: 'must not exceed surgeShare (0.8), got 0.9' },
+    ]);
+    const off = ruleBook({ defaults: { partialShare: 1 }, tickers: {} }, base);
+    expect(off.ok && off.book.defaults.partialShare).toBe(1);
+    expect(validateRules({ defaults: { partialShare: 0 } }, SIZES)).toMatchObject({
+      ok: false,
+      issues: [{ field: 'defaults.partialShare', reason: 'must be between 0 and 1' }],
+    });
   });
 
   it('lays a tenant’s document over the deployment’s defaults and carries its version', () => {

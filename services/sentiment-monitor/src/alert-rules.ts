@@ -29,6 +29,11 @@ export interface AlertRules {
   evidence: Record<Severity, number>;
   /** The share of the direction among a surge's articles that the test is tuned to (its alternative). */
   surgeShare: number;
+  /**
+   * The share of a partial surge (a company's bad results bring neutral reports too): a second test
+   * tuned to it runs beside the first, with 1 nat more evidence to pass; equal to surgeShare: none.
+   */
+  partialShare: number;
   /** Event time after which evidence has faded to 1/e: a surge is news arriving together. */
   horizonMs: number;
   /** Event-time gap under which a second alert of the same ticker and direction is the same surge. */
@@ -44,6 +49,7 @@ export const defaultRules = (windowSizes: readonly string[]): AlertRules => ({
   minShare: 0.6,
   evidence: { low: 2.5, medium: 5, high: 8 },
   surgeShare: 1,
+  partialShare: 0.6,
   horizonMs: 60 * 60_000,
   cooldownMs: 30 * 60_000,
   window: windowSizes[0] as string,
@@ -86,6 +92,7 @@ const ruleOverride = (windowSizes: readonly string[]) =>
         .partial()
         .strict(),
       surgeShare: z.number().gt(0, 'must be between 0 and 1').lte(1, 'must be between 0 and 1'),
+      partialShare: z.number().gt(0, 'must be between 0 and 1').lte(1, 'must be between 0 and 1'),
       horizon: duration.refine((ms) => ms >= 60_000 && ms <= 86_400_000, 'must be between 1m and 1d'),
       cooldown: duration,
       window: z.string().transform((text, ctx) => {
@@ -150,19 +157,27 @@ function merge(base: AlertRules, o: RuleOverride): AlertRules {
     minShare: o.minShare ?? base.minShare,
     evidence: { ...base.evidence, ...o.evidence },
     surgeShare: o.surgeShare ?? base.surgeShare,
+    partialShare: o.partialShare ?? base.partialShare,
     horizonMs: o.horizon ?? base.horizonMs,
     cooldownMs: o.cooldown ?? base.cooldownMs,
     window: o.window ?? base.window,
   };
 }
 
-function orderIssue(rules: AlertRules, where: string): RuleIssue | undefined {
+function orderIssues(rules: AlertRules, where: string): RuleIssue[] {
+  const issues: RuleIssue[] = [];
   const { low, medium, high } = rules.evidence;
-  if (low <= medium && medium <= high) return undefined;
-  return {
-    field: `${where}.evidence`,
-    reason: `expected low ≤ medium ≤ high, got ${low}, ${medium}, ${high}`,
-  };
+  if (!(low <= medium && medium <= high))
+    issues.push({
+      field: `${where}.evidence`,
+      reason: `expected low ≤ medium ≤ high, got ${low}, ${medium}, ${high}`,
+    });
+  if (rules.partialShare > rules.surgeShare)
+    issues.push({
+      field: `${where}.partialShare`,
+      reason: `must not exceed surgeShare (${rules.surgeShare}), got ${rules.partialShare}`,
+    });
+  return issues;
 }
 
 /** The rules in effect for each ticker of one tenant, and the version they come from. */
@@ -196,7 +211,8 @@ export function validateRules(
 
 /**
  * The rule book of a document laid over `base` (the built-in defaults, or the deployment's
- * defaults for a tenant's document); the thresholds must not decrease with severity once merged.
+ * defaults for a tenant's document); the thresholds must not decrease with severity, nor the
+ * partial share exceed the surge share, once merged.
  */
 export function ruleBook(
   document: RulesDocument,
@@ -205,13 +221,11 @@ export function ruleBook(
 ): { ok: true; book: AlertRuleBook } | { ok: false; issues: RuleIssue[] } {
   const issues: RuleIssue[] = [];
   const defaults = merge(base, document.defaults);
-  const bad = orderIssue(defaults, 'defaults');
-  if (bad) issues.push(bad);
+  issues.push(...orderIssues(defaults, 'defaults'));
   const overrides = new Map<string, AlertRules>();
   for (const [ticker, override] of Object.entries(document.tickers)) {
     const rules = merge(defaults, override);
-    const badTicker = orderIssue(rules, `tickers.${ticker}`);
-    if (badTicker) issues.push(badTicker);
+    issues.push(...orderIssues(rules, `tickers.${ticker}`));
     overrides.set(ticker, rules);
   }
   return issues.length > 0
@@ -250,6 +264,7 @@ export interface RulesView {
   minShare: number;
   evidence: Record<Severity, number>;
   surgeShare: number;
+  partialShare: number;
   horizon: string;
   cooldown: string;
   window: string;
@@ -261,6 +276,7 @@ export const rulesView = (r: AlertRules): RulesView => ({
   minShare: r.minShare,
   evidence: r.evidence,
   surgeShare: r.surgeShare,
+  partialShare: r.partialShare,
   horizon: formatDuration(r.horizonMs),
   cooldown: formatDuration(r.cooldownMs),
   window: r.window,

@@ -46,7 +46,11 @@ const TestView = z
     at: Timestamp.describe('the article that raised the alert'),
     articles: z.number().int(),
     directionArticles: z.number().int().describe('articles labelled in the direction'),
-    surgeShare: z.number().describe('the share of a surge’s articles in the direction the test looks for'),
+    surgeShare: z
+      .number()
+      .describe(
+        'the share of a surge’s articles in the direction the test that fired looks for (the rules’ surgeShare or partialShare)',
+      ),
     horizon: z.string().describe('event time after which evidence fades to 1/e'),
   })
   .nullable()
@@ -333,6 +337,7 @@ const RulesFields = z.object({
   minShare: z.number(),
   evidence: SeverityFigures,
   surgeShare: z.number(),
+  partialShare: z.number(),
   horizon: z.string(),
   cooldown: z.string(),
   window: z.string(),

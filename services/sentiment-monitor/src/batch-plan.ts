@@ -26,7 +26,6 @@ import {
   cooldownDecision,
   emptyDetector,
   observeArticle,
-  thresholdsFor,
   type AlertMark,
   type DetectorState,
   type SurgeProposal,
@@ -108,13 +107,22 @@ const newWindow = (ticker: TickerKey, range: { size: string; start: number; end:
   closed: false,
 });
 
-/** Keeps the strongest evidence a window saw per direction, and the latest band. */
+/**
+ * Keeps, per direction, the evidence a window saw furthest past (or nearest to) the threshold it
+ * was judged against, with that threshold, and the latest band.
+ */
 function record(w: StoredWindow, direction: Direction, reading: WindowReading): void {
   const field = direction === 'negative' ? 'negativeTest' : 'positiveTest';
   const held = w[field];
   w[field] =
-    held !== null && held.evidence > reading.evidence ? { ...reading, evidence: held.evidence } : reading;
+    held !== null && held.evidence - held.threshold > reading.evidence - reading.threshold
+      ? { ...reading, evidence: held.evidence, threshold: held.threshold }
+      : reading;
 }
+
+/** The window's evidence reached the low threshold it was judged against, in either direction. */
+const fired = (w: StoredWindow): boolean =>
+  [w.negativeTest, w.positiveTest].some((t) => t !== null && t.evidence >= t.threshold);
 
 /** Counts, closes and tests one ticker's records; pushes what changed into `out`. */
 function planTicker(
@@ -159,8 +167,6 @@ function planTicker(
       // One size is enough: every size counts the same records. A window scored by several
       // versions cannot be translated into true labels unambiguously, so it teaches nothing.
       if (w.size !== baselineSize || w.counts.modelVersions.length > 1 || w.counts.volume === 0) continue;
-      const low = thresholdsFor(detector, tickerRules).low;
-      const fired = Math.max(w.negativeTest?.evidence ?? 0, w.positiveTest?.evidence ?? 0) >= low;
       detector = {
         ...detector,
         baseline: foldWindow(
@@ -168,7 +174,7 @@ function planTicker(
           { counts: LABELS.map((l) => w.counts[l]), version: w.counts.modelVersions[0] ?? '' },
           (version) => confusionOf(version).matrix,
           settings.baseline,
-          fired ? SURGE_FOLD_WEIGHT : 1,
+          fired(w) ? SURGE_FOLD_WEIGHT : 1,
         ),
       };
       detectorChanged = true;
@@ -334,7 +340,7 @@ export function decideAlerts(
         at: p.at,
         articles: p.articles,
         directionArticles: p.directionArticles,
-        surgeShare: c.rules.surgeShare,
+        surgeShare: p.surgeShare,
         horizonMs: c.rules.horizonMs,
       },
       modelVersions: p.models.map((m) => m.version),

@@ -17,7 +17,7 @@ export const tickerKey = (k: TickerKey): string => `${k.tenantId}\u0000${k.ticke
 
 /** What the surge test read in a window for one direction (surge.ts), as its records came in. */
 export interface WindowReading {
-  /** The strongest evidence (nats) while the window was open. */
+  /** The evidence (nats) while the window was open that came furthest past (or nearest to) its threshold. */
   evidence: number;
   /** The evidence the lowest severity needed then. */
   threshold: number;

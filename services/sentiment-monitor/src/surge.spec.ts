@@ -255,6 +255,50 @@ describe('surge test', () => {
     expect(reading(negatives(41, 0, 0.5)).thresholds).toEqual(thresholdsFor(seasonedDetector(), rules()));
   });
 
+  it('finds a partial surge (a share of neutral reports in it) through the test tuned to partialShare', () => {
+    // 30 articles in 45 minutes, three in five negative, the rest neutral: the pure test's runs
+    // break on the neutral reports and its threshold rises with them; the partial test's do not,
+    // so it reaches each severity sooner and goes further.
+    const partial = Array.from({ length: 30 }, (_, i) =>
+      obs(i * 1.5, i % 5 < 3 ? 'negative' : 'neutral', i % 5 < 3 ? 0.9 : 0.7),
+    );
+    const pureOnly = walk(partial, { state: seasonedDetector(), rules: rules({ partialShare: 1 }) });
+    const both = walk(partial, { state: seasonedDetector() });
+    expect(pureOnly.proposals.map((p) => p.severity)).toEqual(['low', 'medium']);
+    expect(both.proposals.map((p) => [p.severity, p.surgeShare])).toEqual([
+      ['low', 1],
+      ['medium', 0.6],
+      ['high', 0.6],
+    ]);
+    expect(both.proposals[1]?.at).toBeLessThan(pureOnly.proposals[1]?.at as number);
+    // What either test proposed is marked on both runs: neither proposes it again in this run.
+    expect(both.state.partial?.negative.proposed).toBe('high');
+    expect(both.state.runs.negative.proposed).toBe('high');
+    // Each severity once while either run lasts, whichever test reached it.
+    const ranks = both.proposals.map((p) => ['low', 'medium', 'high'].indexOf(p.severity));
+    expect(ranks).toEqual([...new Set(ranks)].sort());
+    // A pure surge is still found first by the pure test, as soon as without the partial one.
+    const pure = walk(negatives(12), { state: seasonedDetector() });
+    expect(pure.proposals[0]).toMatchObject({ surgeShare: 1 });
+    expect(pure.proposals[0]?.articles).toBe(
+      walk(negatives(12), { state: seasonedDetector(), rules: rules({ partialShare: 1 }) }).proposals[0]
+        ?.articles,
+    );
+  });
+
+  it('asks the partial test for 1 nat more, and not for the surge’s own share of other articles', () => {
+    const state = seasonedDetector();
+    const pure = thresholdsFor(state, rules());
+    expect(thresholdsFor(state, rules(), { others: 0, inDirection: 0 }, 0.6).low).toBeCloseTo(
+      pure.low + 1,
+      9,
+    );
+    // 20 negative and 12 other articles recently: what a 60 % surge brings, no burst for that test.
+    const around = { others: 12, inDirection: 20 };
+    expect(thresholdsFor(state, rules(), around, 0.6).low).toBeCloseTo(pure.low + 1, 9);
+    expect(thresholdsFor(state, rules(), around).low).toBeCloseTo(rules().evidence.low + 2 * Math.log(18), 9);
+  });
+
   it('keeps the gates: enough articles, enough of them in the direction, and only enabled directions', () => {
     expect(
       walk(negatives(12), { state: seasonedDetector(), rules: rules({ minVolume: 20 }) }).proposals,

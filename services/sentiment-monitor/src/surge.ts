@@ -4,7 +4,9 @@
 // For each article, the evidence it adds is log P(article | surge) / P(article | baseline):
 // - under the baseline, true labels follow the ticker's learned mix, taken at the upper end of its
 //   band (z = 0.84) for the direction, so a ticker with little history needs more evidence;
-// - under a surge, a share `surgeShare` of the articles is truly in the direction;
+// - under a surge, a share `surgeShare` of the articles is truly in the direction — and a second
+//   test, beside it, is tuned to a partial surge (`partialShare`), whose other reports would break
+//   the first's runs; it needs 1 nat more, and what either proposed counts for both;
 // - either way the scoring version's measured confusion says which labels such news gets, and the
 //   article's confidence is read through the version's measured calibration (a sure label in the
 //   direction says more than a hesitant one, by as much as the version's right and wrong answers
@@ -13,13 +15,15 @@
 // The evidence is summed, never below 0, and decays by e per `horizon` of event time, so only news
 // arriving together builds up. A severity is reached when the evidence passes its threshold — the
 // rule's evidence plus 2·ln(articles the ticker is looked at per horizon: its quiet-time rate, or
-// during a burst 1.5 × its recent articles not in the direction): a busy ticker, or one in a burst of
+// during a burst 1.5 × its recent articles not in the direction beyond those a surge of the test's
+// share brings with its articles in the direction): a busy ticker, or one in a burst of
 // mixed news, offers chance runs more starts, so it needs more — and the evidence rests on at least
 // minVolume articles with at least minShare of them in the direction. Severity therefore comes from
 // the evidence, never from a share alone. Pure: the state goes in and comes out; batch-plan.ts walks
 // records through it.
 import {
   DIRECTIONS,
+  SEVERITIES,
   severityFor,
   severityRank,
   type AlertRules,
@@ -53,6 +57,11 @@ const MULTIPLICITY = 2;
  * counting only those never raises a real surge's threshold by the surge's own volume.
  */
 const BURST_LOOKS = 1.5;
+/**
+ * Evidence the partial test needs beyond the pure one's: it is a second look at the same news, and
+ * with 1 nat more the pure surges' figures stay what they were without it (bench/alert-quality.ts).
+ */
+const PARTIAL_EXTRA = 1;
 /** Evidence below this is gone: the next article starts a new run. */
 const FADED = 0.01;
 /** While evidence of either direction is above this, the activity rate is not updated. */
@@ -93,7 +102,11 @@ export interface DetectorState {
   at: number | null;
   /** Recent articles not labelled in each direction, decayed like the evidence (absent in older states). */
   others?: Record<Direction, number>;
+  /** Recent articles, decayed like the evidence (absent in older states). */
+  recent?: number;
   runs: Record<Direction, RunState>;
+  /** Runs of the test tuned to the rules' partialShare (absent in older states). */
+  partial?: Record<Direction, RunState>;
 }
 
 const emptyRun = (): RunState => ({
@@ -157,13 +170,21 @@ function articlesPerHorizon(state: DetectorState, horizonMs: number): number {
 }
 
 /**
- * The evidence each severity needs on this ticker now, for a direction whose recent articles not in
- * it number `others` (decayed by the horizon): the ticker is looked at as often as it gets articles,
- * usually its quiet-time rate, but during a burst of news as often as the burst brings them.
+ * The evidence each severity needs on this ticker now, for the test tuned to `share`: the ticker is
+ * looked at as often as it gets articles — usually its quiet-time rate, but during a burst of news
+ * as often as the burst brings them, counted by the recent articles not in the direction (decayed by
+ * the horizon) beyond those a surge of that share brings with its `inDirection` articles. The
+ * partial test (share below the rules' surgeShare) needs PARTIAL_EXTRA more.
  */
-export function thresholdsFor(state: DetectorState, rules: AlertRules, others = 0): Record<Severity, number> {
-  const looks = Math.max(1, articlesPerHorizon(state, rules.horizonMs), BURST_LOOKS * others);
-  const extra = MULTIPLICITY * Math.log(looks);
+export function thresholdsFor(
+  state: DetectorState,
+  rules: AlertRules,
+  recent: { others: number; inDirection: number } = { others: 0, inDirection: 0 },
+  share = rules.surgeShare,
+): Record<Severity, number> {
+  const burst = Math.max(0, recent.others - (recent.inDirection * (1 - share)) / share);
+  const looks = Math.max(1, articlesPerHorizon(state, rules.horizonMs), BURST_LOOKS * burst);
+  const extra = MULTIPLICITY * Math.log(looks) + (share < rules.surgeShare ? PARTIAL_EXTRA : 0);
   return {
     low: rules.evidence.low + extra,
     medium: rules.evidence.medium + extra,
@@ -268,6 +289,8 @@ export interface SurgeProposal {
   evidence: number;
   threshold: number;
   thresholds: Record<Severity, number>;
+  /** The share of the direction the test that reached it is tuned to (surgeShare or partialShare). */
+  surgeShare: number;
   since: number;
   articles: number;
   directionArticles: number;
@@ -304,10 +327,47 @@ function gated(run: RunState, rules: AlertRules): boolean {
   return run.articles >= rules.minVolume && run.directionArticles / run.articles >= rules.minShare;
 }
 
+/** A run after one more article whose evidence for the direction brought it to `evidence`. */
+function extendRun(
+  before: RunState,
+  fresh: boolean,
+  evidence: number,
+  o: Observation,
+  direction: Direction,
+  confusion: ModelConfusion,
+): RunState {
+  if (evidence === 0) return emptyRun();
+  const base = fresh ? emptyRun() : before;
+  const inDirection = o.label === direction;
+  return {
+    evidence,
+    since: base.since ?? o.eventTime,
+    articles: base.articles + 1,
+    directionArticles: base.directionArticles + (inDirection ? 1 : 0),
+    proposed: base.proposed,
+    models: addModel(base.models, o, confusion),
+    top: inDirection
+      ? mergeEvidence(base.top, [
+          {
+            articleId: o.articleId,
+            headline: o.headline,
+            source: o.source,
+            probability: direction === 'negative' ? o.probNegative : o.probPositive,
+            publishedAt: new Date(o.eventTime).toISOString(),
+          },
+        ])
+      : base.top,
+  };
+}
+
+const noRuns = (): Record<Direction, RunState> => ({ negative: emptyRun(), positive: emptyRun() });
+
 /**
  * Takes one on-time article: decays the evidence to its event time, adds what the article says
- * for each direction, and proposes the severities newly reached (directions the rules leave out are
- * measured but never proposed).
+ * for each direction to both tests (the pure one at the rules' surgeShare, the partial one at
+ * partialShare), and proposes the severities newly reached (directions the rules leave out are
+ * measured but never proposed). A direction's reading is its test nearest to (or furthest past) its
+ * low threshold.
  */
 export function observeArticle(
   state: DetectorState,
@@ -318,7 +378,14 @@ export function observeArticle(
   const confusion = confusionOf(o.modelVersion);
   const gap = state.at === null ? null : Math.max(0, o.eventTime - state.at);
   const decay = gap === null ? 0 : Math.exp(-gap / rules.horizonMs);
-  const quiet = DIRECTIONS.every((d) => state.runs[d].evidence * decay < QUIET);
+  const tests = [{ share: rules.surgeShare, runs: state.runs, next: { ...state.runs } }];
+  if (rules.partialShare < rules.surgeShare)
+    tests.push({
+      share: rules.partialShare,
+      runs: state.partial ?? noRuns(),
+      next: { ...(state.partial ?? noRuns()) },
+    });
+  const quiet = tests.every((t) => DIRECTIONS.every((d) => t.runs[d].evidence * decay < QUIET));
   const activity =
     gap !== null && quiet
       ? {
@@ -326,62 +393,46 @@ export function observeArticle(
           gaps: state.activity.gaps + 1,
         }
       : state.activity;
-  const next: DetectorState = {
-    baseline: state.baseline,
-    activity,
-    at: state.at === null ? o.eventTime : Math.max(state.at, o.eventTime),
-    runs: { ...state.runs },
-  };
   const others = {
     negative: (state.others?.negative ?? 0) * decay + (o.label === 'negative' ? 0 : 1),
     positive: (state.others?.positive ?? 0) * decay + (o.label === 'positive' ? 0 : 1),
   };
-  next.others = others;
+  const recent = (state.recent ?? 0) * decay + 1;
+  const next: DetectorState = {
+    baseline: state.baseline,
+    activity,
+    at: state.at === null ? o.eventTime : Math.max(state.at, o.eventTime),
+    others,
+    recent,
+    runs: state.runs,
+  };
   const readings: DirectionReading[] = [];
   const proposals: SurgeProposal[] = [];
   for (const direction of DIRECTIONS) {
-    const thresholds = thresholdsFor(next, rules, others[direction]);
-    const before = state.runs[direction];
-    const carried = before.evidence * decay;
-    const fresh = carried < FADED;
     const { highMix, ...band } = bandOf(state.baseline, prior, o.modelVersion, confusionOf, direction);
-    const evidence = Math.max(
-      0,
-      (fresh ? 0 : carried) + evidenceOf(o, direction, { highMix }, confusionOf, rules.surgeShare),
-    );
-    let run: RunState;
-    if (evidence === 0) {
-      run = emptyRun();
-    } else {
-      const base = fresh ? emptyRun() : before;
-      const inDirection = o.label === direction;
-      run = {
-        evidence,
-        since: base.since ?? o.eventTime,
-        articles: base.articles + 1,
-        directionArticles: base.directionArticles + (inDirection ? 1 : 0),
-        proposed: base.proposed,
-        models: addModel(base.models, o, confusion),
-        top: inDirection
-          ? mergeEvidence(base.top, [
-              {
-                articleId: o.articleId,
-                headline: o.headline,
-                source: o.source,
-                probability: direction === 'negative' ? o.probNegative : o.probPositive,
-                publishedAt: new Date(o.eventTime).toISOString(),
-              },
-            ])
-          : base.top,
-      };
-    }
-    readings.push({ direction, evidence, thresholds, band });
-    const severity = run.articles > 0 && gated(run, rules) ? severityFor(evidence, thresholds) : null;
-    if (
-      severity !== null &&
-      rules.directions.includes(direction) &&
-      severityRank(severity) > severityRank(run.proposed)
-    ) {
+    const around = { others: others[direction], inDirection: recent - others[direction] };
+    let reading: DirectionReading | undefined;
+    const stepped = tests.map((test) => {
+      const thresholds = thresholdsFor(next, rules, around, test.share);
+      const before = test.runs[direction];
+      const carried = before.evidence * decay;
+      const fresh = carried < FADED;
+      const evidence = Math.max(
+        0,
+        (fresh ? 0 : carried) + evidenceOf(o, direction, { highMix }, confusionOf, test.share),
+      );
+      return { test, thresholds, evidence, run: extendRun(before, fresh, evidence, o, direction, confusion) };
+    });
+    // Each severity at most once while either test's run lasts: the two look at the same news, so
+    // what one proposed counts as proposed by the other's run too.
+    let reached = Math.max(...stepped.map((x) => severityRank(x.run.proposed)));
+    for (const { thresholds, evidence } of stepped)
+      if (!reading || evidence - thresholds.low > reading.evidence - reading.thresholds.low)
+        reading = { direction, evidence, thresholds, band };
+    for (const { test, thresholds, evidence, run } of stepped) {
+      const severity = run.articles > 0 && gated(run, rules) ? severityFor(evidence, thresholds) : null;
+      if (severity === null || !rules.directions.includes(direction) || severityRank(severity) <= reached)
+        continue;
       const expected = band.expected;
       proposals.push({
         direction,
@@ -390,6 +441,7 @@ export function observeArticle(
         evidence,
         threshold: thresholds[severity],
         thresholds,
+        surgeShare: test.share,
         since: run.since as number,
         articles: run.articles,
         directionArticles: run.directionArticles,
@@ -402,10 +454,17 @@ export function observeArticle(
         acrossVersions: acrossVersions(run.models, state.baseline),
         top: run.top,
       });
-      run = { ...run, proposed: severity };
+      reached = severityRank(severity);
     }
-    next.runs[direction] = run;
+    for (const { test, run } of stepped)
+      test.next[direction] =
+        run.articles > 0 && reached > severityRank(run.proposed)
+          ? { ...run, proposed: SEVERITIES[reached] as Severity }
+          : run;
+    readings.push(reading as DirectionReading);
   }
+  next.runs = (tests[0] as (typeof tests)[number]).next;
+  if (tests[1]) next.partial = tests[1].next;
   return { state: next, readings, proposals };
 }
 
