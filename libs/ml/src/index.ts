@@ -78,6 +78,7 @@ export {
   type SentimentArchitecture,
   type SentimentHyperparameters,
   type EpochProgress,
+  type ClassifiedText,
   type SentimentPrediction,
   type SoftLabeledText,
   type TokenWeight,

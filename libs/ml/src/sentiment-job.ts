@@ -29,6 +29,7 @@ import {
   DEFAULT_SENTIMENT_HP,
   SentimentModel,
   sentimentArchitecture,
+  type ClassifiedText,
   type EpochProgress,
   type SentimentArchitecture,
   type SentimentPrediction,
@@ -102,6 +103,8 @@ export interface SentimentClassifier {
   readonly architecture: SentimentArchitecture;
   predict(texts: string[], batchSize?: number): SentimentPrediction[];
   explain(texts: string[], topN?: number): TokenWeight[][];
+  /** predict and explain from one forward and one backward pass. */
+  classify(texts: string[], topN?: number): ClassifiedText[];
   evaluate(data: LabeledText[]): ClassificationReport;
   /** The texts' units outside the model's vocabulary (its tokenizer's unknown id). */
   unknownStats(texts: string[]): UnknownPieceStats;

@@ -82,4 +82,50 @@ describe('sentiment model', () => {
     const [a, b] = [await run(), await run()];
     a.forEach((x, i) => expect(x).toBeCloseTo(b[i], 5));
   }, 60_000);
+
+  it('scores a batch over its longest row as the full-length model does, explanations included', async () => {
+    // The shipped student: word pieces, maxLength 64, kernel 3; rows from 3 pieces to truncated ones.
+    const { tf } = await selectBackend();
+    const model = await SentimentModel.fromArtifact(
+      tf,
+      await readArtifact(join(__dirname, '../assets/sentiment-default')),
+    );
+    const texts = [
+      'Shares plunge',
+      'Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period in 2007',
+      'Tesla ($TSLA) recalls 2 million vehicles https://t.co/abc',
+      `Markets ${'rally and then fall back again as traders weigh the outlook '.repeat(8)}`,
+      '',
+    ];
+    const { maxLength } = model.tokenizer;
+    const full = tf.tidy(() =>
+      (
+        model.model.predict(
+          tf.tensor2d(model.tokenizer.encodeBatch(texts), [texts.length, maxLength], 'int32'),
+        ) as import('@tensorflow/tfjs').Tensor
+      ).arraySync(),
+    ) as number[][];
+    const classified = model.classify(texts, 5);
+    classified.forEach((c, i) =>
+      c.probabilities.forEach((p, k) => expect(p).toBeCloseTo(full[i]?.[k] ?? NaN, 6)),
+    );
+    expect(model.predict(texts)).toEqual(
+      classified.map(({ label, probabilities }) => ({ label, probabilities })),
+    );
+    // The batch holds a truncated row, so it ran at full length; alone, each text is convolved over
+    // its own length only: the same prediction and the same words, up to float rounding (a batch of
+    // one takes other kernel paths than a batch of five).
+    texts.forEach((text, i) => {
+      const [alone] = model.classify([text], 5);
+      const inBatch = classified[i];
+      expect(alone?.label).toBe(inBatch?.label);
+      alone?.probabilities.forEach((p, k) => expect(p).toBeCloseTo(inBatch?.probabilities[k] ?? NaN, 6));
+      expect(alone?.topTokens.map((t) => t.token)).toEqual(inBatch?.topTokens.map((t) => t.token));
+      alone?.topTokens.forEach((t, k) =>
+        expect(t.weight).toBeCloseTo(inBatch?.topTokens[k]?.weight ?? NaN, 6),
+      );
+    });
+    expect(classified[0]?.topTokens.map((t) => t.token)).toContain('plunge');
+    model.dispose();
+  }, 60_000);
 });

@@ -14,8 +14,9 @@ export interface SequenceEncoder {
   readonly kind: 'word' | 'wordpiece';
   /** Vocabulary size: the embedding table's rows. */
   readonly size: number;
-  /** Ids per text: longer texts are truncated, shorter ones padded with id 0. */
+  /** Ids per text: longer texts are truncated, shorter ones padded on the right with padId. */
   readonly maxLength: number;
+  readonly padId: number;
   readonly version: string;
   /**
    * The units explanations name (words, not pieces), and for each position of the text's encoded
@@ -117,6 +118,11 @@ export class Tokenizer implements SequenceEncoder {
 
   get size(): number {
     return this.vocab.length;
+  }
+
+  /** The id of <pad>: rows are right-padded with it. */
+  get padId(): number {
+    return 0;
   }
 
   get maxLength(): number {

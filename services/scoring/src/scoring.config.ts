@@ -24,7 +24,7 @@ export const scoringEnv = {
   SENTIMENT_TENANT_MODELS: z.coerce.number().int().min(0).default(16),
   /** How often the production alias is re-read, in case a lifecycle event was missed. */
   MODEL_POLL_INTERVAL_MS: positiveInt(30_000),
-  /** Articles per predict call: the native binding blocks the event loop for the whole call. */
+  /** Articles scored, then published, together (a consumed batch is cut into chunks of this many). */
   SENTIMENT_PREDICT_BATCH: z.coerce.number().int().min(1).max(256).default(256),
   /** Predictions per tenant and model version in one drift window (models.monitoring.v1). */
   SENTIMENT_DRIFT_WINDOW: positiveInt(500),
@@ -35,8 +35,11 @@ export const scoringEnv = {
    * held-out evaluation's before the model counts as drifted (0.05: five more in every hundred).
    */
   DRIFT_UNKNOWN_RATE_MARGIN: z.coerce.number().positive().max(1, 'must be a share, at most 1').default(0.05),
-  /** Articles per explain call (one forward and one backward pass), with a yield between. */
-  SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Articles per classify call (one forward and one backward pass: labels, probabilities and top
+   * tokens), with a yield between: the native binding blocks the event loop for the whole call.
+   */
+  SENTIMENT_EXPLAIN_BATCH: z.coerce.number().int().min(1).max(256).default(64),
   ...recommendationsEnv(),
 };
 

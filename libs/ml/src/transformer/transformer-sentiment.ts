@@ -11,7 +11,14 @@ import type { TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
 import { betterEpoch, type ClassificationReport } from '../metrics';
 import { seededShuffle, stratifiedSplit } from '@mercato/synthetic';
-import { reportOf, type EpochProgress, type SentimentPrediction, type TokenWeight } from '../sentiment';
+import {
+  predictionAt,
+  reportOf,
+  type ClassifiedText,
+  type EpochProgress,
+  type SentimentPrediction,
+  type TokenWeight,
+} from '../sentiment';
 import { AdamW, warmupLinearDecay } from './adamw';
 import { bertGraph, loadBertWeights, type BertConfig, type BertEmbeddings, type BertBlock } from './bert';
 import type { SafeTensor } from './safetensors';
@@ -386,14 +393,7 @@ export class TransformerSentimentModel {
       const batch = this.batch(encoded, rows);
       const probs = tf.tidy(() => tf.softmax(this.forwardLogits(batch.ids, batch.mask, false)).dataSync());
       tf.dispose([batch.ids, batch.mask]);
-      rows.forEach((r, j) => {
-        const p: [number, number, number] = [
-          probs[j * 3] as number,
-          probs[j * 3 + 1] as number,
-          probs[j * 3 + 2] as number,
-        ];
-        out[r] = { label: p.indexOf(Math.max(...p)), probabilities: p };
-      });
+      rows.forEach((r, j) => (out[r] = predictionAt(probs, j)));
     }
     return out;
   }
@@ -403,36 +403,48 @@ export class TransformerSentimentModel {
     return this.predictEncoded(this.encodeAll(texts), batchSize);
   }
 
-  /**
-   * Gradient x input: how much each word piece's embedding pushes the predicted class's log
-   * probability, summed over the hidden dimension, then summed over the pieces of each word.
-   * One forward and one backward pass per batch.
-   */
+  /** The words that pushed each decision most (see classify). */
   explain(texts: string[], topN = 5, batchSize = 32): TokenWeight[][] {
+    return this.classify(texts, topN, batchSize).map((c) => c.topTokens);
+  }
+
+  /**
+   * Each text's prediction and the words that pushed it, by gradient x input: how much each word
+   * piece's embedding pushes the predicted class's log probability, summed over the hidden
+   * dimension, then summed over the pieces of each word. The probabilities come from the forward
+   * pass the gradient needs: one forward and one backward pass per batch.
+   */
+  classify(texts: string[], topN = 5, batchSize = 32): ClassifiedText[] {
     const { tf } = this;
     const encodings = texts.map((t) => this.pieces.encode(t));
     const encoded = encodings.map((e) => e.ids);
-    const out: TokenWeight[][] = new Array<TokenWeight[]>(texts.length);
+    const out: ClassifiedText[] = new Array<ClassifiedText>(texts.length);
     for (const rows of this.lengthBatches(
       encoded,
       encoded.map((_, i) => i),
       batchSize,
     )) {
       const batch = this.batch(encoded, rows);
+      let probs: ArrayLike<number> = [];
       const attributions = tf.tidy(() => {
         const embedded = this.embeddings.apply(batch.ids, { training: false }) as Tensor;
-        // One forward: the max of the log-probabilities is the predicted class's, and its gradient
-        // flows through that class only.
-        const grad = tf.grad((e: Tensor) =>
-          tf.sum(tf.max(tf.logSoftmax(this.logitsFromEmbedded(e, batch.mask)), -1)),
-        )(embedded);
+        // The max of the log-probabilities is the predicted class's: its gradient flows through
+        // that class only.
+        const grad = tf.grad((e: Tensor) => {
+          const logits = this.logitsFromEmbedded(e, batch.mask);
+          probs = tf.softmax(logits).dataSync();
+          return tf.sum(tf.max(tf.logSoftmax(logits), -1));
+        })(embedded);
         return tf.sum(tf.mul(grad, embedded), -1).arraySync() as number[][];
       });
       tf.dispose([batch.ids, batch.mask]);
       rows.forEach((r, j) => {
         const encoding = encodings[r] as (typeof encodings)[number];
         const words = encoding.words.map((w) => w.text.toLowerCase());
-        out[r] = topWords(words, wordScores(encoding, attributions[j] as number[]), topN);
+        out[r] = {
+          ...predictionAt(probs, j),
+          topTokens: topWords(words, wordScores(encoding, attributions[j] as number[]), topN),
+        };
       });
     }
     return out;

@@ -64,6 +64,10 @@ export class PieceSequenceEncoder implements SequenceEncoder {
     return this.tokenizer.vocabSize;
   }
 
+  get padId(): number {
+    return this.tokenizer.padId;
+  }
+
   get version(): string {
     return this.tokenizer.version;
   }
@@ -81,7 +85,7 @@ export class PieceSequenceEncoder implements SequenceEncoder {
     return this.tokenizer.unknownPieceStats([...texts].map(encoderText));
   }
 
-  /** [CLS] pieces [SEP], padded to maxLength: the CNN's fixed-length input. */
+  /** [CLS] pieces [SEP], right-padded with padId to maxLength: the CNN's fixed-length input. */
   encodeBatch(texts: string[]): Int32Array {
     return this.tokenizer.encodeBatch(texts.map(encoderText), {
       maxLength: this.maxLength,

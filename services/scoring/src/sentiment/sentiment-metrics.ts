@@ -40,7 +40,7 @@ export const sentimentMetrics = {
   ),
   inferenceSeconds: histogram(
     'mercato_scoring_inference_seconds',
-    'Time of one predict or explain call (stream: up to SENTIMENT_PREDICT_BATCH / SENTIMENT_EXPLAIN_BATCH texts)',
+    'Time of one classify call (labels, probabilities and top tokens of up to SENTIMENT_EXPLAIN_BATCH texts)',
     ['stage', 'path'],
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   ),

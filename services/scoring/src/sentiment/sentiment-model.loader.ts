@@ -125,12 +125,11 @@ export class SentimentModelLoader {
   }
 }
 
-/** Runs the model once (kernels get initialized) and refuses one whose outputs are not probabilities. */
+/** Runs the model once as it serves (kernels get initialized); refuses one whose outputs are not probabilities. */
 function warmUp(model: SentimentClassifier): void {
-  for (const { probabilities } of model.predict(WARM_UP_TEXTS)) {
+  for (const { probabilities } of model.classify(WARM_UP_TEXTS)) {
     const sum = probabilities.reduce((a, b) => a + b, 0);
     if (probabilities.some((p) => !Number.isFinite(p) || p < 0 || p > 1) || Math.abs(sum - 1) > 1e-3)
       throw new Error(`warm-up produced [${probabilities.join(', ')}], not probabilities`);
   }
-  model.explain(WARM_UP_TEXTS.slice(0, 1));
 }
