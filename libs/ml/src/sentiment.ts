@@ -338,7 +338,7 @@ export class SentimentModel {
     for (let i = 0; i < texts.length; i += batchSize) {
       const slice = texts.slice(i, i + batchSize);
       let probs: ArrayLike<number> = [];
-      const attributions = tf.tidy(() => {
+      const perPosition = tf.tidy(() => {
         const { embedded, convolved } = this.embed(slice);
         // The max of the log-probabilities is the predicted class's: its gradient flows through
         // that class only.
@@ -347,13 +347,22 @@ export class SentimentModel {
           probs = probabilities.dataSync();
           return tf.sum(tf.max(tf.log(tf.add(probabilities, 1e-12)), -1));
         })(embedded);
-        return tf.sum(tf.mul(grad, embedded), -1).arraySync() as number[][];
+        return tf.sum(tf.mul(grad, embedded), -1);
       });
+      // One flat array (a row of maxLength per text), read outside the scope: a nested array
+      // returned from tidy would be walked element by element looking for tensors.
+      const attributions = perPosition.dataSync();
+      perPosition.dispose();
+      const n = this.tokenizer.maxLength;
       slice.forEach((text, j) => {
         const positions = this.tokenizer.wordPositions(text);
         out.push({
           ...predictionAt(probs, j),
-          topTokens: topWords(positions.words, wordScores(positions, attributions[j] as number[]), topN),
+          topTokens: topWords(
+            positions.words,
+            wordScores(positions, attributions.subarray(j * n, (j + 1) * n)),
+            topN,
+          ),
         });
       });
     }

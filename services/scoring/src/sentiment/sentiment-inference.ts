@@ -27,12 +27,15 @@ export class SentimentInference {
   }
 
   async score(model: SentimentClassifier, texts: string[], path: InferencePath): Promise<ArticleScore[]> {
-    const scores: ArticleScore[] = [];
-    for (let i = 0; i < texts.length; i += this.sliceSize) {
-      const slice = texts.slice(i, i + this.sliceSize);
+    const scores = new Array<ArticleScore>(texts.length);
+    // Texts of about the same length share a slice: a slice costs what its longest text costs.
+    const order = texts.map((_, i) => i).sort((a, b) => (texts[a]?.length ?? 0) - (texts[b]?.length ?? 0));
+    for (let i = 0; i < order.length; i += this.sliceSize) {
+      const rows = order.slice(i, i + this.sliceSize);
+      const slice = rows.map((r) => texts[r] as string);
       const classified = await this.lane.run(() => timed(path, () => model.classify(slice, TOP_TOKENS)));
-      for (const { label, probabilities, topTokens } of classified)
-        scores.push({
+      classified.forEach(({ label, probabilities, topTokens }, k) => {
+        scores[rows[k] as number] = {
           label: SENTIMENT_LABELS[label] as SentimentLabelName,
           probabilities: {
             negative: probabilities[0],
@@ -40,7 +43,8 @@ export class SentimentInference {
             positive: probabilities[2],
           },
           topTokens,
-        });
+        };
+      });
     }
     return scores;
   }
