@@ -231,7 +231,7 @@ function evidenceOf(
   const calm = band.highMix.map((q) => Math.max(q, 1e-6));
   const w = labelWeights(o);
   const confidence = Math.max(...w);
-  if (calibration && confidence > 0 && (o.probNegative > 0 || o.probNeutral > 0 || o.probPositive > 0)) {
+  if (calibration && (o.probNegative > 0 || o.probNeutral > 0 || o.probPositive > 0)) {
     return calibratedEvidence(w.indexOf(confidence), confidence, d, calm, confusion, calibration, surgeShare);
   }
   const surge = calm.map((q, l) =>
