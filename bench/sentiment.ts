@@ -1,11 +1,13 @@
 // Sentiment benchmark on TFNS (Twitter Financial News Sentiment): trains on sent_train.csv, evaluates
 // on sent_valid.csv, and prints accuracy / macro-F1 of every tier, per seed and as mean and spread:
 // the TF-IDF linear baseline (the floor), the CNN from labels, the fine-tuned transformer (the
-// teacher) and the CNN distilled from it (the student), with training time and single-process
-// inference sentences/s at batch 64 on this machine, and the weight soup of the seeds' teachers
-// (they share the head's initialization, `--init-seed`; a seed varies shuffling and dropout).
-// `--save dir` keeps each seed's teacher and student artifacts (and the soup); `--load dir` scores
-// saved ones again without training (e.g. speed on an idle machine).
+// teacher, one per seed), the ensemble of the seeds' teachers (their mean probabilities) and their
+// weight soup (they share the head's initialization, `--init-seed`; a seed varies shuffling and
+// dropout), and the CNN distilled from the ensemble (the student, one per seed: the ensemble labels
+// the transfer set once, split and augmented with `--init-seed`, and each seed trains a student on
+// those labels), with training time and single-process inference sentences/s at batch 64 on this
+// machine. `--save dir` keeps each seed's teacher and student artifacts (and the soup); `--load dir`
+// scores saved ones again without training (e.g. speed on an idle machine).
 // Usage: node dist/bench/sentiment.js [--data ../shared/data/tfns] [--seeds 42,43,44] [--init-seed 42]
 //          [--models tfidf,cnn,transformer,student] [--encoder dir] [--save dir | --load dir] [--json]
 import {
@@ -18,7 +20,9 @@ import {
   classificationReport,
   confusionRates,
   distillStudent,
+  ensemblePredict,
   ensureEncoder,
+  evaluateEnsemble,
   inferenceThroughput,
   loadPretrainedEncoder,
   parseLabelMap,
@@ -125,23 +129,28 @@ async function main(): Promise<void> {
   const initSeed = Number(values['init-seed']);
   const teachers: TransformerSentimentModel[] = [];
 
-  /** Distils a student from a teacher, scores it, and saves it as `name` with --save. */
+  // The students' labeled part and early-stopping slice, and their transfer set, are the same for
+  // every seed: the ensemble labels it once (the first student's labeling is reused).
+  const { train: labeled, test: validation } = stratifiedSplit(train, 0.1, initSeed, (d) => d.label);
+  let ensembleLabels: { probabilities: [number, number, number][]; seconds: number } | undefined;
+
+  /** Distils a student from the teachers' ensemble, scores it, and saves it as `name` with --save. */
   const distil = async (
-    teacher: TransformerSentimentModel,
+    ensemble: TransformerSentimentModel[],
     seed: number,
     name: string,
     label: string,
   ): Promise<Row> => {
     const t0 = Date.now();
-    const { train: labeled, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
     const distilled = await distillStudent(
       tf,
       {
-        teacher,
+        teachers: ensemble,
         labeled,
         validation,
-        augment: { ...(JSON.parse(values.augment) as object), seed: seed + 1 },
+        augment: { ...(JSON.parse(values.augment) as object), seed: initSeed + 1 },
         hyperparameters: { ...(JSON.parse(values['student-hp']) as object), seed },
+        teacherProbabilities: ensembleLabels?.probabilities,
       },
       (p) => {
         if (p.stage === 'epoch')
@@ -151,7 +160,9 @@ async function main(): Promise<void> {
         else if (p.stage !== 'labeling-progress') log(`    ${name} ${p.stage}: ${p.message}`);
       },
     );
-    const seconds = (Date.now() - t0) / 1000;
+    // A reused labeling counts in every student's training time, as if each had labeled.
+    const seconds = (Date.now() - t0) / 1000 + (ensembleLabels?.seconds ?? 0);
+    ensembleLabels ??= { probabilities: distilled.teacherProbabilities, seconds: distilled.labelingSeconds };
     const report = distilled.student.evaluate(test);
     const result = row(label, seed, report, {
       trainSeconds: seconds,
@@ -263,24 +274,39 @@ async function main(): Promise<void> {
         );
     }
     if (teacher) teachers.push(teacher);
+  }
+  const studentLabel = `student (cnn from ${teachers.length === 1 ? 'the teacher' : `the ensemble of ${teachers.length}`})`;
+  if (teachers.length > 1) {
+    const s0 = performance.now();
+    ensemblePredict(teachers, testTexts);
+    rows.push(
+      row(`transformer ensemble of ${teachers.length}`, initSeed, evaluateEnsemble(teachers, test), {
+        trainSeconds: rows
+          .filter((r) => r.model === 'transformer (teacher)')
+          .reduce((sum, r) => sum + r.trainSeconds, 0),
+        sentencesPerSecond: test.length / ((performance.now() - s0) / 1000),
+      }),
+    );
+  }
+  for (const seed of seeds) {
     const savedStudent = saved(`student-${seed}`);
     if (models.has('student') && savedStudent) {
       const artifact = await readArtifact(savedStudent);
       const student = await SentimentModel.fromArtifact(tf, artifact);
       rows.push(
-        row('student (distilled cnn)', seed, student.evaluate(test), {
+        row(studentLabel, seed, student.evaluate(test), {
           trainSeconds: Number(artifact.manifest.metrics.train_seconds ?? NaN),
           sentencesPerSecond: inferenceThroughput(student, testTexts),
         }),
       );
       student.dispose();
-    } else if (models.has('student') && teacher) {
-      rows.push(await distil(teacher, seed, `student-${seed}`, 'student (distilled cnn)'));
+    } else if (models.has('student') && teachers.length > 0) {
+      rows.push(await distil(teachers, seed, `student-${seed}`, studentLabel));
     }
   }
   if (teachers.length > 1) {
-    // The soup: one model, the mean of the seeds' teachers' weights (same head initialization), and
-    // the student distilled from it (how the shipped default model is built).
+    // The soup: one model, the mean of the seeds' teachers' weights (same head initialization),
+    // for comparison with their ensemble (it serves at the speed of one teacher).
     const [first, ...rest] = teachers as [TransformerSentimentModel, ...TransformerSentimentModel[]];
     first.averageWith(rest);
     rows.push(
@@ -296,8 +322,6 @@ async function main(): Promise<void> {
         join(values.save, 'teacher-soup'),
         await first.toArtifact({ metrics: {}, backend, createdAt: new Date().toISOString() }),
       );
-    if (models.has('student'))
-      rows.push(await distil(first, initSeed, 'student-soup', 'student of the soup'));
   }
   teachers.forEach((t) => t.dispose());
 

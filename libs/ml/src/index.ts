@@ -142,6 +142,8 @@ export {
 } from './transformer/transformer-sentiment';
 export {
   distillStudent,
+  ensemblePredict,
+  evaluateEnsemble,
   augmentTexts,
   principalProjection,
   DEFAULT_AUGMENT,

@@ -37,7 +37,12 @@ import {
 } from './sentiment';
 import { Tokenizer } from './tokenizer';
 import type { UnknownPieceStats } from './transformer/wordpiece';
-import { DEFAULT_STUDENT_HP, distillStudent, type AugmentOptions } from './transformer/distill';
+import {
+  DEFAULT_STUDENT_HP,
+  distillStudent,
+  evaluateEnsemble,
+  type AugmentOptions,
+} from './transformer/distill';
 import { loadPretrainedEncoder } from './transformer/pretrained-encoder';
 import { DEFAULT_TRANSFORMER_HP, TransformerSentimentModel } from './transformer/transformer-sentiment';
 
@@ -60,8 +65,8 @@ export interface SentimentJobSpec {
   unlabeledPath?: string;
   /** Continue training this model (same architecture; its tokenizer is kept). */
   base?: { files: ArtifactFile[]; version?: string };
-  /** The fine-tuned transformer a `student` learns from. */
-  teacher?: { files: ArtifactFile[]; name?: string; version?: string };
+  /** The fine-tuned transformers a `student` learns from (their probabilities averaged; one is an ensemble of one). */
+  teachers?: { files: ArtifactFile[]; name?: string; version?: string }[];
   /** A staged pretrained encoder folder (config.json, tokenizer.json, model.safetensors) for `transformer`. */
   encoderDir?: string;
   hyperparameters?: SentimentHyperparameterValues;
@@ -88,7 +93,7 @@ export interface JobResult {
     backend: string;
     hyperparameters: SentimentHyperparameterValues;
     baseVersion?: string;
-    teacher?: { name?: string; version?: string };
+    teachers?: { name?: string; version?: string }[];
     encoder?: { name: string; weightsSha256: string };
     trainExamples: number;
     testExamples: number;
@@ -330,19 +335,20 @@ export async function runSentimentJob(
       break;
     }
     case 'student': {
-      if (!spec.teacher) throw new Error('a student job needs a teacher (a fine-tuned transformer version)');
-      const teacher = await TransformerSentimentModel.fromArtifact(tf, spec.teacher);
+      if (!spec.teachers?.length)
+        throw new Error('a student job needs a teacher (a fine-tuned transformer version)');
+      const teachers: TransformerSentimentModel[] = [];
+      const teacherRefs = spec.teachers.map(({ name, version }) => ({ name, version }));
       const { train: fitOn, test: validation } = stratifiedSplit(train, 0.1, seed, (d) => d.label);
       const studentHp = coerceHyperparameters('student', DEFAULT_STUDENT_HP, spec.hyperparameters);
-      reportParams(
-        { ...DEFAULT_STUDENT_HP, ...studentHp },
-        { teacher: { name: spec.teacher.name, version: spec.teacher.version }, encoder: teacher.encoder },
-      );
       try {
+        for (const t of spec.teachers) teachers.push(await TransformerSentimentModel.fromArtifact(tf, t));
+        const encoder = (teachers[0] as TransformerSentimentModel).encoder;
+        reportParams({ ...DEFAULT_STUDENT_HP, ...studentHp }, { teachers: teacherRefs, encoder });
         const distilled = await distillStudent(
           tf,
           {
-            teacher,
+            teachers,
             labeled: fitOn,
             unlabeled,
             validation,
@@ -375,16 +381,17 @@ export async function runSentimentJob(
         model = distilled.student;
         epochs = distilled.epochs;
         hyperparameters = { ...distilled.student.hp };
-        extraLineage.teacher = { name: spec.teacher.name, version: spec.teacher.version };
-        extraLineage.encoder = teacher.encoder;
+        extraLineage.teachers = teacherRefs;
+        extraLineage.encoder = encoder;
         extraLineage.transferExamples = distilled.transferExamples;
         extraMetrics.teacher_agreement = distilled.teacherAgreement;
         extraMetrics.labeling_seconds = distilled.labelingSeconds;
-        const teacherReport = teacher.evaluate(test);
+        // The ensemble the student learned from, scored on the held-out part.
+        const teacherReport = evaluateEnsemble(teachers, test);
         extraMetrics.teacher_accuracy = teacherReport.accuracy;
         extraMetrics.teacher_macro_f1 = teacherReport.macroF1;
       } finally {
-        teacher.dispose();
+        teachers.forEach((t) => t.dispose());
       }
       break;
     }

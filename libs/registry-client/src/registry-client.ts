@@ -101,7 +101,7 @@ export interface VersionLineage {
   feedback: unknown;
   training: { runId: unknown; requestId: unknown; requestedBy: unknown };
   parent: unknown;
-  teacher: unknown;
+  teachers: unknown;
   champion: unknown;
   decisions: AliasMove[];
 }

@@ -121,7 +121,7 @@ export class PromotionService {
         requestedBy: l.requestedBy ?? null,
       },
       parent: l.parent ?? null,
-      teacher: l.teacher ?? null,
+      teachers: l.teachers ?? null,
       champion:
         l.championVersion === undefined
           ? null

@@ -172,7 +172,7 @@ export const LineageView = z
       .describe('analyst feedback joined: { examples, weight, replaced[, unavailable] }, or null'),
     training: z.object({ runId: z.unknown(), requestId: z.unknown(), requestedBy: z.unknown() }),
     parent: z.unknown(),
-    teacher: z.unknown(),
+    teachers: z.unknown(),
     champion: z
       .unknown()
       .describe(

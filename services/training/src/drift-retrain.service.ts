@@ -3,7 +3,7 @@
 // `drifted` is not empty, or (from the feature service) whose `feedback_texts` exceeds the corrected
 // texts that version trained with (its lineage's feedback) by RETRAIN_AFTER_FEEDBACK, becomes one
 // TrainingRequest that trains that version's recipe again (its lineage: dataset reference,
-// architecture, hyperparameters, teacher at production), so the tenant's analyst feedback since then
+// architecture, hyperparameters, teacher at production, or an ensemble's teachers at their versions), so the tenant's analyst feedback since then
 // joins it, with promote_if_better: the registry's policy then decides on the same held-out data.
 // A production version is retrained at most once on drift (request id `<model>-drift-v<version>`,
 // which the training consumer dedupes, and a row in drift_retrains): a challenger that loses does not
@@ -38,6 +38,17 @@ const feedbackSeen = (lineage: Record<string, unknown>): number => {
   const f = lineage.feedback as { examples?: unknown; heldOut?: unknown } | undefined;
   const n = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
   return n(f?.examples) + n(f?.heldOut);
+};
+
+/**
+ * The teacher reference a retrained student learns from: a single teacher's model at production (it
+ * may have a better version by now); an ensemble's teachers at the very versions it had (their
+ * model's production alias names one version, not several).
+ */
+export const retrainTeachers = (teachers: readonly { model: string; version: number }[]): string => {
+  const [only] = teachers;
+  if (teachers.length === 1 && only) return `${only.model}@production`;
+  return teachers.map((t) => `${t.model}@${t.version}`).join(',');
 };
 
 @Injectable()
@@ -93,7 +104,7 @@ export class DriftRetrainService {
     if (!datasetRef)
       return outcome('no_recipe', 'the production version has no dataset reference to train again on');
     const hp = (lineage.hyperparameters ?? {}) as Record<string, unknown>;
-    const teacher = lineage.teacher as { model?: string } | undefined;
+    const teachers = (lineage.teachers ?? []) as { model: string; version: number }[];
     const requestId = driftDue
       ? driftRequestId(model, version)
       : feedbackRequestId(model, version, corrected ?? 0);
@@ -104,7 +115,7 @@ export class DriftRetrainService {
       kind: ModelKind.SENTIMENT,
       datasetRef,
       architecture: typeof lineage.architecture === 'string' ? lineage.architecture : '',
-      teacher: teacher?.model ? `${teacher.model}@production` : '',
+      teacher: retrainTeachers(teachers),
       hyperparameters: Object.fromEntries(
         Object.entries(hp)
           .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))

@@ -30,17 +30,20 @@ const SubmitBody = z
     modelName: z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE),
     kind: z.enum(MODEL_KINDS),
     architecture: z.enum(SENTIMENT_ARCHITECTURES).optional(),
-    /** A student's teacher: `name`, `name@alias` or `name@version` (parseModelRef). */
+    /**
+     * A student's teacher: `name`, `name@alias` or `name@version` (parseModelRef), or several of them
+     * separated by commas (the student learns from their ensemble).
+     */
     teacher: z
       .string()
-      .refine((ref) => {
+      .refine((refs) => {
         try {
-          parseModelRef(ref);
+          refs.split(',').forEach((ref) => parseModelRef(ref.trim()));
           return true;
         } catch {
           return false;
         }
-      }, 'must be a model reference: name, name@alias or name@version')
+      }, 'must be model references separated by commas: name, name@alias or name@version')
       .optional(),
     datasetRef: z.string().min(1, 'is required').max(2_000),
     hyperparameters: z.record(z.string(), z.union([z.string(), z.number()])).default({}),

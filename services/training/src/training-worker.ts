@@ -100,7 +100,7 @@ async function runSentiment(job: SentimentWorkerJob): Promise<JobResult> {
       architecture: job.architecture,
       hyperparameters: job.hyperparameters,
       base: job.base,
-      teacher: job.teacher,
+      teachers: job.teachers,
       encoderDir: encoder,
       backend: job.backend,
       ...(job.feedback ? { feedback: job.feedback } : {}),

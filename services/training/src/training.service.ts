@@ -350,8 +350,8 @@ export class TrainingService {
     const base = request.baseVersion
       ? await registry.download(request.modelName, Number(request.baseVersion))
       : undefined;
-    const teacher =
-      architecture === 'student' ? await this.resolveTeacher(registry, request.teacher) : undefined;
+    const teachers =
+      architecture === 'student' ? await this.resolveTeachers(registry, request.teacher) : undefined;
     const feedback = await this.sentimentFeedback(request, onProgress);
     const result = await runJobInWorker(
       {
@@ -360,7 +360,7 @@ export class TrainingService {
         dataset,
         hyperparameters,
         base: base && { files: base.files, version: request.baseVersion },
-        teacher,
+        teachers,
         ...(feedback && 'examples' in feedback ? { feedback } : {}),
         backend: this.config.TF_BACKEND,
         events,
@@ -394,7 +394,9 @@ export class TrainingService {
         ...(request.baseVersion
           ? { parent: { model: request.modelName, version: Number(request.baseVersion) } }
           : {}),
-        ...(teacher ? { teacher: { model: teacher.name, version: Number(teacher.version) } } : {}),
+        ...(teachers
+          ? { teachers: teachers.map((t) => ({ model: t.name, version: Number(t.version) })) }
+          : {}),
       },
       champion,
       seconds: result.seconds,
@@ -438,19 +440,26 @@ export class TrainingService {
     }
   }
 
-  /** A student's teacher: `name`, `name@alias` or `name@version` in the request's tenant. */
-  private async resolveTeacher(
+  /**
+   * A student's teachers: comma-separated `name`, `name@alias` or `name@version` references in the
+   * request's tenant (one teacher, or the ensemble the student learns from).
+   */
+  private async resolveTeachers(
     registry: RegistryClient,
-    reference: string,
-  ): Promise<{ files: ArtifactFile[]; name: string; version: string }> {
-    if (!reference) throw new NonRetriableError('teacher: a student needs a teacher model reference');
-    const [name, which = 'production'] = reference.split('@') as [string, string?];
-    const version = /^\d+$/.test(which)
-      ? Number(which)
-      : await registry.resolveAlias(name, which as 'production' | 'staging' | 'shadow');
-    if (version === undefined) throw new NonRetriableError(`teacher: ${name} has no ${which} alias`);
-    const { files } = await registry.download(name, version);
-    return { files, name, version: String(version) };
+    references: string,
+  ): Promise<{ files: ArtifactFile[]; name: string; version: string }[]> {
+    if (!references) throw new NonRetriableError('teacher: a student needs a teacher model reference');
+    const teachers: { files: ArtifactFile[]; name: string; version: string }[] = [];
+    for (const reference of references.split(',').map((r) => r.trim())) {
+      const [name, which = 'production'] = reference.split('@') as [string, string?];
+      const version = /^\d+$/.test(which)
+        ? Number(which)
+        : await registry.resolveAlias(name, which as 'production' | 'staging' | 'shadow');
+      if (version === undefined) throw new NonRetriableError(`teacher: ${name} has no ${which} alias`);
+      const { files } = await registry.download(name, version);
+      teachers.push({ files, name, version: String(version) });
+    }
+    return teachers;
   }
 
   /**

@@ -18,8 +18,8 @@ export interface SentimentWorkerJob {
   dataset: DatasetRef;
   hyperparameters: SentimentHyperparameterValues;
   base?: { files: ArtifactFile[]; version?: string };
-  /** A student's teacher, downloaded from the registry by the service. */
-  teacher?: { files: ArtifactFile[]; name: string; version: string };
+  /** A student's teachers (an ensemble of one or more), downloaded from the registry by the service. */
+  teachers?: { files: ArtifactFile[]; name: string; version: string }[];
   /**
    * The tenant's analyst corrections as of the request (read by the service from the feature
    * service): `examples` join the training part, `holdout` extends the held-out part.

@@ -244,7 +244,7 @@ describe('training service', () => {
     );
     expect(studentVersion.lineage).toMatchObject({
       architecture: 'student',
-      teacher: { model: teacherModel, version: teacher.version },
+      teachers: [{ model: teacherModel, version: teacher.version }],
     });
 
     // A student without a teacher, or a teacher that does not exist, can never succeed.

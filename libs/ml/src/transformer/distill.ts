@@ -5,12 +5,18 @@
 // unlabeled in-domain text, and augmented variants of both (Tang et al. 2019, "Distilling
 // task-specific knowledge from BERT into simple neural networks": word masking, word replacement,
 // n-gram sampling), because a student matches its teacher only where it has seen the teacher speak.
+// The teacher may be an ensemble: several fine-tunes of one encoder (seeds), whose probabilities are
+// averaged into the soft labels (on TFNS the ensemble of three beats each of them and their weight
+// soup); a single teacher is an ensemble of one.
 import type { TF } from '../backend';
 import type { LabeledText } from '../datasets';
 import { seededRandom } from '@mercato/synthetic';
+import type { ClassificationReport } from '../metrics';
 import {
+  reportOf,
   SentimentModel,
   type EpochProgress,
+  type SentimentPrediction,
   type SentimentHyperparameters,
   type SoftLabeledText,
 } from '../sentiment';
@@ -58,6 +64,10 @@ export const DEFAULT_STUDENT_HP: Omit<StudentHyperparameters, 'maxVocab' | 'minC
   trainEmbeddings: 1,
   goldWeight: 0.5,
 };
+
+function argmax(values: readonly number[]): number {
+  return values.indexOf(Math.max(...values));
+}
 
 /** Augmented variants of texts: seeded, deduplicated, never the original itself. */
 export function augmentTexts(texts: readonly string[], options: AugmentOptions): string[] {
@@ -125,7 +135,11 @@ export type DistillProgress =
   | { stage: 'epoch'; progress: EpochProgress };
 
 export interface DistillSpec {
-  teacher: TransformerSentimentModel;
+  /**
+   * The fine-tuned transformers the student learns from, fine-tunes of one encoder (same word
+   * pieces): the soft label of a text is the mean of their probabilities.
+   */
+  teachers: TransformerSentimentModel[];
   labeled: LabeledText[];
   unlabeled?: string[];
   /** Labeled texts to stop early on; by default a seeded slice of `labeled`. */
@@ -134,8 +148,8 @@ export interface DistillSpec {
   hyperparameters?: Partial<StudentHyperparameters>;
   shouldStop?: () => boolean;
   /**
-   * The teacher's probabilities for exactly the texts `transferTexts` builds from this spec, from an
-   * earlier run (experiments that try several students on one teacher); computed when absent.
+   * The teachers' mean probabilities for exactly the texts `transferTexts` builds from this spec, from
+   * an earlier run (experiments that try several students on one ensemble); computed when absent.
    */
   teacherProbabilities?: [number, number, number][];
 }
@@ -153,15 +167,74 @@ export function transferTexts(spec: Pick<DistillSpec, 'labeled' | 'unlabeled' | 
 
 export interface DistillResult {
   student: SentimentModel;
-  /** The teacher's labels of the transfer set (reusable with `teacherProbabilities`). */
+  /** The teachers' mean probabilities on the transfer set (reusable with `teacherProbabilities`). */
   teacherProbabilities: [number, number, number][];
   transferExamples: number;
   augmentedExamples: number;
   labelingSeconds: number;
-  /** How often the student agrees with the teacher on the validation texts. */
+  /** How often the student agrees with the teachers' ensemble on the validation texts. */
   teacherAgreement: number;
   epochs: number;
   seconds: number;
+}
+
+/** The teachers' ensemble: their mean class probabilities for each text (the soft labels). */
+export function ensemblePredict(
+  teachers: readonly TransformerSentimentModel[],
+  texts: string[],
+): SentimentPrediction[] {
+  const mean = texts.map((): [number, number, number] => [0, 0, 0]);
+  for (const teacher of teachers)
+    teacher.predict(texts).forEach((p, i) => {
+      const m = mean[i] as [number, number, number];
+      p.probabilities.forEach((q, c) => (m[c] += q / teachers.length));
+    });
+  return mean.map((probabilities) => ({ label: argmax(probabilities), probabilities }));
+}
+
+/** The teachers' ensemble scored on labeled data. */
+export function evaluateEnsemble(
+  teachers: readonly TransformerSentimentModel[],
+  data: LabeledText[],
+): ClassificationReport {
+  return reportOf(
+    data,
+    ensemblePredict(
+      teachers,
+      data.map((d) => d.text),
+    ),
+  );
+}
+
+/** Refuses an empty ensemble and teachers that do not read the same word pieces. */
+function checkTeachers(teachers: readonly TransformerSentimentModel[]): TransformerSentimentModel {
+  const [first] = teachers;
+  if (!first) throw new Error('distillation needs at least one teacher');
+  teachers.forEach((t, i) => {
+    if (t.pieces.json !== first.pieces.json)
+      throw new Error(
+        `teacher ${i + 1} does not use the word pieces of teacher 1: an ensemble shares one encoder`,
+      );
+    const a = t.wordEmbeddings();
+    const b = first.wordEmbeddings();
+    if (a.cols !== b.cols)
+      throw new Error(`teacher ${i + 1} has ${a.cols}-wide embeddings, teacher 1 ${b.cols}-wide`);
+  });
+  return first;
+}
+
+/** The element-wise mean of the teachers' word-piece embedding tables. */
+function meanWordEmbeddings(teachers: readonly TransformerSentimentModel[]): {
+  values: Float32Array;
+  rows: number;
+  cols: number;
+} {
+  const tables = teachers.map((t) => t.wordEmbeddings());
+  const first = tables[0] as (typeof tables)[number];
+  if (tables.length === 1) return first;
+  const values = new Float32Array(first.values.length);
+  for (const table of tables) table.values.forEach((v, i) => (values[i] += v / tables.length));
+  return { values, rows: first.rows, cols: first.cols };
 }
 
 export async function distillStudent(
@@ -170,7 +243,8 @@ export async function distillStudent(
   onProgress: (p: DistillProgress) => void = () => undefined,
 ): Promise<DistillResult> {
   const started = Date.now();
-  const { teacher } = spec;
+  const { teachers } = spec;
+  const first = checkTeachers(teachers);
   const hp: StudentHyperparameters = {
     maxVocab: 0,
     minCount: 0,
@@ -193,13 +267,16 @@ export async function distillStudent(
       );
     soft = spec.teacherProbabilities;
   } else {
-    onProgress({ stage: 'labeling', message: `${transfer.length} texts through the teacher` });
+    onProgress({
+      stage: 'labeling',
+      message: `${transfer.length} texts through ${teachers.length === 1 ? 'the teacher' : `${teachers.length} teachers`}`,
+    });
     soft = [];
     const chunk = 2048;
     for (let i = 0; i < transfer.length; i += chunk) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (spec.shouldStop?.()) throw new Error('distillation cancelled while the teacher was labeling');
-      for (const p of teacher.predict(transfer.slice(i, i + chunk))) soft.push(p.probabilities);
+      if (spec.shouldStop?.()) throw new Error('distillation cancelled while the teachers were labeling');
+      for (const p of ensemblePredict(teachers, transfer.slice(i, i + chunk))) soft.push(p.probabilities);
       const done = Math.min(transfer.length, i + chunk);
       onProgress({
         stage: 'labeling-progress',
@@ -222,11 +299,11 @@ export async function distillStudent(
             number,
             number,
           ]);
-    return { text, target, label: gold ?? target.indexOf(Math.max(...target)) };
+    return { text, target, label: gold ?? argmax(target) };
   });
 
-  const pieces = new PieceSequenceEncoder(teacher.pieces.tokenizer, teacher.pieces.json, hp.maxLength);
-  const table = teacher.wordEmbeddings();
+  const pieces = new PieceSequenceEncoder(first.pieces.tokenizer, first.pieces.json, hp.maxLength);
+  const table = meanWordEmbeddings(teachers);
   const initial = principalProjection(tf, table.values, table.rows, table.cols, hp.embeddingDim, hp.seed);
   const student = SentimentModel.create(tf, pieces, hp, initial);
   onProgress({
@@ -243,9 +320,9 @@ export async function distillStudent(
   if (validation && validation.length > 0) {
     const texts = validation.map((d) => d.text);
     const s = student.predict(texts);
-    const t = teacher.predict(texts);
+    const t = ensemblePredict(teachers, texts);
     teacherAgreement =
-      s.filter((p, i) => p.label === (t[i] as (typeof t)[number]).label).length / texts.length;
+      s.filter((p, i) => p.label === (t[i] as SentimentPrediction).label).length / texts.length;
   }
   return {
     student,

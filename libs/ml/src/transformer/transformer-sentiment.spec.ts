@@ -11,7 +11,7 @@ import { selectBackend, type TF } from '../backend';
 import { SENTIMENT_LABELS, type LabeledText } from '../datasets';
 import { SentimentModel } from '../sentiment';
 import { loadSentimentClassifier } from '../sentiment-job';
-import { augmentTexts, distillStudent } from './distill';
+import { augmentTexts, distillStudent, ensemblePredict, evaluateEnsemble } from './distill';
 import { loadPretrainedEncoder, type PretrainedEncoder } from './pretrained-encoder';
 import { writeTinyEncoder } from './tiny-encoder';
 import { TransformerSentimentModel } from './transformer-sentiment';
@@ -137,7 +137,7 @@ describe('transformer sentiment (tiny encoder)', () => {
     const teacher = TransformerSentimentModel.fromPretrained(tf, encoder, hp);
     await teacher.fit(train);
     const result = await distillStudent(tf, {
-      teacher,
+      teachers: [teacher],
       labeled: train.slice(0, 500),
       validation: train.slice(500),
       augment: { variantsPerText: 3 },
@@ -183,6 +183,59 @@ describe('transformer sentiment (tiny encoder)', () => {
     result.student.dispose();
     teacher.dispose();
   }, 180_000);
+
+  it('distils from an ensemble: the mean of its teachers probabilities, over one vocabulary', async () => {
+    const a = TransformerSentimentModel.fromPretrained(tf, encoder, { ...hp, seed: 1 });
+    const b = TransformerSentimentModel.fromPretrained(tf, encoder, { ...hp, seed: 2 });
+    const texts = test.slice(0, 20).map((d) => d.text);
+    const [pa, pb, mean] = [a.predict(texts), b.predict(texts), ensemblePredict([a, b], texts)];
+    mean.forEach((m, i) => {
+      m.probabilities.forEach((p, c) => {
+        const expected = ((pa[i]?.probabilities[c] ?? 0) + (pb[i]?.probabilities[c] ?? 0)) / 2;
+        expect(p).toBeCloseTo(expected, 6);
+      });
+      expect(m.label).toBe(m.probabilities.indexOf(Math.max(...m.probabilities)));
+    });
+    expect(ensemblePredict([a], texts)).toEqual(pa);
+    expect(evaluateEnsemble([a, b], test.slice(0, 20)).accuracy).toBe(
+      mean.filter((m, i) => m.label === test[i]?.label).length / 20,
+    );
+    const small = { epochs: 1, embeddingDim: 8, filters: 8, hidden: 8, maxLength: 24 };
+    const labeledSlice = train.slice(0, 40);
+    const result = await distillStudent(tf, {
+      teachers: [a, b],
+      labeled: labeledSlice,
+      validation: train.slice(40, 60),
+      augment: { variantsPerText: 1 },
+      hyperparameters: small,
+    });
+    // The soft labels of the labeled texts are the ensemble's (before gold labels are mixed in).
+    const expected = ensemblePredict(
+      [a, b],
+      labeledSlice.slice(0, 5).map((d) => d.text),
+    );
+    result.teacherProbabilities
+      .slice(0, 5)
+      .forEach((p, i) => p.forEach((q, c) => expect(q).toBeCloseTo(expected[i]?.probabilities[c] ?? -1, 5)));
+    result.student.dispose();
+
+    await expect(distillStudent(tf, { teachers: [], labeled: labeledSlice })).rejects.toThrow(
+      /at least one teacher/,
+    );
+    // A teacher over other word pieces cannot join the ensemble.
+    const otherDir = writeTinyEncoder(mkdtempSync(join(tmpdir(), 'tiny-other-')), {
+      texts: ['an entirely different vocabulary'],
+    });
+    const other = TransformerSentimentModel.fromPretrained(
+      tf,
+      await loadPretrainedEncoder(otherDir, 'tiny'),
+      hp,
+    );
+    await expect(distillStudent(tf, { teachers: [a, other], labeled: labeledSlice })).rejects.toThrow(
+      /teacher 2 does not use the word pieces of teacher 1/,
+    );
+    [a, b, other].forEach((m) => m.dispose());
+  }, 120_000);
 
   it('augments deterministically, without repeating its sources', () => {
     const texts = ['shares plunge after a recall', 'company names a new chief'];

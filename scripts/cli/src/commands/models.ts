@@ -335,7 +335,7 @@ export function registerModelsCommand(program: Command): void {
         `training:   request ${text(l.training.requestId)} by ${text(l.training.requestedBy)}, run ${text(l.training.runId)}`,
       );
       if (l.parent) say(`parent:     ${text(l.parent)}`);
-      if (l.teacher) say(`teacher:    ${text(l.teacher)}`);
+      if (l.teachers) say(`teachers:   ${text(l.teachers)}`);
       if (l.champion) say(`judged vs:  ${text(l.champion)}`);
       say('');
       if (l.decisions.length === 0) return say('no promotion decision about it yet');

@@ -1,7 +1,7 @@
 // `mercato train` and `mercato eval`: train offline in this process (`--offline`, the same job code
 // the training service runs) or as a job through Kafka via the training service, and evaluate a
 // model from a folder or the registry. Sentiment has three architectures: `transformer` (the
-// pretrained encoder fine-tuned: the teacher), `student` (a fast CNN distilled from a teacher) and
+// pretrained encoder fine-tuned: the teacher), `student` (a fast CNN distilled from a teacher or an ensemble of them) and
 // `cnn` (the CNN from labels alone). Tables for people, --json for scripts.
 import {
   encoderDir,
@@ -36,7 +36,7 @@ import {
 interface TrainOptions extends TextDataOptions {
   data: string;
   architecture?: string;
-  teacher?: string;
+  teacher: string[];
   unlabeled?: string;
   labelMap?: string;
   test?: string;
@@ -58,9 +58,9 @@ function architectureOf(opts: TrainOptions): SentimentArchitecture {
   const architecture = (opts.architecture ?? 'transformer') as SentimentArchitecture;
   if (!ARCHITECTURES.includes(architecture))
     throw new Error(`--architecture ${opts.architecture}: expected ${ARCHITECTURES.join(', ')}`);
-  if (architecture === 'student' && !opts.teacher)
+  if (architecture === 'student' && opts.teacher.length === 0)
     throw new Error('--architecture student needs --teacher <folder | name@version | name@alias>');
-  if (architecture !== 'student' && opts.teacher)
+  if (architecture !== 'student' && opts.teacher.length > 0)
     throw new Error('--teacher only applies to --architecture student');
   return architecture;
 }
@@ -111,7 +111,7 @@ function datasetRefOf(opts: TrainOptions): string {
 
 async function trainOffline(opts: TrainOptions): Promise<void> {
   const architecture = architectureOf(opts);
-  const teacher = opts.teacher ? await loadModel(opts.teacher) : undefined;
+  const teachers = await Promise.all(opts.teacher.map(loadModel));
   const encoder = architecture === 'transformer' ? await encoderDir(err) : undefined;
   const done = await runOffline(
     {
@@ -135,7 +135,7 @@ async function trainOffline(opts: TrainOptions): Promise<void> {
           format: opts.format,
           encoding: opts.encoding,
           unlabeledPath: opts.unlabeled && resolve(opts.unlabeled),
-          teacher: teacher && { files: teacher.files, name: teacher.label },
+          teachers: teachers.map((t) => ({ files: t.files, name: t.label })),
           encoderDir: encoder,
           hyperparameters: hyperparameters(opts),
         },
@@ -157,7 +157,7 @@ async function trainAsJob(opts: TrainOptions): Promise<void> {
       modelName: opts.name ?? (architecture === 'transformer' ? 'sentiment-teacher' : 'sentiment'),
       kind: 'sentiment',
       architecture,
-      teacher: opts.teacher,
+      teacher: opts.teacher.length > 0 ? opts.teacher.join(',') : undefined,
       datasetRef: datasetRefOf(opts),
       hyperparameters: hyperparameters(opts),
       promoteIfBetter: Boolean(opts.promote),
@@ -191,7 +191,9 @@ export function registerTrainCommands(program: Command): void {
     )
     .option(
       '--teacher <ref>',
-      'sentiment student: the fine-tuned transformer, a folder or name@version|@alias',
+      'sentiment student: the fine-tuned transformer, a folder or name@version|@alias; repeat it to distil from the ensemble of several fine-tunes of one encoder (their probabilities averaged)',
+      collect,
+      [],
     )
     .option(
       '--unlabeled <file>',
