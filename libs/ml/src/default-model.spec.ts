@@ -18,7 +18,7 @@ describe('the shipped default sentiment model', () => {
     expect(manifest.labels).toEqual(['negative', 'neutral', 'positive']);
     expect(manifest.extra).toMatchObject({
       architecture: 'student',
-      lineage: { teacher: { architecture: 'transformer' } },
+      lineage: { teachers: [{ architecture: 'transformer' }] },
     });
     const model = await loadSentimentClassifier(tf, artifact);
     try {
