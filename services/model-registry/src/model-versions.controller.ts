@@ -103,7 +103,7 @@ export class ModelVersionsController {
     summary: "A version's lineage in one call",
     description:
       'The training dataset snapshot (reference, hash, feature-store as_of/split_at, sizes), the analyst ' +
-      'feedback it saw, the code version, backend, run and training request, its parent or teacher, the ' +
+      'feedback it saw, the code version, backend, run and training request, its parent or teachers, the ' +
       'production version it was judged against on the same held-out data, and every promotion decision about it.',
   })
   @ApiParam(NAME)
