@@ -192,7 +192,7 @@ describe('training service', () => {
     expect((await json(`${training.url}/v1/jobs/${requestId}`)).attempts).toBe(1);
   }, 180_000);
 
-  it('fine-tunes a transformer teacher and distils a student from it by registry reference', async () => {
+  it('fine-tunes transformer teachers and distils a student from their ensemble by registry references', async () => {
     const teacherModel = `teacher-${Date.now().toString(36)}`;
     const teacherId = await request({
       architecture: 'transformer',
@@ -219,10 +219,26 @@ describe('training service', () => {
       'tokenizer.json',
       'weights.bin',
     ]);
+    // A second fine-tune (another data seed): the student learns from both, an ensemble.
+    const second = await waitForJob(
+      await request({
+        architecture: 'transformer',
+        modelName: teacherModel,
+        datasetRef: 'synthetic:news?seed=5&count=600',
+        hyperparameters: {
+          epochs: '4',
+          learningRate: '0.003',
+          batchSize: '16',
+          maxLength: '24',
+          dataSeed: '2',
+        },
+      }),
+      120_000,
+    );
 
     const studentId = await request({
       architecture: 'student',
-      teacher: `${teacherModel}@production`,
+      teacher: `${teacherModel}@production,${teacherModel}@${second.version}`,
       modelName: `${teacherModel}-student`,
       datasetRef: 'synthetic:news?seed=5&count=600',
       hyperparameters: {
@@ -244,7 +260,10 @@ describe('training service', () => {
     );
     expect(studentVersion.lineage).toMatchObject({
       architecture: 'student',
-      teachers: [{ model: teacherModel, version: teacher.version }],
+      teachers: [
+        { model: teacherModel, version: teacher.version },
+        { model: teacherModel, version: second.version },
+      ],
     });
 
     // A student without a teacher, or a teacher that does not exist, can never succeed.
