@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatModelRef, isModelName, ModelRefError, parseModelRef } from './registry';
+import { formatModelRef, isModelName, lineageTeachers, ModelRefError, parseModelRef } from './registry';
 
 describe('model references', () => {
   it('reads name, name@alias and name@version', () => {
@@ -30,5 +30,20 @@ describe('model references', () => {
     expect(isModelName('recommender-acme.v2_a')).toBe(true);
     expect(isModelName('-x')).toBe(false);
     expect(isModelName('a'.repeat(64))).toBe(false);
+  });
+});
+
+describe('lineage teachers', () => {
+  it('reads an ensemble’s teachers, and the one teacher of versions distilled before ensembles', () => {
+    const ensemble = [
+      { model: 'teacher', version: 3 },
+      { model: 'teacher', version: 4 },
+    ];
+    expect(lineageTeachers({ teachers: ensemble })).toEqual(ensemble);
+    expect(lineageTeachers({ teacher: { model: 'teacher', version: 2 } })).toEqual([
+      { model: 'teacher', version: 2 },
+    ]);
+    expect(lineageTeachers({ parent: { model: 'x', version: 1 } })).toEqual([]);
+    expect(lineageTeachers({ teachers: [{ model: 'teacher' }, 'x', null] })).toEqual([]);
   });
 });

@@ -84,3 +84,24 @@ export function formatModelRef(ref: ModelRef): string {
   if (ref.version !== undefined) return `${ref.name}@${ref.version}`;
   return ref.name;
 }
+
+/** A teacher a student version was distilled from, as its lineage records it. */
+export interface LineageTeacher {
+  model: string;
+  version: number;
+}
+
+const isTeacher = (x: unknown): x is LineageTeacher =>
+  typeof x === 'object' &&
+  x !== null &&
+  typeof (x as { model?: unknown }).model === 'string' &&
+  typeof (x as { version?: unknown }).version === 'number';
+
+/**
+ * The teachers of a version's lineage (`teachers`, a list; versions distilled before ensembles
+ * recorded one `teacher`), or [] when it has none.
+ */
+export function lineageTeachers(lineage: Readonly<Record<string, unknown>>): LineageTeacher[] {
+  const recorded = Array.isArray(lineage.teachers) ? (lineage.teachers as unknown[]) : [lineage.teacher];
+  return recorded.filter(isTeacher);
+}

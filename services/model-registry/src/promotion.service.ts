@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { Inject, Injectable } from '@nestjs/common';
-import { ModelEventType, type ModelAlias, type ModelKindName } from '@mercato/contracts';
+import { lineageTeachers, ModelEventType, type ModelAlias, type ModelKindName } from '@mercato/contracts';
 import type { Principal } from '@mercato/auth';
 import { AuditLog, Database } from '@mercato/db';
 import { conflict, notFound, SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
@@ -98,6 +98,7 @@ export class PromotionService {
     const v = await this.registry.getVersion(tenantId, name, version);
     const model = await this.registry.requireModel(tenantId, name);
     const l = v.lineage;
+    const teachers = lineageTeachers(l);
     return {
       model: v.model,
       version: v.version,
@@ -121,7 +122,7 @@ export class PromotionService {
         requestedBy: l.requestedBy ?? null,
       },
       parent: l.parent ?? null,
-      teachers: l.teachers ?? null,
+      teachers: teachers.length > 0 ? teachers : null,
       champion:
         l.championVersion === undefined
           ? null

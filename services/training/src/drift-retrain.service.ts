@@ -14,7 +14,7 @@
 // A version whose recipe cannot be trained again (no dataset reference: the shipped default model)
 // is left in production and the reason logged and counted.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
-import { ModelKind, type ModelMonitoring } from '@mercato/contracts';
+import { lineageTeachers, ModelKind, type ModelMonitoring } from '@mercato/contracts';
 import { RegistryClient } from '@mercato/registry-client';
 import { SERVICE_CONFIG, SERVICE_LOGGER } from '@mercato/runtime';
 import { counter, type Logger } from '@mercato/telemetry';
@@ -104,7 +104,7 @@ export class DriftRetrainService {
     if (!datasetRef)
       return outcome('no_recipe', 'the production version has no dataset reference to train again on');
     const hp = (lineage.hyperparameters ?? {}) as Record<string, unknown>;
-    const teachers = (lineage.teachers ?? []) as { model: string; version: number }[];
+    const teachers = lineageTeachers(lineage);
     const requestId = driftDue
       ? driftRequestId(model, version)
       : feedbackRequestId(model, version, corrected ?? 0);
