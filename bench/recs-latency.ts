@@ -9,10 +9,12 @@
 // RECS_CACHE_SIZE=0). In the same run, the same autocannon settings against a bare node:http server
 // (its own process) returning a fixed body of the same size: p50, p99, requests/s and the ratio.
 // Printed per size: how top-K is served (exhaustive scan below RECS_EXACT_BELOW, else the IVF index:
-// cells, probe, scoring's start-up to serving, build time, memory), recall@10 of what is served against the exhaustive scan
-// (measured in this process on the same artifact and catalog, per kind of query: personal, personal
+// cells, probe and how it was chosen (scoring measures recall on its users' histories and raises the
+// probe until RECS_INDEX_TARGET_RECALL; --probe N sets it instead), the recall it was chosen at,
+// scoring's start-up to serving, build time, memory), recall@10 of what is served against the exhaustive scan
+// (measured in this process on the same artifact and catalog at scoring's probe, per kind of query: personal, personal
 // in a category, popular), scoring's heap, external memory (the WebAssembly tables) and RSS, and the
-// latency table.
+// latency table. The run stops what it started (Postgres, a broker) and exits.
 // Targets (issue 23): uncached p99 < 10 ms at 1,000,000 items, and at least 40% of the bare server's
 // requests/s at 100,000 items uncached.
 // Usage: node dist/bench/recs-latency.js [--items 10000,100000,1000000] [--users 3000] [--brands 5000]
@@ -28,7 +30,6 @@
 import autocannon from 'autocannon';
 import {
   DEFAULT_RANKING_OBJECTIVE,
-  DEFAULT_RETRIEVAL_SETTINGS,
   loadRecommender,
   recommenderToArtifact,
   selectBackend,
@@ -72,7 +73,8 @@ const log = (msg: string): void => {
   if (!values.json) process.stderr.write(`${msg}\n`);
 };
 const K = Number(values.k);
-const probe = values.probe === undefined ? DEFAULT_RETRIEVAL_SETTINGS.probe : Number(values.probe);
+/** The index's probe: scoring chooses it by measuring recall unless --probe sets it. */
+const probe = values.probe === undefined ? undefined : Number(values.probe);
 
 interface Load {
   p50: number;
@@ -414,24 +416,6 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     byUser.set(i.user_id, u);
   }
 
-  // Recall and in-process cost, on the same artifact and catalog as scoring, at the same settings.
-  const served = await loadRecommender(tf, { files });
-  let t = performance.now();
-  served.addItems(retail.items.map(text));
-  const addItemsMs = performance.now() - t;
-  t = performance.now();
-  served.buildIndex({ probe });
-  const buildMs = performance.now() - t;
-  const recall = measureRecall(
-    served,
-    [...byUser.values()],
-    retail.items.map((i) => ({ item: i.item_id, available: i.available, categories: i.categories })),
-    Number(values['recall-queries']),
-  );
-  log(
-    `recall@${K} vs exhaustive: personal ${recall.personal.toFixed(4)}, in a category ${recall.personalInCategory.toFixed(4)}, popular ${recall.popular.toFixed(4)}; CPU a query ${recall.servedUs.toFixed(0)} µs vs ${recall.exactUs.toFixed(0)} µs exhaustive, in a category ${recall.servedCategoryUs.toFixed(0)} µs vs ${recall.exactCategoryUs.toFixed(0)} µs`,
-  );
-
   const stack = await startRecsStack({
     tenant,
     files,
@@ -446,7 +430,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     log,
     auth: values.auth === 'api-key',
     scoringEnv: {
-      RECS_INDEX_PROBE: String(probe),
+      ...(probe === undefined ? {} : { RECS_INDEX_PROBE: String(probe) }),
       ...(values.profile === undefined
         ? {}
         : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values.profile}` }),
@@ -457,6 +441,28 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
       await fetch(`${stack.scoringUrl}/v1/models/recommender`, { headers: stack.headers })
     ).json()) as { production: { retrieval: Retrieval } };
     const memory = await scoringMetrics(stack.scoringUrl);
+    const chosen = status.production.retrieval;
+    if (chosen.probeChoice)
+      log(
+        `scoring's index: probe ${chosen.probe} (${chosen.probeChoice.how}; recall@10 ${chosen.probeChoice.recall.toFixed(4)} on ${chosen.probeChoice.queries} tuning queries, target ${chosen.probeChoice.targetRecall}, ${chosen.probeChoice.tried} probes tried in ${chosen.probeChoice.ms.toFixed(0)} ms), built in ${(chosen.buildMs / 1000).toFixed(1)} s`,
+      );
+    // Recall and in-process cost, on the same artifact and catalog as scoring, at the probe it serves.
+    const served = await loadRecommender(tf, { files });
+    let t = performance.now();
+    served.addItems(retail.items.map(text));
+    const addItemsMs = performance.now() - t;
+    t = performance.now();
+    served.buildIndex({ probe: chosen.probe ?? 0 });
+    const buildMs = performance.now() - t;
+    const recall = measureRecall(
+      served,
+      [...byUser.values()],
+      retail.items.map((i) => ({ item: i.item_id, available: i.available, categories: i.categories })),
+      Number(values['recall-queries']),
+    );
+    log(
+      `recall@${K} vs exhaustive: personal ${recall.personal.toFixed(4)}, in a category ${recall.personalInCategory.toFixed(4)}, popular ${recall.popular.toFixed(4)}; CPU a query ${recall.servedUs.toFixed(0)} µs vs ${recall.exactUs.toFixed(0)} µs exhaustive, in a category ${recall.servedCategoryUs.toFixed(0)} µs vs ${recall.exactCategoryUs.toFixed(0)} µs`,
+    );
     const startupS = stack.startupMs / 1000;
     const known = [...byUser.keys()];
     const unknownShare = Number(values['unknown-share']);
@@ -532,10 +538,10 @@ function print(reports: SizeReport[]): void {
     `recommendations: ${values.users} known users (Zipf ${values.zipf}), ${Number(values['unknown-share']) * 100}% unknown, 30% exclude=seen, 20% a category, k=${K}, auth ${values.auth}, ${values.duration} s per run; ${availableParallelism()} CPUs`,
     '',
     'how top-K is served (scoring, production version) and recall@10 against the exhaustive scan:',
-    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'start s'.padStart(7)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
+    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'chosen'.padStart(8)} ${'at recall'.padStart(9)} ${'start s'.padStart(7)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
     ...reports.map((r) => {
       const x = r.retrieval;
-      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${r.startupS.toFixed(1).padStart(7)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
+      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.probeChoice?.how ?? '-').padStart(8)} ${(x.probeChoice?.recall.toFixed(4) ?? '-').padStart(9)} ${r.startupS.toFixed(1).padStart(7)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
     }),
     '',
     `${'items'.padStart(9)} ${'cache'.padStart(5)} ${'server'.padEnd(14)} ${'conns'.padStart(5)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'req/s'.padStart(8)} ${'errors'.padStart(6)} ${'cpu µs/req'.padStart(10)} ${'rank ms'.padStart(8)} ${'cached'.padStart(6)}`,

@@ -187,6 +187,7 @@ export {
   IndexBuildError,
   type RetrievalInfo,
   type RetrievalSettings,
+  type ProbeChoice,
   recommenderHyperparameters,
   itemTokens,
   type Interaction,

@@ -142,7 +142,7 @@ export class IvfIndex {
   private constructor(
     private readonly dim: number,
     readonly lists: number,
-    readonly settings: IvfSettings,
+    private current: IvfSettings,
     centroids: Float32Array,
     cellOf: Int32Array,
     maxNorm2: number,
@@ -164,9 +164,23 @@ export class IvfIndex {
     this.pending = Array.from({ length: lists }, () => []);
     this.layout = this.lay(matrix);
     this.cellQueue = new CellQueue(lists);
-    this.poolRows = new Int32Array(settings.rerank);
-    this.poolScores = new Float32Array(settings.rerank);
-    this.picked = new Int32Array(settings.rerank);
+    this.poolRows = new Int32Array(current.rerank);
+    this.poolScores = new Float32Array(current.rerank);
+    this.picked = new Int32Array(current.rerank);
+  }
+
+  get settings(): Readonly<IvfSettings> {
+    return this.current;
+  }
+
+  /**
+   * Cells read per query from now on (at least 1, at most the cells): the recall/latency trade-off,
+   * which needs no rebuild (RecommenderModel.buildIndex chooses it by measuring recall).
+   */
+  setProbe(probe: number): void {
+    if (!(Number.isInteger(probe) && probe >= 1))
+      throw new Error(`index settings: probe must be an integer of at least 1 (${probe})`);
+    this.current = { ...this.current, probe: Math.min(probe, this.lists) };
   }
 
   /**

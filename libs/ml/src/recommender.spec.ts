@@ -396,10 +396,34 @@ describe('top-K through the index', () => {
   it('keeps the exhaustive scan below exactBelow items, and builds an index above', () => {
     expect(model.buildIndex({ exactBelow: 10_000 })).toMatchObject({ kind: 'exact', indexBytes: 0 });
     expect(model.retrievalRecall(['u1', 'u2'], 10).recall).toBe(1);
-    const info = model.buildIndex({ exactBelow: 1_000 });
+    const info = model.buildIndex({ exactBelow: 1_000, probe: 24 });
     expect(info).toMatchObject({ kind: 'ivf', items: 3_200, lists: 57, probe: 24 });
+    expect(info.probeChoice).toMatchObject({ how: 'set', tried: 1 });
     expect(info.indexBytes).toBeGreaterThan(0);
     expect(info.matrixBytes).toBeGreaterThanOrEqual(3_200 * 16 * 4);
+  });
+
+  it('chooses the smallest probe whose recall on the tuning queries reaches the target, and keeps a given one', () => {
+    const steps = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
+    const info = model.buildIndex({ exactBelow: 0 });
+    const choice = info.probeChoice;
+    expect(choice).toMatchObject({ how: 'measured', targetRecall: 0.98 });
+    expect(choice?.queries).toBeGreaterThan(64);
+    expect(choice?.recall).toBeGreaterThanOrEqual(0.98);
+    const step = steps.indexOf(info.probe as number);
+    expect(step).toBeGreaterThan(0);
+    // One step fewer cells misses the target on the same (seeded) queries.
+    const below = model.buildIndex({ exactBelow: 0, probe: steps[step - 1] });
+    expect(below).toMatchObject({ probe: steps[step - 1], probeChoice: { how: 'set' } });
+    expect(below.probeChoice?.recall).toBeLessThan(0.98);
+    // A lower target reads fewer cells; the caller's own queries are used when given.
+    const lower = model.buildIndex({ exactBelow: 0, targetRecall: 0.5 });
+    expect(lower.probe).toBeLessThan(info.probe as number);
+    const users = model.userIds.slice(0, 20);
+    const own = model.buildIndex({ exactBelow: 0 }, users);
+    expect(own.probeChoice?.queries).toBe(20);
+    expect(model.retrievalRecall(users, 10).recall).toBeGreaterThanOrEqual(0.98);
+    expect(() => model.buildIndex({ exactBelow: 0, targetRecall: 0 })).toThrow(IndexBuildError);
   });
 
   it('gives the exhaustive answer when every cell is read, filters included', () => {

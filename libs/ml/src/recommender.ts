@@ -10,6 +10,7 @@
 // of new users need no TensorFlow at all.
 // This file is the model as it serves (scoring, top-K, fold-in, adding items); training is in
 // recommender-training.ts, the artifact (TF.js layers + manifest) in recommender-artifact.ts.
+import { seededRandom } from '@mercato/synthetic';
 import { insertBest } from './best-k';
 import { IvfIndex, DEFAULT_IVF_SETTINGS, NonFiniteRowError, type IvfSettings } from './ivf-index';
 import { ItemMatrix } from './kernels/item-matrix';
@@ -162,12 +163,41 @@ export interface TopKOptions {
   exact?: boolean;
 }
 
-/** How top-K is computed: exhaustively below `exactBelow` items, else through an IVF index. */
+/**
+ * How top-K is computed: exhaustively below `exactBelow` items, else through an IVF index. Its
+ * `probe` is 0 by default: chosen when the index is built, as the smallest that recalls at least
+ * `targetRecall` of the exhaustive top 10 on tuning queries (see buildIndex); a number sets it.
+ */
 export interface RetrievalSettings extends IvfSettings {
   exactBelow: number;
+  targetRecall: number;
 }
 
-export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = { ...DEFAULT_IVF_SETTINGS, exactBelow: 20_000 };
+export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = {
+  ...DEFAULT_IVF_SETTINGS,
+  probe: 0,
+  exactBelow: 20_000,
+  targetRecall: 0.98,
+};
+
+/** Probes tried when one is chosen, smallest first; past the last, half as many again each step, up to every cell. */
+const PROBE_STEPS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
+/** Recall is measured at this K when the probe is chosen, on at most this many queries. */
+const TUNE_AT = 10;
+const TUNE_QUERIES = 128;
+
+/** How the probe of an index was chosen, and the recall measured when it was. */
+export interface ProbeChoice {
+  /** `measured`: the smallest probe reaching the target on the tuning queries; `set`: given. */
+  how: 'measured' | 'set';
+  /** Recall@10 against the exhaustive scan on the tuning queries at the chosen probe. */
+  recall: number;
+  targetRecall: number;
+  queries: number;
+  /** Probes tried (measured) and the time it took, within buildMs. */
+  tried: number;
+  ms: number;
+}
 
 /** What serves a model's top-K, and what it holds. */
 export interface RetrievalInfo {
@@ -182,6 +212,8 @@ export interface RetrievalInfo {
   lists?: number;
   probe?: number;
   rerank?: number;
+  /** IVF only: how the probe was chosen. */
+  probeChoice?: ProbeChoice;
   pendingItems?: number;
   /** Why the index could not be built again when items added since outgrew it (the previous one serves). */
   rebuildError?: string;
@@ -299,6 +331,8 @@ export class RecommenderModel {
   };
   /** The settings of the last buildIndex(): items added later are served by their rules too. */
   private retrievalSettings: RetrievalSettings | undefined;
+  /** The queries the last buildIndex() chose its probe on (a rebuild after growth chooses on them again). */
+  private tuningQueries: readonly (string | Float32Array)[] | undefined;
 
   constructor(state: RecommenderState) {
     this.hp = state.hp;
@@ -468,7 +502,7 @@ export class RecommenderModel {
     const due = this.index ? this.index.outgrown : this.items.length >= settings.exactBelow;
     if (!due) return;
     try {
-      this.buildIndex(settings);
+      this.buildIndex(settings, this.tuningQueries);
     } catch (err) {
       this.retrievalInfo = { ...this.retrievalInfo, rebuildError: (err as Error).message };
     }
@@ -476,22 +510,34 @@ export class RecommenderModel {
 
   /**
    * Chooses how top-K is served: the exhaustive scan below `exactBelow` items, else an IVF index
-   * over the item vectors, built now. Throws IndexBuildError (saying why) when the index cannot be
-   * built; the model then keeps the retrieval it had. Items added later follow the same settings
-   * (see followGrowth).
+   * over the item vectors, built now. With `probe` 0 (the default) the index's probe is the smallest
+   * of PROBE_STEPS whose recall@10 against the exhaustive scan reaches `targetRecall` on the tuning
+   * queries: users' vectors or histories like the traffic's (default: an even spread of the learned
+   * users and towers over single items, TUNE_QUERIES in all). Throws IndexBuildError (saying why)
+   * when the index cannot be built; the model then keeps the retrieval it had. Items added later
+   * follow the same settings (see followGrowth).
    */
-  buildIndex(settings: Partial<RetrievalSettings> = {}): RetrievalInfo {
+  buildIndex(
+    settings: Partial<RetrievalSettings> = {},
+    tuning?: readonly (string | Float32Array)[],
+  ): RetrievalInfo {
     const chosen = { ...DEFAULT_RETRIEVAL_SETTINGS, ...settings };
-    const { exactBelow, ...ivf } = chosen;
+    const { exactBelow, targetRecall, ...ivf } = chosen;
+    if (!(chosen.probe === 0 || chosen.probe >= 1) || !(targetRecall > 0 && targetRecall <= 1))
+      throw new IndexBuildError(
+        `index settings: probe must be 0 (chosen) or at least 1, targetRecall in (0, 1] (${chosen.probe}, ${targetRecall})`,
+      );
     this.retrievalSettings = chosen;
+    this.tuningQueries = tuning;
     const started = performance.now();
     if (this.items.length < exactBelow) {
       this.index = undefined;
       this.retrievalInfo = { kind: 'exact', buildMs: 0 };
       return this.retrieval();
     }
+    let index: IvfIndex;
     try {
-      this.index = IvfIndex.build(this.matrix, ivf);
+      index = IvfIndex.build(this.matrix, { ...ivf, probe: ivf.probe || 1 });
     } catch (err) {
       const why =
         err instanceof NonFiniteRowError
@@ -499,15 +545,91 @@ export class RecommenderModel {
           : (err as Error).message;
       throw new IndexBuildError(`cannot index ${this.items.length} items: ${why}`, { cause: err });
     }
-    const index = this.index;
+    const probeChoice = this.chooseProbe(
+      index,
+      ivf.probe === 0 ? undefined : ivf.probe,
+      targetRecall,
+      tuning ?? this.defaultTuningQueries(chosen.seed),
+    );
+    this.index = index;
     this.retrievalInfo = {
       kind: 'ivf',
       buildMs: performance.now() - started,
       lists: index.lists,
       probe: index.settings.probe,
       rerank: index.settings.rerank,
+      probeChoice,
     };
     return this.retrieval();
+  }
+
+  /**
+   * Sets the index's probe: the given one, or the smallest step whose recall@10 on the queries
+   * against the exhaustive scan reaches the target (every cell when none does). Queries without a
+   * vector (popularity) are left out: the index answers them exactly.
+   */
+  private chooseProbe(
+    index: IvfIndex,
+    given: number | undefined,
+    target: number,
+    queries: readonly (string | Float32Array)[],
+  ): ProbeChoice {
+    const started = performance.now();
+    const tuned: { vector: Float32Array; base: number; floor: number; expected: number }[] = [];
+    for (const query of queries.slice(0, TUNE_QUERIES)) {
+      const { vector, bias } = this.resolveUser(query);
+      if (!vector?.some((x) => x !== 0)) continue;
+      const exact = this.topK(vector, TUNE_AT, { exact: true });
+      const last = exact[exact.length - 1];
+      if (!last) continue;
+      // A result counts when its score reaches the exact K-th (ties: either item is right).
+      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
+      tuned.push({ vector, base: this.globalMean + bias, floor, expected: exact.length });
+    }
+    const recallAt = (probe: number): number => {
+      index.setProbe(probe);
+      let expected = 0;
+      let found = 0;
+      for (const q of tuned) {
+        const { scores } = index.search(this.matrix, q.vector, q.base, TUNE_AT);
+        expected += q.expected;
+        for (let p = 0; p < scores.length; p++) if ((scores[p] as number) >= q.floor) found++;
+      }
+      return expected === 0 ? 1 : found / expected;
+    };
+    const choice = (how: ProbeChoice['how'], recall: number, tried: number): ProbeChoice => ({
+      how,
+      recall,
+      targetRecall: target,
+      queries: tuned.length,
+      tried,
+      ms: performance.now() - started,
+    });
+    if (given !== undefined) return choice('set', recallAt(given), 1);
+    let tried = 0;
+    let recall = 0;
+    for (let step = 0, probe = 1; ; step++) {
+      probe = Math.min(index.lists, PROBE_STEPS[step] ?? Math.ceil(probe * 1.5));
+      recall = recallAt(probe);
+      tried++;
+      if (recall >= target || probe === index.lists) break;
+    }
+    return choice('measured', recall, tried);
+  }
+
+  /**
+   * Tuning queries when the caller has none like its traffic: an even spread of the learned users
+   * and towers over single items (seeded), half each.
+   */
+  private defaultTuningQueries(seed: number): (string | Float32Array)[] {
+    const half = TUNE_QUERIES / 2;
+    const step = Math.max(1, Math.floor(this.users.length / half));
+    const out: (string | Float32Array)[] = [];
+    for (let u = 0; u < this.users.length && out.length < half; u += step) out.push(this.users[u] as string);
+    const random = seededRandom(seed);
+    while (out.length < TUNE_QUERIES)
+      out.push(this.userVectorFromItems([this.items[Math.floor(random() * this.items.length)] as string]));
+    return out;
   }
 
   /**

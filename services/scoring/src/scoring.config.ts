@@ -117,8 +117,17 @@ function recommendationsEnv() {
     RECS_EXACT_BELOW: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.exactBelow),
     /** Index cells; 0: the square root of the catalog size. */
     RECS_INDEX_LISTS: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.lists),
-    /** Cells read per request (more for a category): the recall/latency trade-off. */
-    RECS_INDEX_PROBE: positiveInt(DEFAULT_RETRIEVAL_SETTINGS.probe),
+    /**
+     * Cells read per request (more for a category): the recall/latency trade-off. 0: chosen when the
+     * index is built, the smallest reaching RECS_INDEX_TARGET_RECALL on queries like the traffic's.
+     */
+    RECS_INDEX_PROBE: z.coerce.number().int().min(0).default(DEFAULT_RETRIEVAL_SETTINGS.probe),
+    /** The recall@10 against the exhaustive scan a chosen probe reaches (RECS_INDEX_PROBE 0). */
+    RECS_INDEX_TARGET_RECALL: z.coerce
+      .number()
+      .gt(0, 'must be above 0')
+      .max(1, 'must be at most 1')
+      .default(DEFAULT_RETRIEVAL_SETTINGS.targetRecall),
     /** Candidates (from the 8-bit codes) scored exactly at the end of an index query. */
     RECS_INDEX_RERANK: positiveInt(DEFAULT_RETRIEVAL_SETTINGS.rerank),
     /** A version whose index recalls less of the exhaustive top 10 on its warm-up queries is refused. */

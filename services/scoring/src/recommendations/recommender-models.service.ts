@@ -471,6 +471,8 @@ export class RecommenderModelsService
       await this.state.whenLoaded();
       const catalog = (): RecommenderItem[] =>
         [...(this.state.peek(tenantId)?.catalog.values() ?? [])].map((c) => c.features);
+      const histories = (): string[][] =>
+        [...(this.state.peek(tenantId)?.users.values() ?? [])].map((u) => u.recent);
       const loaded = await this.loader.load(
         this.tf as TF,
         tenantId,
@@ -478,6 +480,7 @@ export class RecommenderModelsService
         target.version,
         target.trigger,
         catalog,
+        histories,
       );
       // The catalog rules over the new rows, built now rather than by the first request after the swap.
       servingIndex(loaded.model, this.state.tenant(tenantId));
@@ -496,6 +499,8 @@ export class RecommenderModelsService
           indexMs: Math.round(retrieval.buildMs),
           lists: retrieval.lists,
           probe: retrieval.probe,
+          probeChosen: retrieval.probeChoice?.how,
+          probeRecall: retrieval.probeChoice?.recall,
           recall: retrieval.recall,
           matrixMb: Math.round(retrieval.matrixBytes / 2 ** 20),
           indexMb: Math.round(retrieval.indexBytes / 2 ** 20),
@@ -621,6 +626,8 @@ const fmt = (n: number): string => Number(n.toFixed(4)).toString();
 function servingGauges(tenant: string, alias: RecsAlias, serving: ServingRecommender): void {
   recsMetrics.modelVersion.set({ tenant, alias }, serving.version);
   recsMetrics.indexRecall.set({ tenant, alias }, serving.retrieval.recall);
+  recsMetrics.indexProbe.set({ tenant, alias }, serving.retrieval.probe ?? 0);
+  recsMetrics.indexProbeRecall.set({ tenant, alias }, serving.retrieval.probeChoice?.recall ?? 1);
   const { matrixBytes, indexBytes } = serving.model.retrieval();
   recsMetrics.modelBytes.set({ tenant, alias, part: 'items' }, matrixBytes);
   recsMetrics.modelBytes.set({ tenant, alias, part: 'index' }, indexBytes);

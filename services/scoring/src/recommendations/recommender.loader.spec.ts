@@ -1,6 +1,6 @@
 import { RecommenderModel, selectBackend, trainRecommender, type Interaction } from '@mercato/ml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareRetrieval, RecommenderRefusedError } from './recommender.loader';
+import { prepareRetrieval, RecommenderRefusedError, tuningQueries } from './recommender.loader';
 
 const KINDS = ['kettle', 'novel', 'lamp', 'drill', 'yoga'];
 
@@ -69,8 +69,24 @@ describe('prepareRetrieval', () => {
     const err = refusal(() => prepareRetrieval(model, { exactBelow: 0, lists: 200, probe: 1 }, 1, 'm v2'));
     expect(err.reason).toBe('index');
     expect(err.message).toMatch(
-      /^m v2: index not built: recall@10 0\.\d+ against the exhaustive scan on 34 warm-up queries is below RECS_INDEX_MIN_RECALL 1 \(200 lists, probe 1\): raise RECS_INDEX_PROBE$/,
+      /^m v2: index not built: recall@10 0\.\d+ against the exhaustive scan on 34 warm-up queries is below RECS_INDEX_MIN_RECALL 1 \(200 lists, probe 1\): raise RECS_INDEX_PROBE, or set it to 0 to have it chosen$/,
     );
+  });
+
+  it("chooses the probe on queries like the traffic's: users' histories and the learned users", () => {
+    const histories = [
+      ['nothing-known'],
+      ...Array.from({ length: 100 }, (_, h) => [`i${(h * 7) % 200}`, `c${h}`, 'not-in-the-model']),
+    ];
+    const queries = tuningQueries(model, histories);
+    // 64 of the 100 histories with a known item, then every one of the 60 learned users.
+    expect(queries).toHaveLength(124);
+    expect(queries.slice(64)).toEqual(model.userIds);
+    const retrieval = prepareRetrieval(model, { exactBelow: 0 }, 0.9, 'm v4', queries);
+    expect(retrieval.probeChoice).toMatchObject({ how: 'measured', targetRecall: 0.98, queries: 124 });
+    expect(retrieval.probeChoice?.recall).toBeGreaterThanOrEqual(0.98);
+    expect(retrieval.probe).toBeLessThan(retrieval.lists as number);
+    expect(retrieval.recall).toBeGreaterThanOrEqual(0.9);
   });
 
   it('refuses an index over an item whose vector is not finite, naming the item', () => {

@@ -136,6 +136,7 @@ export class RecommenderLoader {
     version: number,
     trigger: LoadTrigger,
     catalog: () => RecommenderItem[],
+    histories: () => readonly (readonly string[])[] = () => [],
   ): Promise<ServingRecommender> {
     let files;
     try {
@@ -165,6 +166,7 @@ export class RecommenderLoader {
       this.retrieval,
       this.config.RECS_INDEX_MIN_RECALL,
       `${name} v${version}`,
+      tuningQueries(model, histories()),
     );
     return new ServingRecommender(name, version, model, new Date(), trigger, retrieval);
   }
@@ -180,14 +182,15 @@ export function prepareRetrieval(
   settings: Partial<RetrievalSettings>,
   minRecall: number,
   what: string,
+  tuning?: readonly (string | Float32Array)[],
 ): ServingRetrieval {
   try {
-    const built = model.buildIndex(settings);
+    const built = model.buildIndex(settings, tuning);
     const queries = warmUpQueries(model);
     const { recall } = model.retrievalRecall(queries, RECALL_AT);
     if (built.kind === 'ivf' && recall < minRecall)
       throw new IndexBuildError(
-        `recall@${RECALL_AT} ${recall.toFixed(3)} against the exhaustive scan on ${queries.length} warm-up queries is below RECS_INDEX_MIN_RECALL ${minRecall} (${built.lists} lists, probe ${built.probe}): raise RECS_INDEX_PROBE`,
+        `recall@${RECALL_AT} ${recall.toFixed(3)} against the exhaustive scan on ${queries.length} warm-up queries is below RECS_INDEX_MIN_RECALL ${minRecall} (${built.lists} lists, probe ${built.probe}): ${built.probeChoice?.how === 'set' ? 'raise RECS_INDEX_PROBE, or set it to 0 to have it chosen' : 'raise RECS_INDEX_TARGET_RECALL'}`,
       );
     return { ...model.retrieval(), recall, warmUpQueries: queries.length };
   } catch (err) {
@@ -204,7 +207,31 @@ export function retrievalSettings(config: ScoringConfig): Partial<RetrievalSetti
     lists: config.RECS_INDEX_LISTS,
     probe: config.RECS_INDEX_PROBE,
     rerank: config.RECS_INDEX_RERANK,
+    targetRecall: config.RECS_INDEX_TARGET_RECALL,
   };
+}
+
+/** Histories (users' latest items) the probe is chosen on at most, beside as many learned users. */
+const TUNING_HISTORIES = 64;
+
+/**
+ * Queries like the traffic's to choose the index's probe on: the towers (fold-ins) over an even
+ * spread of the tenant's users' latest items, and an even spread of the learned users.
+ */
+export function tuningQueries(
+  model: RecommenderModel,
+  histories: readonly (readonly string[])[],
+): (string | Float32Array)[] {
+  const out: (string | Float32Array)[] = [];
+  const known = histories.filter((recent) => recent.some((item) => model.hasItem(item)));
+  const step = Math.max(1, Math.floor(known.length / TUNING_HISTORIES));
+  for (let h = 0; h < known.length && out.length < TUNING_HISTORIES; h += step)
+    out.push(model.userVectorFromItems(known[h] as readonly string[]));
+  const users = model.userIds;
+  const want = out.length + TUNING_HISTORIES;
+  const userStep = Math.max(1, Math.floor(users.length / TUNING_HISTORIES));
+  for (let u = 0; u < users.length && out.length < want; u += userStep) out.push(users[u] as string);
+  return out;
 }
 
 /** The learned users warm-up queries: an even spread over the model's users. */

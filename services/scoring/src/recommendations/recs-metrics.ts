@@ -100,6 +100,16 @@ export const recsMetrics = {
     "Recall@10 of the served version's top-K against the exhaustive scan, on its warm-up queries",
     ['tenant', 'alias'],
   ),
+  indexProbe: gauge(
+    'mercato_recs_index_probe',
+    "Cells the served version's IVF index reads per query (0: the exhaustive scan)",
+    ['tenant', 'alias'],
+  ),
+  indexProbeRecall: gauge(
+    'mercato_recs_index_probe_recall',
+    "Recall@10 against the exhaustive scan on the queries the served version's probe was chosen on",
+    ['tenant', 'alias'],
+  ),
   modelBytes: gauge(
     'mercato_recs_model_bytes',
     'Memory of the served version at its swap: its item vectors (part=items) and its top-K index (part=index)',
