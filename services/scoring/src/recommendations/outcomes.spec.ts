@@ -37,6 +37,22 @@ describe('OutcomeTracker', () => {
     expect(t.total('t1', 'shadow_baseline', 2)).toEqual({ answers: 2, hits: 0, purchases: 0 });
   });
 
+  it('counts the same cached list again once its first answer is resolved, and per user and version', () => {
+    const t = new OutcomeTracker({ windowMs: WINDOW, maxPending: 100 });
+    const cached = list('a');
+    t.served('t1', 'u1', 'production', 1, cached, 0);
+    t.served('t1', 'u2', 'production', 1, cached, 0); // a cold-start list shared by users
+    t.served('t1', 'u1', 'production', 2, cached, 0);
+    t.served('t1', 'u1', 'staging', 1, cached, 0);
+    t.resolve(1_001);
+    t.served('t1', 'u1', 'production', 1, cached, 1_100);
+    t.served('t1', 'u1', 'production', 1, cached, 1_200);
+    t.resolve(5_000);
+    expect(t.total('t1', 'production', 1)).toEqual({ answers: 3, hits: 0, purchases: 0 });
+    expect(t.total('t1', 'production', 2)).toEqual({ answers: 1, hits: 0, purchases: 0 });
+    expect(t.total('t1', 'staging', 1)).toEqual({ answers: 1, hits: 0, purchases: 0 });
+  });
+
   it('resolves the oldest answer early beyond maxPending', () => {
     const t = new OutcomeTracker({ windowMs: WINDOW, maxPending: 2 });
     t.served('t1', 'u1', 'production', 1, list('a'), 0);

@@ -67,6 +67,10 @@ const emptyCounts = (): OutcomeCounts => ({ answers: 0, hits: 0, purchases: 0 })
 const keyOf = (tenantId: string, stream: OutcomeStream, version: number): string =>
   `${tenantId}\u0000${stream}\u0000${version}`;
 
+/** A user's open answer of a stream's version (the tenant is in the user key). */
+const openKeyOf = (userKey: string, stream: OutcomeStream, version: number): string =>
+  `${userKey}\u0000${stream}\u0000${version}`;
+
 export const rate = (c: OutcomeCounts): number => (c.answers === 0 ? 0 : c.hits / c.answers);
 
 export class OutcomeTracker {
@@ -76,6 +80,12 @@ export class OutcomeTracker {
   private readonly totals = new Map<string, OutcomeCounts>();
   private window = new Map<string, Served>();
   private readonly popularity = new Map<string, Map<string, number>>();
+  /**
+   * The open (unresolved) production/staging answers of each served list, as `openKey`s: whether the
+   * user still has this very list open is one lookup, not a scan of the user's open answers (a heavy
+   * user holds thousands within the window, and the scan was the largest cost of an uncached request).
+   */
+  private readonly openByList = new WeakMap<ServedList, Set<string>>();
 
   constructor(private readonly options: { windowMs: number; maxPending: number }) {}
 
@@ -94,9 +104,15 @@ export class OutcomeTracker {
     if (items.length === 0) return;
     const userKey = `${tenantId}\u0000${userId}`;
     const key = keyOf(tenantId, stream, version);
-    const open = this.byUser.get(userKey);
     const paired = stream === 'shadow' || stream === 'shadow_baseline';
-    if (!paired && open?.some((p) => p.key === key && p.items === items)) return;
+    if (!paired) {
+      const openKey = openKeyOf(userKey, stream, version);
+      let open = this.openByList.get(items);
+      if (open?.has(openKey)) return;
+      if (!open) this.openByList.set(items, (open = new Set()));
+      open.add(openKey);
+    }
+    const open = this.byUser.get(userKey);
     const pending: Pending = {
       tenantId,
       stream,
@@ -201,6 +217,7 @@ export class OutcomeTracker {
   private resolveOne(p: Pending): void {
     if (p.resolved) return;
     p.resolved = true;
+    this.openByList.get(p.items)?.delete(openKeyOf(p.userKey, p.stream, p.version));
     // Answers resolve in the order they were served, so the user's oldest open one is this one.
     const open = this.byUser.get(p.userKey);
     if (open?.[0] === p) open.shift();
