@@ -192,6 +192,19 @@ describe('rank', () => {
     const newcomer = rank(sequential, state.tenant('t'), request('newcomer', 5, ['seen']));
     expect(newcomer.every((r) => r.reason === 'similar_to_recent')).toBe(true);
     expect(newcomer.filter((r) => Number(r.itemId.slice(1)) < 20).length).toBeGreaterThanOrEqual(4);
+    // Their vector is kept for the next request, and made again from their next features.
+    expect(rank(sequential, state.tenant('t'), request('newcomer', 5, ['seen']))).toEqual(newcomer);
+    state.applyUserFeatures(
+      't',
+      'newcomer',
+      create(UserFeaturesSchema, {
+        userId: 'newcomer',
+        recentItems: ['i30', 'i31', 'i32'].map((itemId) => ({ itemId })),
+        interactionCount: 5n,
+      }),
+    );
+    const moved = rank(sequential, state.tenant('t'), request('newcomer', 5, ['seen']));
+    expect(moved.filter((r) => Number(r.itemId.slice(1)) >= 20).length).toBeGreaterThanOrEqual(4);
     // Without history, a known user is their vector as of training.
     const quiet = rank(sequential, stateWith({}).tenant('t'), request('u30', 5));
     expect(quiet.every((r) => r.reason === 'personalized')).toBe(true);

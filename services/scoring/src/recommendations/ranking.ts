@@ -81,11 +81,27 @@ function excludedItems(user: UserState | undefined, exclude: ReadonlySet<Exclude
   return out;
 }
 
-function userVector(
-  model: RecommenderModel,
-  userId: string,
-  user: UserState | undefined,
-): { vector: Float32Array; reason: Reason } | undefined {
+type UserQuery = { vector: Float32Array; reason: Reason } | undefined;
+
+/**
+ * A user's query vector, by their features object (replaced on every update, so a new interaction
+ * makes a new vector) for the model that computed it, while the model holds as many items as then
+ * (an added item can be one of the user's recent ones). The tower over 50 recent items was about a
+ * tenth of an uncached request's CPU, and the same users come back for other pages, categories and K.
+ */
+const queries = new WeakMap<UserState, { model: RecommenderModel; items: number; query: UserQuery }>();
+
+function userVector(model: RecommenderModel, userId: string, user: UserState | undefined): UserQuery {
+  if (!user) return computeUserVector(model, userId, undefined);
+  const items = model.itemIds.length;
+  const known = queries.get(user);
+  if (known?.model === model && known.items === items) return known.query;
+  const query = computeUserVector(model, userId, user);
+  queries.set(user, { model, items, query });
+  return query;
+}
+
+function computeUserVector(model: RecommenderModel, userId: string, user: UserState | undefined): UserQuery {
   const learned = model.userVector(userId);
   if (model.readsHistory) {
     // A sequential model's user is their latest items: today's history makes today's vector.
