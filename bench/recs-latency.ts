@@ -444,7 +444,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     const chosen = status.production.retrieval;
     if (chosen.probeChoice)
       log(
-        `scoring's index: probe ${chosen.probe} (${chosen.probeChoice.how}; recall@10 ${chosen.probeChoice.recall.toFixed(4)} on ${chosen.probeChoice.queries} tuning queries, target ${chosen.probeChoice.targetRecall}, ${chosen.probeChoice.tried} probes tried in ${chosen.probeChoice.ms.toFixed(0)} ms), built in ${(chosen.buildMs / 1000).toFixed(1)} s`,
+        `scoring's index: probe ${chosen.probe} (${chosen.probeChoice.how}; recall@10 ${chosen.probeChoice.recall.toFixed(4)} on ${chosen.probeChoice.queries} tuning queries, target ${chosen.probeChoice.targetRecall}), a subset read ${chosen.probeChoice.subsetWiden} × probe (recall@10 ${chosen.probeChoice.subsetRecall.toFixed(4)} in random subsets); ${chosen.probeChoice.tried} settings tried in ${chosen.probeChoice.ms.toFixed(0)} ms; built in ${(chosen.buildMs / 1000).toFixed(1)} s`,
       );
     // Recall and in-process cost, on the same artifact and catalog as scoring, at the probe it serves.
     const served = await loadRecommender(tf, { files });
@@ -452,7 +452,10 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     served.addItems(retail.items.map(text));
     const addItemsMs = performance.now() - t;
     t = performance.now();
-    served.buildIndex({ probe: chosen.probe ?? 0 });
+    served.buildIndex({
+      probe: chosen.probe ?? 0,
+      ...(chosen.probeChoice ? { subsetWiden: chosen.probeChoice.subsetWiden } : {}),
+    });
     const buildMs = performance.now() - t;
     const recall = measureRecall(
       served,
@@ -538,10 +541,10 @@ function print(reports: SizeReport[]): void {
     `recommendations: ${values.users} known users (Zipf ${values.zipf}), ${Number(values['unknown-share']) * 100}% unknown, 30% exclude=seen, 20% a category, k=${K}, auth ${values.auth}, ${values.duration} s per run; ${availableParallelism()} CPUs`,
     '',
     'how top-K is served (scoring, production version) and recall@10 against the exhaustive scan:',
-    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'chosen'.padStart(8)} ${'at recall'.padStart(9)} ${'start s'.padStart(7)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
+    `${'items'.padStart(9)} ${'retrieval'.padEnd(9)} ${'cells'.padStart(5)} ${'probe'.padStart(5)} ${'chosen'.padStart(8)} ${'at recall'.padStart(9)} ${'subset'.padStart(6)} ${'at recall'.padStart(9)} ${'start s'.padStart(7)} ${'build s'.padStart(7)} ${'vectors'.padStart(8)} ${'index'.padStart(7)} ${'warm-up'.padStart(7)} ${'personal'.padStart(8)} ${'in cat.'.padStart(7)} ${'popular'.padStart(7)} ${'served µs'.padStart(9)} ${'exact µs'.padStart(8)} ${'cat. µs'.padStart(7)} ${'exact'.padStart(6)} ${'heap'.padStart(8)} ${'external'.padStart(8)} ${'rss'.padStart(8)}`,
     ...reports.map((r) => {
       const x = r.retrieval;
-      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.probeChoice?.how ?? '-').padStart(8)} ${(x.probeChoice?.recall.toFixed(4) ?? '-').padStart(9)} ${r.startupS.toFixed(1).padStart(7)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
+      return `${String(r.items).padStart(9)} ${x.kind.padEnd(9)} ${String(x.lists ?? '-').padStart(5)} ${String(x.probe ?? '-').padStart(5)} ${(x.probeChoice?.how ?? '-').padStart(8)} ${(x.probeChoice?.recall.toFixed(4) ?? '-').padStart(9)} ${(x.probeChoice ? `${x.probeChoice.subsetWiden}×` : '-').padStart(6)} ${(x.probeChoice?.subsetRecall.toFixed(4) ?? '-').padStart(9)} ${r.startupS.toFixed(1).padStart(7)} ${(x.buildMs / 1000).toFixed(1).padStart(7)} ${mb(x.matrixBytes).padStart(8)} ${mb(x.indexBytes).padStart(7)} ${x.recall.toFixed(3).padStart(7)} ${r.recall.personal.toFixed(4).padStart(8)} ${r.recall.personalInCategory.toFixed(4).padStart(7)} ${r.recall.popular.toFixed(4).padStart(7)} ${r.recall.servedUs.toFixed(0).padStart(9)} ${r.recall.exactUs.toFixed(0).padStart(8)} ${r.recall.servedCategoryUs.toFixed(0).padStart(7)} ${r.recall.exactCategoryUs.toFixed(0).padStart(6)} ${`${r.memory.heapMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.externalMb.toFixed(0)} MB`.padStart(8)} ${`${r.memory.rssMb.toFixed(0)} MB`.padStart(8)}`;
     }),
     '',
     `${'items'.padStart(9)} ${'cache'.padStart(5)} ${'server'.padEnd(14)} ${'conns'.padStart(5)} ${'p50 ms'.padStart(7)} ${'p90 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'req/s'.padStart(8)} ${'errors'.padStart(6)} ${'cpu µs/req'.padStart(10)} ${'rank ms'.padStart(8)} ${'cached'.padStart(6)}`,

@@ -174,13 +174,17 @@ export class IvfIndex {
   }
 
   /**
-   * Cells read per query from now on (at least 1, at most the cells): the recall/latency trade-off,
-   * which needs no rebuild (RecommenderModel.buildIndex chooses it by measuring recall).
+   * How much a query reads from now on: `probe` cells (at least 1, at most the cells), and
+   * `subsetWiden` times as many for a query limited to a subset. The recall/latency trade-off needs
+   * no rebuild (RecommenderModel.buildIndex chooses both by measuring recall).
    */
-  setProbe(probe: number): void {
-    if (!(Number.isInteger(probe) && probe >= 1))
-      throw new Error(`index settings: probe must be an integer of at least 1 (${probe})`);
-    this.current = { ...this.current, probe: Math.min(probe, this.lists) };
+  setReach(reach: { probe?: number; subsetWiden?: number }): void {
+    const { probe = this.current.probe, subsetWiden = this.current.subsetWiden } = reach;
+    if (!(Number.isInteger(probe) && probe >= 1 && subsetWiden > 0))
+      throw new Error(
+        `index settings: probe must be an integer of at least 1, subsetWiden above 0 (${probe}, ${subsetWiden})`,
+      );
+    this.current = { ...this.current, probe: Math.min(probe, this.lists), subsetWiden };
   }
 
   /**

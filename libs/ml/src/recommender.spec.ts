@@ -410,11 +410,12 @@ describe('top-K through the index', () => {
     expect(choice).toMatchObject({ how: 'measured', targetRecall: 0.98 });
     expect(choice?.queries).toBeGreaterThan(64);
     expect(choice?.recall).toBeGreaterThanOrEqual(0.98);
+    expect(choice?.subsetRecall).toBeGreaterThanOrEqual(0.98);
     const step = steps.indexOf(info.probe as number);
     expect(step).toBeGreaterThan(0);
     // One step fewer cells misses the target on the same (seeded) queries.
     const below = model.buildIndex({ exactBelow: 0, probe: steps[step - 1] });
-    expect(below).toMatchObject({ probe: steps[step - 1], probeChoice: { how: 'set' } });
+    expect(below).toMatchObject({ probe: steps[step - 1], probeChoice: { how: 'set', subsetWiden: 4 } });
     expect(below.probeChoice?.recall).toBeLessThan(0.98);
     // A lower target reads fewer cells; the caller's own queries are used when given.
     const lower = model.buildIndex({ exactBelow: 0, targetRecall: 0.5 });
@@ -423,6 +424,11 @@ describe('top-K through the index', () => {
     const own = model.buildIndex({ exactBelow: 0 }, users);
     expect(own.probeChoice?.queries).toBe(20);
     expect(model.retrievalRecall(users, 10).recall).toBeGreaterThanOrEqual(0.98);
+    // In a category spread over every cell (other than the tuning's subsets), at the reach chosen for them.
+    const rows = Int32Array.from(model.itemIds.flatMap((_, row) => (row % 7 === 3 ? [row] : [])));
+    expect(model.retrievalRecall(model.userIds.slice(20, 60), 10, { rows }).recall).toBeGreaterThanOrEqual(
+      0.95,
+    );
     expect(() => model.buildIndex({ exactBelow: 0, targetRecall: 0 })).toThrow(IndexBuildError);
   });
 

@@ -180,8 +180,12 @@ export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = {
   targetRecall: 0.98,
 };
 
-/** Probes tried when one is chosen, smallest first; past the last, half as many again each step, up to every cell. */
+/** Probes (and subset widenings) tried when one is chosen, smallest first; past the last, half as many again each step, up to every cell. */
 const PROBE_STEPS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
+/** The shares of the rows in the random subsets the reach of a subset-limited query is chosen on. */
+const SUBSET_SHARES = [0.1, 0.02];
+/** ...and on subsets of a query's rows below its top share of this (a category far from its taste). */
+const FAR_ABOVE = 0.05;
 /** Recall is measured at this K when the probe is chosen, on at most this many queries. */
 const TUNE_AT = 10;
 const TUNE_QUERIES = 128;
@@ -192,6 +196,9 @@ export interface ProbeChoice {
   how: 'measured' | 'set';
   /** Recall@10 against the exhaustive scan on the tuning queries at the chosen probe. */
   recall: number;
+  /** The reach of a query limited to a subset (a category), and its recall on the same queries limited to random subsets. */
+  subsetWiden: number;
+  subsetRecall: number;
   targetRecall: number;
   queries: number;
   /** Probes tried (measured) and the time it took, within buildMs. */
@@ -550,6 +557,7 @@ export class RecommenderModel {
       ivf.probe === 0 ? undefined : ivf.probe,
       targetRecall,
       tuning ?? this.defaultTuningQueries(chosen.seed),
+      chosen.seed,
     );
     this.index = index;
     this.retrievalInfo = {
@@ -564,57 +572,124 @@ export class RecommenderModel {
   }
 
   /**
-   * Sets the index's probe: the given one, or the smallest step whose recall@10 on the queries
-   * against the exhaustive scan reaches the target (every cell when none does). Queries without a
-   * vector (popularity) are left out: the index answers them exactly.
+   * Sets how much the index reads: the given probe, or the smallest step whose recall@10 on the
+   * queries against the exhaustive scan reaches the target (every cell when none does); then, at that
+   * probe, the smallest `subsetWiden` step whose recall@10 reaches the target on the same queries
+   * limited to subsets of the rows: random ones (SUBSET_SHARES of them: categories spread over every
+   * cell) and, for every third query, one far from its taste (FAR_ABOVE). A given probe keeps the given subsetWiden; its recalls are measured all
+   * the same. Queries without a vector (popularity) are left out: the index answers them exactly.
    */
   private chooseProbe(
     index: IvfIndex,
     given: number | undefined,
     target: number,
     queries: readonly (string | Float32Array)[],
+    seed: number,
   ): ProbeChoice {
     const started = performance.now();
-    const tuned: { vector: Float32Array; base: number; floor: number; expected: number }[] = [];
+    const random = seededRandom(seed);
+    const n = this.items.length;
+    const sampled = (share: number, keep: (row: number) => boolean = () => true): Int32Array => {
+      const rows: number[] = [];
+      for (let row = 0; row < n; row++) if (random() < share && keep(row)) rows.push(row);
+      return Int32Array.from(rows);
+    };
+    const subsets = SUBSET_SHARES.map((share) => sampled(share));
+    /**
+     * A category far from the query's taste: a share of the rows outside its top FAR_ABOVE (by the
+     * exhaustive scores, the cut estimated on a sample), whose best items an unfiltered query would
+     * not read at all.
+     */
+    const farFrom = (vector: Float32Array, base: number): Int32Array => {
+      const scores = this.matrix.scores(vector, base);
+      const sample = Float32Array.from(
+        { length: Math.min(n, 4_096) },
+        () => scores[Math.floor(random() * n)] as number,
+      );
+      sample.sort();
+      const cut = sample[Math.floor(sample.length * (1 - FAR_ABOVE))] as number;
+      const far: number[] = [];
+      for (let row = 0; row < n; row++)
+        if ((scores[row] as number) < cut && random() < (SUBSET_SHARES[0] as number)) far.push(row);
+      return Int32Array.from(far);
+    };
+    interface Tuned {
+      vector: Float32Array;
+      base: number;
+      floor: number;
+      expected: number;
+      rows?: Int32Array;
+    }
+    const tuned: Tuned[] = [];
+    const limited: Tuned[] = [];
+    const exactly = (vector: Float32Array, base: number, rows?: Int32Array): Tuned | undefined => {
+      const exact = this.topK(vector, TUNE_AT, rows ? { rows, exact: true } : { exact: true });
+      const last = exact[exact.length - 1];
+      if (!last) return undefined;
+      // A result counts when its score reaches the exact K-th (ties: either item is right).
+      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
+      return { vector, base, floor, expected: exact.length, rows };
+    };
     for (const query of queries.slice(0, TUNE_QUERIES)) {
       const { vector, bias } = this.resolveUser(query);
       if (!vector?.some((x) => x !== 0)) continue;
-      const exact = this.topK(vector, TUNE_AT, { exact: true });
-      const last = exact[exact.length - 1];
-      if (!last) continue;
-      // A result counts when its score reaches the exact K-th (ties: either item is right).
-      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
-      tuned.push({ vector, base: this.globalMean + bias, floor, expected: exact.length });
+      const base = this.globalMean + bias;
+      const all = exactly(vector, base);
+      if (all) tuned.push(all);
+      const kind = tuned.length % (subsets.length + 1);
+      const within = exactly(vector, base, subsets[kind] ?? farFrom(vector, base));
+      if (within) limited.push(within);
     }
-    const recallAt = (probe: number): number => {
-      index.setProbe(probe);
+    const recallOf = (set: readonly Tuned[]): number => {
       let expected = 0;
       let found = 0;
-      for (const q of tuned) {
-        const { scores } = index.search(this.matrix, q.vector, q.base, TUNE_AT);
+      for (const q of set) {
+        const { scores } = index.search(this.matrix, q.vector, q.base, TUNE_AT, { withinRows: q.rows });
         expected += q.expected;
         for (let p = 0; p < scores.length; p++) if ((scores[p] as number) >= q.floor) found++;
       }
       return expected === 0 ? 1 : found / expected;
     };
-    const choice = (how: ProbeChoice['how'], recall: number, tried: number): ProbeChoice => ({
-      how,
+    let tried = 0;
+    /** The first step (1, 2, 3, 4, 6, 8…) whose recall reaches the target, or the last one allowed. */
+    const climb = (apply: (step: number) => boolean, set: readonly Tuned[]): number => {
+      let recall = 0;
+      for (let i = 0, step = 1; ; i++) {
+        step = PROBE_STEPS[i] ?? Math.ceil(step * 1.5);
+        const last = apply(step);
+        recall = recallOf(set);
+        tried++;
+        if (recall >= target || last) return recall;
+      }
+    };
+    let recall: number;
+    let subsetRecall: number;
+    if (given !== undefined) {
+      index.setReach({ probe: given });
+      recall = recallOf(tuned);
+      subsetRecall = recallOf(limited);
+      tried = 1;
+    } else {
+      recall = climb((probe) => {
+        index.setReach({ probe });
+        return probe >= index.lists;
+      }, tuned);
+      const probe = index.settings.probe;
+      subsetRecall = climb((subsetWiden) => {
+        index.setReach({ subsetWiden });
+        return probe * subsetWiden >= index.lists;
+      }, limited);
+    }
+    return {
+      how: given === undefined ? 'measured' : 'set',
       recall,
+      subsetWiden: index.settings.subsetWiden,
+      subsetRecall,
       targetRecall: target,
       queries: tuned.length,
       tried,
       ms: performance.now() - started,
-    });
-    if (given !== undefined) return choice('set', recallAt(given), 1);
-    let tried = 0;
-    let recall = 0;
-    for (let step = 0, probe = 1; ; step++) {
-      probe = Math.min(index.lists, PROBE_STEPS[step] ?? Math.ceil(probe * 1.5));
-      recall = recallAt(probe);
-      tried++;
-      if (recall >= target || probe === index.lists) break;
-    }
-    return choice('measured', recall, tried);
+    };
   }
 
   /**
