@@ -188,6 +188,7 @@ export {
   type RetrievalInfo,
   type RetrievalSettings,
   type ProbeChoice,
+  type IndexTuning,
   recommenderHyperparameters,
   itemTokens,
   type Interaction,

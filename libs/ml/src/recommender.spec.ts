@@ -421,7 +421,7 @@ describe('top-K through the index', () => {
     const lower = model.buildIndex({ exactBelow: 0, targetRecall: 0.5 });
     expect(lower.probe).toBeLessThan(info.probe as number);
     const users = model.userIds.slice(0, 20);
-    const own = model.buildIndex({ exactBelow: 0 }, users);
+    const own = model.buildIndex({ exactBelow: 0 }, { queries: users });
     expect(own.probeChoice?.queries).toBe(20);
     expect(model.retrievalRecall(users, 10).recall).toBeGreaterThanOrEqual(0.98);
     // In a category spread over every cell (other than the tuning's subsets), at the reach chosen for them.

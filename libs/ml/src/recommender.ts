@@ -190,6 +190,16 @@ const FAR_ABOVE = 0.05;
 const TUNE_AT = 10;
 const TUNE_QUERIES = 128;
 
+/**
+ * What buildIndex chooses the probe on: queries like the traffic's (users by id, or query vectors)
+ * and, for the reach of subset-limited queries, subsets like its categories (rows, ascending;
+ * random ones when absent).
+ */
+export interface IndexTuning {
+  queries?: readonly (string | Float32Array)[];
+  subsets?: readonly Int32Array[];
+}
+
 /** How the probe of an index was chosen, and the recall measured when it was. */
 export interface ProbeChoice {
   /** `measured`: the smallest probe reaching the target on the tuning queries; `set`: given. */
@@ -338,8 +348,8 @@ export class RecommenderModel {
   };
   /** The settings of the last buildIndex(): items added later are served by their rules too. */
   private retrievalSettings: RetrievalSettings | undefined;
-  /** The queries the last buildIndex() chose its probe on (a rebuild after growth chooses on them again). */
-  private tuningQueries: readonly (string | Float32Array)[] | undefined;
+  /** What the last buildIndex() chose its probe on (a rebuild after growth chooses on it again). */
+  private tuning: IndexTuning | undefined;
 
   constructor(state: RecommenderState) {
     this.hp = state.hp;
@@ -509,7 +519,7 @@ export class RecommenderModel {
     const due = this.index ? this.index.outgrown : this.items.length >= settings.exactBelow;
     if (!due) return;
     try {
-      this.buildIndex(settings, this.tuningQueries);
+      this.buildIndex(settings, this.tuning);
     } catch (err) {
       this.retrievalInfo = { ...this.retrievalInfo, rebuildError: (err as Error).message };
     }
@@ -524,10 +534,7 @@ export class RecommenderModel {
    * when the index cannot be built; the model then keeps the retrieval it had. Items added later
    * follow the same settings (see followGrowth).
    */
-  buildIndex(
-    settings: Partial<RetrievalSettings> = {},
-    tuning?: readonly (string | Float32Array)[],
-  ): RetrievalInfo {
+  buildIndex(settings: Partial<RetrievalSettings> = {}, tuning?: IndexTuning): RetrievalInfo {
     const chosen = { ...DEFAULT_RETRIEVAL_SETTINGS, ...settings };
     const { exactBelow, targetRecall, ...ivf } = chosen;
     if (!(chosen.probe === 0 || chosen.probe >= 1) || !(targetRecall > 0 && targetRecall <= 1))
@@ -535,7 +542,7 @@ export class RecommenderModel {
         `index settings: probe must be 0 (chosen) or at least 1, targetRecall in (0, 1] (${chosen.probe}, ${targetRecall})`,
       );
     this.retrievalSettings = chosen;
-    this.tuningQueries = tuning;
+    this.tuning = tuning;
     const started = performance.now();
     if (this.items.length < exactBelow) {
       this.index = undefined;
@@ -556,7 +563,8 @@ export class RecommenderModel {
       index,
       ivf.probe === 0 ? undefined : ivf.probe,
       targetRecall,
-      tuning ?? this.defaultTuningQueries(chosen.seed),
+      tuning?.queries ?? this.defaultTuningQueries(chosen.seed),
+      tuning?.subsets ?? [],
       chosen.seed,
     );
     this.index = index;
@@ -575,8 +583,9 @@ export class RecommenderModel {
    * Sets how much the index reads: the given probe, or the smallest step whose recall@10 on the
    * queries against the exhaustive scan reaches the target (every cell when none does); then, at that
    * probe, the smallest `subsetWiden` step whose recall@10 reaches the target on the same queries
-   * limited to subsets of the rows: random ones (SUBSET_SHARES of them: categories spread over every
-   * cell) and, for every third query, one far from its taste (FAR_ABOVE). A given probe keeps the given subsetWiden; its recalls are measured all
+   * limited to subsets of the rows: the given ones (the catalogue's categories), else random ones
+   * (SUBSET_SHARES of them: categories spread over every cell), and for some queries one far from
+   * its taste (FAR_ABOVE). A given probe keeps the given subsetWiden; its recalls are measured all
    * the same. Queries without a vector (popularity) are left out: the index answers them exactly.
    */
   private chooseProbe(
@@ -584,6 +593,7 @@ export class RecommenderModel {
     given: number | undefined,
     target: number,
     queries: readonly (string | Float32Array)[],
+    givenSubsets: readonly Int32Array[],
     seed: number,
   ): ProbeChoice {
     const started = performance.now();
@@ -594,7 +604,10 @@ export class RecommenderModel {
       for (let row = 0; row < n; row++) if (random() < share && keep(row)) rows.push(row);
       return Int32Array.from(rows);
     };
-    const subsets = SUBSET_SHARES.map((share) => sampled(share));
+    const subsets =
+      givenSubsets.length > 0
+        ? givenSubsets.filter((rows) => rows.length > 0)
+        : SUBSET_SHARES.map((share) => sampled(share));
     /**
      * A category far from the query's taste: a share of the rows outside its top FAR_ABOVE (by the
      * exhaustive scores, the cut estimated on a sample), whose best items an unfiltered query would

@@ -1,6 +1,11 @@
 import { RecommenderModel, selectBackend, trainRecommender, type Interaction } from '@mercato/ml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareRetrieval, RecommenderRefusedError, tuningQueries } from './recommender.loader';
+import {
+  categorySubsets,
+  prepareRetrieval,
+  RecommenderRefusedError,
+  tuningQueries,
+} from './recommender.loader';
 
 const KINDS = ['kettle', 'novel', 'lamp', 'drill', 'yoga'];
 
@@ -82,9 +87,19 @@ describe('prepareRetrieval', () => {
     // 64 of the 100 histories with a known item, then every one of the 60 learned users.
     expect(queries).toHaveLength(124);
     expect(queries.slice(64)).toEqual(model.userIds);
-    const retrieval = prepareRetrieval(model, { exactBelow: 0 }, 0.9, 'm v4', queries);
+    // Two categories: every third item, and the kettles.
+    const catalog = model.itemIds.map((item, row) => ({
+      item,
+      text: item,
+      categories: row % 3 === 0 ? ['Third ', 'third'] : item.startsWith('i') && row < 40 ? ['Kettles'] : [],
+    }));
+    const subsets = categorySubsets(model, catalog);
+    expect(subsets.map((rows) => rows.length)).toEqual([1_400, 26]);
+    expect(subsets[1]?.every((row, i, all) => i === 0 || row > (all[i - 1] as number))).toBe(true);
+    const retrieval = prepareRetrieval(model, { exactBelow: 0 }, 0.9, 'm v4', { queries, subsets });
     expect(retrieval.probeChoice).toMatchObject({ how: 'measured', targetRecall: 0.98, queries: 124 });
     expect(retrieval.probeChoice?.recall).toBeGreaterThanOrEqual(0.98);
+    expect(retrieval.probeChoice?.subsetRecall).toBeGreaterThanOrEqual(0.98);
     expect(retrieval.probe).toBeLessThan(retrieval.lists as number);
     expect(retrieval.recall).toBeGreaterThanOrEqual(0.9);
   });

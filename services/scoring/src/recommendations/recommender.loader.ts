@@ -15,6 +15,7 @@ import {
 import {
   IndexBuildError,
   RecommenderModel,
+  type IndexTuning,
   type RetrievalInfo,
   type RetrievalSettings,
   type TF,
@@ -25,6 +26,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
 import type { ScoringConfig } from '../scoring.config';
 import type { Disposable } from '../sentiment/model-slot';
+import { normalizeCategory } from './recs-state';
 import type { RecommenderItem } from '@mercato/ml';
 
 export type LoadTrigger = 'startup' | 'event' | 'poll' | 'rollback';
@@ -166,7 +168,7 @@ export class RecommenderLoader {
       this.retrieval,
       this.config.RECS_INDEX_MIN_RECALL,
       `${name} v${version}`,
-      tuningQueries(model, histories()),
+      { queries: tuningQueries(model, histories()), subsets: categorySubsets(model, catalog()) },
     );
     return new ServingRecommender(name, version, model, new Date(), trigger, retrieval);
   }
@@ -182,7 +184,7 @@ export function prepareRetrieval(
   settings: Partial<RetrievalSettings>,
   minRecall: number,
   what: string,
-  tuning?: readonly (string | Float32Array)[],
+  tuning?: IndexTuning,
 ): ServingRetrieval {
   try {
     const built = model.buildIndex(settings, tuning);
@@ -209,6 +211,27 @@ export function retrievalSettings(config: ScoringConfig): Partial<RetrievalSetti
     rerank: config.RECS_INDEX_RERANK,
     targetRecall: config.RECS_INDEX_TARGET_RECALL,
   };
+}
+
+/** The largest categories the reach of a category-limited query is chosen on. */
+const TUNING_CATEGORIES = 16;
+
+/** The rows (ascending) of the catalog's largest categories (normalized, as requests name them). */
+export function categorySubsets(model: RecommenderModel, catalog: readonly RecommenderItem[]): Int32Array[] {
+  const rows = new Map<string, number[]>();
+  for (const it of catalog) {
+    const row = model.rowOf(it.item);
+    if (row === undefined) continue;
+    for (const category of new Set(it.categories.map(normalizeCategory))) {
+      const list = rows.get(category);
+      if (list) list.push(row);
+      else rows.set(category, [row]);
+    }
+  }
+  return [...rows.values()]
+    .sort((a, b) => b.length - a.length)
+    .slice(0, TUNING_CATEGORIES)
+    .map((list) => Int32Array.from(list).sort());
 }
 
 /** Histories (users' latest items) the probe is chosen on at most, beside as many learned users. */
