@@ -444,7 +444,7 @@ async function benchSize(tf: TF, backend: string, nItems: number): Promise<SizeR
     const chosen = status.production.retrieval;
     if (chosen.probeChoice)
       log(
-        `scoring's index: probe ${chosen.probe} (${chosen.probeChoice.how}; recall@10 ${chosen.probeChoice.recall.toFixed(4)} on ${chosen.probeChoice.queries} tuning queries, target ${chosen.probeChoice.targetRecall}), a subset read ${chosen.probeChoice.subsetWiden} × probe (recall@10 ${chosen.probeChoice.subsetRecall.toFixed(4)} in random subsets); ${chosen.probeChoice.tried} settings tried in ${chosen.probeChoice.ms.toFixed(0)} ms; built in ${(chosen.buildMs / 1000).toFixed(1)} s`,
+        `scoring's index: probe ${chosen.probe} (${chosen.probeChoice.how}; recall@10 ${chosen.probeChoice.recall.toFixed(4)} on ${chosen.probeChoice.queries} tuning queries, target ${chosen.probeChoice.targetRecall}), a subset read ${chosen.probeChoice.subsetWiden} × probe (recall@10 ${chosen.probeChoice.subsetRecall.toFixed(4)} in its categories); ${chosen.probeChoice.tried} settings tried in ${chosen.probeChoice.ms.toFixed(0)} ms; built in ${(chosen.buildMs / 1000).toFixed(1)} s`,
       );
     // Recall and in-process cost, on the same artifact and catalog as scoring, at the probe it serves.
     const served = await loadRecommender(tf, { files });
