@@ -184,8 +184,8 @@ export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = {
 const PROBE_STEPS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
 /** The shares of the rows in the random subsets the reach of a subset-limited query is chosen on. */
 const SUBSET_SHARES = [0.1, 0.02];
-/** ...and on subsets of a query's rows below its top share of this (a category far from its taste). */
-const FAR_ABOVE = 0.05;
+/** Short of the target, the smallest step within this of the best recall is kept. */
+const PLATEAU = 0.005;
 /** Recall is measured at this K when the probe is chosen, on at most this many queries. */
 const TUNE_AT = 10;
 const TUNE_QUERIES = 128;
@@ -204,7 +204,10 @@ export interface IndexTuning {
 export interface ProbeChoice {
   /** `measured`: the smallest probe reaching the target on the tuning queries; `set`: given. */
   how: 'measured' | 'set';
-  /** Recall@10 against the exhaustive scan on the tuning queries at the chosen probe. */
+  /**
+   * Recall@10 against the exhaustive scan on the tuning queries at the chosen probe (below the
+   * target only when no probe reached it: then the smallest about as good as every cell).
+   */
   recall: number;
   /** The reach of a query limited to a subset (a category), and its recall on the same queries limited to random subsets. */
   subsetWiden: number;
@@ -584,8 +587,8 @@ export class RecommenderModel {
    * queries against the exhaustive scan reaches the target (every cell when none does); then, at that
    * probe, the smallest `subsetWiden` step whose recall@10 reaches the target on the same queries
    * limited to subsets of the rows: the given ones (the catalogue's categories), else random ones
-   * (SUBSET_SHARES of them: categories spread over every cell), and for some queries one far from
-   * its taste (FAR_ABOVE). A given probe keeps the given subsetWiden; its recalls are measured all
+   * (SUBSET_SHARES of them: categories spread over every cell). When no step reaches the target,
+   * the smallest one about as good as the best is kept (see climb). A given probe keeps the given subsetWiden; its recalls are measured all
    * the same. Queries without a vector (popularity) are left out: the index answers them exactly.
    */
   private chooseProbe(
@@ -599,33 +602,15 @@ export class RecommenderModel {
     const started = performance.now();
     const random = seededRandom(seed);
     const n = this.items.length;
-    const sampled = (share: number, keep: (row: number) => boolean = () => true): Int32Array => {
+    const sampled = (share: number): Int32Array => {
       const rows: number[] = [];
-      for (let row = 0; row < n; row++) if (random() < share && keep(row)) rows.push(row);
+      for (let row = 0; row < n; row++) if (random() < share) rows.push(row);
       return Int32Array.from(rows);
     };
     const subsets =
       givenSubsets.length > 0
         ? givenSubsets.filter((rows) => rows.length > 0)
         : SUBSET_SHARES.map((share) => sampled(share));
-    /**
-     * A category far from the query's taste: a share of the rows outside its top FAR_ABOVE (by the
-     * exhaustive scores, the cut estimated on a sample), whose best items an unfiltered query would
-     * not read at all.
-     */
-    const farFrom = (vector: Float32Array, base: number): Int32Array => {
-      const scores = this.matrix.scores(vector, base);
-      const sample = Float32Array.from(
-        { length: Math.min(n, 4_096) },
-        () => scores[Math.floor(random() * n)] as number,
-      );
-      sample.sort();
-      const cut = sample[Math.floor(sample.length * (1 - FAR_ABOVE))] as number;
-      const far: number[] = [];
-      for (let row = 0; row < n; row++)
-        if ((scores[row] as number) < cut && random() < (SUBSET_SHARES[0] as number)) far.push(row);
-      return Int32Array.from(far);
-    };
     interface Tuned {
       vector: Float32Array;
       base: number;
@@ -649,8 +634,8 @@ export class RecommenderModel {
       const base = this.globalMean + bias;
       const all = exactly(vector, base);
       if (all) tuned.push(all);
-      const kind = tuned.length % (subsets.length + 1);
-      const within = exactly(vector, base, subsets[kind] ?? farFrom(vector, base));
+      const subset = subsets[tuned.length % subsets.length];
+      const within = subset && exactly(vector, base, subset);
       if (within) limited.push(within);
     }
     const recallOf = (set: readonly Tuned[]): number => {
@@ -664,16 +649,26 @@ export class RecommenderModel {
       return expected === 0 ? 1 : found / expected;
     };
     let tried = 0;
-    /** The first step (1, 2, 3, 4, 6, 8…) whose recall reaches the target, or the last one allowed. */
+    /**
+     * The first step (1, 2, 3, 4, 6, 8…) whose recall reaches the target; when none does (up to
+     * every cell), the smallest step within PLATEAU of the best recall: past it, reading more buys
+     * next to nothing (near-ties in the 8-bit codes decide what is left).
+     */
     const climb = (apply: (step: number) => boolean, set: readonly Tuned[]): number => {
-      let recall = 0;
+      const seen: { step: number; recall: number }[] = [];
       for (let i = 0, step = 1; ; i++) {
         step = PROBE_STEPS[i] ?? Math.ceil(step * 1.5);
         const last = apply(step);
-        recall = recallOf(set);
+        const recall = recallOf(set);
         tried++;
-        if (recall >= target || last) return recall;
+        if (recall >= target) return recall;
+        seen.push({ step, recall });
+        if (last) break;
       }
+      const best = Math.max(...seen.map((s) => s.recall));
+      const chosen = seen.find((s) => s.recall >= best - PLATEAU) as { step: number; recall: number };
+      apply(chosen.step);
+      return chosen.recall;
     };
     let recall: number;
     let subsetRecall: number;
