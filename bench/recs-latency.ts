@@ -40,7 +40,7 @@ import {
   type RetrievalInfo,
   type TF,
 } from '@mercato/ml';
-import { ensureLocalKafka, ensureLocalPostgres } from '@mercato/dev-stack';
+import { withLocalInfra } from '@mercato/dev-stack';
 import { generateRetail } from '@mercato/synthetic';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -604,27 +604,16 @@ function print(reports: SizeReport[]): void {
 }
 
 async function main(): Promise<void> {
-  // KAFKA_BROKERS / DATABASE_URL, or the local ones, stopped at the end when this run started them
-  // (an embedded Postgres left running kept the bench from exiting).
-  const kafka = await ensureLocalKafka(log);
-  const postgres = await ensureLocalPostgres(log);
-  process.env.KAFKA_BROKERS = kafka.brokers;
-  process.env.DATABASE_URL = postgres.url;
-  try {
-    const { tf, name: backend } = await selectBackend('auto');
-    const reports: SizeReport[] = [];
-    for (const items of String(values.items).split(',').map(Number))
-      reports.push(await benchSize(tf, backend, items));
-    if (values.json)
-      process.stdout.write(`${JSON.stringify({ cpus: availableParallelism(), reports }, null, 2)}\n`);
-    else print(reports);
-  } finally {
-    await postgres.stop();
-    await kafka.stop();
-  }
+  const { tf, name: backend } = await selectBackend('auto');
+  const reports: SizeReport[] = [];
+  for (const items of String(values.items).split(',').map(Number))
+    reports.push(await benchSize(tf, backend, items));
+  if (values.json)
+    process.stdout.write(`${JSON.stringify({ cpus: availableParallelism(), reports }, null, 2)}\n`);
+  else print(reports);
 }
 
-main().catch((err: unknown) => {
+withLocalInfra(log, main).catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

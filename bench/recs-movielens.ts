@@ -23,7 +23,7 @@ import {
   recommenderToArtifact,
   trainRecommender,
 } from '@mercato/ml';
-import { ensureLocalKafka, ensureLocalPostgres } from '@mercato/dev-stack';
+import { withLocalInfra } from '@mercato/dev-stack';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchTenant, pseudonymOf, startRecsStack, type StackUser } from './recs-stack';
@@ -174,21 +174,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** KAFKA_BROKERS / DATABASE_URL, or local ones, stopped at the end when this run started them. */
-async function run(): Promise<void> {
-  const kafka = await ensureLocalKafka(log);
-  const postgres = await ensureLocalPostgres(log);
-  process.env.KAFKA_BROKERS = kafka.brokers;
-  process.env.DATABASE_URL = postgres.url;
-  try {
-    await main();
-  } finally {
-    await postgres.stop();
-    await kafka.stop();
-  }
-}
-
-run().catch((err: unknown) => {
+withLocalInfra(log, main).catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -8,12 +8,7 @@
 // Usage: node scripts/build.mjs && node dist/scripts/soak/news-fault.js [--articles 50000] [--rate 200]
 //        [--batch 100] [--tickers 4] [--seed 4242] [--out report.json] [--json]
 import { createKafka, ensureTopics } from '@mercato/kafka';
-import {
-  ensureLocalKafka,
-  ensureLocalPostgres,
-  runNewsFault,
-  type NewsFaultReport,
-} from '@mercato/dev-stack';
+import { runNewsFault, type NewsFaultReport, withLocalInfra } from '@mercato/dev-stack';
 import { createLogger } from '@mercato/telemetry';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -78,40 +73,31 @@ function print(r: NewsFaultReport): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function main(): Promise<void> {
-  // The shared broker and Postgres when they run (or KAFKA_BROKERS / DATABASE_URL), else local ones.
-  const kafka = await ensureLocalKafka(log);
-  const postgres = await ensureLocalPostgres(log);
-  process.env.KAFKA_BROKERS = kafka.brokers;
-  process.env.DATABASE_URL = postgres.url;
-  try {
-    await ensureTopics(
-      createKafka({
-        clientId: 'mercato-soak',
-        brokers: kafka.brokers.split(','),
-        logger: createLogger('soak', 'warn'),
-      }),
-    );
-    const report = await runNewsFault({
-      articles: Number(values.articles),
-      rate: Number(values.rate),
-      batch: Number(values.batch),
-      tickers: Number(values.tickers),
-      seed: Number(values.seed),
-      drainTimeoutMs: 1_800_000,
-      log,
-    });
-    if (values.out) await writeFile(values.out, `${JSON.stringify(report, null, 2)}\n`);
-    if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else print(report);
-    process.exitCode = report.problems.length === 0 ? 0 : 1;
-  } finally {
-    await postgres.stop();
-    await kafka.stop();
-  }
+async function main({ brokers }: { brokers: string }): Promise<void> {
+  await ensureTopics(
+    createKafka({
+      clientId: 'mercato-soak',
+      brokers: brokers.split(','),
+      logger: createLogger('soak', 'warn'),
+    }),
+  );
+  const report = await runNewsFault({
+    articles: Number(values.articles),
+    rate: Number(values.rate),
+    batch: Number(values.batch),
+    tickers: Number(values.tickers),
+    seed: Number(values.seed),
+    drainTimeoutMs: 1_800_000,
+    log,
+  });
+  if (values.out) await writeFile(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else print(report);
+  process.exitCode = report.problems.length === 0 ? 0 : 1;
 }
 
-main().catch((err: unknown) => {
+// The shared broker and Postgres when they run (or KAFKA_BROKERS / DATABASE_URL), else local ones.
+withLocalInfra(log, main).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(2);
 });

@@ -5,6 +5,7 @@ export {
   portOpen,
   ensureLocalKafka,
   ensureLocalPostgres,
+  withLocalInfra,
   type KafkaHandle,
   type PostgresHandle,
 } from './infra';

