@@ -184,6 +184,7 @@ export {
   DEFAULT_RANKING_OBJECTIVE,
   RECOMMENDER_OBJECTIVES,
   DEFAULT_RETRIEVAL_SETTINGS,
+  evenSpread,
   IndexBuildError,
   type RetrievalInfo,
   type RetrievalSettings,

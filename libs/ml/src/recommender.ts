@@ -180,6 +180,23 @@ export const DEFAULT_RETRIEVAL_SETTINGS: RetrievalSettings = {
   targetRecall: 0.98,
 };
 
+/**
+ * The score a result must reach to count as one of the exhaustive top K whose K-th scored `kth`:
+ * items with identical vectors tie, and either is a right answer.
+ */
+const recallFloor = (kth: number): number => kth - 1e-6 * Math.max(1, Math.abs(kth));
+
+/**
+ * At most `n` of `xs`, evenly spread: every floor(length / n)-th from the first (all of them when
+ * there are no more than n). Warm-up and tuning queries are drawn this way from the users.
+ */
+export function evenSpread<T>(xs: readonly T[], n: number): T[] {
+  const step = Math.max(1, Math.floor(xs.length / n));
+  const out: T[] = [];
+  for (let i = 0; i < xs.length && out.length < n; i += step) out.push(xs[i] as T);
+  return out;
+}
+
 /** Probes (and subset widenings) tried when one is chosen, smallest first; past the last, half as many again each step, up to every cell. */
 const PROBE_STEPS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
 /** The shares of the rows in the random subsets the reach of a subset-limited query is chosen on. */
@@ -624,9 +641,7 @@ export class RecommenderModel {
       const exact = this.topK(vector, TUNE_AT, rows ? { rows, exact: true } : { exact: true });
       const last = exact[exact.length - 1];
       if (!last) return undefined;
-      // A result counts when its score reaches the exact K-th (ties: either item is right).
-      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
-      return { vector, base, floor, expected: exact.length, rows };
+      return { vector, base, floor: recallFloor(last.score), expected: exact.length, rows };
     };
     for (const query of queries.slice(0, TUNE_QUERIES)) {
       const { vector, bias } = this.resolveUser(query);
@@ -705,10 +720,7 @@ export class RecommenderModel {
    * and towers over single items (seeded), half each.
    */
   private defaultTuningQueries(seed: number): (string | Float32Array)[] {
-    const half = TUNE_QUERIES / 2;
-    const step = Math.max(1, Math.floor(this.users.length / half));
-    const out: (string | Float32Array)[] = [];
-    for (let u = 0; u < this.users.length && out.length < half; u += step) out.push(this.users[u] as string);
+    const out: (string | Float32Array)[] = evenSpread(this.users, TUNE_QUERIES / 2);
     const random = seededRandom(seed);
     while (out.length < TUNE_QUERIES)
       out.push(this.userVectorFromItems([this.items[Math.floor(random() * this.items.length)] as string]));
@@ -733,7 +745,7 @@ export class RecommenderModel {
       const served = this.topK(query, k, options);
       const last = exact[exact.length - 1];
       if (!last) continue;
-      const floor = last.score - 1e-6 * Math.max(1, Math.abs(last.score));
+      const floor = recallFloor(last.score);
       const ids = new Set(exact.map((r) => r.item));
       expected += exact.length;
       byScore += served.filter((r) => r.score >= floor).length;

@@ -13,6 +13,7 @@ import {
   type Promotion,
 } from '@mercato/registry-client';
 import {
+  evenSpread,
   IndexBuildError,
   RecommenderModel,
   type IndexTuning,
@@ -245,25 +246,16 @@ export function tuningQueries(
   model: RecommenderModel,
   histories: readonly (readonly string[])[],
 ): (string | Float32Array)[] {
-  const out: (string | Float32Array)[] = [];
   const known = histories.filter((recent) => recent.some((item) => model.hasItem(item)));
-  const step = Math.max(1, Math.floor(known.length / TUNING_HISTORIES));
-  for (let h = 0; h < known.length && out.length < TUNING_HISTORIES; h += step)
-    out.push(model.userVectorFromItems(known[h] as readonly string[]));
-  const users = model.userIds;
-  const want = out.length + TUNING_HISTORIES;
-  const userStep = Math.max(1, Math.floor(users.length / TUNING_HISTORIES));
-  for (let u = 0; u < users.length && out.length < want; u += userStep) out.push(users[u] as string);
-  return out;
+  return [
+    ...evenSpread(known, TUNING_HISTORIES).map((recent) => model.userVectorFromItems(recent)),
+    ...evenSpread(model.userIds, TUNING_HISTORIES),
+  ];
 }
 
 /** The learned users warm-up queries: an even spread over the model's users. */
 export function warmUpUsers(model: RecommenderModel): string[] {
-  const users = model.userIds;
-  const step = Math.max(1, Math.floor(users.length / WARM_UP_QUERIES));
-  const out: string[] = [];
-  for (let u = 0; u < users.length && out.length < WARM_UP_QUERIES; u += step) out.push(users[u] as string);
-  return out;
+  return evenSpread(model.userIds, WARM_UP_QUERIES);
 }
 
 /** Queries like the traffic's: popularity (no vector), learned users, a fold-in. */
