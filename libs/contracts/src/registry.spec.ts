@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatModelRef, isModelName, lineageTeachers, ModelRefError, parseModelRef } from './registry';
+import {
+  formatModelRef,
+  isModelName,
+  lineageTeachers,
+  ModelRefError,
+  parseModelRef,
+  parseModelRefs,
+} from './registry';
 
 describe('model references', () => {
   it('reads name, name@alias and name@version', () => {
@@ -45,5 +52,16 @@ describe('lineage teachers', () => {
     ]);
     expect(lineageTeachers({ parent: { model: 'x', version: 1 } })).toEqual([]);
     expect(lineageTeachers({ teachers: [{ model: 'teacher' }, 'x', null] })).toEqual([]);
+  });
+});
+
+describe('model reference lists', () => {
+  it('parses comma-separated references and refuses the list when one is bad', () => {
+    expect(parseModelRefs('teacher@production, teacher@v3,other')).toEqual([
+      { name: 'teacher', alias: 'production' },
+      { name: 'teacher', version: 3 },
+      { name: 'other' },
+    ]);
+    expect(() => parseModelRefs('teacher@3,Bad Name')).toThrow(ModelRefError);
   });
 });

@@ -78,6 +78,11 @@ export function parseModelRef(ref: string): ModelRef {
   );
 }
 
+/** Comma-separated references (`a@production,b@3`), each parsed by parseModelRef. */
+export function parseModelRefs(refs: string): ModelRef[] {
+  return refs.split(',').map((ref) => parseModelRef(ref.trim()));
+}
+
 /** The reference's text: `name`, `name@alias` or `name@version`. */
 export function formatModelRef(ref: ModelRef): string {
   if (ref.alias !== undefined) return `${ref.name}@${ref.alias}`;

@@ -8,7 +8,7 @@ import {
   MODEL_NAME_RULE,
   ModelKind,
   Topics,
-  parseModelRef,
+  parseModelRefs,
 } from '@mercato/contracts';
 import { z } from '@mercato/config';
 import { AuditLog } from '@mercato/db';
@@ -38,7 +38,7 @@ const SubmitBody = z
       .string()
       .refine((refs) => {
         try {
-          refs.split(',').forEach((ref) => parseModelRef(ref.trim()));
+          parseModelRefs(refs);
           return true;
         } catch {
           return false;

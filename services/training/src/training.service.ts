@@ -6,7 +6,7 @@
 // key when one is configured (MODEL_SIGNING_KEY), and promote it when asked and the registry's
 // policy agrees. A job killed midway leaves no version: registration is one request.
 import { authHeaders, serviceApiKey as platformServiceKey } from '@mercato/auth';
-import { isModelName, type TrainingRequest } from '@mercato/contracts';
+import { isModelName, parseModelRefs, type ModelRef, type TrainingRequest } from '@mercato/contracts';
 import { NonRetriableError, uuidV5 } from '@mercato/kafka';
 import {
   IntegrityError,
@@ -449,15 +449,18 @@ export class TrainingService {
     references: string,
   ): Promise<{ files: ArtifactFile[]; name: string; version: string }[]> {
     if (!references) throw new NonRetriableError('teacher: a student needs a teacher model reference');
+    let refs: ModelRef[];
+    try {
+      refs = parseModelRefs(references);
+    } catch (err) {
+      throw new NonRetriableError(`teacher: ${(err as Error).message}`);
+    }
     const teachers: { files: ArtifactFile[]; name: string; version: string }[] = [];
-    for (const reference of references.split(',').map((r) => r.trim())) {
-      const [name, which = 'production'] = reference.split('@') as [string, string?];
-      const version = /^\d+$/.test(which)
-        ? Number(which)
-        : await registry.resolveAlias(name, which as 'production' | 'staging' | 'shadow');
-      if (version === undefined) throw new NonRetriableError(`teacher: ${name} has no ${which} alias`);
-      const { files } = await registry.download(name, version);
-      teachers.push({ files, name, version: String(version) });
+    for (const ref of refs) {
+      // An alias that is not set is a 404 of the registry: permanent, as every 4xx here.
+      const version = await registry.resolve(ref);
+      const { files } = await registry.download(ref.name, version);
+      teachers.push({ files, name: ref.name, version: String(version) });
     }
     return teachers;
   }
