@@ -378,13 +378,13 @@ export function observeArticle(
   const confusion = confusionOf(o.modelVersion);
   const gap = state.at === null ? null : Math.max(0, o.eventTime - state.at);
   const decay = gap === null ? 0 : Math.exp(-gap / rules.horizonMs);
-  const tests = [{ share: rules.surgeShare, runs: state.runs, next: { ...state.runs } }];
-  if (rules.partialShare < rules.surgeShare)
-    tests.push({
-      share: rules.partialShare,
-      runs: state.partial ?? noRuns(),
-      next: { ...(state.partial ?? noRuns()) },
-    });
+  // Each test's runs before this article, and (filled per direction below) after it.
+  const pure = { share: rules.surgeShare, runs: state.runs, next: noRuns() };
+  const partial =
+    rules.partialShare < rules.surgeShare
+      ? { share: rules.partialShare, runs: state.partial ?? noRuns(), next: noRuns() }
+      : undefined;
+  const tests = partial ? [pure, partial] : [pure];
   const quiet = tests.every((t) => DIRECTIONS.every((d) => t.runs[d].evidence * decay < QUIET));
   const activity =
     gap !== null && quiet
@@ -404,14 +404,14 @@ export function observeArticle(
     at: state.at === null ? o.eventTime : Math.max(state.at, o.eventTime),
     others,
     recent,
-    runs: state.runs,
+    runs: pure.next,
+    ...(partial ? { partial: partial.next } : {}),
   };
   const readings: DirectionReading[] = [];
   const proposals: SurgeProposal[] = [];
   for (const direction of DIRECTIONS) {
     const { highMix, ...band } = bandOf(state.baseline, prior, o.modelVersion, confusionOf, direction);
     const around = { others: others[direction], inDirection: recent - others[direction] };
-    let reading: DirectionReading | undefined;
     const stepped = tests.map((test) => {
       const thresholds = thresholdsFor(next, rules, around, test.share);
       const before = test.runs[direction];
@@ -426,9 +426,10 @@ export function observeArticle(
     // Each severity at most once while either test's run lasts: the two look at the same news, so
     // what one proposed counts as proposed by the other's run too.
     let reached = Math.max(...stepped.map((x) => severityRank(x.run.proposed)));
-    for (const { thresholds, evidence } of stepped)
-      if (!reading || evidence - thresholds.low > reading.evidence - reading.thresholds.low)
-        reading = { direction, evidence, thresholds, band };
+    const nearest = stepped.reduce((a, b) =>
+      b.evidence - b.thresholds.low > a.evidence - a.thresholds.low ? b : a,
+    );
+    readings.push({ direction, evidence: nearest.evidence, thresholds: nearest.thresholds, band });
     for (const { test, thresholds, evidence, run } of stepped) {
       const severity = run.articles > 0 && gated(run, rules) ? severityFor(evidence, thresholds) : null;
       if (severity === null || !rules.directions.includes(direction) || severityRank(severity) <= reached)
@@ -461,10 +462,7 @@ export function observeArticle(
         run.articles > 0 && reached > severityRank(run.proposed)
           ? { ...run, proposed: SEVERITIES[reached] as Severity }
           : run;
-    readings.push(reading as DirectionReading);
   }
-  next.runs = (tests[0] as (typeof tests)[number]).next;
-  if (tests[1]) next.partial = tests[1].next;
   return { state: next, readings, proposals };
 }
 
