@@ -95,6 +95,10 @@ export interface ClassifiedText extends SentimentPrediction {
   topTokens: TokenWeight[];
 }
 
+/** The label with the highest probability (the first of equals). */
+export const labelOf = (probabilities: readonly number[]): number =>
+  probabilities.indexOf(Math.max(...probabilities));
+
 /** The prediction of row `row` of a batch's probabilities (three per row, in label order). */
 export function predictionAt(probs: ArrayLike<number>, row: number): SentimentPrediction {
   const p: [number, number, number] = [
@@ -102,7 +106,7 @@ export function predictionAt(probs: ArrayLike<number>, row: number): SentimentPr
     probs[row * 3 + 1] as number,
     probs[row * 3 + 2] as number,
   ];
-  return { label: p.indexOf(Math.max(...p)), probabilities: p };
+  return { label: labelOf(p), probabilities: p };
 }
 
 /** The classification report of predictions on labeled data, with the predictions' calibration. */

@@ -13,6 +13,7 @@ import type { LabeledText } from '../datasets';
 import { seededRandom } from '@mercato/synthetic';
 import type { ClassificationReport } from '../metrics';
 import {
+  labelOf,
   reportOf,
   SentimentModel,
   type EpochProgress,
@@ -64,10 +65,6 @@ export const DEFAULT_STUDENT_HP: Omit<StudentHyperparameters, 'maxVocab' | 'minC
   trainEmbeddings: 1,
   goldWeight: 0.5,
 };
-
-function argmax(values: readonly number[]): number {
-  return values.indexOf(Math.max(...values));
-}
 
 /** Augmented variants of texts: seeded, deduplicated, never the original itself. */
 export function augmentTexts(texts: readonly string[], options: AugmentOptions): string[] {
@@ -189,7 +186,7 @@ export function ensemblePredict(
       const m = mean[i] as [number, number, number];
       p.probabilities.forEach((q, c) => (m[c] += q / teachers.length));
     });
-  return mean.map((probabilities) => ({ label: argmax(probabilities), probabilities }));
+  return mean.map((probabilities) => ({ label: labelOf(probabilities), probabilities }));
 }
 
 /** The teachers' ensemble scored on labeled data. */
@@ -299,7 +296,7 @@ export async function distillStudent(
             number,
             number,
           ]);
-    return { text, target, label: gold ?? argmax(target) };
+    return { text, target, label: gold ?? labelOf(target) };
   });
 
   const pieces = new PieceSequenceEncoder(first.pieces.tokenizer, first.pieces.json, hp.maxLength);
